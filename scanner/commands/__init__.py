@@ -1,0 +1,1 @@
+"""One module per command family; cli.py only parses options and calls these."""

@@ -1,0 +1,67 @@
+"""`keyleak rules list` and `keyleak rules check`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from scanner.engine import EngineName, Matcher, build_matcher, hyperscan_available
+from scanner.engine.confirm import compile_rule
+from scanner.errors import ExitCode, RuleError
+from scanner.model import Rule
+from scanner.rules import RuleSet, check_examples, load_rules
+
+
+def list_rules() -> int:
+    ruleset = load_rules()
+    width = max(len(rule.id) for rule in ruleset.rules)
+    for rule in sorted(ruleset.rules, key=lambda r: r.id):
+        click.echo(
+            f"{rule.id:<{width}}  {rule.severity.value:<8}  {rule.provider:<12}  {rule.name}"
+        )
+    click.echo(f"{len(ruleset.rules)} rules")
+    return ExitCode.CLEAN
+
+
+def check_rules(files: tuple[str, ...]) -> int:
+    """Validate rule files and run every example through every available engine."""
+    try:
+        ruleset = load_rules([Path(f) for f in files] if files else None)
+    except RuleError as exc:
+        click.echo(str(exc).removeprefix("invalid rules:\n"), err=True)
+        return ExitCode.USAGE
+    problems: list[str] = []
+    for rule in ruleset.rules:
+        try:
+            compile_rule(rule)
+        except RuleError as exc:
+            problems.append(str(exc))
+    engines: list[EngineName] = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]
+    if not problems:
+        for engine in engines:
+            matcher = build_matcher(ruleset.rules, ruleset.digest, engine)
+            failures = check_examples(ruleset, secrets_of(matcher))
+            problems.extend(f"{line} [{engine} engine]" for line in failures)
+    if problems:
+        click.echo("\n".join(problems), err=True)
+        return ExitCode.USAGE
+    click.echo(summary(ruleset, engines))
+    return ExitCode.CLEAN
+
+
+def secrets_of(matcher: Matcher) -> Callable[[Rule, bytes], list[bytes]]:
+    def find(rule: Rule, text: bytes) -> list[bytes]:
+        return [m.secret for m in matcher.scan(text).matches if m.rule_id == rule.id]
+
+    return find
+
+
+def summary(ruleset: RuleSet, engines: list[EngineName]) -> str:
+    examples = sum(len(rule.examples) for rule in ruleset.rules)
+    negatives = sum(len(rule.negative_examples) for rule in ruleset.rules)
+    return (
+        f"{len(ruleset.rules)} rules OK: {examples} examples and {negatives} negative examples "
+        f"pass on the {' and '.join(engines)} engine{'s' if len(engines) > 1 else ''}"
+    )

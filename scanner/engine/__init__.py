@@ -1,0 +1,58 @@
+"""Matching: every rule against a chunk's bytes, with no I/O and no settings.
+
+Both engines compute exactly the same thing, which is the definition of a match:
+
+    for every rule whose keywords (case-insensitive) occur in the chunk,
+    every non-overlapping `regex.finditer` match of the rule, whose `secret` group
+    passes the rule's entropy floor and allow patterns.
+
+The Hyperscan engine only decides faster which rules can possibly match a chunk; the
+confirmation step is shared, which is what keeps the two engines' results identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from scanner.model import Match, Rule
+
+EngineName = Literal["auto", "hyperscan", "regex"]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    matches: tuple[Match, ...]
+    #: rules whose regex hit the time limit on this chunk: the region was not fully scanned
+    timed_out: tuple[str, ...] = ()
+
+
+class Matcher(Protocol):
+    name: str
+
+    def scan(self, content: bytes) -> MatchResult: ...
+
+
+def sorted_matches(matches: Iterable[Match]) -> tuple[Match, ...]:
+    return tuple(sorted(matches, key=lambda m: (m.start, m.end, m.rule_id)))
+
+
+def hyperscan_available() -> bool:
+    try:
+        import hyperscan  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def build_matcher(rules: tuple[Rule, ...], digest: str, engine: EngineName = "auto") -> Matcher:
+    """The Hyperscan engine where the library imports (its database cached on disk), else regex."""
+    if engine == "regex" or (engine == "auto" and not hyperscan_available()):
+        from scanner.engine.fallback import RegexMatcher
+
+        return RegexMatcher(rules)
+    from scanner.engine.cache import load_or_compile
+    from scanner.engine.hs import HyperscanMatcher
+
+    return HyperscanMatcher(rules, load_or_compile(rules, digest))

@@ -1,0 +1,64 @@
+"""The confirmation step shared by both engines: run one rule's regex and apply its filters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from scanner.errors import RuleError
+from scanner.model import Match, Rule
+from scanner.rules import SECRET_GROUP, shannon_entropy
+
+#: Per rule and chunk: long enough for a 50 MB line, short enough that no input can hang a hook.
+REGEX_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    pattern: Any
+    allow: tuple[Any, ...]
+    keywords: tuple[bytes, ...]
+
+
+def compile_rule(rule: Rule) -> CompiledRule:
+    try:
+        pattern = regex.compile(rule.regex.encode())
+        allow = tuple(regex.compile(a.encode()) for a in rule.allow)
+    except regex.error as exc:
+        raise RuleError(f"{rule.source}: {rule.id}: regex does not compile: {exc}") from exc
+    if SECRET_GROUP not in pattern.groupindex:
+        raise RuleError(f"{rule.source}: {rule.id}: regex has no group named {SECRET_GROUP!r}")
+    return CompiledRule(
+        rule=rule,
+        pattern=pattern,
+        allow=allow,
+        keywords=tuple(k.lower().encode() for k in rule.keywords),
+    )
+
+
+def compile_rules(rules: Sequence[Rule]) -> list[CompiledRule]:
+    return [compile_rule(rule) for rule in rules]
+
+
+def confirm(compiled: CompiledRule, content: bytes) -> tuple[list[Match], bool]:
+    """All accepted matches of one rule in `content`, and whether the time limit cut it short."""
+    matches: list[Match] = []
+    rule = compiled.rule
+    try:
+        for found in compiled.pattern.finditer(content, timeout=REGEX_TIMEOUT_SECONDS):
+            start, end = found.span(SECRET_GROUP)
+            if start < 0:
+                continue
+            secret = content[start:end]
+            if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
+                continue
+            if any(allow.search(secret) for allow in compiled.allow):
+                continue
+            matches.append(Match(rule_id=rule.id, start=start, end=end, secret=secret))
+    except TimeoutError:
+        return matches, True
+    return matches, False

@@ -1,0 +1,96 @@
+"""Turn confirmed matches into findings: where they are, a fingerprint, a redacted form."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+
+from scanner.filters import inline_allowed
+from scanner.model import Chunk, Finding, Location, Match, Rule
+
+ELLIPSIS = "…"
+# A vendor prefix such as `sk-proj-`, `ghp_` or `xoxb-` says what the key is and is not secret.
+VENDOR_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,9}[-_](?:[A-Za-z][A-Za-z0-9]{0,9}[-_]){0,2}")
+MIN_HIDDEN = 12
+
+
+def fingerprint(rule_id: str, secret: bytes) -> str:
+    return hashlib.sha256(rule_id.encode() + b"\0" + secret).hexdigest()
+
+
+def redact(secret: str) -> str:
+    """Enough to recognise a key (its kind and its last four characters), never enough to use it."""
+    if "\n" in secret:
+        return secret.split("\n", 1)[0].rstrip("\r") + ELLIPSIS
+    if len(secret) < MIN_HIDDEN:
+        return secret[:1] + ELLIPSIS if len(secret) >= 6 else ELLIPSIS
+    prefix_match = VENDOR_PREFIX.match(secret)
+    prefix = prefix_match.group(0) if prefix_match else ""
+    if len(secret) - len(prefix) < MIN_HIDDEN + 6:
+        prefix = ""
+    body = secret[len(prefix) :]
+    return f"{prefix}{body[:2]}{ELLIPSIS}{body[-4:]}"
+
+
+class LineIndex:
+    """Line and column of byte offsets in one chunk, computed incrementally for sorted offsets."""
+
+    def __init__(self, chunk: Chunk) -> None:
+        self._content = chunk.content
+        self._line_numbers = chunk.origin.line_numbers
+        self._offset = 0
+        self._line = 0
+
+    def line_of(self, offset: int) -> int:
+        if offset < self._offset:
+            self._offset, self._line = 0, 0
+        self._line += self._content.count(b"\n", self._offset, offset)
+        self._offset = offset
+        return self._file_line(self._line)
+
+    def column_of(self, offset: int) -> int:
+        line_start = self._content.rfind(b"\n", 0, offset) + 1
+        return len(self._content[line_start:offset].decode("utf-8", "replace")) + 1
+
+    def _file_line(self, index: int) -> int:
+        if self._line_numbers is None:
+            return index + 1
+        return self._line_numbers[index]
+
+
+def make_findings(
+    chunk: Chunk, matches: Iterable[Match], rules: Mapping[str, Rule]
+) -> tuple[list[Finding], int]:
+    """Findings for a chunk's matches, and how many matches inline ignores suppressed."""
+    findings: list[Finding] = []
+    suppressed = 0
+    index = LineIndex(chunk)
+    for match in matches:
+        if inline_allowed(chunk.content, match.start, match.end):
+            suppressed += 1
+            continue
+        rule = rules[match.rule_id]
+        line = index.line_of(match.start)
+        column = index.column_of(match.start)
+        secret = match.secret.decode("utf-8", "replace")
+        findings.append(
+            Finding(
+                rule_id=rule.id,
+                rule_name=rule.name,
+                provider=rule.provider,
+                severity=rule.severity,
+                remediation=rule.remediation,
+                location=Location(
+                    path=chunk.origin.path,
+                    line=line,
+                    column=column,
+                    end_line=index.line_of(max(match.start, match.end - 1)),
+                    kind=chunk.origin.kind,
+                ),
+                secret=secret,
+                redacted=redact(secret),
+                fingerprint=fingerprint(rule.id, match.secret),
+            )
+        )
+    return findings, suppressed

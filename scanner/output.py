@@ -1,0 +1,69 @@
+"""Writing a report where the user asked: stdout, a regular file, or a device or FIFO."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from scanner.errors import KeyleakError
+from scanner.model import ScanResult
+from scanner.report import ReportOptions, writer_for
+
+
+def should_color(stream: io.TextIOBase | object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def emit(result: ScanResult, format_name: str, output: str | None, options: ReportOptions) -> None:
+    write = writer_for(format_name)
+    if output in (None, "-"):
+        write(result, sys.stdout, options)
+        sys.stdout.flush()
+        return
+    assert output is not None
+    buffer = io.StringIO()
+    write(result, buffer, options)
+    write_text(Path(output), buffer.getvalue())
+
+
+def write_text(path: Path, text: str) -> None:
+    """Replace a regular file atomically; write anything else (/dev/null, a FIFO) in place.
+
+    Renaming over /dev/null as root would turn it into a plain file for the whole machine.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise KeyleakError(f"{path}: cannot write report: {exc.strerror}") from exc
+    try:
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            with path.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            if info is not None:
+                os.chmod(temporary, stat.S_IMODE(info.st_mode))
+            else:
+                os.chmod(temporary, 0o666 & ~current_umask())
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as exc:
+        raise KeyleakError(f"{path}: cannot write report: {exc.strerror}") from exc
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

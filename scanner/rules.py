@@ -1,0 +1,221 @@
+"""Rule packs: load `rules/*.toml`, validate them, and run their examples.
+
+Loading is on the pre-commit hot path, so it only parses and checks structure; compiling the
+regexes is the engine's job and happens once per rule-set content (see engine.cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import RuleError
+from scanner.model import Example, Rule, Severity
+
+REQUIRED_KEYS: dict[str, type] = {
+    "id": str,
+    "name": str,
+    "provider": str,
+    "description": str,
+    "regex": str,
+    "keywords": list,
+    "severity": str,
+    "remediation": str,
+    "examples": list,
+    "negative_examples": list,
+}
+OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"min_entropy": (int, float), "allow": list}
+SECRET_GROUP = "secret"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    digest: str
+
+    def by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+
+def builtin_rules_dir() -> Path:
+    """The shipped rule packs: inside the installed package, or the source tree's `rules/`."""
+    package_dir = Path(__file__).resolve().parent
+    installed = package_dir / "rules"
+    if installed.is_dir():
+        return installed
+    return package_dir.parent / "rules"
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise RuleError(f"{path}: no such rule file or directory")
+    return files
+
+
+def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
+    """Load and validate rule files; raise RuleError listing every problem found."""
+    files = rule_files(paths if paths else [builtin_rules_dir()])
+    if not files:
+        raise RuleError("no rule files found")
+    digest = hashlib.sha256()
+    rules: list[Rule] = []
+    problems: list[str] = []
+    for file in files:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise RuleError(f"{file}: cannot read: {exc.strerror}") from exc
+        digest.update(file.name.encode() + b"\0" + raw + b"\0")
+        try:
+            document = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{file}: not valid TOML: {exc}")
+            continue
+        file_rules, file_problems = parse_document(document, str(file))
+        rules.extend(file_rules)
+        problems.extend(file_problems)
+    for rule_id, count in Counter(rule.id for rule in rules).items():
+        if count > 1:
+            problems.append(f"{rule_id}: duplicate rule id ({count} rules)")
+    if problems:
+        raise RuleError("invalid rules:\n" + "\n".join(problems))
+    return RuleSet(rules=tuple(rules), digest=digest.hexdigest())
+
+
+def parse_document(document: dict[str, Any], source: str) -> tuple[list[Rule], list[str]]:
+    unknown_top = set(document) - {"rules"}
+    problems = [f"{source}: unknown top-level key {key!r}" for key in sorted(unknown_top)]
+    tables = document.get("rules")
+    if not isinstance(tables, list) or not tables:
+        problems.append(f"{source}: expected one or more [[rules]] tables")
+        return [], problems
+    rules: list[Rule] = []
+    for index, table in enumerate(tables):
+        rule, rule_problems = parse_rule(table, source, index)
+        problems.extend(rule_problems)
+        if rule is not None:
+            rules.append(rule)
+    return rules, problems
+
+
+def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | None, list[str]]:
+    label = f"{source}: {table.get('id') or f'rules[{index}]'}"
+    problems: list[str] = []
+    for key, expected in REQUIRED_KEYS.items():
+        if key not in table:
+            problems.append(f"{label}: missing required key {key!r}")
+        elif not isinstance(table[key], expected):
+            problems.append(f"{label}: {key!r} must be a {expected.__name__}")
+    for key, expected_types in OPTIONAL_KEYS.items():
+        if key in table and not isinstance(table[key], expected_types):
+            problems.append(f"{label}: {key!r} has the wrong type")
+    for key in sorted(set(table) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS)):
+        problems.append(f"{label}: unknown key {key!r}")
+    if problems:
+        return None, problems
+
+    if not table["id"] or not all(c.islower() or c.isdigit() or c == "-" for c in table["id"]):
+        problems.append(f"{label}: 'id' must be lowercase letters, digits and '-'")
+    if f"(?P<{SECRET_GROUP}>" not in table["regex"]:
+        problems.append(f"{label}: 'regex' needs a named group (?P<{SECRET_GROUP}>...)")
+    keywords = table["keywords"]
+    if not keywords or not all(isinstance(k, str) and k for k in keywords):
+        problems.append(f"{label}: 'keywords' must be a non-empty list of non-empty strings")
+    if table["severity"] not in {s.value for s in Severity}:
+        choices = ", ".join(s.value for s in Severity)
+        problems.append(f"{label}: 'severity' must be one of {choices}")
+    allow = table.get("allow", [])
+    if not all(isinstance(a, str) for a in allow):
+        problems.append(f"{label}: 'allow' must be a list of regex strings")
+    examples, example_problems = parse_examples(table["examples"], label)
+    problems.extend(example_problems)
+    negatives = table["negative_examples"]
+    if not negatives or not all(isinstance(n, str) for n in negatives):
+        problems.append(f"{label}: 'negative_examples' must be a non-empty list of strings")
+    if problems:
+        return None, problems
+    min_entropy = table.get("min_entropy")
+    return (
+        Rule(
+            id=table["id"],
+            name=table["name"],
+            provider=table["provider"],
+            description=table["description"],
+            regex=table["regex"],
+            keywords=tuple(keywords),
+            severity=Severity(table["severity"]),
+            remediation=table["remediation"],
+            examples=examples,
+            negative_examples=tuple(negatives),
+            min_entropy=float(min_entropy) if min_entropy is not None else None,
+            allow=tuple(allow),
+            source=source,
+        ),
+        [],
+    )
+
+
+def parse_examples(raw: list[Any], label: str) -> tuple[tuple[Example, ...], list[str]]:
+    """Examples are `{ text = ..., secret = ... }`; a bare string is its own secret."""
+    if not raw:
+        return (), [f"{label}: 'examples' must not be empty"]
+    examples: list[Example] = []
+    problems: list[str] = []
+    for position, item in enumerate(raw):
+        if isinstance(item, str):
+            examples.append(Example(text=item, secret=item))
+        elif isinstance(item, dict) and set(item) == {"text", "secret"}:
+            text, secret = item["text"], item["secret"]
+            if not (isinstance(text, str) and isinstance(secret, str)):
+                problems.append(f"{label}: examples[{position}]: 'text' and 'secret' are strings")
+            elif secret not in text:
+                problems.append(f"{label}: examples[{position}]: 'secret' does not occur in 'text'")
+            else:
+                examples.append(Example(text=text, secret=secret))
+        else:
+            problems.append(
+                f"{label}: examples[{position}]: a string or a table with 'text' and 'secret'"
+            )
+    return tuple(examples), problems
+
+
+def shannon_entropy(data: bytes) -> float:
+    if not data:
+        return 0.0
+    total = len(data)
+    return -sum(n / total * math.log2(n / total) for n in Counter(data).values())
+
+
+def check_examples(
+    ruleset: RuleSet, find_secrets: Callable[[Rule, bytes], list[bytes]]
+) -> list[str]:
+    """Run every rule's examples; return one line per failure.
+
+    `find_secrets(rule, text)` returns the secrets that rule reports in `text` after all of its
+    filters, so the check exercises exactly what a scan would report.
+    """
+    failures: list[str] = []
+    for rule in ruleset.rules:
+        label = f"{rule.source}: {rule.id}"
+        for position, example in enumerate(rule.examples):
+            found = find_secrets(rule, example.text.encode())
+            if example.secret.encode() not in found:
+                shown = [s.decode(errors="replace") for s in found]
+                got = shown or "nothing"
+                failures.append(f"{label}: examples[{position}] should yield its secret, got {got}")
+        for position, negative in enumerate(rule.negative_examples):
+            if find_secrets(rule, negative.encode()):
+                failures.append(f"{label}: negative_examples[{position}] matched")
+    return failures

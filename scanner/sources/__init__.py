@@ -1,0 +1,1 @@
+"""Sources turn a place (a tree, the git index) into chunks of bytes; they match nothing."""

@@ -1,0 +1,133 @@
+"""What a commit would add: the lines of the staged diff, with their line numbers in the index.
+
+The diff is read from git (`scanner.git.staged_diff`); this module only parses it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from scanner.model import Chunk, Provenance, Skipped
+
+HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+C_ESCAPES = {
+    ord("a"): 7,
+    ord("b"): 8,
+    ord("t"): 9,
+    ord("n"): 10,
+    ord("v"): 11,
+    ord("f"): 12,
+    ord("r"): 13,
+    ord('"'): ord('"'),
+    ord("\\"): ord("\\"),
+}
+
+
+@dataclass
+class AddedLines:
+    path: bytes
+    lines: list[bytes] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
+
+
+def unquote_path(raw: bytes) -> bytes:
+    """Undo git's C-style quoting of unusual path names (`core.quotePath`)."""
+    if not (raw.startswith(b'"') and raw.endswith(b'"') and len(raw) >= 2):
+        # git ends an unquoted name containing a space with a tab in ---/+++ lines
+        return raw[:-1] if raw.endswith(b"\t") else raw
+    body = raw[1:-1]
+    out = bytearray()
+    position = 0
+    while position < len(body):
+        byte = body[position]
+        if byte != ord("\\") or position + 1 >= len(body):
+            out.append(byte)
+            position += 1
+            continue
+        escaped = body[position + 1]
+        if escaped in C_ESCAPES:
+            out.append(C_ESCAPES[escaped])
+            position += 2
+        elif body[position + 1 : position + 4].isdigit():
+            out.append(int(body[position + 1 : position + 4], 8) & 0xFF)
+            position += 4
+        else:
+            out.append(escaped)
+            position += 2
+    return bytes(out)
+
+
+def new_path(line: bytes) -> bytes | None:
+    """The destination path of a `+++ ` line, or None for `/dev/null`."""
+    name = line[4:].rstrip(b"\r")
+    if name == b"/dev/null":
+        return None
+    name = unquote_path(name)
+    return name[2:] if name.startswith(b"b/") else name
+
+
+def parse_added_lines(diff: bytes) -> Iterator[AddedLines]:
+    """Each file's added lines, read from a `-U0` patch.
+
+    Hunk bodies are consumed by their line counts, never by their look: a deleted line that
+    reads `-- x` is shown as `--- x` and must not be taken for a header.
+    """
+    current: AddedLines | None = None
+    lines = diff.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    position = 0
+    while position < len(lines):
+        line = lines[position]
+        position += 1
+        if line.startswith(b"diff --git "):
+            if current is not None and current.lines:
+                yield current
+            current = None
+        elif line.startswith(b"+++ "):
+            path = new_path(line)
+            current = AddedLines(path=path) if path is not None else None
+        elif line.startswith(b"@@ "):
+            header = HUNK_HEADER.match(line)
+            if header is None:
+                continue
+            old_count = int(header.group(1)) if header.group(1) is not None else 1
+            new_start = int(header.group(2))
+            new_count = int(header.group(3)) if header.group(3) is not None else 1
+            number = new_start
+            remaining_old, remaining_new = old_count, new_count
+            while (remaining_old > 0 or remaining_new > 0) and position < len(lines):
+                body = lines[position]
+                position += 1
+                marker = body[:1]
+                if marker == b"+":
+                    remaining_new -= 1
+                    if current is not None:
+                        current.lines.append(body[1:])
+                        current.line_numbers.append(number)
+                    number += 1
+                elif marker == b"-":
+                    remaining_old -= 1
+                elif marker == b" ":
+                    remaining_old -= 1
+                    remaining_new -= 1
+                    number += 1
+                # `\ No newline at end of file` belongs to no count
+    if current is not None and current.lines:
+        yield current
+
+
+def staged_chunks(diff: bytes, max_size: int) -> Iterator[Chunk | Skipped]:
+    for added in parse_added_lines(diff):
+        path = os.fsdecode(added.path)
+        content = b"\n".join(added.lines)
+        if len(content) > max_size:
+            yield Skipped(path=path, reason="larger than --max-file-size")
+            continue
+        yield Chunk(
+            content=content,
+            origin=Provenance(path=path, kind="staged", line_numbers=tuple(added.line_numbers)),
+        )

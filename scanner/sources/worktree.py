@@ -1,0 +1,85 @@
+"""Files and directories on disk."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+
+from scanner.errors import KeyleakError
+from scanner.model import Chunk, Provenance, Skipped
+
+BINARY_SNIFF_BYTES = 8192
+SKIPPED_DIRECTORIES = frozenset({".git"})
+
+
+def walk(paths: Sequence[str]) -> Iterator[str | Skipped]:
+    """Every regular file below `paths`, in a stable order.
+
+    Symlinks met during the walk are not followed: a link inside the tree points at something
+    scanned in its own right, and one pointing out of the tree must never be read. Paths given
+    explicitly are taken as the user named them.
+    """
+    seen: set[str] = set()
+    for path in paths:
+        if not os.path.lexists(path):
+            raise KeyleakError(f"{path}: no such file or directory")
+        if os.path.isdir(path):
+            yield from walk_directory(path, seen)
+        elif path not in seen:
+            seen.add(path)
+            yield path
+
+
+def walk_directory(root: str, seen: set[str]) -> Iterator[str | Skipped]:
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except OSError as exc:
+        yield Skipped(path=root, reason=f"unreadable directory ({exc.strerror})")
+        return
+    for entry in entries:
+        path = entry.name if root == os.curdir else entry.path
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            if entry.is_symlink():
+                yield Skipped(path=path, reason="symlink")
+            elif entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIPPED_DIRECTORIES:
+                    yield from walk_directory(path, seen)
+            elif entry.is_file(follow_symlinks=False):
+                yield path
+            else:
+                yield Skipped(path=path, reason="not a regular file")
+        except OSError as exc:
+            yield Skipped(path=path, reason=f"unreadable ({exc.strerror})")
+
+
+def read_file(path: str, max_size: int) -> Chunk | Skipped:
+    """The file's bytes, unless it is not a regular file, too large, binary or unreadable.
+
+    Opened non-blocking so that a file replaced by a FIFO after the walk cannot hang the scan.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return Skipped(path=path, reason=f"unreadable ({exc.strerror})")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return Skipped(path=path, reason="not a regular file")
+        if info.st_size > max_size:
+            return Skipped(path=path, reason="larger than --max-file-size")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            content = handle.read(max_size + 1)
+    except OSError as exc:
+        return Skipped(path=path, reason=f"unreadable ({exc.strerror})")
+    finally:
+        os.close(fd)
+    if len(content) > max_size:
+        return Skipped(path=path, reason="larger than --max-file-size")
+    if b"\0" in content[:BINARY_SNIFF_BYTES]:
+        return Skipped(path=path, reason="binary")
+    return Chunk(content=content, origin=Provenance(path=path))
