@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import re
+import os
 from collections.abc import Iterable, Mapping
 
 from scanner.filters import inline_allowed
 from scanner.model import Chunk, Finding, Location, Match, Rule
 
 ELLIPSIS = "…"
-# A vendor prefix such as `sk-proj-`, `ghp_` or `xoxb-` says what the key is and is not secret.
-VENDOR_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,9}[-_](?:[A-Za-z][A-Za-z0-9]{0,9}[-_]){0,2}")
 MIN_HIDDEN = 12
 
 
@@ -19,15 +18,23 @@ def fingerprint(rule_id: str, secret: bytes) -> str:
     return hashlib.sha256(rule_id.encode() + b"\0" + secret).hexdigest()
 
 
-def redact(secret: str) -> str:
+@functools.cache
+def vendor_prefix(rule: Rule) -> str:
+    """The literal prefix all of a rule's examples share up to a separator (`sk-proj-`, `ghp_`).
+
+    It says what kind of key was found and is no part of the secret, so redaction keeps it.
+    """
+    common = os.path.commonprefix([example.secret for example in rule.examples])
+    return common[: max(common.rfind("-"), common.rfind("_")) + 1]
+
+
+def redact(secret: str, prefix: str = "") -> str:
     """Enough to recognise a key (its kind and its last four characters), never enough to use it."""
     if "\n" in secret:
         return secret.split("\n", 1)[0].rstrip("\r") + ELLIPSIS
     if len(secret) < MIN_HIDDEN:
         return secret[:1] + ELLIPSIS if len(secret) >= 6 else ELLIPSIS
-    prefix_match = VENDOR_PREFIX.match(secret)
-    prefix = prefix_match.group(0) if prefix_match else ""
-    if len(secret) - len(prefix) < MIN_HIDDEN + 6:
+    if not secret.startswith(prefix) or len(secret) - len(prefix) < MIN_HIDDEN + 6:
         prefix = ""
     body = secret[len(prefix) :]
     return f"{prefix}{body[:2]}{ELLIPSIS}{body[-4:]}"
@@ -89,7 +96,7 @@ def make_findings(
                     kind=chunk.origin.kind,
                 ),
                 secret=secret,
-                redacted=redact(secret),
+                redacted=redact(secret, vendor_prefix(rule)),
                 fingerprint=fingerprint(rule.id, match.secret),
             )
         )

@@ -1,0 +1,49 @@
+"""Test keys built at run time: the right shape, a random body, never a committed literal.
+
+The marker is assembled from two halves so this file itself holds nothing key-shaped.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+OPENAI_MARKER = "T3Blbk" + "FJ"
+ALNUM = string.ascii_letters + string.digits
+URLSAFE = ALNUM + "_-"
+
+#: (rule id, prefix after `sk-`, body lengths either side of the marker, alphabet)
+OPENAI_SHAPES: tuple[tuple[str, str, int, str], ...] = (
+    ("openai-api-key", "", 20, ALNUM),
+    *(
+        (rule_id, prefix, length, URLSAFE)
+        for rule_id, prefix in (
+            ("openai-project-key", "proj-"),
+            ("openai-service-account-key", "svcacct-"),
+            ("openai-service-account-key", "service-"),
+            ("openai-admin-key", "admin-"),
+            ("openai-user-key", "None-"),
+        )
+        for length in (20, 58, 74)
+    ),
+)
+
+
+def random_text(length: int, alphabet: str = ALNUM, rng: random.Random | None = None) -> str:
+    chooser = rng or random.SystemRandom()
+    return "".join(chooser.choice(alphabet) for _ in range(length))
+
+
+def openai_key(prefix: str = "proj-", length: int = 74, alphabet: str = URLSAFE) -> str:
+    # random halves, but never starting or ending with a separator so contexts stay unambiguous
+    first = random_text(1) + random_text(length - 1, alphabet)
+    second = random_text(length - 1, alphabet) + random_text(1)
+    return f"sk-{prefix}{first}{OPENAI_MARKER}{second}"
+
+
+def every_openai_shape() -> list[tuple[str, str]]:
+    """One fresh key per OpenAI shape, with the rule id that must report it."""
+    return [
+        (rule_id, openai_key(prefix, length, alphabet))
+        for rule_id, prefix, length, alphabet in OPENAI_SHAPES
+    ]

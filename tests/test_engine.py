@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import build_matcher, hyperscan_available
+from scanner.engine import confirm as confirm_module
+from scanner.model import Example, Rule, Severity
+from scanner.rules import load_rules
+from scanner.sources.worktree import read_file
+from tests.keys import every_openai_shape, random_text
+
+needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+
+
+def demo_rule(**changes: object) -> Rule:
+    rule = Rule(
+        id="demo-token",
+        name="Demo token",
+        provider="demo",
+        description="",
+        regex=r"(?P<secret>demo_[a-z0-9]{12})",
+        keywords=("demo_",),
+        severity=Severity.HIGH,
+        remediation="",
+        examples=(Example("demo_abcdef123456", "demo_abcdef123456"),),
+        negative_examples=("demo_",),
+    )
+    return dataclasses.replace(rule, **changes)  # type: ignore[arg-type]
+
+
+def spans(matcher_name: str, rules: tuple[Rule, ...], content: bytes) -> list[tuple[str, int, int]]:
+    matcher = build_matcher(rules, "digest-" + repr(rules), matcher_name)  # type: ignore[arg-type]
+    return [(m.rule_id, m.start, m.end) for m in matcher.scan(content).matches]
+
+
+def planted_text(rng: random.Random) -> bytes:
+    """Random printable noise with keys, near-keys and placeholders planted at random places."""
+    pieces: list[str] = []
+    for rule_id, key in every_openai_shape():
+        pieces.append(random_text(rng.randrange(0, 300), rng=rng))
+        pieces.append(rng.choice([key, key[:-3], key.replace("FJ", "FK"), rule_id, "sk-..."]))
+        pieces.append(rng.choice([" ", "\n", '"', "'", "=", "\r\n", "-"]))
+    return "".join(pieces).encode()
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("seed", range(25))
+def test_engines_agree_on_random_inputs_with_planted_keys(seed: int) -> None:
+    ruleset = load_rules()
+    content = planted_text(random.Random(seed))
+    hs = build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content)
+    rx = build_matcher(ruleset.rules, ruleset.digest, "regex").scan(content)
+    assert hs == rx
+    for match in hs.matches:
+        assert 0 <= match.start < match.end <= len(content)
+        assert content[match.start : match.end] == match.secret
+
+
+@needs_hyperscan
+def test_rule_hyperscan_cannot_compile_still_matches_through_keywords() -> None:
+    # branch reset is valid for `regex` but rejected by Hyperscan even in prefilter mode
+    rule = demo_rule(regex=r"(?P<secret>(?|demo_[a-z0-9]{12}))")
+    content = b"x = demo_abcdef123456\n"
+    assert spans("hyperscan", (rule,), content) == spans("regex", (rule,), content)
+    assert spans("hyperscan", (rule,), content) == [("demo-token", 4, 21)]
+    assert spans("hyperscan", (rule,), b"no keyword here") == []
+
+
+@pytest.mark.parametrize("engine", ["regex", "hyperscan"] if hyperscan_available() else ["regex"])
+def test_keywords_gate_is_case_insensitive_and_required(engine: str) -> None:
+    rule = demo_rule(regex=r"(?P<secret>[a-z]{4}_[a-z0-9]{12})", keywords=("DEMO_",))
+    assert spans(engine, (rule,), b"demo_abcdef123456") == [("demo-token", 0, 17)]
+    assert spans(engine, (rule,), b"xemo_abcdef123456") == []
+
+
+def test_entropy_floor_and_allow_patterns_drop_secrets() -> None:
+    rule = demo_rule(min_entropy=3.0, allow=(r"000",))
+    assert spans("regex", (rule,), b"demo_aaaaaaaaaaaa") == []
+    assert spans("regex", (rule,), b"demo_ab000cdefghi") == []
+    assert spans("regex", (rule,), b"demo_abcdef123456") == [("demo-token", 0, 17)]
+
+
+def test_catastrophic_regex_times_out_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(confirm_module, "REGEX_TIMEOUT_SECONDS", 0.2)
+    rule = demo_rule(regex=r"demo_(?P<secret>(?:a|aa)+)$", keywords=("demo_",))
+    content = b"demo_" + b"a" * 5000 + b"b"
+    result = build_matcher((rule,), "catastrophic", "regex").scan(content)
+    assert result.timed_out == ("demo-token",)
+
+
+@needs_hyperscan
+def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> None:
+    from scanner.engine.cache import cache_path
+
+    ruleset = load_rules()
+    path = cache_path(ruleset.digest)
+    path.unlink(missing_ok=True)
+    content = b'k = "' + every_openai_shape()[1][1].encode() + b'"'
+    first = build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content)
+    assert path.is_file()
+    stamp = path.stat().st_mtime_ns
+    assert build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content) == first
+    assert path.stat().st_mtime_ns == stamp, "a cache hit must not rewrite the file"
+    path.write_bytes(path.read_bytes()[:-100] + b"garbage")
+    assert build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content) == first
+    assert path.stat().st_mtime_ns != stamp
+    assert len(first.matches) == 1
+
+
+@needs_hyperscan
+def test_unwritable_cache_directory_still_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("KEYLEAK_CACHE_DIR", str(blocker / "cache"))
+    ruleset = load_rules()
+    content = every_openai_shape()[0][1].encode()
+    assert build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content).matches
+
+
+def test_file_deleted_before_reading_is_skipped(tmp_path: Path) -> None:
+    skipped = read_file(str(tmp_path / "gone.txt"), max_size=1024)
+    assert getattr(skipped, "reason", "").startswith("unreadable")

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from scanner.engine import build_matcher, hyperscan_available
+from scanner.errors import RuleError
+from scanner.model import Rule
+from scanner.rules import load_rules
+
+SHIPPED = load_rules()
+ENGINES = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]
+
+
+def exit_code(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    return int(exited.value.code or 0)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def matcher(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    return build_matcher(SHIPPED.rules, SHIPPED.digest, request.param)
+
+
+@pytest.mark.parametrize("rule", SHIPPED.rules, ids=lambda r: r.id)
+def test_every_example_yields_exactly_its_secret(rule: Rule, matcher) -> None:  # type: ignore[no-untyped-def]
+    for example in rule.examples:
+        found = [m.secret.decode() for m in matcher.scan(example.text.encode()).matches]
+        assert example.secret in found, (rule.id, example.text)
+        own = [
+            m.secret.decode()
+            for m in matcher.scan(example.text.encode()).matches
+            if m.rule_id == rule.id
+        ]
+        assert own == [example.secret]
+
+
+@pytest.mark.parametrize("rule", SHIPPED.rules, ids=lambda r: r.id)
+def test_no_negative_example_matches_any_rule(rule: Rule, matcher) -> None:  # type: ignore[no-untyped-def]
+    for negative in rule.negative_examples:
+        assert matcher.scan(negative.encode()).matches == (), (rule.id, negative)
+
+
+def test_shipped_rules_check_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exit_code(["rules", "check"]) == 0
+    assert f"{len(SHIPPED.rules)} rules OK" in capsys.readouterr().out
+
+
+def test_rules_list_prints_every_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exit_code(["rules", "list"]) == 0
+    out = capsys.readouterr().out
+    for rule in SHIPPED.rules:
+        assert rule.id in out
+
+
+VALID_RULE = """
+[[rules]]
+id = "demo-token"
+name = "Demo token"
+provider = "demo"
+description = "A token for tests."
+regex = '''(?P<secret>demo_[a-z0-9]{12})'''
+keywords = ["demo_"]
+severity = "high"
+remediation = "Rotate it."
+examples = [{ text = "token = demo_abcdef123456", secret = "demo_abcdef123456" }]
+negative_examples = ["token = demo_short"]
+"""
+
+
+def write_rules(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "custom.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_accepts_a_valid_custom_file(tmp_path: Path) -> None:
+    assert exit_code(["rules", "check", str(write_rules(tmp_path, VALID_RULE))]) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('keywords = ["demo_"]', ""), "demo-token: missing required key 'keywords'"),
+        (('severity = "high"', 'severity = "urgent"'), "demo-token: 'severity' must be one of"),
+        (("(?P<secret>demo_", "(demo_"), "demo-token: 'regex' needs a named group"),
+        (('provider = "demo"', 'provider = "demo"\ncolour = "red"'), "unknown key 'colour'"),
+        (('secret = "demo_abcdef123456"', 'secret = "nope"'), "'secret' does not occur"),
+        (('id = "demo-token"', 'id = "Demo Token"'), "'id' must be lowercase"),
+    ],
+)
+def test_schema_errors_name_file_rule_and_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], message: str
+) -> None:
+    path = write_rules(tmp_path, VALID_RULE.replace(*change))
+    assert exit_code(["rules", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: " in err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_failing_example_and_negative_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = VALID_RULE.replace(
+        'negative_examples = ["token = demo_short"]', 'negative_examples = ["demo_zzzzzzzzzzzz"]'
+    )
+    broken = broken.replace(
+        'text = "token = demo_abcdef123456"', 'text = "token = demo_abcdef123456 DEMO"'
+    )
+    broken = broken.replace("{12})'''", "{12})(?! DEMO)'''")
+    assert exit_code(["rules", "check", str(write_rules(tmp_path, broken))]) == 2
+    err = capsys.readouterr().err
+    assert "demo-token: examples[0] should yield its secret, got nothing" in err
+    assert "demo-token: negative_examples[0] matched" in err
+
+
+def test_regex_that_does_not_compile_is_a_rule_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_rules(tmp_path, VALID_RULE.replace("[a-z0-9]{12}", "[a-z0-9{12}"))
+    assert exit_code(["rules", "check", str(path)]) == 2
+    assert "demo-token: regex does not compile" in capsys.readouterr().err
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert exit_code(["rules", "check", str(write_rules(tmp_path, "[[rules]\n"))]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    with pytest.raises(RuleError, match="no such rule file"):
+        load_rules([tmp_path / "absent.toml"])
+
+
+def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="duplicate rule id"):
+        load_rules([write_rules(tmp_path, VALID_RULE + VALID_RULE)])
+
+
+def test_digest_follows_content(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, VALID_RULE)
+    first = load_rules([path]).digest
+    path.write_text(VALID_RULE.replace("Rotate it.", "Rotate it now."), encoding="utf-8")
+    assert load_rules([path]).digest != first
