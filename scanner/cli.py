@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -194,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = ExitCode.CLEAN
     except Exception as exc:
         if State.debug:
+            import traceback
+
             traceback.print_exc()
         click.echo(
             f"keyleak: internal error: {type(exc).__name__}: {exc} "

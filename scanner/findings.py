@@ -24,7 +24,7 @@ def vendor_prefix(rule: Rule) -> str:
 
     It says what kind of key was found and is no part of the secret, so redaction keeps it.
     """
-    common = os.path.commonprefix([example.secret for example in rule.examples])
+    common = os.path.commonprefix([example.secret for example in rule.examples])  # noqa: RUF071
     return common[: max(common.rfind("-"), common.rfind("_")) + 1]
 
 

@@ -6,7 +6,6 @@ import io
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from scanner.errors import KeyleakError
@@ -47,6 +46,8 @@ def write_text(path: Path, text: str) -> None:
             with path.open("w", encoding="utf-8") as handle:
                 handle.write(text)
             return
+        import tempfile
+
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from scanner.engine import Matcher
@@ -61,6 +60,8 @@ def run_scan(
     skipped: list[Skipped] = []
     suppressed = scanned = size = 0
     if jobs > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             outcomes: Iterable[ChunkOutcome] = list(pool.map(process, items))
     else:

@@ -94,10 +94,11 @@ def test_catastrophic_regex_times_out_instead_of_hanging(monkeypatch: pytest.Mon
 
 @needs_hyperscan
 def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> None:
-    from scanner.engine.cache import cache_path
+    from scanner.cache import cache_dir
+    from scanner.engine.cache import entry_name
 
     ruleset = load_rules()
-    path = cache_path(ruleset.digest)
+    path = cache_dir() / entry_name(ruleset.digest)
     path.unlink(missing_ok=True)
     content = b'k = "' + every_openai_shape()[1][1].encode() + b'"'
     first = build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content)

@@ -1,0 +1,52 @@
+"""keyleak's on-disk cache: derived data only (compiled databases, parsed rule packs).
+
+Every entry carries a checksum and is written to a temporary name then renamed, so concurrent
+hooks never read half a file and a damaged file is simply rebuilt. Writing is best effort: a
+read-only or full cache directory only costs recomputing next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+MAGIC = b"keyleak-cache-1"
+
+
+def cache_dir() -> Path:
+    if override := os.environ.get("KEYLEAK_CACHE_DIR"):
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "keyleak"
+
+
+def read_entry(name: str) -> bytes | None:
+    try:
+        blob = (cache_dir() / name).read_bytes()
+    except OSError:
+        return None
+    header, _, rest = blob.partition(b"\n")
+    checksum, _, payload = rest.partition(b"\n")
+    if header != MAGIC or hashlib.sha256(payload).hexdigest().encode() != checksum:
+        return None
+    return payload
+
+
+def write_entry(name: str, payload: bytes) -> None:
+    import tempfile
+
+    path = cache_dir() / name
+    blob = MAGIC + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass
