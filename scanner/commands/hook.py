@@ -18,11 +18,14 @@ BACKUP_SUFFIX = ".keyleak-backup"
 
 def hook_script() -> str:
     python = shlex.quote(sys.executable)
+    # `-P` (Python 3.11+) keeps the current directory off sys.path: git runs hooks from the top of
+    # the work tree, and a repository with its own `scanner/` package would otherwise shadow
+    # keyleak's (failing every commit, or running that repository's code).
     return f"""#!/bin/sh
 {MARKER}
 # Scans what is staged for secrets before each commit. Remove with: keyleak hook uninstall
 if [ -x {python} ]; then
-    exec {python} -m scanner staged
+    exec {python} -P -m scanner staged
 fi
 if command -v keyleak >/dev/null 2>&1; then
     exec keyleak staged
@@ -42,11 +45,18 @@ def is_ours(path: Path) -> bool:
 def install(force: bool) -> int:
     hook = git.hooks_dir() / "pre-commit"
     backup = hook.with_name(hook.name + BACKUP_SUFFIX)
-    if hook.exists() and not is_ours(hook):
+    # lexists: a dangling symlink is someone's hook too, and writing through it would create
+    # its target wherever it points.
+    if os.path.lexists(hook) and not is_ours(hook):
         if not force:
             raise KeyleakError(
                 f"{hook} exists and was not written by keyleak; "
                 f"use --force to replace it (it will be kept as {backup.name})"
+            )
+        if os.path.lexists(backup):
+            # a second --force would otherwise overwrite the first backup: never lose a hook
+            raise KeyleakError(
+                f"{backup} already exists; move it or {hook} away, then install again"
             )
         os.replace(hook, backup)
         click.echo(f"kept the previous hook as {backup}")
