@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from scanner.engine import Matcher
+from scanner.engine import EngineName, Matcher, build_matcher
 from scanner.findings import make_findings
 from scanner.model import Chunk, Finding, Rule, ScanResult, Skipped
+from scanner.rules import RuleSet
+
+Item = str | Chunk | Skipped
+Loader = Callable[[str], Chunk | Skipped]
+#: Items per task sent to a worker process: large enough that pickling and queueing cost little
+#: next to the scan, small enough to keep both cores busy to the end.
+BATCH_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -20,7 +29,19 @@ class ChunkOutcome:
     size: int = 0
 
 
-def scan_chunk(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> ChunkOutcome:
+@dataclass(frozen=True)
+class Scanner:
+    """Everything a scanning process needs; picklable, so worker processes can rebuild it."""
+
+    ruleset: RuleSet
+    engine: EngineName
+    load: Loader | None = None
+
+    def matcher(self) -> Matcher:
+        return build_matcher(self.ruleset.rules, self.ruleset.digest, self.engine)
+
+
+def scan_chunk(chunk: Chunk, matcher: Matcher, rules: dict[str, Rule]) -> ChunkOutcome:
     result = matcher.scan(chunk.content)
     findings, suppressed = make_findings(chunk, result.matches, rules)
     skipped = tuple(
@@ -30,43 +51,76 @@ def scan_chunk(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> Chu
     return ChunkOutcome(tuple(findings), skipped, suppressed, len(chunk.content))
 
 
-def run_scan(
-    items: Iterable[str | Chunk | Skipped],
-    matcher: Matcher,
-    rules: Mapping[str, Rule],
-    jobs: int,
-    load: Callable[[str], Chunk | Skipped] | None = None,
-) -> ScanResult:
-    """Scan every item: a chunk as it is, a path once `load` has read it, a skip as recorded.
+def process_item(
+    item: Item, load: Loader | None, matcher: Matcher, rules: dict[str, Rule]
+) -> ChunkOutcome:
+    if isinstance(item, str):
+        if load is None:
+            raise TypeError(f"a path to scan, but nothing to read it with: {item}")
+        item = load(item)
+    if isinstance(item, Skipped):
+        return ChunkOutcome(skipped=(item,))
+    return scan_chunk(item, matcher, rules)
 
-    Reading and matching run on `jobs` threads: file reads and Hyperscan scans release the GIL.
+
+class Worker:
+    """Per-process state of a parallel scan, built once by the pool's initializer."""
+
+    current: tuple[Scanner, Matcher, dict[str, Rule]] | None = None
+
+    @classmethod
+    def start(cls, scanner: Scanner) -> None:
+        cls.current = (scanner, scanner.matcher(), scanner.ruleset.by_id())
+
+    @classmethod
+    def run(cls, batch: list[Item]) -> list[ChunkOutcome]:
+        assert cls.current is not None, "worker used before its initializer ran"
+        scanner, matcher, rules = cls.current
+        return [process_item(item, scanner.load, matcher, rules) for item in batch]
+
+
+def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[ChunkOutcome]:
+    """Serial for one job or a single batch; otherwise one process per job.
+
+    Processes, not threads: per-file work is mostly Python, and threads contending for the GIL
+    made a two-job scan slower than a one-job scan.
     """
+    batches = batched(items, BATCH_SIZE)
+    first = next(batches, [])
+    second = next(batches, None)
+    if jobs == 1 or second is None:
+        matcher, rules = scanner.matcher(), scanner.ruleset.by_id()
+        remaining = itertools.chain(first, *([second] if second else []), *batches)
+        for item in remaining:
+            yield process_item(item, scanner.load, matcher, rules)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if sys.platform == "linux" else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context(method),
+        initializer=Worker.start,
+        initargs=(scanner,),
+    ) as pool:
+        for results in pool.map(Worker.run, itertools.chain([first, second], batches)):
+            yield from results
+
+
+def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
+    """Scan every item: a chunk as it is, a path once the scanner's loader has read it."""
     started = time.perf_counter()
-
-    def process(item: str | Chunk | Skipped) -> ChunkOutcome:
-        if isinstance(item, Skipped):
-            return ChunkOutcome(skipped=(item,))
-        if isinstance(item, str):
-            if load is None:
-                raise TypeError(f"a path to scan, but nothing to read it with: {item}")
-            chunk = load(item)
-        else:
-            chunk = item
-        if isinstance(chunk, Skipped):
-            return ChunkOutcome(skipped=(chunk,))
-        return scan_chunk(chunk, matcher, rules)
-
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     suppressed = scanned = size = 0
-    if jobs > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            outcomes: Iterable[ChunkOutcome] = list(pool.map(process, items))
-    else:
-        outcomes = map(process, items)
-    for outcome in outcomes:
+    for outcome in outcomes(scanner, items, jobs):
         findings.extend(outcome.findings)
         skipped.extend(outcome.skipped)
         suppressed += outcome.suppressed

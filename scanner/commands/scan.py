@@ -6,13 +6,13 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 
-from scanner.engine import EngineName, build_matcher
+from scanner.engine import EngineName
 from scanner.errors import ExitCode
 from scanner.model import ScanResult
 from scanner.output import emit, should_color
 from scanner.report import ReportOptions
 from scanner.rules import load_rules
-from scanner.scan import run_scan
+from scanner.scan import Scanner, run_scan
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,10 @@ def report(result: ScanResult, options: ScanOptions, subject: str) -> int:
 def scan_paths(paths: tuple[str, ...], options: ScanOptions) -> int:
     from scanner.sources.worktree import read_file, walk
 
-    ruleset = load_rules()
-    matcher = build_matcher(ruleset.rules, ruleset.digest, options.engine)
-    result = run_scan(
-        walk(paths or (".",)),
-        matcher,
-        ruleset.by_id(),
-        options.jobs,
-        load=partial(read_file, max_size=options.max_file_size),
+    scanner = Scanner(
+        load_rules(), options.engine, load=partial(read_file, max_size=options.max_file_size)
     )
+    result = run_scan(scanner, walk(paths or (".",)), options.jobs)
     return report(result, options, "files")
 
 
@@ -56,8 +51,6 @@ def scan_staged(options: ScanOptions) -> int:
     from scanner.sources.staged import staged_chunks
 
     diff = git.staged_diff()
-    ruleset = load_rules()
-    matcher = build_matcher(ruleset.rules, ruleset.digest, options.engine)
     chunks = staged_chunks(diff, options.max_file_size)
-    result = run_scan(chunks, matcher, ruleset.by_id(), jobs=1)
+    result = run_scan(Scanner(load_rules(), options.engine), chunks, jobs=1)
     return report(result, options, "staged files")
