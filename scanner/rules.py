@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -105,6 +104,8 @@ def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
 
 
 def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[Rule, ...]:
+    import tomllib  # only when the rule set is not cached yet
+
     rules: list[Rule] = []
     problems: list[str] = []
     for file, raw in contents:
