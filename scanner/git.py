@@ -64,7 +64,14 @@ def staged_diff(cwd: Path | str | None = None) -> bytes:
     Only added and changed content matters, so deletions are left out, renames are detected
     (a moved file adds nothing), and no context lines are asked for.
     """
-    return run(["diff", "--cached", *STABLE_DIFF_OPTIONS, "-U0", "-M", "--diff-filter=d"], cwd)
+    args = ["diff", "--cached", *STABLE_DIFF_OPTIONS, "-U0", "-M", "--diff-filter=d"]
+    try:
+        return run(args, cwd)
+    except GitError:
+        # Outside a repository `git diff` turns into `git diff --no-index`, which fails with
+        # "unknown option `cached'": let rev-parse say what is really wrong, if it can.
+        run(["rev-parse", "--git-dir"], cwd)
+        raise
 
 
 def hooks_dir(cwd: Path | str | None = None) -> Path:

@@ -35,9 +35,12 @@ class AddedLines:
 
 def unquote_path(raw: bytes) -> bytes:
     """Undo git's C-style quoting of unusual path names (`core.quotePath`)."""
+    # git ends a ---/+++ name containing a space with a tab, after the closing quote when the
+    # name is quoted too (`"b/na\303\257ve dir/x"<TAB>`); a real tab in a name is always quoted.
+    if raw.endswith(b"\t"):
+        raw = raw[:-1]
     if not (raw.startswith(b'"') and raw.endswith(b'"') and len(raw) >= 2):
-        # git ends an unquoted name containing a space with a tab in ---/+++ lines
-        return raw[:-1] if raw.endswith(b"\t") else raw
+        return raw
     body = raw[1:-1]
     out = bytearray()
     position = 0
@@ -111,7 +114,9 @@ def parse_added_lines(diff: bytes) -> Iterator[AddedLines]:
                     number += 1
                 elif marker == b"-":
                     remaining_old -= 1
-                elif marker == b" ":
+                elif marker in (b" ", b""):
+                    # context (GIT_DIFF_OPTS or diff.interHunkContext can add some despite -U0);
+                    # diff.suppressBlankEmpty prints a blank context line as an empty line
                     remaining_old -= 1
                     remaining_new -= 1
                     number += 1
