@@ -62,9 +62,10 @@ def staged_diff(cwd: Path | str | None = None) -> bytes:
     """The patch from HEAD (or the empty tree, before the first commit) to the index.
 
     Only added and changed content matters, so deletions are left out, renames are detected
-    (a moved file adds nothing), and no context lines are asked for.
+    (a moved file adds nothing), and no context lines are asked for. `--text` because a
+    `binary` or `-diff` attribute must not hide a text file: keyleak sniffs for binary itself.
     """
-    args = ["diff", "--cached", *STABLE_DIFF_OPTIONS, "-U0", "-M", "--diff-filter=d"]
+    args = ["diff", "--cached", *STABLE_DIFF_OPTIONS, "--text", "-U0", "-M", "--diff-filter=d"]
     try:
         return run(args, cwd)
     except GitError:
@@ -87,4 +88,5 @@ def hooks_dir(cwd: Path | str | None = None) -> Path:
     if configured:
         base = Path(repo.working_tree_dir or repo.git_dir)
         return (base / os.path.expanduser(str(configured))).resolve()
-    return Path(repo.git_dir) / "hooks"
+    # linked worktrees share the main repository's hooks, not their own .git/worktrees/<name>
+    return Path(repo.common_dir) / "hooks"

@@ -221,3 +221,14 @@ def test_core_hooks_path_is_honoured_from_a_subdirectory(
     assert is_executable(in_repo / "githooks" / "pre-commit")
     assert not (subdirectory / "githooks").exists()
     assert os.listdir(subdirectory) == []
+
+
+def test_install_from_a_linked_worktree_uses_the_shared_hooks(
+    in_repo: Path, key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linked = tmp_path / "linked"
+    git(in_repo, "worktree", "add", "-q", "-b", "feature", str(linked))
+    monkeypatch.chdir(linked)
+    assert keyleak("hook", "install") == 0
+    assert is_executable(hook_path(in_repo))
+    assert_blocks_key_and_passes_clean(linked, key)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scanner.model import Chunk, Provenance, Skipped
+from scanner.sources import looks_binary
 
 HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 C_ESCAPES = {
@@ -131,8 +132,10 @@ def staged_chunks(diff: bytes, max_size: int) -> Iterator[Chunk | Skipped]:
         content = b"\n".join(added.lines)
         if len(content) > max_size:
             yield Skipped(path=path, reason="larger than --max-file-size")
-            continue
-        yield Chunk(
-            content=content,
-            origin=Provenance(path=path, kind="staged", line_numbers=tuple(added.line_numbers)),
-        )
+        elif looks_binary(content):
+            yield Skipped(path=path, reason="binary")
+        else:
+            yield Chunk(
+                content=content,
+                origin=Provenance(path=path, kind="staged", line_numbers=tuple(added.line_numbers)),
+            )

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 
 from scanner.errors import KeyleakError
 from scanner.model import Chunk, Provenance, Skipped
+from scanner.sources import looks_binary
 
-BINARY_SNIFF_BYTES = 8192
 SKIPPED_DIRECTORIES = frozenset({".git"})
 
 
@@ -80,6 +80,6 @@ def read_file(path: str, max_size: int) -> Chunk | Skipped:
         os.close(fd)
     if len(content) > max_size:
         return Skipped(path=path, reason="larger than --max-file-size")
-    if b"\0" in content[:BINARY_SNIFF_BYTES]:
+    if looks_binary(content):
         return Skipped(path=path, reason="binary")
     return Chunk(content=content, origin=Provenance(path=path))
