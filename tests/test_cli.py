@@ -46,7 +46,7 @@ def test_text_report_is_redacted_with_location_rule_and_fix(
     code, out, _ = run(["scan"], capsys)
     assert code == 1
     assert key not in out
-    assert "settings.py:1:19: OpenAI project API key [openai-project-key, critical]" in out
+    assert "settings.py:1:19: OpenAI project API key [openai-project-key, openai, critical]" in out
     assert f"sk-proj-{key[8:10]}…{key[-4:]}" in out
     assert "platform.openai.com/api-keys" in out
     assert out.rstrip().splitlines()[-1].startswith("keyleak: 1 secret found in 1 file")

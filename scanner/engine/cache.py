@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
+import os
 from collections.abc import Sequence
 
 import hyperscan
@@ -21,7 +21,7 @@ from scanner.model import Rule
 def entry_name(rules_digest: str) -> str:
     version = str(getattr(hyperscan, "__version__", "?"))
     key = hashlib.sha256(
-        b"\0".join([rules_digest.encode(), version.encode(), platform.machine().encode()])
+        b"\0".join([rules_digest.encode(), version.encode(), os.uname().machine.encode()])
     ).hexdigest()[:32]
     return f"hsdb-{key}"
 

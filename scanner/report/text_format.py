@@ -34,7 +34,7 @@ def block(finding: Finding, options: ReportOptions, paint: Callable[[str, str], 
     secret = finding.redacted if options.redact else finding.secret
     return (
         f"{paint(where, BOLD)}: {paint(finding.rule_name, RED)} "
-        f"[{finding.rule_id}, {finding.severity.value}]\n"
+        f"[{finding.rule_id}, {finding.provider}, {finding.severity.value}]\n"
         f"  secret:      {secret}\n"
         f"  fingerprint: {finding.fingerprint[:16]}\n"
         f"  fix:         {finding.remediation}\n"
