@@ -42,6 +42,23 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
     )
 
 
+def run_process(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run a program with no stdin and text output, never raising on its exit code."""
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """An empty git repository (no commits) with a default branch and an identity."""

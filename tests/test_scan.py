@@ -138,16 +138,24 @@ def test_explicit_file_argument(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert located(report) == {(str(target), 1, 8, "openai-project-key")}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_unreadable_file_is_skipped_not_fatal(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     locked = tmp_path / "locked.env"
     locked.write_text(f"KEY={openai_key()}\n")
     locked.chmod(0)
+    if os.geteuid() == 0:  # root reads whatever the mode says: refuse the open instead
+        real_open = os.open
+
+        def refusing_open(path: str, *args: Any, **kwargs: Any) -> int:
+            if Path(path) == locked:
+                raise PermissionError(13, "Permission denied", path)
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refusing_open)
     code, report = scan_json(capsys, str(tmp_path))
     assert code == 0
-    assert report["skipped"][0]["reason"].startswith("unreadable")
+    assert report["skipped"] == [{"path": str(locked), "reason": "unreadable (Permission denied)"}]
 
 
 def test_missing_path_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

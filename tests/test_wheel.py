@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_process
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,17 +41,7 @@ def offline_pip_env() -> dict[str, str]:
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        args,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-        check=False,
-    )
+    completed = run_process(args, cwd, env, timeout=180)
     assert completed.returncode == 0, f"{args}\n{completed.stdout}\n{completed.stderr}"
     return completed
 
@@ -136,16 +128,11 @@ CHECK_INSTALLED = textwrap.dedent(
 def test_installed_copy_loads_its_own_rules(installed: Path, tmp_path: Path) -> None:
     expected = sum(len(tomllib.loads(f.read_text("utf-8"))["rules"]) for f in source_rules())
     # -P keeps the working directory off sys.path; it is outside the source tree anyway
-    completed = subprocess.run(
+    completed = run_process(
         [sys.executable, "-P", "-c", CHECK_INSTALLED, str(installed), str(expected)],
-        cwd=tmp_path,
-        env=installed_env(installed),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
+        tmp_path,
+        installed_env(installed),
         timeout=120,
-        check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
