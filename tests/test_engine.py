@@ -8,6 +8,7 @@ import pytest
 
 from scanner.engine import build_matcher, hyperscan_available
 from scanner.engine import confirm as confirm_module
+from scanner.errors import KeyleakError
 from scanner.model import Example, Rule, Severity
 from scanner.rules import load_rules
 from scanner.sources.worktree import read_file
@@ -127,3 +128,13 @@ def test_unwritable_cache_directory_still_scans(
 def test_file_deleted_before_reading_is_skipped(tmp_path: Path) -> None:
     skipped = read_file(str(tmp_path / "gone.txt"), max_size=1024)
     assert getattr(skipped, "reason", "").startswith("unreadable")
+
+
+def test_asking_for_hyperscan_without_it_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scanner.engine
+
+    monkeypatch.setattr(scanner.engine, "hyperscan_available", lambda: False)
+    ruleset = load_rules()
+    with pytest.raises(KeyleakError, match="hyperscan package is not installed"):
+        build_matcher(ruleset.rules, ruleset.digest, "hyperscan")
+    assert build_matcher(ruleset.rules, ruleset.digest, "auto").name == "regex"

@@ -52,6 +52,10 @@ def build_matcher(rules: tuple[Rule, ...], digest: str, engine: EngineName = "au
         from scanner.engine.fallback import RegexMatcher
 
         return RegexMatcher(rules)
+    if engine == "hyperscan" and not hyperscan_available():
+        from scanner.errors import KeyleakError
+
+        raise KeyleakError("--engine hyperscan: the hyperscan package is not installed")
     from scanner.engine.cache import load_or_compile
     from scanner.engine.hs import HyperscanMatcher
 
