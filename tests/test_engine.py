@@ -138,3 +138,15 @@ def test_asking_for_hyperscan_without_it_is_a_usage_error(monkeypatch: pytest.Mo
     with pytest.raises(KeyleakError, match="hyperscan package is not installed"):
         build_matcher(ruleset.rules, ruleset.digest, "hyperscan")
     assert build_matcher(ruleset.rules, ruleset.digest, "auto").name == "regex"
+
+
+@needs_hyperscan
+def test_huge_counted_repeats_are_left_to_the_keyword_gate() -> None:
+    from scanner.engine.hs import compile_database, too_costly_to_compile
+
+    costly = demo_rule(regex=r"(?P<secret>demo_[a-z0-9]{12,20000})")
+    assert too_costly_to_compile(costly.regex)
+    assert not too_costly_to_compile(r"(?P<secret>a{74}\{99999\})")
+    _, unsupported = compile_database([demo_rule(), costly])
+    assert unsupported == {1}
+    assert spans("hyperscan", (costly,), b"demo_abcdef123456") == [("demo-token", 0, 17)]

@@ -7,6 +7,7 @@ candidates with the rule's own regex gives exactly the fallback engine's results
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,19 @@ REGEX_FLAGS = (
     hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
 )
 KEYWORD_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
+#: Hyperscan unrolls counted repeats: `{64,16384}` costs seconds of compile time per rule and
+#: a few together can take minutes, so such rules are left to the keyword gate instead.
+MAX_COUNTED_REPEAT = 1024
+COUNTED_REPEAT = re.compile(r"(?<!\\)\{(\d*),?(\d*)\}")
+
+
+def too_costly_to_compile(pattern: str) -> bool:
+    return any(
+        int(bound) > MAX_COUNTED_REPEAT
+        for match in COUNTED_REPEAT.finditer(pattern)
+        for bound in match.groups()
+        if bound
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,7 @@ def literal_expression(literal: bytes) -> bytes:
 def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
     """Compile and serialize the database; returns it with the indices of unsupported rules."""
     layout = Layout.of(rules)
-    unsupported: set[int] = set()
+    unsupported = {i for i, rule in enumerate(rules) if too_costly_to_compile(rule.regex)}
     while True:
         expressions, ids, flags = [], [], []
         for index, rule in enumerate(rules):
