@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 import click
 
 from scanner import __version__
+from scanner.engine import EngineName
 from scanner.errors import ExitCode, KeyleakError
+from scanner.report import FORMATS
 
 SIZE_UNITS = {
     "": 1,
@@ -23,8 +25,7 @@ SIZE_UNITS = {
     "gb": 1024**3,
     "gib": 1024**3,
 }
-FORMATS = ("text", "json", "jsonl")
-ENGINES = ("auto", "hyperscan", "regex")
+ENGINES = get_args(EngineName)
 
 
 class Size(click.ParamType):  # type: ignore[type-arg]

@@ -13,7 +13,7 @@ from scanner.model import ScanResult
 from scanner.report import ReportOptions, writer_for
 
 
-def should_color(stream: io.TextIOBase | object) -> bool:
+def should_color(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
 
