@@ -43,7 +43,7 @@ def scan_paths(paths: tuple[str, ...], options: ScanOptions) -> int:
         load_rules(), options.engine, load=partial(read_file, max_size=options.max_file_size)
     )
     result = run_scan(scanner, walk(paths or (".",)), options.jobs)
-    return report(result, options, "files")
+    return report(result, options, "file")
 
 
 def scan_staged(options: ScanOptions) -> int:
@@ -53,4 +53,4 @@ def scan_staged(options: ScanOptions) -> int:
     diff = git.staged_diff()
     chunks = staged_chunks(diff, options.max_file_size)
     result = run_scan(Scanner(load_rules(), options.engine), chunks, jobs=1)
-    return report(result, options, "staged files")
+    return report(result, options, "staged file")

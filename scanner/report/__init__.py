@@ -15,8 +15,8 @@ FORMATS = ("text", "json", "jsonl")
 class ReportOptions:
     redact: bool = True
     color: bool = False
-    #: what was scanned, for the summary line: "files", "staged files"...
-    subject: str = "files"
+    #: what was scanned, for the summary line: "file", "staged file"...
+    subject: str = "file"
 
 
 class Writer(Protocol):

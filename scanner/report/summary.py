@@ -28,7 +28,7 @@ def summary_line(result: ScanResult, subject: str) -> str:
     else:
         head = "no secrets found"
     parts = [
-        f"{result.files_scanned} {subject} scanned",
+        f"{result.files_scanned} {plural(result.files_scanned, subject)} scanned",
         human_size(result.bytes_scanned),
         f"{result.elapsed:.2f}s",
     ]
