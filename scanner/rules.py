@@ -76,8 +76,8 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
-    """Load and validate rule files; raise RuleError listing every problem found."""
+def read_rule_files(paths: Sequence[Path] | None) -> tuple[list[tuple[Path, bytes]], str]:
+    """Each rule file's bytes, and a digest of them all (names included)."""
     files = rule_files(paths if paths else [builtin_rules_dir()])
     if not files:
         raise RuleError("no rule files found")
@@ -90,7 +90,12 @@ def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
             raise RuleError(f"{file}: cannot read: {exc.strerror}") from exc
         contents.append((file, raw))
         digest.update(str(file).encode() + b"\0" + raw + b"\0")
-    hexdigest = digest.hexdigest()
+    return contents, digest.hexdigest()
+
+
+def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
+    """Load and validate rule files; raise RuleError listing every problem found."""
+    contents, hexdigest = read_rule_files(paths)
     cache_name = f"rules-{hexdigest[:32]}.json"
     cached = read_entry(cache_name)
     if cached is not None:
@@ -98,12 +103,15 @@ def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
             return RuleSet(tuple(rule_from_json(item) for item in json.loads(cached)), hexdigest)
         except (ValueError, KeyError, TypeError):
             pass
-    rules = parse_files(contents)
+    rules, problems = parse_files(contents)
+    if problems:
+        raise RuleError("invalid rules:\n" + "\n".join(problems))
     write_entry(cache_name, json.dumps([rule_to_json(rule) for rule in rules]).encode())
     return RuleSet(rules=rules, digest=hexdigest)
 
 
-def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[Rule, ...]:
+def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], list[str]]:
+    """The valid rules, and one line per problem with the others."""
     import tomllib  # only when the rule set is not cached yet
 
     rules: list[Rule] = []
@@ -120,9 +128,7 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[Rule, ...]:
     for rule_id, count in Counter(rule.id for rule in rules).items():
         if count > 1:
             problems.append(f"{rule_id}: duplicate rule id ({count} rules)")
-    if problems:
-        raise RuleError("invalid rules:\n" + "\n".join(problems))
-    return tuple(rules)
+    return tuple(rules), problems
 
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:

@@ -144,3 +144,26 @@ def test_digest_follows_content(tmp_path: Path) -> None:
     first = load_rules([path]).digest
     path.write_text(VALID_RULE.replace("Rotate it.", "Rotate it now."), encoding="utf-8")
     assert load_rules([path]).digest != first
+
+
+def test_schema_problems_do_not_stop_the_other_rules_examples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = VALID_RULE.replace('id = "demo-token"', 'id = "broken-token"').replace(
+        'severity = "high"', 'severity = "urgent"'
+    )
+    failing = VALID_RULE.replace(
+        'negative_examples = ["token = demo_short"]', 'negative_examples = ["demo_zzzzzzzzzzzz"]'
+    )
+    assert exit_code(["rules", "check", str(write_rules(tmp_path, broken + failing))]) == 2
+    err = capsys.readouterr().err
+    assert "broken-token: 'severity' must be one of" in err
+    assert "demo-token: negative_examples[0] matched" in err
+
+
+def test_a_file_with_no_valid_rule_reports_its_problems_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = VALID_RULE.replace('severity = "high"', 'severity = "urgent"')
+    assert exit_code(["rules", "check", str(write_rules(tmp_path, broken))]) == 2
+    assert capsys.readouterr().err.strip().endswith("critical, high, medium, low")

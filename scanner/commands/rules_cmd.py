@@ -11,7 +11,7 @@ from scanner.engine import EngineName, Matcher, build_matcher, hyperscan_availab
 from scanner.engine.confirm import compile_rule
 from scanner.errors import ExitCode, RuleError
 from scanner.model import Rule
-from scanner.rules import RuleSet, check_examples, load_rules
+from scanner.rules import RuleSet, check_examples, load_rules, parse_files, read_rule_files
 
 
 def list_rules() -> int:
@@ -26,24 +26,23 @@ def list_rules() -> int:
 
 
 def check_rules(files: tuple[str, ...]) -> int:
-    """Validate rule files and run every example through every available engine."""
-    try:
-        ruleset = load_rules([Path(f) for f in files] if files else None)
-    except RuleError as exc:
-        click.echo(str(exc).removeprefix("invalid rules:\n"), err=True)
-        return ExitCode.USAGE
-    problems: list[str] = []
-    for rule in ruleset.rules:
+    """Report every schema problem, then run the examples of every valid rule on each engine."""
+    contents, digest = read_rule_files([Path(f) for f in files] if files else None)
+    rules, problems = parse_files(contents)
+    compiled: list[Rule] = []
+    for rule in rules:
         try:
             compile_rule(rule)
+            compiled.append(rule)
         except RuleError as exc:
             problems.append(str(exc))
+    # the dropped rules change the set, so they must change the engine cache's key too
+    ruleset = RuleSet(tuple(compiled), f"{digest}:{','.join(r.id for r in compiled)}")
     engines: list[EngineName] = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]
-    if not problems:
-        for engine in engines:
-            matcher = build_matcher(ruleset.rules, ruleset.digest, engine)
-            failures = check_examples(ruleset, secrets_of(matcher))
-            problems.extend(f"{line} [{engine} engine]" for line in failures)
+    for engine in engines if compiled else []:
+        matcher = build_matcher(ruleset.rules, ruleset.digest, engine)
+        failures = check_examples(ruleset, secrets_of(matcher))
+        problems.extend(f"{line} [{engine} engine]" for line in failures)
     if problems:
         click.echo("\n".join(problems), err=True)
         return ExitCode.USAGE
