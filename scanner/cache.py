@@ -11,6 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from scanner.atomic import replace_file
+
 MAGIC = b"keyleak-cache-1"
 
 
@@ -34,19 +36,10 @@ def read_entry(name: str) -> bytes | None:
 
 
 def write_entry(name: str, payload: bytes) -> None:
-    import tempfile
-
     path = cache_dir() / name
     blob = MAGIC + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        replace_file(path, blob, 0o600)
     except OSError:
         pass

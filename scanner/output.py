@@ -8,6 +8,7 @@ import stat
 import sys
 from pathlib import Path
 
+from scanner.atomic import replace_file
 from scanner.errors import KeyleakError
 from scanner.model import ScanResult
 from scanner.report import ReportOptions, writer_for
@@ -46,20 +47,8 @@ def write_text(path: Path, text: str) -> None:
             with path.open("w", encoding="utf-8") as handle:
                 handle.write(text)
             return
-        import tempfile
-
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            if info is not None:
-                os.chmod(temporary, stat.S_IMODE(info.st_mode))
-            else:
-                os.chmod(temporary, 0o666 & ~current_umask())
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~current_umask()
+        replace_file(path, text.encode("utf-8"), mode)
     except OSError as exc:
         raise KeyleakError(f"{path}: cannot write report: {exc.strerror}") from exc
 
