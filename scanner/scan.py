@@ -94,10 +94,10 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
     batches = batched(items, BATCH_SIZE)
     first = next(batches, [])
     second = next(batches, None)
+    all_batches = itertools.chain([first] if second is None else [first, second], batches)
     if jobs == 1 or second is None:
         matcher, rules = scanner.matcher(), scanner.ruleset.by_id()
-        remaining = itertools.chain(first, *([second] if second else []), *batches)
-        for item in remaining:
+        for item in itertools.chain.from_iterable(all_batches):
             yield process_item(item, scanner.load, matcher, rules)
         return
     import multiprocessing
@@ -110,7 +110,7 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
         initializer=Worker.start,
         initargs=(scanner,),
     ) as pool:
-        for results in pool.map(Worker.run, itertools.chain([first, second], batches)):
+        for results in pool.map(Worker.run, all_batches):
             yield from results
 
 
