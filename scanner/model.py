@@ -40,6 +40,14 @@ class Rule:
     min_entropy: float | None = None
     allow: tuple[str, ...] = ()
     source: str = ""
+    #: name of the verifier module (scanner.verify.providers.<verify>) that can test the key live
+    verify: str | None = None
+    #: name of an offline checksum the secret must pass (scanner.engine.checksums)
+    checksum: str | None = None
+    #: names of extra filters for the secret, e.g. "placeholder" for generic assignments
+    filters: tuple[str, ...] = ()
+    #: a regex the chunk's path must match for the rule to apply (gitleaks' `path`)
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,55 @@ class Location:
     column: int
     end_line: int
     kind: str = "file"
+    #: the commit whose version of the file holds the secret (history and range scans)
+    commit: str | None = None
+    #: for notebooks: the 1-based cell index and the line inside that cell
+    cell: int | None = None
+    cell_line: int | None = None
+
+
+class VerdictStatus(StrEnum):
+    LIVE = "live"
+    LIVE_RESTRICTED = "live_restricted"
+    LIVE_QUOTA_EXHAUSTED = "live_quota_exhausted"
+    INVALID = "invalid"
+    RATE_LIMITED = "rate_limited"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the provider said about a key; `details` holds only safe facts (org, scopes, expiry)."""
+
+    status: VerdictStatus
+    reason: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    author_name: str
+    author_email: str
+    #: author date, ISO 8601 with its offset
+    date: str
+
+
+@dataclass(frozen=True)
+class History:
+    """Where a secret has been in a repository's history.
+
+    The exposure window runs from `introduced.date` to `removed.date`, or is still open when
+    `removed` is None.
+    """
+
+    introduced: Commit
+    last_present: Commit
+    removed: Commit | None
+    paths: tuple[str, ...]
+    in_head: bool
+    refs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -92,6 +149,15 @@ class Finding:
     secret: str
     redacted: str
     fingerprint: str
+    #: decoding layers the secret was found under, outermost first, e.g. ("base64",)
+    encoding: tuple[str, ...] = ()
+    #: history scans: the secret's life in the repository
+    history: History | None = None
+    #: range scans: the commit whose added lines hold the secret
+    introduced_by: Commit | None = None
+    verdict: Verdict | None = None
+    #: known from a baseline: reported and counted, but does not fail the run
+    baselined: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,3 +176,7 @@ class ScanResult:
     bytes_scanned: int
     suppressed: int
     elapsed: float
+    #: history and range scans: commits walked
+    commits_scanned: int = 0
+    #: things the reader must know about the result, e.g. "shallow clone: history is truncated"
+    notes: tuple[str, ...] = ()

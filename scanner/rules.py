@@ -32,8 +32,17 @@ REQUIRED_KEYS: dict[str, type] = {
     "examples": list,
     "negative_examples": list,
 }
-OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"min_entropy": (int, float), "allow": list}
+OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
+    "min_entropy": (int, float),
+    "allow": list,
+    "verify": str,
+    "checksum": str,
+    "filters": list,
+    "path": str,
+}
 SECRET_GROUP = "secret"
+#: bump when the cached JSON form of a rule changes shape
+RULES_CACHE_FORMAT = 2
 RULE_SCALARS = (
     "id",
     "name",
@@ -43,6 +52,9 @@ RULE_SCALARS = (
     "remediation",
     "min_entropy",
     "source",
+    "verify",
+    "checksum",
+    "path",
 )
 
 
@@ -96,7 +108,7 @@ def read_rule_files(paths: Sequence[Path] | None) -> tuple[list[tuple[Path, byte
 def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
     """Load and validate rule files; raise RuleError listing every problem found."""
     contents, hexdigest = read_rule_files(paths)
-    cache_name = f"rules-{hexdigest[:32]}.json"
+    cache_name = f"rules-v{RULES_CACHE_FORMAT}-{hexdigest[:32]}.json"
     cached = read_entry(cache_name)
     if cached is not None:
         try:
@@ -139,6 +151,7 @@ def rule_to_json(rule: Rule) -> dict[str, Any]:
         "examples": [[example.text, example.secret] for example in rule.examples],
         "negative_examples": list(rule.negative_examples),
         "allow": list(rule.allow),
+        "filters": list(rule.filters),
     }
 
 
@@ -150,6 +163,7 @@ def rule_from_json(item: dict[str, Any]) -> Rule:
         examples=tuple(Example(text, secret) for text, secret in item["examples"]),
         negative_examples=tuple(item["negative_examples"]),
         allow=tuple(item["allow"]),
+        filters=tuple(item["filters"]),
     )
 
 
@@ -198,6 +212,9 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
     allow = table.get("allow", [])
     if not all(isinstance(a, str) for a in allow):
         problems.append(f"{label}: 'allow' must be a list of regex strings")
+    filters = table.get("filters", [])
+    if not all(isinstance(f, str) for f in filters):
+        problems.append(f"{label}: 'filters' must be a list of filter names")
     examples, example_problems = parse_examples(table["examples"], label)
     problems.extend(example_problems)
     negatives = table["negative_examples"]
@@ -221,6 +238,10 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
             min_entropy=float(min_entropy) if min_entropy is not None else None,
             allow=tuple(allow),
             source=source,
+            verify=table.get("verify"),
+            checksum=table.get("checksum"),
+            filters=tuple(filters),
+            path=table.get("path"),
         ),
         [],
     )
