@@ -39,6 +39,8 @@ def run(args: list[str], cwd: Path | str | None = None) -> bytes:
         raise GitError("git is not installed or not on PATH") from exc
     except NotADirectoryError as exc:
         raise GitError(f"{cwd}: not a directory") from exc
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from exc
     if completed.returncode != 0:
         raise GitError(describe_failure(completed.stderr))
     return completed.stdout

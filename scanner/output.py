@@ -6,11 +6,12 @@ import io
 import os
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from scanner.atomic import replace_file
 from scanner.errors import KeyleakError
-from scanner.model import ScanResult
+from scanner.model import Finding, ScanResult
 from scanner.report import ReportOptions, writer_for
 
 
@@ -19,8 +20,36 @@ def should_color(stream: object) -> bool:
     return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
 
 
+def printable_path(path: str) -> str:
+    """A path every format can carry and a terminal shows as it is, on one line.
+
+    Bytes that are not UTF-8 (kept by Python as surrogates) become `\\xNN`; control characters,
+    a newline or an escape sequence in a file name, become their escapes.
+    """
+    if path.isprintable():
+        return path
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def printable_result(result: ScanResult) -> ScanResult:
+    def location(finding: Finding) -> Finding:
+        changed = replace(finding.location, path=printable_path(finding.location.path))
+        history = finding.history
+        if history is not None:
+            history = replace(history, paths=tuple(printable_path(p) for p in history.paths))
+        return replace(finding, location=changed, history=history)
+
+    return replace(
+        result,
+        findings=tuple(location(finding) for finding in result.findings),
+        skipped=tuple(replace(s, path=printable_path(s.path)) for s in result.skipped),
+    )
+
+
 def emit(result: ScanResult, format_name: str, output: str | None, options: ReportOptions) -> None:
     write = writer_for(format_name)
+    result = printable_result(result)
     if output in (None, "-"):
         write(result, sys.stdout, options)
         sys.stdout.flush()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scanner.model import Chunk, Provenance, Skipped
-from scanner.sources import looks_binary
+from scanner.sources import lines_as_text
 
 HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 C_ESCAPES = {
@@ -129,12 +129,14 @@ def parse_added_lines(diff: bytes) -> Iterator[AddedLines]:
 def staged_chunks(diff: bytes, max_size: int) -> Iterator[Chunk | Skipped]:
     for added in parse_added_lines(diff):
         path = os.fsdecode(added.path)
-        content = b"\n".join(added.lines)
-        if len(content) > max_size:
+        size = sum(len(line) + 1 for line in added.lines)
+        lines = lines_as_text(added.lines) if size <= max_size else None
+        if size > max_size:
             yield Skipped(path=path, reason="larger than --max-file-size")
-        elif looks_binary(content):
+        elif lines is None:
             yield Skipped(path=path, reason="binary")
         else:
+            content = b"\n".join(lines)
             yield Chunk(
                 content=content,
                 origin=Provenance(path=path, kind="staged", line_numbers=tuple(added.line_numbers)),

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from scanner.errors import KeyleakError
 from scanner.model import Chunk, Provenance, Skipped
-from scanner.sources import looks_binary
+from scanner.sources import as_text
 
 SKIPPED_DIRECTORIES = frozenset({".git"})
 
@@ -28,7 +28,19 @@ def walk(paths: Sequence[str]) -> Iterator[str | Skipped]:
             yield from walk_directory(path, seen)
         elif path not in seen:
             seen.add(path)
-            yield path
+            yield named_file(path)
+
+
+def named_file(path: str) -> str | Skipped:
+    """A path the user named: followed if a symlink, but only ever opened if a regular file.
+
+    Opening a device can have side effects (a tape rewinds) and a FIFO can block forever.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return Skipped(path=path, reason=f"unreadable ({exc.strerror})")
+    return path if stat.S_ISREG(info.st_mode) else Skipped(path=path, reason="not a regular file")
 
 
 def walk_directory(root: str, seen: set[str]) -> Iterator[str | Skipped]:
@@ -64,6 +76,8 @@ def read_file(path: str, max_size: int) -> Chunk | Skipped:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
+    except FileNotFoundError:
+        return Skipped(path=path, reason="vanished during the scan")
     except OSError as exc:
         return Skipped(path=path, reason=f"unreadable ({exc.strerror})")
     try:
@@ -80,6 +94,7 @@ def read_file(path: str, max_size: int) -> Chunk | Skipped:
         os.close(fd)
     if len(content) > max_size:
         return Skipped(path=path, reason="larger than --max-file-size")
-    if looks_binary(content):
+    text = as_text(content)
+    if text is None:
         return Skipped(path=path, reason="binary")
-    return Chunk(content=content, origin=Provenance(path=path))
+    return Chunk(content=text, origin=Provenance(path=path))
