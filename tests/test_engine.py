@@ -11,7 +11,6 @@ from scanner.engine import confirm as confirm_module
 from scanner.errors import KeyleakError
 from scanner.model import Example, Rule, Severity
 from scanner.rules import load_rules
-from scanner.sources.worktree import read_file
 from tests.keys import every_openai_shape, random_text
 
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
@@ -123,11 +122,6 @@ def test_unwritable_cache_directory_still_scans(
     ruleset = load_rules()
     content = every_openai_shape()[0][1].encode()
     assert build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content).matches
-
-
-def test_file_deleted_before_reading_is_skipped(tmp_path: Path) -> None:
-    skipped = read_file(str(tmp_path / "gone.txt"), max_size=1024)
-    assert getattr(skipped, "reason", "").startswith("unreadable")
 
 
 def test_asking_for_hyperscan_without_it_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
