@@ -63,6 +63,9 @@ def build_tree(root: Path) -> list[Planted]:
             planted.append(
                 Planted(f"{directory.name}/{name}", 3, line_text.index(key) + 1, rule_id, key)
             )
+            if name == ".env":
+                # a committed .env is a finding of its own, on its first line
+                planted.append(Planted(f"{directory.name}/.env", 1, 1, "dotenv-file", ".env"))
         key = fresh_like(shapes, shape_index)
         crlf = f"first\r\nsecond\r\nKEY={key}\r\nlast\r\n"
         (directory / "windows.env").write_bytes(crlf.encode())

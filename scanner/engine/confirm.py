@@ -8,6 +8,9 @@ from typing import Any
 
 import regex
 
+from scanner.engine.checksums import CHECKS
+from scanner.engine.lines import LINE_FILTER, keyword_lines
+from scanner.engine.placeholders import is_placeholder
 from scanner.errors import RuleError
 from scanner.model import Match, Rule
 from scanner.rules import SECRET_GROUP, shannon_entropy
@@ -32,6 +35,9 @@ def compile_rule(rule: Rule) -> CompiledRule:
         raise RuleError(f"{rule.source}: {rule.id}: regex does not compile: {exc}") from exc
     if SECRET_GROUP not in pattern.groupindex:
         raise RuleError(f"{rule.source}: {rule.id}: regex has no group named {SECRET_GROUP!r}")
+    if rule.checksum is not None and rule.checksum not in CHECKS:
+        known = ", ".join(sorted(CHECKS))
+        raise RuleError(f"{rule.source}: {rule.id}: unknown checksum {rule.checksum!r} ({known})")
     return CompiledRule(
         rule=rule,
         pattern=pattern,
@@ -48,15 +54,30 @@ def confirm(compiled: CompiledRule, content: bytes) -> tuple[list[Match], bool]:
     """All accepted matches of one rule in `content`, and whether the time limit cut it short."""
     matches: list[Match] = []
     rule = compiled.rule
+    windows = (
+        keyword_lines(content, compiled.keywords)
+        if LINE_FILTER in rule.filters
+        else [(0, len(content))]
+    )
     try:
-        for found in compiled.pattern.finditer(content, timeout=REGEX_TIMEOUT_SECONDS):
+        for found in (
+            found
+            for start, end in windows
+            for found in compiled.pattern.finditer(
+                content, start, end, timeout=REGEX_TIMEOUT_SECONDS
+            )
+        ):
             start, end = found.span(SECRET_GROUP)
             if start < 0:
                 continue
             secret = content[start:end]
             if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
                 continue
+            if rule.checksum is not None and not CHECKS[rule.checksum](secret):
+                continue
             if any(allow.search(secret) for allow in compiled.allow):
+                continue
+            if "placeholder" in rule.filters and is_placeholder(secret):
                 continue
             matches.append(Match(rule_id=rule.id, start=start, end=end, secret=secret))
     except TimeoutError:

@@ -1,0 +1,60 @@
+"""Rules about a file itself, not its content: `filters = ["file"]` (e.g. `dotenv-file`).
+
+Such a rule's regex is matched against the chunk's path (`/`-separated), never its content,
+and a hit is reported once per chunk, on its first line: a committed `.env` is a leak whatever
+it holds. Keeping the predicate in the rule's own regex lets `keyleak rules check` exercise it
+with the rule's examples (paths) and negative examples.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from scanner.model import Chunk, Match, Rule
+from scanner.rules import SECRET_GROUP
+
+FILE_FILTER = "file"
+
+
+def is_file_rule(rule: Rule) -> bool:
+    return FILE_FILTER in rule.filters
+
+
+class FileRules:
+    """The file rules of one rule set, picked out once: a scan asks for every chunk."""
+
+    def __init__(self) -> None:
+        self._of: tuple[Mapping[str, Rule], tuple[Rule, ...]] | None = None
+
+    def __call__(self, rules: Mapping[str, Rule]) -> tuple[Rule, ...]:
+        if self._of is None or self._of[0] is not rules:
+            self._of = (rules, tuple(rule for rule in rules.values() if is_file_rule(rule)))
+        return self._of[1]
+
+
+file_rules = FileRules()
+
+
+def file_matches(chunk: Chunk, rules: Iterable[Rule]) -> list[Match]:
+    """One match per file rule whose regex matches the chunk's path, spanning its first line."""
+    if not chunk.content:
+        return []
+    path = chunk.origin.path.replace(os.sep, "/").encode("utf-8", "surrogateescape")
+    first_line_end = chunk.content.find(b"\n")
+    end = first_line_end if first_line_end > 0 else max(len(chunk.content), 1)
+    matches = []
+    for rule in rules:
+        # the keyword gate first, as in the matcher: most paths never need `regex` imported
+        if not is_file_rule(rule) or not any(
+            k.lower().encode() in path.lower() for k in rule.keywords
+        ):
+            continue
+        from scanner.engine.confirm import compile_rule
+
+        found = compile_rule(rule).pattern.search(path)
+        if found is not None:
+            matches.append(
+                Match(rule_id=rule.id, start=0, end=end, secret=found.group(SECRET_GROUP))
+            )
+    return matches

@@ -1,0 +1,66 @@
+"""All matches of one chunk: its text, its encoded runs decoded, and rules about the file itself.
+
+Where a provider rule and a generic rule report the same text (`OPENAI_API_KEY = "sk-..."` is
+also a secret-looking assignment), only the provider rule's match is kept: it names the key and
+how to revoke it. Pure: the matcher is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from scanner.decode import encoded_matches
+from scanner.engine import Matcher, MatchResult, sorted_matches
+from scanner.file_rules import file_matches, file_rules, is_file_rule
+from scanner.model import Chunk, Match, Rule
+
+GENERIC_PROVIDER = "generic"
+
+
+def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> MatchResult:
+    plain = matcher.scan(chunk.content)
+    encoded = encoded_matches(chunk.content, matcher.scan)
+    content = [
+        match
+        for match in (*plain.matches, *encoded.matches)
+        if not is_file_rule(rules[match.rule_id])
+    ]
+    return MatchResult(
+        matches=sorted_matches(preferred(content, rules) + file_matches(chunk, file_rules(rules))),
+        timed_out=tuple(dict.fromkeys((*plain.timed_out, *encoded.timed_out))),
+    )
+
+
+def overlap(one: Match, other: Match) -> bool:
+    return one.start < other.end and other.start < one.end
+
+
+def preferred(matches: Iterable[Match], rules: Mapping[str, Rule]) -> list[Match]:
+    """The matches without generic ones that overlap a provider rule's match, and no repeats.
+
+    A secret the plain scan found is not reported again from a decoded copy (a key that is left
+    as it is inside URL-encoded text); a generic match on encoded text yields to what decoding
+    it found (`password: <base64>`).
+    """
+    unique = list(dict.fromkeys(matches))
+    plain = [m for m in unique if not m.encoding]
+    encoded = [
+        m
+        for m in unique
+        if m.encoding
+        and not any(
+            p.rule_id == m.rule_id and p.secret == m.secret and overlap(p, m) for p in plain
+        )
+    ]
+    unique = encoded + [
+        m
+        for m in plain
+        if rules[m.rule_id].provider != GENERIC_PROVIDER or not any(overlap(m, e) for e in encoded)
+    ]
+    specific = [m for m in unique if rules[m.rule_id].provider != GENERIC_PROVIDER]
+    return specific + [
+        match
+        for match in unique
+        if rules[match.rule_id].provider == GENERIC_PROVIDER
+        and not any(overlap(match, other) for other in specific)
+    ]

@@ -1,0 +1,169 @@
+"""Jupyter notebooks: scan each cell's source and text outputs as the text they are.
+
+In the file a cell's lines are JSON strings (`"token = \\"...\\"\\n",`), so quotes arrive escaped
+and rules that read an assignment would miss them. A notebook chunk is split into one chunk per
+cell source and per text output, decoded, whose lines map to the file lines that hold them and
+which name their cell (`Provenance.cell`). The rest of the file (metadata, image outputs) stays
+one chunk with the cells' lines blanked out, so nothing is lost and nothing is found twice.
+
+A staged notebook arrives as the diff's added lines only, with no cell structure: each added
+line that is a JSON string is replaced by its decoded text, and findings carry the file line but
+no cell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from scanner.model import Chunk, Finding
+
+SUFFIX = ".ipynb"
+JSON_STRING_LINE = re.compile(rb'^\s*(?:"(?:[^"\\]|\\.)*"\s*:\s*)?("(?:[^"\\]|\\.)*")\s*,?\s*$')
+
+
+def is_notebook(path: str) -> bool:
+    return path.endswith(SUFFIX)
+
+
+@dataclass(frozen=True)
+class Text:
+    """One cell source or output: its lines, and the file line of each."""
+
+    cell: int
+    lines: tuple[str, ...]
+    file_lines: tuple[int, ...]
+
+
+class Locator:
+    """Finds JSON-encoded strings in the file, in file order, and says on which line they are."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.blanked = bytearray(raw)
+        self.position = 0
+        self.line = 1
+
+    def find(self, value: str) -> int:
+        """The file line of `value`'s JSON encoding at or after the last one found."""
+        for encoded in {json.dumps(value, ensure_ascii=False), json.dumps(value)}:
+            at = self.raw.find(encoded.encode(), self.position)
+            if at >= 0:
+                self.line += self.raw.count(b"\n", self.position, at)
+                self.position = at + len(encoded.encode())
+                self.line += self.raw.count(b"\n", at, self.position)
+                self.blanked[at : self.position] = b" " * (self.position - at)
+                return self.line
+        return self.line
+
+
+def as_lines(value: Any) -> list[str]:
+    """nbformat stores multi-line text as a list of lines or as one string."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return []
+
+
+def locate(locator: Locator, cell: int, value: Any) -> Text | None:
+    pieces = as_lines(value)
+    lines: list[str] = []
+    file_lines: list[int] = []
+    for piece in pieces:
+        line = locator.find(piece)
+        texts = piece.split("\n")
+        if len(texts) > 1 and piece.endswith("\n"):
+            texts.pop()
+        lines.extend(texts)
+        file_lines.extend([line] * len(texts))
+    return Text(cell, tuple(lines), tuple(file_lines)) if lines else None
+
+
+def cell_texts(locator: Locator, index: int, cell: dict[str, Any]) -> Iterator[Text]:
+    """A cell's source and text outputs, in the order the file holds them."""
+    for key, value in cell.items():
+        if key == "source":
+            text = locate(locator, index, value)
+            if text is not None:
+                yield text
+        elif key == "outputs" and isinstance(value, list):
+            for output in value:
+                if not isinstance(output, dict):
+                    continue
+                for part, content in output.items():
+                    if part == "text":
+                        found = locate(locator, index, content)
+                    elif part == "data" and isinstance(content, dict):
+                        for mime, data in content.items():
+                            if mime.startswith("text/"):
+                                found = locate(locator, index, data)
+                                if found is not None:
+                                    yield found
+                        continue
+                    else:
+                        continue
+                    if found is not None:
+                        yield found
+
+
+def split(chunk: Chunk) -> tuple[Chunk, ...]:
+    """The chunks to scan for `chunk`: itself, unless it is a notebook."""
+    if not is_notebook(chunk.origin.path):
+        return (chunk,)
+    if chunk.origin.line_numbers is not None:
+        return (decoded_lines(chunk),)
+    try:
+        document = json.loads(chunk.content)
+    except (ValueError, UnicodeDecodeError):
+        return (chunk,)
+    cells = document.get("cells") if isinstance(document, dict) else None
+    if not isinstance(cells, list):
+        return (chunk,)
+    locator = Locator(chunk.content)
+    parts: list[Chunk] = []
+    for index, cell in enumerate(cells, start=1):
+        if isinstance(cell, dict):
+            parts.extend(text_chunk(chunk, text) for text in cell_texts(locator, index, cell))
+    return (Chunk(bytes(locator.blanked), chunk.origin), *parts)
+
+
+def text_chunk(chunk: Chunk, text: Text) -> Chunk:
+    return Chunk(
+        content="\n".join(text.lines).encode("utf-8", "surrogatepass"),
+        origin=replace(chunk.origin, line_numbers=text.file_lines, cell=text.cell),
+    )
+
+
+def decoded_lines(chunk: Chunk) -> Chunk:
+    """Added lines of a staged notebook: JSON strings decoded, one line for one line."""
+    lines = []
+    for line in chunk.content.split(b"\n"):
+        found = JSON_STRING_LINE.match(line)
+        if found is not None:
+            try:
+                value = json.loads(found.group(1))
+            except ValueError:
+                value = None
+            if isinstance(value, str):
+                line = value.rstrip("\n").replace("\n", " ").encode("utf-8", "surrogatepass")
+        lines.append(line)
+    return Chunk(b"\n".join(lines), chunk.origin)
+
+
+def file_column(raw: bytes, finding: Finding) -> Finding:
+    """A cell finding's column in the file's line, where the secret can be found on it."""
+    if finding.location.cell is None:
+        return finding
+    lines = raw.split(b"\n", finding.location.line)
+    if len(lines) < finding.location.line:
+        return finding
+    line = lines[finding.location.line - 1].decode("utf-8", "replace")
+    for form in (finding.secret, json.dumps(finding.secret)[1:-1]):
+        at = line.find(form)
+        if at >= 0:
+            return replace(finding, location=replace(finding.location, column=at + 1))
+    return finding

@@ -1,0 +1,158 @@
+"""Encoded content: base64 and URL-encoded runs are decoded and scanned (scanner/decode.py).
+
+Keys are built at run time (tests/keys.py) and encoded here; nothing key-shaped is written down.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.cli import main
+from scanner.decode import MAX_RUN, decode_layer, encoded_matches
+from scanner.engine import Matcher, build_matcher, hyperscan_available
+from scanner.matching import chunk_matches
+from scanner.model import Chunk, Provenance
+from scanner.rules import load_rules
+from tests.keys import openai_key, random_text
+
+SHIPPED = load_rules()
+RULES = SHIPPED.by_id()
+ENGINES = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]
+PROJECT = "openai-project-key"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def matcher(request: pytest.FixtureRequest) -> Matcher:
+    return build_matcher(SHIPPED.rules, SHIPPED.digest, request.param)
+
+
+def scan_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["scan", str(tmp_path), "--format", "json", "--no-redact", *args])
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return report
+
+
+def matches_of(matcher: Matcher, text: str) -> list[tuple[str, str, tuple[str, ...], int]]:
+    chunk = Chunk(text.encode(), Provenance("x"))
+    return [
+        (m.rule_id, m.secret.decode(), m.encoding, m.start)
+        for m in chunk_matches(chunk, matcher, RULES).matches
+    ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_kubernetes_secret_points_at_the_encoded_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    key, password = openai_key(), random_text(17) + "7"
+    manifest = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n"
+        f"  OPENAI_API_KEY: {b64(key)}\n  DB_PASSWORD: {b64(password)}\n"
+    )
+    (tmp_path / "secret.yaml").write_text(manifest)
+    report = scan_json(tmp_path, capsys, "--engine", engine)
+    found = {
+        (
+            f["rule_id"],
+            f["secret"],
+            tuple(f["encoding"]),
+            f["location"]["line"],
+            f["location"]["column"],
+        )
+        for f in report["findings"]
+    }
+    assert found == {
+        (PROJECT, key, ("base64",), 7, 19),
+        ("generic-secret-unquoted", password, ("base64",), 8, 16),
+    }
+
+
+def test_url_safe_base64_and_padding(matcher: Matcher) -> None:
+    key = openai_key()
+    encoded = base64.urlsafe_b64encode(f"config {key} end".encode()).decode().rstrip("=")
+    # the start is the base64 group holding the key's first byte: 7 bytes in, 8 characters in
+    assert matches_of(matcher, f"blob={encoded}\n") == [(PROJECT, key, ("base64",), 5 + 8)]
+
+
+def test_url_encoded_key(matcher: Matcher) -> None:
+    key = openai_key()
+    query = urllib.parse.quote(f"https://api.example.net/v1?key={key}&x=1", safe="")
+    [(rule_id, secret, encoding, start)] = matches_of(matcher, f"redirect={query}\n")
+    assert (rule_id, secret, encoding) == (PROJECT, key, ("url",))
+    assert f"redirect={query}"[start:].startswith(key)
+
+
+def test_two_layers_are_named_outermost_first(matcher: Matcher) -> None:
+    key = openai_key()
+    twice = b64(b64(f"token: {key}"))
+    [(rule_id, secret, encoding, start)] = matches_of(matcher, f"data: {twice}\n")
+    assert (rule_id, secret, encoding) == (PROJECT, key, ("base64", "base64"))
+    assert 6 <= start < 6 + len(twice)
+
+
+def test_three_layers_are_beyond_the_depth_bound(matcher: Matcher) -> None:
+    thrice = b64(b64(b64(f"token: {openai_key()}")))
+    assert matches_of(matcher, f"data: {thrice}\n") == []
+
+
+def test_plain_key_inside_encoded_text_is_reported_once(matcher: Matcher) -> None:
+    key = openai_key()
+    query = "next=%2Fhome&key=" + key + "&lang=en%2Dgb"
+    assert matches_of(matcher, query) == [(PROJECT, key, (), 17)]
+
+
+def test_binary_hex_and_identifier_runs_are_not_decoded() -> None:
+    binary = base64.b64encode(bytes(range(256)) * 2).decode()
+    text = f"img = {binary}\nsha = {'ab12' * 16}\nname = someVeryLongCamelCaseIdentifierName\n"
+    assert decode_layer(text.encode()) is None
+
+
+def test_runs_beyond_the_size_bound_are_skipped(matcher: Matcher) -> None:
+    key = openai_key()
+    padding = random_text(MAX_RUN, "abc ") + "\n"
+    huge = b64(padding + key + padding)
+    assert len(huge) > MAX_RUN
+    assert encoded_matches(huge.encode(), matcher.scan).matches == ()
+    assert encoded_matches(b64(key).encode(), matcher.scan).matches != ()
+
+
+def test_inline_allow_on_the_encoded_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yaml").write_text(f"key: {b64(openai_key())}  # keyleak:allow\n")
+    report = scan_json(tmp_path, capsys)
+    assert report["findings"] == []
+    assert report["stats"]["suppressed"] == 1
+
+
+def test_engines_agree_on_encoded_content() -> None:
+    if not hyperscan_available():
+        pytest.skip("hyperscan not installed")
+    key = openai_key()
+    text = (
+        f"a: {b64(key)}\nb: {b64('password: ' + random_text(19) + '3')}\n"
+        f"c: {urllib.parse.quote(key + '/x', safe='')}\nd: {b64(b64(key))}\n"
+    ).encode()
+    results = []
+    for engine in ENGINES:
+        matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, engine)  # type: ignore[arg-type]
+        results.append(chunk_matches(Chunk(text, Provenance("x")), matcher, RULES))
+    assert results[0] == results[1]
+    assert [(m.rule_id, m.encoding) for m in results[0].matches] == [
+        (PROJECT, ("base64",)),
+        ("generic-secret-unquoted", ("base64",)),
+        (PROJECT, ()),
+        (PROJECT, ("base64", "base64")),
+    ]

@@ -1,0 +1,243 @@
+"""Generic secrets (rules/generic.toml): secret-looking values given to secret-looking names.
+
+Every value is built at run time (random bodies); no key-shaped literal appears in this file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from scanner.engine import Matcher, build_matcher, hyperscan_available
+from scanner.engine.confirm import compile_rule, confirm
+from scanner.engine.lines import LINE_FILTER, keyword_lines
+from scanner.engine.placeholders import is_placeholder
+from scanner.matching import chunk_matches
+from scanner.model import Chunk, Provenance, Severity
+from scanner.rules import load_rules
+from tests.keys import ALNUM, openai_key, random_text
+
+SHIPPED = load_rules()
+RULES = SHIPPED.by_id()
+GENERIC = [rule for rule in SHIPPED.rules if rule.provider == "generic"]
+ENGINES = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def matcher(request: pytest.FixtureRequest) -> Matcher:
+    return build_matcher(SHIPPED.rules, SHIPPED.digest, request.param)
+
+
+def secret_value(rng: random.Random | None = None) -> str:
+    """A random value with letters of both cases and digits, as a generated password has."""
+    chooser = rng or random.SystemRandom()
+    body = random_text(14, ALNUM, chooser)
+    return (
+        body
+        + chooser.choice("ABCDEFGHJK")
+        + chooser.choice("abcdefghjk")
+        + chooser.choice("23456789")
+    )
+
+
+def found(matcher: Matcher, text: str, path: str = "app/config") -> list[tuple[str, str]]:
+    chunk = Chunk(text.encode(), Provenance(path))
+    return [(m.rule_id, m.secret.decode()) for m in chunk_matches(chunk, matcher, RULES).matches]
+
+
+#: (rule id, template): `{v}` is replaced by a fresh random value
+SYNTAXES = [
+    ("generic-secret-assignment", 'db_password = "{v}"'),
+    ("generic-secret-assignment", "PASSWORD = '{v}'"),
+    ("generic-secret-assignment", "const apiKey = `{v}`;"),
+    ("generic-secret-assignment", 'settings = {{"client_secret": "{v}"}}'),
+    ("generic-secret-assignment", 'token := "{v}"'),
+    ("generic-secret-assignment", 'private String accessToken = "{v}";'),
+    ("generic-secret-assignment", 'var ConnectionPassword = @"{v}";'),
+    ("generic-secret-assignment", "config[:api_key] = '{v}'"),
+    ("generic-secret-assignment", "  :auth_token => '{v}',"),
+    ("generic-secret-assignment", "$settings['db_pass'] = '{v}';"),
+    ("generic-secret-assignment", '  "apiKey": "{v}",'),
+    ("generic-secret-assignment", "  password: '{v}'"),
+    ("generic-secret-assignment", 'client_secret = "{v}"'),
+    ("generic-secret-assignment", 'export SERVICE_TOKEN="{v}"'),
+    ("generic-secret-assignment", '<datasource user="app" password="{v}"/>'),
+    ("generic-secret-assignment", 'api_key: str = "{v}"'),
+    ("generic-secret-assignment", 'private_key = b"{v}"'),
+    ("generic-secret-unquoted", "DATABASE_PASSWORD={v}"),
+    ("generic-secret-unquoted", "export GITHUB_TOKEN={v}"),
+    ("generic-secret-unquoted", "spring.datasource.password={v}"),
+    ("generic-secret-unquoted", "  client_secret: {v}"),
+    ("generic-secret-unquoted", "secret_key = {v}"),
+    ("generic-secret-unquoted", "ENV API_KEY={v}"),
+    ("generic-secret-unquoted", "ENV API_KEY {v}"),
+    ("generic-secret-unquoted", "ARG NPM_AUTH_TOKEN={v}"),
+    ("generic-secret-unquoted", "  - REDIS_PASSWORD={v}"),
+    ("generic-secret-cli-flag", "mysql --user=app --password={v} db"),
+    ("generic-secret-cli-flag", "deploy --api-key {v} --region eu"),
+    ("generic-secret-cli-flag", 'run --auth-token "{v}"'),
+    ("generic-secret-xml-element", "<password>{v}</password>"),
+    ("generic-secret-xml-setting", '<add key="SmtpPassword" value="{v}" />'),
+    ("generic-credentials-url", "postgres://app:{v}@db.internal:5432/app"),
+    ("generic-credentials-url", "mysql://root:{v}@127.0.0.1/shop"),
+    ("generic-credentials-url", "mongodb+srv://svc:{v}@cluster0.mongodb.net/prod"),
+    ("generic-credentials-url", "redis://:{v}@cache:6379/0"),
+    ("generic-credentials-url", "amqp://worker:{v}@rabbit:5672/vhost"),
+    ("generic-credentials-url", "https://deploy:{v}@git.internal/team/app.git"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "template"), SYNTAXES)
+def test_each_syntax_reports_the_value(matcher: Matcher, rule_id: str, template: str) -> None:
+    value = secret_value()
+    assert found(matcher, template.format(v=value)) == [(rule_id, value)]
+
+
+#: stand-ins, references and look-alikes that no rule may report
+NEGATIVES = [
+    'password = os.environ["DB_PASSWORD"]',
+    'password = os.getenv("DB_PASSWORD")',
+    "const token = process.env.API_TOKEN;",
+    "api_key = ENV['API_KEY']",
+    'password = "changeme"',
+    'password = "CHANGEME123"',
+    'password = "${DB_PASSWORD}"',
+    "password: ${{ secrets.DB_PASSWORD }}",
+    'token = "{{ .Values.token }}"',
+    'password = "%(db_password)s"',
+    "DB_PASSWORD=$DB_PASSWORD",
+    'secret = "your-secret-here"',
+    'api_key = "<your-api-key>"',
+    'password = "xxxxxxxxxxxx"',
+    'password = "**********"',
+    'password = "aaaaaaaaaaaa"',
+    'password = "12345678"',
+    'password = "abcdefghijkl"',
+    'password = "qwerty123"',
+    'secret = "example-secret-value"',
+    'token = "dummy-token-for-tests"',
+    "password: str",
+    "password: Optional[str] = None",
+    "token: string;",
+    "password = null",
+    "password: false",
+    'password = "/run/secrets/db_password"',
+    'private_key = "keys/deploy.pem"',
+    'token = "user_access_token"',
+    "password = self.password",
+    "secret = settings.SECRET_KEY",
+    "api_key: vault:secret/data/app#api_key",
+    "password = aws secretsmanager get-secret-value --secret-id db",
+    "author = 'Jane Q. Public-Smith'",
+    "tokenizer = AutoTokenizer.from_pretrained(name)",
+    'if password == "hunter2hunter2":',
+    "postgres://user:password@localhost:5432/app",
+    "amqp://guest:guest@localhost:5672/",
+    "mysql://root:${MYSQL_ROOT_PASSWORD}@db/app",
+    "see https://example.com:8443/docs for details",
+    "deploy --token $DEPLOY_TOKEN",
+    "<password>${env.REPO_PASSWORD}</password>",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_placeholders_and_references_are_not_reported(matcher: Matcher, text: str) -> None:
+    assert found(matcher, text) == []
+
+
+def test_provider_rule_takes_precedence_over_generic(matcher: Matcher) -> None:
+    key = openai_key()
+    assert found(matcher, f'api_key = "{key}"') == [("openai-project-key", key)]
+    assert found(matcher, f"OPENAI_API_KEY={key}") == [("openai-project-key", key)]
+
+
+def test_several_secrets_on_several_lines_are_each_reported(matcher: Matcher) -> None:
+    first, second = secret_value(), secret_value()
+    text = f'# settings\nuser = "app"\npassword = "{first}"\n\nTOKEN={second}\n'
+    assert found(matcher, text) == [
+        ("generic-secret-assignment", first),
+        ("generic-secret-unquoted", second),
+    ]
+
+
+def test_generic_rules_are_lower_severity_and_filtered() -> None:
+    assert {rule.id for rule in GENERIC} >= {
+        "generic-secret-assignment",
+        "generic-secret-unquoted",
+        "generic-secret-cli-flag",
+        "generic-secret-xml-element",
+        "generic-secret-xml-setting",
+        "generic-credentials-url",
+    }
+    for rule in GENERIC:
+        assert rule.severity in (Severity.MEDIUM, Severity.LOW)
+        assert "placeholder" in rule.filters
+        assert rule.min_entropy is not None
+        assert rule.remediation
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "changeme",
+        "${X}",
+        "{{ x }}",
+        "%(x)s",
+        "$VAR",
+        "<value>",
+        "your-token-here",
+        "str",
+        "true",
+        "null",
+        "os.environ['X']",
+        "process.env.X",
+        "vault:kv/x",
+        "aaaaaaaa",
+        "abcd1234",
+        "98765432",
+        "user.password",
+        "/etc/app/secret",
+        "sample_value_1",
+    ],
+)
+def test_placeholder_filter_on_its_own(value: str) -> None:
+    assert is_placeholder(value.encode())
+
+
+def test_random_values_are_not_placeholders() -> None:
+    rng = random.Random(5)
+    for _ in range(500):
+        assert not is_placeholder(secret_value(rng).encode())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_line_windows_find_what_a_whole_chunk_scan_finds(seed: int) -> None:
+    """The `line` filter is only a speed-up: confirming the keyword lines gives every match."""
+    rng = random.Random(seed)
+    templates = [template for _, template in SYNTAXES] + NEGATIVES
+    lines = []
+    for _ in range(200):
+        choice = rng.random()
+        if choice < 0.3:
+            lines.append(rng.choice(templates).replace("{v}", secret_value(rng)))
+        elif choice < 0.5:
+            lines.append(random_text(rng.randrange(0, 80), ALNUM + " =:'\"_-", rng))
+        else:
+            lines.append("")
+    content = "\n".join(lines).encode()
+    for rule in GENERIC:
+        assert LINE_FILTER in rule.filters
+        whole = dataclasses.replace(
+            rule, filters=tuple(f for f in rule.filters if f != LINE_FILTER)
+        )
+        windowed, _ = confirm(compile_rule(rule), content)
+        reference, _ = confirm(compile_rule(whole), content)
+        assert windowed == reference
+        assert all(content.count(b"\n", m.start, m.end) == 0 for m in reference)
+
+
+def test_keyword_lines_merge_neighbours_and_ignore_case() -> None:
+    content = b"a\nTOKEN x\nmy token\nb\nPass\n"
+    assert keyword_lines(content, (b"token", b"pass")) == [(2, 18), (21, 25)]
