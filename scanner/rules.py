@@ -39,7 +39,10 @@ OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "checksum": str,
     "filters": list,
     "path": str,
+    #: "gitleaks" for rules `keyleak rules import-gitleaks` wrote: they may come without examples
+    "imported": str,
 }
+IMPORTED_FROM = ("gitleaks",)
 SECRET_GROUP = "secret"
 #: bump when the cached JSON form of a rule changes shape
 RULES_CACHE_FORMAT = 2
@@ -215,10 +218,13 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
     filters = table.get("filters", [])
     if not all(isinstance(f, str) for f in filters):
         problems.append(f"{label}: 'filters' must be a list of filter names")
-    examples, example_problems = parse_examples(table["examples"], label)
+    imported = table.get("imported")
+    if imported is not None and imported not in IMPORTED_FROM:
+        problems.append(f"{label}: 'imported' must be one of {', '.join(IMPORTED_FROM)}")
+    examples, example_problems = parse_examples(table["examples"], label, imported is None)
     problems.extend(example_problems)
     negatives = table["negative_examples"]
-    if not negatives or not all(isinstance(n, str) for n in negatives):
+    if (imported is None and not negatives) or not all(isinstance(n, str) for n in negatives):
         problems.append(f"{label}: 'negative_examples' must be a non-empty list of strings")
     if problems:
         return None, problems
@@ -247,9 +253,11 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
     )
 
 
-def parse_examples(raw: list[Any], label: str) -> tuple[tuple[Example, ...], list[str]]:
+def parse_examples(
+    raw: list[Any], label: str, required: bool = True
+) -> tuple[tuple[Example, ...], list[str]]:
     """Examples are `{ text = ..., secret = ... }`; a bare string is its own secret."""
-    if not raw:
+    if not raw and required:
         return (), [f"{label}: 'examples' must not be empty"]
     examples: list[Example] = []
     problems: list[str] = []
@@ -299,3 +307,31 @@ def check_examples(
             if find_secrets(rule, negative.encode()):
                 failures.append(f"{label}: negative_examples[{position}] matched")
     return failures
+
+
+def select_rules(ruleset: RuleSet, enable: Sequence[str], disable: Sequence[str]) -> RuleSet:
+    """Only the `enable`d rules (all when empty), minus the `disable`d ones.
+
+    Naming a rule that does not exist is an error: a typo must not silently turn nothing off.
+    """
+    known = {rule.id for rule in ruleset.rules}
+    for key, ids in (("enable", enable), ("disable", disable)):
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise RuleError(f"{key}: unknown rule id(s): {', '.join(unknown)}")
+    if not enable and not disable:
+        return ruleset
+    wanted = set(enable) or known
+    rules = tuple(r for r in ruleset.rules if r.id in wanted and r.id not in set(disable))
+    if not rules:
+        raise RuleError("enable/disable leave no rules to run")
+    digest = hashlib.sha256(f"{ruleset.digest}\0{','.join(r.id for r in rules)}".encode())
+    return RuleSet(rules, digest.hexdigest())
+
+
+def with_rules(ruleset: RuleSet, extra: Sequence[Rule], extra_digest: str) -> RuleSet:
+    """`ruleset` plus `extra` (rules built elsewhere, e.g. from a gitleaks config)."""
+    if not extra:
+        return ruleset
+    digest = hashlib.sha256(f"{ruleset.digest}\0{extra_digest}".encode()).hexdigest()
+    return RuleSet(ruleset.rules + tuple(extra), digest)

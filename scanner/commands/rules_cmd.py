@@ -64,3 +64,35 @@ def summary(ruleset: RuleSet, engines: list[EngineName]) -> str:
         f"{len(ruleset.rules)} rules OK: {examples} examples and {negatives} negative examples "
         f"pass on the {' and '.join(engines)} engine{'s' if len(engines) > 1 else ''}"
     )
+
+
+def import_gitleaks(file: str, output: str | None) -> int:
+    """Write a gitleaks config's rules as keyleak TOML; report what could not be translated.
+
+    Exit 0 when every rule was imported, 2 when some were left out (the others are written).
+    """
+    from scanner import gitleaks
+    from scanner.output import write_text
+
+    imported = gitleaks.parse(gitleaks.read(Path(file)), file)
+    builtin = {rule.id for rule in load_rules().rules}
+    rules = [rule for rule in imported.rules if rule.id not in builtin]
+    problems = list(imported.problems)
+    problems += [
+        f"{file}: {rule.id}: skipped: keyleak has a built-in rule with this id"
+        for rule in imported.rules
+        if rule.id in builtin
+    ]
+    skipped = imported.skipped + len(imported.rules) - len(rules)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if not rules:
+        raise RuleError(f"{file}: no rule could be imported")
+    text = gitleaks.to_keyleak_toml(rules, file)
+    if output in (None, "-"):
+        click.echo(text, nl=False)
+    else:
+        assert output is not None
+        write_text(Path(output), text)
+    click.echo(f"keyleak: imported {len(rules)} of {len(rules) + skipped} rules", err=True)
+    return ExitCode.USAGE if skipped else ExitCode.CLEAN

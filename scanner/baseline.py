@@ -1,0 +1,257 @@
+"""Baselines: the secrets a team has accepted as known, so that only new ones fail a run.
+
+An entry is a rule id and a finding's fingerprint (the SHA-256 of rule id, NUL, secret, as in
+every report), optionally with a path scope (a gitignore-style glob relative to the repository
+root). It never holds the secret, a line number or a date: moving a secret to another line, or
+to another file within its scope, keeps it known; a different secret on the same line is new.
+
+The file is JSON written for git: one entry per line, sorted, each ending in a comma (the array
+ends with `null`), so two branches that add entries merge line by line; with
+`.keyleak-baseline.json merge=union` in `.gitattributes` they never conflict.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from scanner.errors import ConfigError
+from scanner.filters import repo_relative
+from scanner.globs import GlobSet, compile_globs, escape, validate
+from scanner.model import Finding, ScanResult
+
+FORMAT_VERSION = 1
+ABOUT = (
+    "keyleak baseline: known secrets, by fingerprint only. One entry per line, sorted; "
+    "the final null keeps every entry line alike for merges. See README, Adopting keyleak."
+)
+ENTRY_KEYS = frozenset({"rule_id", "fingerprint", "path"})
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+Scope = Literal["any", "file"]
+
+
+class BaselineError(ConfigError):
+    pass
+
+
+class Entry(NamedTuple):
+    """A named tuple rather than a dataclass: built and hashed in C, 10,000 at a time."""
+
+    fingerprint: str
+    rule_id: str
+    #: a glob the finding's root-relative path must match; None: anywhere
+    path: str | None = None
+
+    def line(self) -> str:
+        item: dict[str, str] = {"rule_id": self.rule_id, "fingerprint": self.fingerprint}
+        if self.path is not None:
+            item["path"] = self.path
+        return json.dumps(item, ensure_ascii=False)
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.fingerprint, self.rule_id, self.path or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def scope(glob: str) -> GlobSet | None:
+    """The compiled path scope; None when the glob is not valid."""
+    return compile_globs([glob]) if validate(glob) is None else None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    entries: tuple[Entry, ...]
+    #: where it was read from, for messages
+    label: str = "baseline"
+
+    @functools.cached_property
+    def by_fingerprint(self) -> dict[str, list[Entry]]:
+        index: dict[str, list[Entry]] = {}
+        for entry in self.entries:
+            index.setdefault(entry.fingerprint, []).append(entry)
+        return index
+
+    def entry_for(self, finding: Finding, root: Path) -> Entry | None:
+        """The entry that makes `finding` known, if any."""
+        candidates = self.by_fingerprint.get(finding.fingerprint)
+        if not candidates:
+            return None
+        path = repo_relative(finding.location, root)
+        for entry in candidates:
+            if entry.rule_id == finding.rule_id and (
+                entry.path is None or self.in_scope(entry.path, path)
+            ):
+                return entry
+        return None
+
+    def in_scope(self, glob: str, path: str) -> bool:
+        globs = scope(glob)
+        if globs is None:
+            raise BaselineError(f"{self.label}: path {glob!r}: {validate(glob)}")
+        return globs.matches(path)
+
+
+# --------------------------------------------------------------------------- reading and writing
+
+
+def parse(text: str, label: str) -> Baseline:
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise BaselineError(f"{label}: not a keyleak baseline: invalid JSON ({exc})") from exc
+    if not isinstance(document, dict) or document.get("keyleak_baseline") != FORMAT_VERSION:
+        raise BaselineError(
+            f"{label}: not a keyleak baseline (expected an object with "
+            f'"keyleak_baseline": {FORMAT_VERSION})'
+        )
+    items = document.get("entries")
+    if not isinstance(items, list):
+        raise BaselineError(f'{label}: "entries" must be a list')
+    # duplicates appear when a union merge takes the same new entry from both sides
+    entries = dict.fromkeys(
+        parse_entry(item, label, position)
+        for position, item in enumerate(items)
+        if item is not None
+    )
+    return Baseline(tuple(entries), label)
+
+
+def parse_entry(item: Any, file_label: str, position: int) -> Entry:
+    """One entry; the checks are ordered so a valid entry (the hook may read 10,000) is cheap."""
+    if type(item) is dict and item.keys() <= ENTRY_KEYS:
+        rule_id, fingerprint, path = item.get("rule_id"), item.get("fingerprint"), item.get("path")
+        if (
+            type(rule_id) is str
+            and rule_id
+            and type(fingerprint) is str
+            and FINGERPRINT.fullmatch(fingerprint)
+            # a scope's glob is compiled when a finding first needs it
+            and (path is None or (type(path) is str and path.strip("/!")))
+        ):
+            return Entry(fingerprint, rule_id, path)
+    raise BaselineError(f"{file_label}: entries[{position}]: {entry_problem(item)}")
+
+
+def entry_problem(item: Any) -> str:
+    if not isinstance(item, dict):
+        return "expected an object"
+    unknown = sorted(set(item) - ENTRY_KEYS)
+    if unknown:
+        return f"unknown key {unknown[0]!r}"
+    rule_id, fingerprint = item.get("rule_id"), item.get("fingerprint")
+    if not isinstance(rule_id, str) or not rule_id:
+        return "'rule_id' must be a rule id"
+    if not isinstance(fingerprint, str) or not FINGERPRINT.fullmatch(fingerprint):
+        return "'fingerprint' must be 64 lowercase hex digits"
+    return "'path' must be a glob like 'tests/**'"
+
+
+def load(path: Path) -> Baseline:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise BaselineError(
+            f"{path}: no such baseline (create one: keyleak baseline create)"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc}") from exc
+    return parse(text, str(path))
+
+
+def render(baseline: Baseline) -> str:
+    lines = [
+        "{",
+        f'"keyleak_baseline": {FORMAT_VERSION},',
+        f'"about": {json.dumps(ABOUT)},',
+        '"entries": [',
+        *(entry.line() + "," for entry in sorted(set(baseline.entries), key=Entry.sort_key)),
+        "null",
+        "]",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def save(baseline: Baseline, path: Path) -> None:
+    """Replace the file atomically, keeping its permissions."""
+    from scanner.atomic import replace_file
+
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = 0o666 & ~mask
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror}") from exc
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(path, render(baseline).encode("utf-8"), mode)
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror}") from exc
+
+
+# --------------------------------------------------------------------------- using it
+
+
+def mark(result: ScanResult, baseline: Baseline, root: Path) -> ScanResult:
+    """Findings the baseline knows are kept, and counted, with `baselined=True`."""
+    if not baseline.entries or not result.findings:
+        return result
+    findings = tuple(
+        replace(finding, baselined=True)
+        if baseline.entry_for(finding, root) is not None
+        else finding
+        for finding in result.findings
+    )
+    return replace(result, findings=findings)
+
+
+def entry_of(finding: Finding, root: Path, scope_kind: Scope) -> Entry:
+    path = escape(repo_relative(finding.location, root)) if scope_kind == "file" else None
+    return Entry(fingerprint=finding.fingerprint, rule_id=finding.rule_id, path=path)
+
+
+def build(findings: Iterable[Finding], root: Path, scope_kind: Scope) -> Baseline:
+    return Baseline(tuple({entry_of(finding, root, scope_kind) for finding in findings}))
+
+
+@dataclass(frozen=True)
+class Update:
+    baseline: Baseline
+    added: tuple[Entry, ...]
+    pruned: tuple[Entry, ...]
+
+
+def update(
+    baseline: Baseline, findings: Sequence[Finding], root: Path, scope_kind: Scope
+) -> Update:
+    """Entries for the findings the baseline does not know yet; entries nothing matches go."""
+    used: set[Entry] = set()
+    added: set[Entry] = set()
+    for finding in findings:
+        entry = baseline.entry_for(finding, root)
+        if entry is not None:
+            used.add(entry)
+        else:
+            added.add(entry_of(finding, root, scope_kind))
+    pruned = tuple(entry for entry in baseline.entries if entry not in used)
+    kept = tuple(entry for entry in baseline.entries if entry in used)
+    return Update(
+        Baseline(kept + tuple(added), baseline.label),
+        tuple(sorted(added, key=Entry.sort_key)),
+        pruned,
+    )
+
+
+def stale(baseline: Baseline, findings: Sequence[Finding], root: Path) -> tuple[Entry, ...]:
+    """Entries that match no finding: the secret was removed (or its rule changed)."""
+    used = {baseline.entry_for(finding, root) for finding in findings}
+    return tuple(entry for entry in baseline.entries if entry not in used)

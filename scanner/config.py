@@ -1,0 +1,350 @@
+"""Project configuration: `.keyleak.toml` at the repository root, or `[tool.keyleak]` in
+`pyproject.toml` there (the first found wins; `--config FILE` overrides both).
+
+This runs on every hook, so it stays cheap: no config file costs a few `stat` calls, and a
+config's parsed form is cached by content, so `tomllib` is imported only when a file changed.
+Paths named in the config (rule files, the baseline, a gitleaks config) are relative to the
+repository root, as are the allowlist's globs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import ConfigError, GitError, RuleError
+from scanner.filters import Allowlist, GitleaksIgnore
+from scanner.globs import GlobSet, compile_globs, validate
+from scanner.model import Rule
+from scanner.rules import RuleSet
+from scanner.verify.settings import FAIL_ON_CHOICES, FailOn, VerifySettings
+
+CONFIG_NAME = ".keyleak.toml"
+PYPROJECT = "pyproject.toml"
+DEFAULT_BASELINE = ".keyleak-baseline.json"
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+#: bump when the cached JSON form of a config changes shape
+CONFIG_CACHE_FORMAT = 1
+SIZE_UNITS = {
+    "": 1,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+    "gib": 1024**3,
+}
+FINGERPRINT = re.compile(r"[0-9a-f]{16}|[0-9a-f]{64}")
+
+
+def parse_size(value: object) -> int | None:
+    """Bytes from 10485760, "500K" or "10M"; None when it is not a size."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    digits = text.rstrip("kmgib")
+    unit = text[len(digits) :]
+    if not digits.isdigit() or unit not in SIZE_UNITS:
+        return None
+    return int(digits) * SIZE_UNITS[unit]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the config can set; the defaults are keyleak's behaviour without a config."""
+
+    root: Path = field(default_factory=Path.cwd)
+    #: the file the settings came from (None: no config)
+    source: str | None = None
+    rules: tuple[Path, ...] = ()
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    baseline: Path | None = None
+    allow_paths: tuple[str, ...] = ()
+    allow_fingerprints: tuple[str, ...] = ()
+    allow_secrets: tuple[str, ...] = ()
+    max_file_size: int | None = None
+    fail_on: FailOn = "any"
+    inline_ignores: bool = True
+    gitleaks_config: Path | None = None
+    verify: VerifySettings = field(default_factory=VerifySettings)
+
+    def path_allowlist(self) -> GlobSet | None:
+        return compile_globs(self.allow_paths) if self.allow_paths else None
+
+    def file_size_limit(self, given: int | None) -> int:
+        """--max-file-size when given, else the config's, else 10M."""
+        if given is not None:
+            return given
+        return self.max_file_size if self.max_file_size is not None else DEFAULT_MAX_FILE_SIZE
+
+    def allowlist(self) -> Allowlist:
+        """The secret allowlist, with a `.gitleaksignore` at the root when there is one."""
+        ignore_file = self.root / ".gitleaksignore"
+        ignores: tuple[GitleaksIgnore, ...] = ()
+        if ignore_file.is_file():
+            from scanner.gitleaks import read_ignores
+
+            ignores = tuple(read_ignores(ignore_file))
+        return Allowlist.of(self.allow_fingerprints, self.allow_secrets, ignores)
+
+    def baseline_file(self) -> Path | None:
+        """The configured baseline, else `.keyleak-baseline.json` at the root when it exists."""
+        if self.baseline is not None:
+            return self.baseline
+        default = self.root / DEFAULT_BASELINE
+        return default if default.is_file() else None
+
+
+# --------------------------------------------------------------------------- schema
+
+Check = Callable[[Any], bool]
+
+
+def is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+TOP_LEVEL: dict[str, tuple[Check, str]] = {
+    "rules": (is_str_list, "a list of rule files or directories"),
+    "enable": (is_str_list, "a list of rule ids"),
+    "disable": (is_str_list, "a list of rule ids"),
+    "baseline": (is_str, "a file name"),
+    "max_file_size": (lambda v: parse_size(v) is not None, "a size like 10485760, 500K or 10M"),
+    "fail_on": (lambda v: v in FAIL_ON_CHOICES, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+    "inline_ignores": (is_bool, "true or false"),
+    "gitleaks_config": (is_str, "a file name"),
+}
+ALLOW: dict[str, tuple[Check, str]] = {
+    "paths": (is_str_list, "a list of gitignore-style globs"),
+    "fingerprints": (is_str_list, "a list of fingerprints (64 or 16 hex digits)"),
+    "secrets": (is_str_list, "a list of regular expressions"),
+}
+TABLES = ("allow", "verify")
+VERIFY_TYPES: dict[str, tuple[Check, str]] = {
+    "bool": (is_bool, "true or false"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1"),
+    "float": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0,
+        "a number of seconds >= 0",
+    ),
+}
+
+
+def verify_schema() -> dict[str, tuple[Check, str]]:
+    """The `[verify]` keys are VerifySettings' fields, so the two can never drift apart."""
+    schema = {
+        item.name: VERIFY_TYPES[str(item.type)]
+        for item in dataclasses.fields(VerifySettings)
+        if str(item.type) in VERIFY_TYPES
+    }
+    # zero retries is a choice; zero requests in flight would never finish
+    schema["max_retries"] = (
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "an integer >= 0",
+    )
+    return schema
+
+
+def check_table(
+    table: Any, schema: dict[str, tuple[Check, str]], label: str, prefix: str
+) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(table, dict):
+        return [f"{label}: {prefix.rstrip('.')}: expected a table"]
+    for key, value in table.items():
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            problems.append(f"{label}: {prefix}{key}: unknown key (expected one of: {known})")
+            continue
+        check, expected = schema[key]
+        if not check(value):
+            problems.append(f"{label}: {prefix}{key}: expected {expected}, got {value!r}")
+    return problems
+
+
+def validate_document(document: dict[str, Any], label: str, prefix: str) -> None:
+    """Raise ConfigError naming the file, the key and what was expected, for every problem."""
+    top = {key: value for key, value in document.items() if key not in TABLES}
+    problems = check_table(top, TOP_LEVEL, label, prefix)
+    allow = document.get("allow", {})
+    problems += check_table(allow, ALLOW, label, f"{prefix}allow.")
+    problems += check_table(document.get("verify", {}), verify_schema(), label, f"{prefix}verify.")
+    if isinstance(allow, dict):
+        problems += check_allow_values(allow, label, f"{prefix}allow.")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def check_allow_values(allow: dict[str, Any], label: str, prefix: str) -> list[str]:
+    problems: list[str] = []
+    for glob in allow.get("paths", []) if is_str_list(allow.get("paths", [])) else []:
+        if (problem := validate(glob)) is not None:
+            problems.append(f"{label}: {prefix}paths: {glob!r}: {problem}")
+    fingerprints = allow.get("fingerprints", [])
+    for item in fingerprints if is_str_list(fingerprints) else []:
+        if not FINGERPRINT.fullmatch(item):
+            problems.append(
+                f"{label}: {prefix}fingerprints: {item!r}: expected 64 (or the first 16) "
+                "lowercase hex digits"
+            )
+    secrets = allow.get("secrets", [])
+    for pattern in secrets if is_str_list(secrets) else []:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(f"{label}: {prefix}secrets: {pattern!r}: not a valid regex ({exc})")
+    return problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def find_root(anchor: str | None = None) -> Path:
+    """The repository root for a scan of `anchor` (a path; None means the current directory).
+
+    Outside a git work tree the current directory is the root.
+    """
+    from scanner import git
+
+    start = Path(anchor) if anchor else Path(os.curdir)
+    directory = start if start.is_dir() else start.parent
+    try:
+        return git.toplevel(directory)
+    except GitError:
+        return Path.cwd()
+
+
+def load_config(explicit: str | None = None, anchor: str | None = None) -> Config:
+    """The config for a scan of `anchor`: `explicit` if given, else the one at the root."""
+    root = find_root(anchor)
+    if explicit is not None:
+        path = Path(explicit)
+        raw = read_bytes(path, explicit)
+        table_name = "tool.keyleak" if path.name == PYPROJECT else None
+        return build(root, str(path), parse(raw, str(path), table_name), table_name)
+    candidate = root / CONFIG_NAME
+    if candidate.is_file():
+        label = str(candidate)
+        return build(root, label, parse(read_bytes(candidate, label), label, None), None)
+    pyproject = root / PYPROJECT
+    if pyproject.is_file():
+        raw = read_bytes(pyproject, str(pyproject))
+        # a plain substring test spares parsing TOML for the many pyprojects without the table
+        if b"tool.keyleak" in raw:
+            document = parse(raw, str(pyproject), "tool.keyleak")
+            if document is not None:
+                return build(root, str(pyproject), document, "tool.keyleak")
+    return Config(root=root)
+
+
+def read_bytes(path: Path, label: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read config: {exc.strerror}") from exc
+
+
+def parse(raw: bytes, label: str, table_name: str | None) -> Any:
+    """The config table of a TOML file (None: a pyproject without `[tool.keyleak]`)."""
+    from scanner.cache import read_entry, write_entry
+
+    key = hashlib.sha256(f"{table_name}\0".encode() + raw).hexdigest()[:32]
+    cache_name = f"config-v{CONFIG_CACHE_FORMAT}-{key}.json"
+    cached = read_entry(cache_name)
+    if cached is not None:
+        try:
+            return json.loads(cached)
+        except ValueError:
+            pass
+    import tomllib  # only for a config this machine has not parsed before
+
+    try:
+        document: Any = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
+    if table_name is not None:
+        tool = document.get("tool")
+        document = tool.get("keyleak") if isinstance(tool, dict) else None
+    try:
+        payload = json.dumps(document).encode()
+    except TypeError:
+        return document  # dates and times have no JSON form; validation rejects them anyway
+    write_entry(cache_name, payload)
+    return document
+
+
+def build(root: Path, label: str, document: Any, table_name: str | None) -> Config:
+    prefix = f"{table_name}." if table_name else ""
+    if not isinstance(document, dict):
+        raise ConfigError(f"{label}: {table_name or 'config'}: expected a table")
+    validate_document(document, label, prefix)
+    allow = document.get("allow", {})
+    verify = VerifySettings(**document.get("verify", {}))
+
+    def path_of(key: str) -> Path | None:
+        value = document.get(key)
+        return root / value if isinstance(value, str) else None
+
+    size = document.get("max_file_size")
+    return Config(
+        root=root,
+        source=label,
+        rules=tuple(root / item for item in document.get("rules", [])),
+        enable=tuple(document.get("enable", [])),
+        disable=tuple(document.get("disable", [])),
+        baseline=path_of("baseline"),
+        allow_paths=tuple(allow.get("paths", [])),
+        allow_fingerprints=tuple(allow.get("fingerprints", [])),
+        allow_secrets=tuple(allow.get("secrets", [])),
+        max_file_size=parse_size(size) if size is not None else None,
+        fail_on=document.get("fail_on", "any"),
+        inline_ignores=document.get("inline_ignores", True),
+        gitleaks_config=path_of("gitleaks_config"),
+        verify=verify,
+    )
+
+
+def load_ruleset(config: Config, warn: Callable[[str], None]) -> RuleSet:
+    """The built-in rules, the config's extra rule files and gitleaks rules, enabled/disabled."""
+    from scanner.rules import builtin_rules_dir, load_rules, select_rules, with_rules
+
+    ruleset = load_rules([builtin_rules_dir(), *config.rules]) if config.rules else load_rules()
+    if config.gitleaks_config is not None:
+        from scanner import gitleaks
+
+        imported, digest = gitleaks.load(config.gitleaks_config)
+        for problem in imported.problems:
+            warn(problem)
+        known = {rule.id for rule in ruleset.rules}
+        extra: list[Rule] = []
+        for rule in imported.rules:
+            if rule.id in known:
+                warn(f"{rule.source}: {rule.id}: skipped: keyleak has a rule with this id")
+            else:
+                extra.append(rule)
+        ruleset = with_rules(ruleset, extra, digest)
+    try:
+        return select_rules(ruleset, config.enable, config.disable)
+    except RuleError as exc:
+        raise ConfigError(f"{config.source}: {exc}") from exc
