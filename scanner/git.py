@@ -6,9 +6,13 @@ the `git commit` that started it for `index.lock`) and turns every failure into 
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, BinaryIO, NoReturn, cast
 
 from scanner.errors import GitError
 
@@ -77,6 +81,22 @@ def staged_diff(cwd: Path | str | None = None) -> bytes:
         raise
 
 
+def toplevel(cwd: Path | str | None = None) -> Path:
+    """The root of the work tree containing `cwd`.
+
+    Git runs hooks at the top of the work tree, so when `cwd` holds a `.git` entry (and no
+    GIT_WORK_TREE points elsewhere) it is the answer without starting git.
+    """
+    start = Path(cwd or os.curdir)
+    if "GIT_WORK_TREE" not in os.environ and os.path.lexists(start / ".git"):
+        return start.resolve()
+    output = run(["rev-parse", "--show-toplevel"], start)
+    top = os.fsdecode(output.rstrip(b"\n"))
+    if not top:
+        raise GitError("not inside a work tree (a bare repository?)")
+    return Path(top)
+
+
 def hooks_dir(cwd: Path | str | None = None) -> Path:
     """Where git looks for hooks: `core.hooksPath` when set, else `.git/hooks`."""
     import git as gitpython  # GitPython is slow to import: only here, never on the hook path.
@@ -92,3 +112,408 @@ def hooks_dir(cwd: Path | str | None = None) -> Path:
         return (base / os.path.expanduser(str(configured))).resolve()
     # linked worktrees share the main repository's hooks, not their own .git/worktrees/<name>
     return Path(repo.common_dir) / "hooks"
+
+
+# --- history: object streams and the commit graph -------------------------------------------
+
+#: One read from a git pipe: large reads keep the per-call cost of Python small next to git's.
+PIPE_READ_SIZE = 1 << 20
+NULL_OID = "0" * 40
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
+class GitProcess(subprocess.Popen[bytes]):
+    """A streamed git process; its stderr goes to a file, never a pipe that could fill up and
+    stall git while its stdout is being read."""
+
+    errors: BinaryIO
+
+    def error_text(self) -> bytes:
+        self.errors.seek(0)
+        return self.errors.read()
+
+
+def spawn(
+    args: list[str],
+    cwd: Path | str | None,
+    stdin: Any = subprocess.DEVNULL,
+    stdout: Any = subprocess.PIPE,
+) -> GitProcess:
+    import tempfile  # not on the hook path, which never streams
+
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by finish(), after git exits
+    try:
+        process = GitProcess(
+            ["git", "-c", "core.quotePath=true", *args],
+            cwd=cwd,
+            env=environment(),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=errors,
+            bufsize=0,
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH") from exc
+    except NotADirectoryError as exc:
+        raise GitError(f"{cwd}: not a directory") from exc
+    process.errors = errors
+    return process
+
+
+def finish(process: GitProcess, what: str = "") -> None:
+    """Wait for a streamed git process; a failure becomes a GitError, prefixed with `what`."""
+    if process.stdout is not None:
+        process.stdout.close()
+    code = process.wait()
+    stderr = process.error_text()
+    process.errors.close()
+    if code != 0:
+        message = describe_failure(stderr)
+        raise GitError(f"{what}: {message}" if what else message)
+
+
+def stream_records(process: GitProcess, separator: bytes) -> Iterator[bytes]:
+    """The records of a git process's stdout, split on `separator`, read in large blocks."""
+    assert process.stdout is not None
+    return records(process.stdout, separator)
+
+
+def records(stream: IO[bytes], separator: bytes) -> Iterator[bytes]:
+    rest = b""
+    while block := stream.read(PIPE_READ_SIZE):
+        records = (rest + block).split(separator)
+        rest = records.pop()
+        yield from records
+    if rest:
+        yield rest
+
+
+def git_dir(cwd: Path | str | None = None) -> str:
+    return os.fsdecode(run(["rev-parse", "--absolute-git-dir"], cwd).rstrip(b"\n"))
+
+
+def is_shallow(cwd: Path | str | None = None) -> bool:
+    return run(["rev-parse", "--is-shallow-repository"], cwd).strip() == b"true"
+
+
+def resolve_commit(name: str, cwd: Path | str | None = None) -> str | None:
+    """The commit `name` names, or None when it names nothing (an unborn HEAD)."""
+    args = ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"]
+    try:
+        return run(args, cwd).decode().strip() or None
+    except GitError:
+        return None
+
+
+def list_blobs(
+    revisions: Sequence[str], cwd: Path | str | None = None
+) -> Iterator[tuple[str, int]]:
+    """(object id, size) of every blob reachable from `revisions` (e.g. `--all`), each once.
+
+    `rev-list --objects` walks the trees; `cat-file --batch-check` adds type and size, so a
+    blob over the size limit is skipped without ever being read.
+    """
+    walk = spawn(
+        ["rev-list", "--objects", "--no-object-names", "--filter=object:type=blob", *revisions],
+        cwd,
+    )
+    check = spawn(
+        ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"], cwd, walk.stdout
+    )
+    try:
+        yield from blob_records(stream_records(check, b"\n"))
+    finally:
+        try:
+            finish(walk, "listing objects")
+        finally:
+            finish(check, "reading object headers")
+
+
+def stored_blobs(cwd: Path | str | None = None) -> Iterator[tuple[str, int]]:
+    """(object id, size) of every blob in the object store, in pack order.
+
+    Cheaper than walking every tree of every commit, and reading in pack order keeps git's
+    delta cache warm; a blob no ref reaches is scanned too, but attribution never reports it.
+    """
+    check = spawn(
+        [
+            "cat-file",
+            "--batch-all-objects",
+            "--unordered",
+            "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+        ],
+        cwd,
+    )
+    try:
+        yield from blob_records(stream_records(check, b"\n"))
+    finally:
+        finish(check, "listing objects")
+
+
+def blob_records(lines: Iterator[bytes]) -> Iterator[tuple[str, int]]:
+    """(id, size) of the blobs in `%(objectname) %(objecttype) %(objectsize)` lines."""
+    for line in lines:
+        if line.endswith(b" missing"):
+            raise GitError(f"object {line.split()[0].decode()} is missing from the repository")
+        if b" blob " in line:
+            oid, _, size = line.split(b" ")
+            yield oid.decode(), int(size)
+
+
+def read_blobs(
+    oids: Sequence[str], cwd: Path | str | None = None
+) -> Generator[tuple[str, bytes], None, None]:
+    """Each object's id and bytes, in the order given, through one `git cat-file --batch`.
+
+    A thread writes the ids while this generator reads, through an enlarged pipe, in large
+    blocks. Not `--buffer`: forked scan workers inherit the write end of git's stdin, so git
+    might never see its input end and would hold back its last buffered objects.
+    """
+    import threading
+
+    process = spawn(["cat-file", "--batch"], cwd, subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    enlarge_pipe(process.stdout.fileno())
+    feeder = threading.Thread(target=feed, args=(process.stdin, oids), daemon=True)
+    feeder.start()
+    output = io.BufferedReader(cast("io.RawIOBase", process.stdout), PIPE_READ_SIZE)
+    try:
+        for oid in oids:
+            header = output.readline()
+            fields = header.split()
+            if len(fields) == 2 and fields[1] == b"missing":
+                raise GitError(f"object {oid} is missing from the repository")
+            if len(fields) != 3:
+                unreadable(process, oid)
+            content = output.read(int(fields[2]))
+            if len(content) != int(fields[2]) or output.read(1) != b"\n":
+                unreadable(process, oid)
+            yield oid, content
+    finally:
+        if process.poll() is None:
+            process.kill()
+        feeder.join()
+        process.wait()
+        output.close()
+        process.errors.close()
+
+
+def enlarge_pipe(fd: int) -> None:
+    """Ask Linux for a 1 MB pipe (default 64 KB): fewer switches between git and the reader."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_READ_SIZE)
+    except (ImportError, OSError):
+        pass  # another system, or over the unprivileged limit: the default pipe works too
+
+
+def feed(stream: BinaryIO, oids: Sequence[str]) -> None:
+    try:
+        for start in range(0, len(oids), 4096):
+            stream.write("".join(f"{oid}\n" for oid in oids[start : start + 4096]).encode())
+        stream.close()
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # git stopped reading: the reader reports why
+
+
+def unreadable(process: GitProcess, oid: str) -> NoReturn:
+    """git stopped on this object (a corrupt one): say which, with git's own reason."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    raise GitError(f"cannot read object {oid}: {describe_failure(process.error_text())}")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of `git log --raw`: a path's blob before and after a commit."""
+
+    old_mode: str
+    new_mode: str
+    old_oid: str
+    new_oid: str
+    path: bytes
+
+
+@dataclass(frozen=True)
+class LoggedCommit:
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    date: str
+    changes: tuple[Change, ...]
+
+
+#: Starts each commit's header in `git log` output: no path or raw line can start with it.
+COMMIT_MARK = "\x01keyleak-commit "
+LOG_FORMAT = f"--format={COMMIT_MARK.replace(chr(1), '%x01')}%H %P%x00%an%x00%ae%x00%aI"
+
+
+class CommitLog:
+    """Every commit reachable from some revisions, parents before children, with the blobs it
+    changed against its first parent (the whole tree for a root commit).
+
+    One pass, no contents: `--raw` names blobs without reading them, and a merge is compared
+    with its first parent only, which is all it changes on the line it lands on. git starts
+    walking when this is made and writes to a temporary file (disk, not memory), so the walk
+    runs while the blobs are being scanned; `commits()` reads it afterwards.
+    """
+
+    def __init__(self, revisions: Sequence[str], cwd: Path | str | None = None) -> None:
+        import tempfile
+
+        args = [
+            "log",
+            "--raw",
+            "--no-abbrev",
+            "-z",
+            "--no-renames",
+            "--diff-merges=first-parent",
+            "--reverse",
+            "--date-order",
+            "--no-textconv",
+            "--no-ext-diff",
+            "--ignore-submodules=none",
+            LOG_FORMAT,
+            *revisions,
+            "--",
+        ]
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by commits() or close()
+        self.process = spawn(args, cwd, stdout=self.output)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.process.errors.close()
+        self.output.close()
+
+    def commits(self) -> Iterator[LoggedCommit]:
+        try:
+            finish(self.process, "reading the commit graph")
+            self.output.seek(0)
+            yield from parse_log(records(self.output, b"\0"))
+        finally:
+            self.output.close()
+
+
+def parse_log(tokens: Iterator[bytes]) -> Iterator[LoggedCommit]:
+    mark = COMMIT_MARK.encode()
+    header: list[bytes] = []
+    changes: list[Change] = []
+    raw: list[bytes] | None = None
+    pending = 0
+    for token in tokens:
+        token = token.lstrip(b"\n")
+        if pending:
+            header.append(token)
+            pending -= 1
+        elif raw is not None:
+            changes.append(
+                Change(
+                    raw[0][1:].decode(), raw[1].decode(), raw[2].decode(), raw[3].decode(), token
+                )
+            )
+            raw = None
+        elif token.startswith(mark):
+            if header:
+                yield logged_commit(header, changes)
+            header, changes, pending = [token[len(mark) :]], [], 3
+        elif token.startswith(b":"):
+            raw = token.split(b" ")
+    if header:
+        yield logged_commit(header, changes)
+
+
+def logged_commit(header: list[bytes], changes: list[Change]) -> LoggedCommit:
+    sha, *parents = header[0].decode().split(" ")
+    return LoggedCommit(
+        sha=sha,
+        parents=tuple(p for p in parents if p),
+        author_name=header[1].decode("utf-8", "replace"),
+        author_email=header[2].decode("utf-8", "replace"),
+        date=header[3].decode(),
+        changes=tuple(changes),
+    )
+
+
+def tree_blobs(commit: str, cwd: Path | str | None = None) -> Iterator[str]:
+    """The object ids of every blob in a commit's tree."""
+    process = spawn(["ls-tree", "-r", "-z", "--full-tree", commit], cwd)
+    try:
+        for record in stream_records(process, b"\0"):
+            meta = record.split(b"\t", 1)[0].split(b" ")
+            if len(meta) == 3 and meta[1] == b"blob":
+                yield meta[2].decode()
+    finally:
+        finish(process, f"listing the tree of {commit}")
+
+
+def ref_tips(cwd: Path | str | None = None) -> list[tuple[str, str]]:
+    """(commit, short ref name) of every ref, tags peeled to their commit; plus a detached HEAD."""
+    output = run(
+        ["for-each-ref", "--format=%(objectname) %(*objectname) %(refname:short)"], cwd
+    ).decode("utf-8", "replace")
+    tips: list[tuple[str, str]] = []
+    for line in output.splitlines():
+        oid, peeled, name = line.split(" ", 2)
+        tips.append((peeled or oid, name))
+    try:
+        run(["symbolic-ref", "--quiet", "HEAD"], cwd)
+    except GitError:
+        head = resolve_commit("HEAD", cwd)
+        if head is not None:
+            tips.append((head, "HEAD"))
+    return tips
+
+
+def range_patches(
+    ranges: Sequence[str], cwd: Path | str | None = None, walk: bool = True
+) -> Iterator[tuple[LoggedCommit, bytes]]:
+    """Each commit of `ranges` (parents first) with its `-U0` patch against its first parent.
+
+    A merge shows only what its author changed by hand (`--remerge-diff`): what it brings from
+    the merged branch belongs to that branch's own commits. Renames add nothing (`-M`). Without
+    `walk`, `ranges` are single commits, each shown alone.
+    """
+    args = [
+        "log",
+        "-p",
+        "-U0",
+        *STABLE_DIFF_OPTIONS,
+        "--text",
+        "-M",
+        "--diff-filter=d",
+        "--diff-merges=remerge",
+        "--reverse",
+        "--topo-order",
+        LOG_FORMAT.replace("%x00", "%x02"),
+        *([] if walk else ["--no-walk"]),
+        *ranges,
+        "--",
+    ]
+    process = spawn(args, cwd)
+    mark = COMMIT_MARK.encode()
+    try:
+        header: bytes | None = None
+        patch: list[bytes] = []
+        for line in stream_records(process, b"\n"):
+            if line.startswith(mark):
+                if header is not None:
+                    yield range_commit(header), b"\n".join(patch) + b"\n"
+                header, patch = line[len(mark) :], []
+            else:
+                patch.append(line)
+        if header is not None:
+            yield range_commit(header), b"\n".join(patch) + b"\n"
+    finally:
+        finish(process, "reading the range's patches")
+
+
+def range_commit(header: bytes) -> LoggedCommit:
+    return logged_commit(header.split(b"\x02"), [])

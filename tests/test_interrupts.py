@@ -85,6 +85,76 @@ def test_ctrl_c_during_a_scan_exits_130_and_leaves_no_report(tmp_path: Path) -> 
     assert not list(tmp_path.glob(".report.json.*"))
 
 
+#: The same for a history scan: every blob read from git is slowed down.
+SLOW_BLOBS = """
+import os, time
+import scanner.scan as scan
+
+real_scan_chunk = scan.scan_chunk
+
+def slow_scan_chunk(*args, **kwargs):
+    open(os.environ["KEYLEAK_TEST_STARTED"], "a").close()
+    time.sleep(0.01)
+    return real_scan_chunk(*args, **kwargs)
+
+scan.scan_chunk = slow_scan_chunk
+"""
+
+
+def test_ctrl_c_during_a_history_scan_exits_130_and_leaves_no_git_behind(
+    repo: Path, tmp_path: Path
+) -> None:
+    # more than git's enlarged pipe holds, so cat-file is still writing when the signal comes
+    for number in range(400):
+        (repo / f"f{number:03}.txt").write_text(f"version {number}\n" * 1000)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "many blobs")
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SLOW_BLOBS)
+    started = tmp_path / "started"
+    env = {
+        **child_env(tmp_path / "cache"),
+        "PYTHONPATH": f"{hooks}{os.pathsep}{PROJECT_ROOT}",
+        "KEYLEAK_TEST_STARTED": str(started),
+    }
+
+    process = keyleak_process(["history", str(repo), "-j", "1", "--no-progress"], tmp_path, env)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    running_git = git_processes_in(repo)
+    interrupted_at = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+
+    assert started.exists()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    # the git processes keyleak started, seen running, are gone with it
+    assert any("cat-file" in command for command in running_git)
+    assert time.monotonic() - interrupted_at < 30
+    deadline = time.monotonic() + 5
+    while git_processes_in(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert git_processes_in(repo) == []
+
+
+def git_processes_in(directory: Path) -> list[str]:
+    """Command lines of the running git processes whose working directory is `directory`."""
+    found: list[str] = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if Path(os.readlink(proc / "cwd")) != directory.resolve():
+                continue
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if command.startswith("git"):
+            found.append(command)
+    return found
+
+
 def test_report_replaces_a_regular_file_whole(tmp_path: Path) -> None:
     (tmp_path / "a.env").write_text(f"KEY={openai_key()}\n")
     report = tmp_path / "report.json"

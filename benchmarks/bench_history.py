@@ -1,0 +1,243 @@
+"""Time `keyleak history` on a generated repository next to git reading the same objects.
+
+Run by hand (never from the test suite), from the project root:
+
+    .venv/bin/python benchmarks/bench_history.py [REPO] [--runs 3] [--jobs N] [--keyleak PATH]
+
+REPO defaults to benchmarks/out/history.git (gitignored); if it does not exist it is generated
+first by gen_history.py (--commits, --files, --keys, --seed), and its manifest of planted keys
+is read from REPO.manifest.json (the name without `.git`).
+
+After one untimed warm-up of each (which also fills the page cache), the script alternates N
+times:
+  (a) `git cat-file --batch-all-objects --batch --unordered > /dev/null`: every object of the
+      repository read once, the floor for reading history;
+  (b) `git log -p --all > /dev/null`: the patch-walking way of reading it;
+  (c) `keyleak history REPO --format json --no-redact --no-progress -o TMP [-j N]`, which exits 1
+      when it finds secrets (expected here);
+  (d) `gitleaks git REPO` when a `gitleaks` binary is on PATH.
+It prints median / min / max wall seconds, the ratio of each median to (a), and the peak resident
+set size of the largest process of each command, git's included (from wait4; git maps its pack
+files, so its pages of the pack count). The machine is shared and
+noisy: compare medians and ratios from one run of this script, not timings across runs.
+
+Then it reads the last keyleak report and checks, per planted key (matched by the SHA-256 of
+the key, the manifest never holds keys), that it was found with the right introducing commit
+and author; it prints found/planted, what was missed or misattributed, and findings that are
+not planted keys. Exit status: 0 if every planted key was found and rightly attributed, 1 if
+not, 2 if a command failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_REPO = ROOT / "benchmarks" / "out" / "history.git"
+
+
+def default_keyleak() -> str:
+    local = ROOT / ".venv" / "bin" / "keyleak"
+    return str(local) if local.exists() else shutil.which("keyleak") or "keyleak"
+
+
+def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
+    """Run with stdout to /dev/null; return (wall seconds, peak RSS in KB of its largest
+    process). Exits 2 if the exit code is not in ok."""
+    started = time.perf_counter()
+    with open(os.devnull, "wb") as null:
+        process = subprocess.Popen(command, stdout=null, stderr=subprocess.PIPE)
+        assert process.stderr is not None
+        _, status, usage = os.wait4(process.pid, 0)
+        errors = process.stderr.read()
+        process.stderr.close()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    if process.returncode not in ok:
+        print(f"failed with exit {process.returncode}: {shlex.join(command)}", file=sys.stderr)
+        print(errors.decode(errors="replace")[-4000:], file=sys.stderr)
+        sys.exit(2)
+    return elapsed, usage.ru_maxrss
+
+
+def generate(repo: Path, args: argparse.Namespace) -> None:
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "gen_history.py"),
+        str(repo),
+        "--commits",
+        str(args.commits),
+        "--files",
+        str(args.files),
+        "--keys",
+        str(args.keys),
+        "--seed",
+        str(args.seed),
+    ]
+    subprocess.run(command, check=True)
+
+
+def manifest_path(repo: Path) -> Path:
+    return repo.parent / (repo.name.removesuffix(".git") + ".manifest.json")
+
+
+def recall(report: dict[str, Any], manifest: dict[str, Any]) -> bool:
+    by_key = {
+        hashlib.sha256(finding["secret"].encode()).hexdigest(): finding
+        for finding in report["findings"]
+    }
+    planted = manifest["planted"]
+    found = right = 0
+    problems: list[str] = []
+    for plant in planted:
+        finding = by_key.get(plant["key_sha256"])
+        label = f"{plant['kind']} at {plant['path']}:{plant['line']} ({plant['commit'][:12]})"
+        if finding is None:
+            problems.append(f"  missed {label}")
+            continue
+        found += 1
+        introduced = (finding.get("history") or {}).get("introduced") or {}
+        expected = (plant["commit"], plant["author_name"], plant["author_email"])
+        actual = (
+            introduced.get("sha"),
+            introduced.get("author_name"),
+            introduced.get("author_email"),
+        )
+        if actual == expected:
+            right += 1
+        else:
+            problems.append(f"  {label}: attributed to {actual}")
+    extra = [
+        f
+        for f in report["findings"]
+        if f["secret"]
+        and hashlib.sha256(f["secret"].encode()).hexdigest()
+        not in {p["key_sha256"] for p in planted}
+    ]
+    deleted = sum(1 for plant in planted if plant["removed"])
+    print(
+        f"recall: {found}/{len(planted)} planted keys found ({deleted} of them deleted later); "
+        f"{right}/{len(planted)} with the right introducing commit and author"
+    )
+    for line in problems:
+        print(line)
+    if extra:
+        print(f"  {len(extra)} findings that are not planted keys:")
+        for finding in extra[:20]:
+            where = finding["location"]
+            print(f"    {finding['rule_id']} at {where['path']}:{where['line']}")
+    return found == right == len(planted)
+
+
+def summary(name: str, times: list[float], floor: float | None) -> str:
+    median = statistics.median(times)
+    ratio = f"{median / floor:5.2f}x" if floor else "   1x "
+    return (
+        f"{name:<34} median {median:7.2f}s  min {min(times):7.2f}s  max {max(times):7.2f}s  {ratio}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("repo", type=Path, nargs="?", default=DEFAULT_REPO)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--keyleak", default=default_keyleak())
+    parser.add_argument("--skip-log", action="store_true", help="leave out `git log -p --all`")
+    parser.add_argument("--commits", type=int, default=20_000)
+    parser.add_argument("--files", type=int, default=3000)
+    parser.add_argument("--keys", type=int, default=48)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    repo: Path = args.repo
+    if not repo.exists():
+        generate(repo, args)
+    manifest = json.loads(manifest_path(repo).read_text())
+
+    with tempfile.TemporaryDirectory() as scratch:
+        report_path = Path(scratch) / "report.json"
+        keyleak = [
+            args.keyleak,
+            "history",
+            str(repo),
+            "--format",
+            "json",
+            "--no-redact",
+            "--no-progress",
+            "-o",
+            str(report_path),
+            *(["-j", str(args.jobs)] if args.jobs else []),
+        ]
+        commands: dict[str, tuple[list[str], tuple[int, ...]]] = {
+            "git cat-file --batch-all-objects": (
+                [
+                    "git",
+                    "-C",
+                    str(repo),
+                    "cat-file",
+                    "--batch-all-objects",
+                    "--batch",
+                    "--unordered",
+                ],
+                (0,),
+            ),
+            "keyleak history": (keyleak, (0, 1)),
+        }
+        if not args.skip_log:
+            commands["git log -p --all"] = (["git", "-C", str(repo), "log", "-p", "--all"], (0,))
+        gitleaks = shutil.which("gitleaks")
+        if gitleaks:
+            commands["gitleaks git"] = (
+                [
+                    gitleaks,
+                    "git",
+                    str(repo),
+                    "--no-banner",
+                    "--report-path",
+                    str(Path(scratch) / "gitleaks.json"),
+                ],
+                (0, 1),
+            )
+        objects = subprocess.run(
+            ["git", "-C", str(repo), "count-objects", "-v"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        print(f"{repo}: {manifest['commits']} commits; {' '.join(objects.split())}")
+        for command, ok in commands.values():
+            timed(command, ok)  # warm-up: page cache, rule cache
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        peaks: dict[str, int] = dict.fromkeys(commands, 0)
+        for _ in range(args.runs):
+            for name, (command, ok) in commands.items():
+                elapsed, peak = timed(command, ok)
+                times[name].append(elapsed)
+                peaks[name] = max(peaks[name], peak)
+        floor = statistics.median(times["git cat-file --batch-all-objects"])
+        for name, values in times.items():
+            floor_or_none = None if name.startswith("git cat-file") else floor
+            print(f"{summary(name, values, floor_or_none)}  peak RSS {peaks[name] / 1024:5.0f} MB")
+        report = json.loads(report_path.read_text())
+        print(
+            f"keyleak history: {report['stats']['commits_scanned']} commits, "
+            f"{report['stats']['files_scanned']} blobs, "
+            f"{report['stats']['bytes_scanned'] / 1e6:.1f} MB scanned"
+        )
+        return 0 if recall(report, manifest) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Attribution: which commits, paths and refs a secret found in some blobs belongs to.
+
+One pass over the commit graph (`git log --raw`, no contents), parents before children. Only
+blobs that held a finding, or were skipped, are tracked, so memory grows with what was found,
+not with the history: per commit, the set of (secret, path) pairs its tree holds is kept only
+while non-empty, and shared with the parent when the commit changes none of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Container, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+from scanner import git
+from scanner.errors import GitError
+from scanner.model import Commit, Finding, History, Skipped
+
+Held = frozenset[tuple[str, str]]
+EMPTY: Held = frozenset()
+SUBMODULE_MODE = "160000"
+
+
+@dataclass
+class Secret:
+    """What the walk learns about one fingerprint."""
+
+    #: the first finding of this secret in each blob that holds it (path is the object id)
+    in_blob: dict[str, Finding]
+    introduced: Commit | None = None
+    location: Finding | None = None
+    bit: int = 0
+    paths: dict[str, None] = field(default_factory=dict)
+    last_present: tuple[int, git.LoggedCommit] | None = None
+    removed: tuple[int, git.LoggedCommit] | None = None
+    refs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...]
+    commits: int
+
+
+def as_commit(logged: git.LoggedCommit) -> Commit:
+    return Commit(logged.sha, logged.author_name, logged.author_email, logged.date)
+
+
+def secrets_by_fingerprint(blob_findings: Mapping[str, Iterable[Finding]]) -> dict[str, Secret]:
+    secrets: dict[str, Secret] = {}
+    for oid, findings in blob_findings.items():
+        for finding in findings:
+            secret = secrets.setdefault(finding.fingerprint, Secret(in_blob={}))
+            secret.in_blob.setdefault(oid, finding)
+    return secrets
+
+
+class Walk:
+    """The state of the pass over the commit graph."""
+
+    def __init__(
+        self,
+        secrets: dict[str, Secret],
+        skipped_blobs: Mapping[str, str],
+        stored: Container[str] | None,
+    ) -> None:
+        self.secrets = secrets
+        self.stored = stored
+        self.skipped_blobs = skipped_blobs
+        self.tracked: dict[str, tuple[str, ...]] = {}
+        for fingerprint, secret in secrets.items():
+            for oid in secret.in_blob:
+                self.tracked[oid] = (*self.tracked.get(oid, ()), fingerprint)
+        self.held: dict[str, Held] = {}
+        #: per commit, one bit per secret whose introducing commit it is or descends from: which
+        #: refs reach an introduction is read off the ref tips at the end
+        self.masks: dict[str, int] = {}
+        self.owners: list[Secret] = []
+        self.skipped: dict[tuple[str, str], None] = {}
+        self.commits = 0
+
+    def visit(self, index: int, commit: git.LoggedCommit) -> None:
+        self.commits += 1
+        before = self.held.get(commit.parents[0], EMPTY) if commit.parents else EMPTY
+        mask = 0
+        for parent in commit.parents:
+            mask |= self.masks.get(parent, 0)
+        after: set[tuple[str, str]] | None = None
+        for change in commit.changes:
+            if change.new_mode == SUBMODULE_MODE:
+                self.skipped.setdefault((os.fsdecode(change.path), "submodule"), None)
+                continue
+            if self.stored is not None and change.new_oid not in self.stored:
+                self.missing(commit, change)
+            reason = self.skipped_blobs.get(change.new_oid)
+            if reason is not None:
+                self.skipped.setdefault((os.fsdecode(change.path), reason), None)
+            gone = self.tracked.get(change.old_oid, ())
+            came = self.tracked.get(change.new_oid, ())
+            if not gone and not came:
+                continue
+            path = os.fsdecode(change.path)
+            if after is None:
+                after = set(before)
+            after.difference_update((fingerprint, path) for fingerprint in gone)
+            for fingerprint in came:
+                after.add((fingerprint, path))
+                mask |= self.arrive(self.secrets[fingerprint], commit, change.new_oid, path)
+        held = before if after is None else frozenset(after)
+        if held:
+            self.held[commit.sha] = held
+        if mask:
+            self.masks[commit.sha] = mask
+        present = {fingerprint for fingerprint, _ in held}
+        for fingerprint in present:
+            self.secrets[fingerprint].last_present = (index, commit)
+        for fingerprint, _ in before:
+            if fingerprint not in present:
+                self.secrets[fingerprint].removed = (index, commit)
+
+    def missing(self, commit: git.LoggedCommit, change: git.Change) -> None:
+        """A blob the commit records but the object store lacks (deletions name no blob)."""
+        if change.new_oid == git.NULL_OID:
+            return
+        path = os.fsdecode(change.path)
+        raise GitError(
+            f"object {change.new_oid} ({path} in commit {commit.sha}) is missing from the "
+            "repository"
+        )
+
+    def arrive(self, secret: Secret, commit: git.LoggedCommit, oid: str, path: str) -> int:
+        """Record a blob holding the secret landing at `path`; the bit of a first arrival."""
+        secret.paths.setdefault(path, None)
+        if secret.introduced is not None:
+            return 0
+        secret.introduced = as_commit(commit)
+        first = secret.in_blob[oid]
+        where = replace(first.location, path=path, commit=commit.sha, kind="commit")
+        secret.location = replace(first, location=where)
+        secret.bit = 1 << len(self.owners)
+        self.owners.append(secret)
+        return secret.bit
+
+    def name_refs(self, tips: Iterable[tuple[str, str]]) -> None:
+        for commit, name in tips:
+            mask = self.masks.get(commit, 0)
+            while mask:
+                low = mask & -mask
+                self.owners[low.bit_length() - 1].refs.append(name)
+                mask ^= low
+
+
+def attribute(
+    commits: Iterator[git.LoggedCommit],
+    blob_findings: Mapping[str, Iterable[Finding]],
+    skipped_blobs: Mapping[str, str],
+    head: str | None,
+    head_blobs: Iterable[str] | None,
+    tips: Iterable[tuple[str, str]],
+    stored: Container[str] | None = None,
+) -> Attribution:
+    """Findings with their history: one per fingerprint, located in the introducing blob.
+
+    `head_blobs` is read only when HEAD is not among the walked commits (the walk already knows
+    what HEAD holds otherwise). `stored`, when given, holds every blob the scan listed: a blob
+    a commit records outside it is missing from the repository, an error.
+    """
+    walk = Walk(secrets_by_fingerprint(blob_findings), skipped_blobs, stored)
+    for index, commit in enumerate(commits):
+        walk.visit(index, commit)
+    walk.name_refs(tips)
+    in_head = head_secrets(walk, head, head_blobs)
+    findings = [
+        with_history(secret, secret.location, fingerprint in in_head)
+        for fingerprint, secret in walk.secrets.items()
+        if secret.location is not None
+    ]
+    findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
+    skipped = tuple(Skipped(path=path, reason=reason) for path, reason in walk.skipped)
+    return Attribution(tuple(findings), skipped, walk.commits)
+
+
+def head_secrets(walk: Walk, head: str | None, head_blobs: Iterable[str] | None) -> set[str]:
+    if head is None:
+        return set()
+    if head in walk.held or head_blobs is None:
+        return {fingerprint for fingerprint, _ in walk.held.get(head, EMPTY)}
+    return {fingerprint for oid in head_blobs for fingerprint in walk.tracked.get(oid, ())}
+
+
+def with_history(secret: Secret, finding: Finding, in_head: bool) -> Finding:
+    assert secret.introduced is not None and secret.last_present is not None
+    last_index, last = secret.last_present
+    removed = None
+    # removed only if nothing walked after the removal still holds the secret
+    if not in_head and secret.removed is not None and secret.removed[0] > last_index:
+        removed = as_commit(secret.removed[1])
+    history = History(
+        introduced=secret.introduced,
+        last_present=as_commit(last),
+        removed=removed,
+        paths=tuple(secret.paths),
+        in_head=in_head,
+        refs=tuple(sorted(set(secret.refs))),
+    )
+    return replace(finding, history=history)

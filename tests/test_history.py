@@ -1,0 +1,472 @@
+"""`keyleak history`: every blob of a repository's history once, each secret with its provenance.
+
+Every test builds a real repository under tmp_path; keys are built at run time (tests/keys.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.cli import main
+from scanner.progress import Progress, wanted
+from tests.conftest import git, run_process
+from tests.keys import openai_key
+
+PROJECT = "openai-project-key"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def report(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.stdout)
+        return document
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return list(self.report["findings"])
+
+    def by_secret(self) -> dict[str, dict[str, Any]]:
+        return {finding["secret"]: finding for finding in self.findings}
+
+
+def keyleak(capsys: pytest.CaptureFixture[str], *args: str) -> Outcome:
+    """`keyleak ARGS...` in-process through `main()`, so exit codes are the real ones."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert isinstance(exited.value.code, int)
+    return Outcome(exited.value.code, captured.out, captured.err)
+
+
+def history(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> Outcome:
+    return keyleak(
+        capsys, "history", str(repo), *args, "--format", "json", "--no-redact", "-j", "1"
+    )
+
+
+def commit(repo: Path, files: Mapping[str, str | bytes | None], message: str, **env: str) -> str:
+    """Write (or, for None, delete) files, commit them all, return the new commit's id."""
+    for name, content in files.items():
+        path = repo / name
+        if content is None:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    git(repo, "add", "-A")
+    completed = subprocess.run(
+        ["git", "commit", "-q", "--allow-empty", "-m", message],
+        cwd=repo,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    assert completed.returncode == 0
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def author(name: str, email: str, date: str) -> dict[str, str]:
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date}
+
+
+def config_line(key: str) -> str:
+    return f'API_KEY = "{key}"\n'
+
+
+# --- provenance ------------------------------------------------------------------------------
+
+
+def test_deleted_secret_keeps_its_introducing_commit_author_and_window(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    commit(repo, {"README.md": "hello\n"}, "start")
+    added = commit(
+        repo,
+        {"app/settings.py": "import os\n\n" + config_line(key)},
+        "settings",
+        **author("Ada Lovelace", "ada@example.com", "2021-03-04T05:06:07+02:00"),
+    )
+    removed = commit(repo, {"app/settings.py": "import os\n"}, "use the environment")
+    commit(repo, {"README.md": "hello again\n"}, "later")
+
+    outcome = history(capsys, repo)
+
+    assert outcome.code == 1
+    [finding] = outcome.findings
+    assert finding["rule_id"] == PROJECT
+    assert finding["secret"] == key
+    location = finding["location"]
+    assert (location["path"], location["line"], location["column"]) == ("app/settings.py", 3, 12)
+    assert location["commit"] == added
+    trail = finding["history"]
+    assert trail["introduced"] == {
+        "sha": added,
+        "author_name": "Ada Lovelace",
+        "author_email": "ada@example.com",
+        "date": "2021-03-04T05:06:07+02:00",
+    }
+    assert trail["last_present"]["sha"] == added
+    assert trail["removed"]["sha"] == removed
+    assert trail["in_head"] is False
+    assert trail["paths"] == ["app/settings.py"]
+    assert trail["refs"] == ["main"]
+    assert outcome.report["stats"]["commits_scanned"] == 4
+
+
+def test_the_same_secret_in_many_blobs_is_one_finding_with_every_path(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    first = commit(repo, {"a.py": config_line(key)}, "one")
+    commit(repo, {"b/c.env": "X=1\n" + config_line(key)}, "copy")
+    commit(repo, {"a.py": "# edited\n" + config_line(key)}, "edit")
+
+    [finding] = history(capsys, repo).findings
+
+    assert finding["location"]["commit"] == first
+    assert (finding["location"]["path"], finding["location"]["line"]) == ("a.py", 1)
+    assert sorted(finding["history"]["paths"]) == ["a.py", "b/c.env"]
+    assert finding["history"]["in_head"] is True
+    assert finding["history"]["removed"] is None
+
+
+def test_rename_adds_the_new_path_and_keeps_the_introducing_commit(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    first = commit(repo, {"old/name.py": config_line(key)}, "add")
+    git(repo, "mv", "old", "new")
+    moved = commit(repo, {}, "rename")
+
+    [finding] = history(capsys, repo).findings
+
+    assert finding["location"]["commit"] == first
+    assert finding["location"]["path"] == "old/name.py"
+    assert finding["history"]["paths"] == ["old/name.py", "new/name.py"]
+    assert finding["history"]["last_present"]["sha"] == moved
+    assert finding["history"]["in_head"] is True
+
+
+def test_secret_readded_after_removal_is_one_finding_still_open(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    first = commit(repo, {"k.py": config_line(key)}, "add")
+    commit(repo, {"k.py": "pass\n"}, "remove")
+    again = commit(repo, {"other.py": config_line(key)}, "add again")
+
+    [finding] = history(capsys, repo).findings
+
+    assert finding["history"]["introduced"]["sha"] == first
+    assert finding["history"]["last_present"]["sha"] == again
+    assert finding["history"]["removed"] is None
+    assert finding["history"]["in_head"] is True
+    assert finding["history"]["paths"] == ["k.py", "other.py"]
+
+
+def test_secret_from_a_merged_branch_is_introduced_by_the_branch_commit(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    commit(repo, {"README.md": "base\n"}, "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    on_branch = commit(
+        repo,
+        {"feature.py": config_line(key)},
+        "feature",
+        **author("Bob Branch", "bob@example.com", "2022-01-01T00:00:00+00:00"),
+    )
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"main.txt": "main moves on\n"}, "main work")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "feature")
+    git(repo, "branch", "-q", "-D", "feature")
+
+    [finding] = history(capsys, repo).findings
+
+    assert finding["location"]["commit"] == on_branch
+    assert finding["history"]["introduced"]["author_name"] == "Bob Branch"
+    assert finding["history"]["refs"] == ["main"]
+    assert finding["history"]["in_head"] is True
+
+
+def test_orphan_branch_is_audited_and_only_its_ref_reaches_the_secret(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    commit(repo, {"README.md": "main\n"}, "main")
+    git(repo, "checkout", "-q", "--orphan", "pages")
+    git(repo, "rm", "-q", "-rf", ".")
+    orphan = commit(repo, {"site/config.js": f'const k = "{key}";\n'}, "pages")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "tag", "v1", "pages")
+
+    [finding] = history(capsys, repo).findings
+
+    assert finding["location"]["commit"] == orphan
+    assert finding["history"]["refs"] == ["pages", "v1"]
+    assert finding["history"]["in_head"] is False
+
+
+def test_detached_head_and_stash_are_audited(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    detached_key, stashed_key = openai_key(), openai_key()
+    commit(repo, {"README.md": "main\n"}, "main")
+    git(repo, "checkout", "-q", "--detach")
+    detached = commit(repo, {"d.py": config_line(detached_key)}, "detached work")
+    (repo / "README.md").write_text(config_line(stashed_key))
+    git(repo, "stash", "-q")
+
+    found = history(capsys, repo).by_secret()
+
+    assert found[detached_key]["location"]["commit"] == detached
+    assert "HEAD" in found[detached_key]["history"]["refs"]
+    assert found[detached_key]["history"]["in_head"] is True
+    assert found[stashed_key]["history"]["refs"] == ["stash"]
+    assert found[stashed_key]["history"]["in_head"] is False
+
+
+def test_given_revisions_limit_the_audit(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main_key, other_key = openai_key(), openai_key()
+    commit(repo, {"m.py": config_line(main_key)}, "main")
+    git(repo, "checkout", "-q", "-b", "other")
+    commit(repo, {"o.py": config_line(other_key)}, "other")
+    git(repo, "checkout", "-q", "main")
+
+    assert set(history(capsys, repo, "main").by_secret()) == {main_key}
+    assert set(history(capsys, repo).by_secret()) == {main_key, other_key}
+
+
+def test_parallel_audit_finds_the_same(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = [openai_key() for _ in range(6)]
+    for number, key in enumerate(keys):
+        files = {f"f{n}.py": f"value = {n * number}\n" for n in range(40)}
+        files[f"k{number}.py"] = config_line(key)
+        commit(repo, files, f"commit {number}")
+
+    serial = history(capsys, repo)
+    parallel = keyleak(capsys, "history", str(repo), "--format", "json", "--no-redact", "-j", "2")
+
+    assert parallel.code == serial.code == 1
+    assert parallel.findings == serial.findings
+    assert set(parallel.by_secret()) == set(keys)
+
+
+# --- hard cases ------------------------------------------------------------------------------
+
+
+def test_empty_repository_is_clean(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = history(capsys, repo)
+
+    assert outcome.code == 0
+    assert outcome.findings == []
+    assert outcome.report["stats"]["commits_scanned"] == 0
+
+
+def test_shallow_clone_says_history_is_truncated(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old_key, new_key = openai_key(), openai_key()
+    commit(repo, {"old.py": config_line(old_key)}, "old")
+    commit(repo, {"old.py": "pass\n"}, "removed")
+    commit(repo, {"new.py": config_line(new_key)}, "new")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+
+    outcome = history(capsys, clone)
+
+    assert set(outcome.by_secret()) == {new_key}
+    assert any("shallow" in note for note in outcome.report["notes"])
+    assert outcome.report["stats"]["commits_scanned"] == 1
+
+
+def test_bare_repository(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = openai_key()
+    added = commit(repo, {"k.py": config_line(key)}, "add")
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
+
+    [finding] = history(capsys, bare).findings
+
+    assert finding["location"]["commit"] == added
+    assert finding["history"]["in_head"] is True
+
+
+def test_submodules_and_lfs_pointers_are_skipped(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pointer = (
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 12345\n"
+    )
+    gitlink = commit(repo, {"assets/model.bin": pointer}, "lfs")
+    # a gitlink without a checkout: the commit records a submodule git cannot read from here
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{gitlink},vendor/lib")
+    git(repo, "commit", "-q", "-m", "submodule")
+
+    outcome = history(capsys, repo)
+
+    skipped = {(s["path"], s["reason"]) for s in outcome.report["skipped"]}
+    assert ("vendor/lib", "submodule") in skipped
+    assert ("assets/model.bin", "Git LFS pointer") in skipped
+    assert outcome.code == 0
+
+
+def test_blobs_over_the_size_limit_are_skipped_unread(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small_key, big_key = openai_key(), openai_key()
+    big = config_line(big_key) + "# padding\n" * 2000
+    commit(repo, {"small.py": config_line(small_key), "big.py": big}, "files")
+
+    outcome = history(capsys, repo, "--max-blob-size", "4K")
+
+    assert set(outcome.by_secret()) == {small_key}
+    reasons = {s["path"]: s["reason"] for s in outcome.report["skipped"]}
+    assert reasons == {"big.py": "larger than --max-blob-size"}
+
+
+def test_binary_blobs_are_skipped(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = openai_key()
+    commit(repo, {"logo.png": b"\x89PNG\0\0" + key.encode()}, "image")
+
+    outcome = history(capsys, repo)
+
+    assert outcome.findings == []
+    assert {(s["path"], s["reason"]) for s in outcome.report["skipped"]} == {("logo.png", "binary")}
+
+
+def test_non_utf8_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = openai_key()
+    name = os.fsdecode(b"conf-\xff.env")
+    commit(repo, {name: config_line(key)}, "odd name")
+
+    [finding] = history(capsys, repo).findings
+
+    assert finding["location"]["path"] == "conf-\\xff.env"
+
+
+def loose_object(repo: Path, oid: str) -> Path:
+    return repo / ".git" / "objects" / oid[:2] / oid[2:]
+
+
+def test_missing_object_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    commit(repo, {"a.py": config_line(openai_key())}, "add")
+    blob = git(repo, "rev-parse", "HEAD:a.py").stdout.strip()
+    loose_object(repo, blob).unlink()
+
+    outcome = history(capsys, repo)
+
+    assert outcome.code == 2
+    assert blob in outcome.stderr
+    assert outcome.stderr.startswith("keyleak: error: ")
+
+
+def test_corrupt_object_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    commit(repo, {"a.py": config_line(openai_key())}, "add")
+    blob = git(repo, "rev-parse", "HEAD:a.py").stdout.strip()
+    path = loose_object(repo, blob)
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 :] = b"\xff" * (len(data) - len(data) // 2)
+    path.write_bytes(bytes(data))
+
+    outcome = history(capsys, repo)
+
+    assert outcome.code == 2
+    assert blob in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1
+
+
+def test_not_a_repository_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = history(capsys, tmp_path)
+
+    assert outcome.code == 2
+    assert "not inside a git repository" in outcome.stderr
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def test_text_report_shows_author_date_commit_and_window(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    added = commit(
+        repo,
+        {"k.py": config_line(key)},
+        "add",
+        **author("Ada Lovelace", "ada@example.com", "2021-03-04T05:06:07+00:00"),
+    )
+    removed = commit(
+        repo, {"k.py": "pass\n"}, "remove", GIT_AUTHOR_DATE="2021-05-06T00:00:00+00:00"
+    )
+
+    outcome = keyleak(capsys, "history", str(repo), "-j", "1")
+
+    assert outcome.code == 1
+    assert "Ada Lovelace <ada@example.com>" in outcome.stdout
+    assert added[:12] in outcome.stdout and removed[:12] in outcome.stdout
+    assert "2021-03-04" in outcome.stdout and "2021-05-06" in outcome.stdout
+    assert "2 commits" in outcome.stdout
+    # not a terminal: no progress bar, no summary on stderr
+    assert outcome.stderr == ""
+
+
+def test_progress_is_silent_when_disabled() -> None:
+    with Progress(objects=3, size=30, enabled=False) as progress:
+        progress.advance(10)
+        assert progress.bar is None
+
+
+def test_progress_counts_objects_and_bytes() -> None:
+    with Progress(objects=3, size=30, enabled=True) as progress:
+        for _ in range(3):
+            progress.advance(10)
+    [task] = progress.bar.tasks
+    assert (task.completed, task.total, task.fields["done"]) == (30, 30, 3)
+
+
+def test_progress_bar_only_on_a_terminal_and_never_with_no_progress(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert wanted(True)
+    assert not wanted(False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not wanted(True)
+
+
+def test_history_module_and_rich_stay_off_the_hook_path(repo: Path) -> None:
+    commit(repo, {"README.md": "x\n"}, "base")
+    probe = (
+        "import sys\n"
+        "from scanner.cli import main\n"
+        "try:\n"
+        "    main(['staged'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('rich', 'scanner.history', 'scanner.progress') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    completed = run_process([sys.executable, "-c", probe], repo, dict(os.environ))
+
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
