@@ -1,0 +1,108 @@
+"""`keyleak verify`: verdicts for the keys of a JSON report (written with --no-redact), or for
+whatever keys a text holds (one per line on stdin, say)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scanner.commands.scan import ScanOptions, report
+from scanner.errors import ConfigError
+from scanner.findings import fingerprint, redact, vendor_prefix
+from scanner.model import Chunk, Finding, Location, Provenance, Rule, ScanResult, Severity
+from scanner.rules import load_rules
+from scanner.scan import Scanner, run_scan
+
+
+def verify_input(source: str | None, options: ScanOptions) -> int:
+    label = "<stdin>" if source in (None, "-") else str(source)
+    text = read_input(source, label)
+    ruleset = load_rules()
+    items = report_items(text)
+    if items is None:
+        result = run_scan(Scanner(ruleset, options.engine), [chunk_of(text, label)], jobs=1)
+    else:
+        findings = tuple(finding_from_item(item, ruleset.by_id(), label) for item in items)
+        used = {finding.rule_id for finding in findings}
+        result = ScanResult(
+            findings=findings,
+            skipped=(),
+            files_scanned=0,
+            bytes_scanned=0,
+            suppressed=0,
+            elapsed=0.0,
+            rules=tuple(rule for rule in ruleset.rules if rule.id in used),
+        )
+    verify = dataclasses.replace(options.verify, enabled=True)
+    return report(result, dataclasses.replace(options, verify=verify), "input")
+
+
+def read_input(source: str | None, label: str) -> str:
+    try:
+        data = sys.stdin.buffer.read() if label == "<stdin>" else Path(label).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
+    return data.decode("utf-8", "replace")
+
+
+def chunk_of(text: str, label: str) -> Chunk:
+    return Chunk(text.encode("utf-8"), Provenance(path=label))
+
+
+def report_items(text: str) -> list[dict[str, Any]] | None:
+    """The finding objects of a keyleak JSON or JSON Lines report; None for any other text."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        lines = [line for line in text.splitlines() if line.strip()]
+        try:
+            objects = [json.loads(line) for line in lines]
+        except ValueError:
+            return None
+        finding_like = all(isinstance(o, dict) and "rule_id" in o for o in objects)
+        return objects if objects and finding_like else None
+    if isinstance(document, dict) and isinstance(document.get("findings"), list):
+        return [item for item in document["findings"] if isinstance(item, dict)]
+    return None
+
+
+def finding_from_item(item: dict[str, Any], rules: Mapping[str, Rule], label: str) -> Finding:
+    rule_id, secret = item.get("rule_id"), item.get("secret")
+    if not isinstance(rule_id, str) or not isinstance(secret, str):
+        raise ConfigError(f"{label}: not a keyleak report (a finding lacks rule_id or secret)")
+    if item.get("redacted") is not False:
+        raise ConfigError(f"{label}: its secrets are redacted; write the report with --no-redact")
+    rule = rules.get(rule_id)
+    where: Any = item.get("location")
+    where = where if isinstance(where, dict) else {}
+    line = int(where.get("line") or 0)
+    return Finding(
+        rule_id=rule_id,
+        rule_name=str(item.get("rule_name") or (rule.name if rule else rule_id)),
+        provider=str(item.get("provider") or (rule.provider if rule else "")),
+        severity=severity_of(item.get("severity"), rule),
+        remediation=str(item.get("remediation") or (rule.remediation if rule else "")),
+        location=Location(
+            path=str(where.get("path") or label),
+            line=line,
+            column=int(where.get("column") or 0),
+            end_line=int(where.get("end_line") or line),
+            kind=str(where.get("kind") or "file"),
+            commit=where.get("commit") if isinstance(where.get("commit"), str) else None,
+        ),
+        secret=secret,
+        redacted=redact(secret, vendor_prefix(rule) if rule else ""),
+        fingerprint=fingerprint(rule_id, secret.encode("utf-8")),
+        baselined=item.get("baselined") is True,
+    )
+
+
+def severity_of(value: object, rule: Rule | None) -> Severity:
+    try:
+        return Severity(str(value))
+    except ValueError:
+        return rule.severity if rule else Severity.HIGH

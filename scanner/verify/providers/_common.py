@@ -1,0 +1,101 @@
+"""Helpers shared by provider modules: request headers, error fields, verdict constructors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner import __version__
+from scanner.model import Verdict, VerdictStatus
+from scanner.verify.probe import Reply
+
+USER_AGENT = f"keyleak/{__version__}"
+
+
+def headers(*pairs: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    return (("User-Agent", USER_AGENT), ("Accept", "application/json"), *pairs)
+
+
+def bearer(secret: str) -> tuple[str, str]:
+    return ("Authorization", f"Bearer {secret}")
+
+
+def verdict(status: VerdictStatus, reason: str, details: dict[str, object]) -> Verdict:
+    """A verdict whose details keep only set values, as strings, in a stable order."""
+    kept = tuple(
+        (name, text(value)) for name, value in sorted(details.items()) if value not in (None, "")
+    )
+    return Verdict(status, reason, kept)
+
+
+def text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def live(**details: object) -> Verdict:
+    return verdict(VerdictStatus.LIVE, "", details)
+
+
+def restricted(reason: str = "", **details: object) -> Verdict:
+    return verdict(VerdictStatus.LIVE_RESTRICTED, reason, details)
+
+
+def exhausted(reason: str = "", **details: object) -> Verdict:
+    return verdict(VerdictStatus.LIVE_QUOTA_EXHAUSTED, reason, details)
+
+
+def invalid(reason: str = "") -> Verdict:
+    return Verdict(VerdictStatus.INVALID, reason)
+
+
+def rate_limited(reason: str = "rate limited") -> Verdict:
+    return Verdict(VerdictStatus.RATE_LIMITED, reason)
+
+
+def unknown(reason: str) -> Verdict:
+    return Verdict(VerdictStatus.UNKNOWN, reason)
+
+
+def skipped(reason: str) -> Verdict:
+    return Verdict(VerdictStatus.SKIPPED, reason)
+
+
+def unexpected(reply: Reply) -> Verdict:
+    """A success status without the fields the API documents: not proof of anything."""
+    if not reply.body.strip():
+        return unknown(f"HTTP {reply.status} with an empty body")
+    # AWS answers in XML, every other provider in JSON
+    if reply.json() is None and "xml" not in reply.headers.get("content-type", "").lower():
+        return unknown(f"HTTP {reply.status} body is not JSON")
+    return unknown(f"HTTP {reply.status} without the expected fields")
+
+
+def error_fields(reply: Reply) -> tuple[str, str, str]:
+    """(code, type, message) of the usual `{"error": {...}}` body, lowercased; empty if absent."""
+    error: Any = reply.json_object().get("error")
+    if isinstance(error, str):
+        return "", "", error.lower()
+    if not isinstance(error, dict):
+        return "", "", str(reply.json_object().get("message") or "").lower()
+    return (
+        str(error.get("code") or "").lower(),
+        str(error.get("type") or "").lower(),
+        str(error.get("message") or "").lower(),
+    )
+
+
+def message(reply: Reply) -> str:
+    """The human message of an error body, wherever the provider puts it, lowercased."""
+    body = reply.json_object()
+    for candidate in (body.get("message"), body.get("error"), body.get("error_description")):
+        if isinstance(candidate, str):
+            return candidate.lower()
+        if isinstance(candidate, dict) and isinstance(candidate.get("message"), str):
+            return str(candidate["message"]).lower()
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message") or "").lower()
+    return ""

@@ -1,0 +1,48 @@
+"""Anthropic: `GET /v1/models?limit=1` (free); admin keys list one API key of their org."""
+
+from __future__ import annotations
+
+from scanner.model import Verdict
+from scanner.verify.probe import Candidate, Reply, Request
+from scanner.verify.providers._common import (
+    error_fields,
+    exhausted,
+    headers,
+    invalid,
+    live,
+    rate_limited,
+    skipped,
+    unexpected,
+)
+
+BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+OAUTH_PREFIXES = ("sk-ant-oat", "sk-ant-ort")
+
+
+def build_request(candidate: Candidate) -> Request | Verdict:
+    if candidate.secret.startswith(OAUTH_PREFIXES):
+        return skipped("Claude Code OAuth token: no read-only probe")
+    admin = candidate.secret.startswith("sk-ant-admin")
+    target = "/v1/organizations/api_keys?limit=1" if admin else "/v1/models?limit=1"
+    return Request(
+        "GET",
+        target,
+        headers(("x-api-key", candidate.secret), ("anthropic-version", API_VERSION)),
+        secrets=(candidate.secret,),
+    )
+
+
+def classify(reply: Reply) -> Verdict | None:
+    _, kind, _ = error_fields(reply)
+    if reply.status == 200:
+        if not isinstance(reply.json_object().get("data"), list):
+            return unexpected(reply)
+        return live()
+    if reply.status == 401 and kind == "authentication_error":
+        return invalid(kind)
+    if reply.status == 402 and kind == "billing_error":
+        return exhausted(kind)
+    if reply.status == 429 and kind in ("rate_limit_error", ""):
+        return rate_limited()
+    return None

@@ -1,0 +1,54 @@
+"""OpenAI: `GET /v1/models` (free, lists models); admin keys read one admin key of their org."""
+
+from __future__ import annotations
+
+from scanner.model import Verdict
+from scanner.verify.probe import Candidate, Reply, Request
+from scanner.verify.providers._common import (
+    bearer,
+    error_fields,
+    exhausted,
+    headers,
+    invalid,
+    live,
+    rate_limited,
+    restricted,
+    unexpected,
+    unknown,
+)
+
+BASE_URL = "https://api.openai.com"
+ADMIN_PREFIX = "sk-admin-"
+QUOTA_CODES = ("insufficient_quota", "credit_balance_exhausted")
+
+
+def build_request(candidate: Candidate) -> Request:
+    admin = candidate.secret.startswith(ADMIN_PREFIX)
+    target = "/v1/organization/admin_api_keys?limit=1" if admin else "/v1/models"
+    return Request("GET", target, headers(bearer(candidate.secret)), secrets=(candidate.secret,))
+
+
+def classify(reply: Reply) -> Verdict | None:
+    code, kind, message = error_fields(reply)
+    if reply.status == 200:
+        body = reply.json_object()
+        if body.get("object") != "list" or not isinstance(body.get("data"), list):
+            return unexpected(reply)
+        # an admin key's list names other keys' owners: keep none of it
+        return live()
+    if reply.status == 429:
+        if code in QUOTA_CODES or kind in QUOTA_CODES:
+            return exhausted(code or kind)
+        return rate_limited()
+    if reply.status == 403 and code == "unsupported_country_region_territory":
+        return unknown("geo_block")
+    if reply.status in (401, 403):
+        if code == "invalid_api_key":
+            return invalid("invalid_api_key")
+        if "missing scopes" in message or "insufficient permissions" in message:
+            return restricted("missing_scopes")
+        if "ip not authorized" in message:
+            return restricted("ip_allowlist")
+        if "must be a member of an organization" in message:
+            return invalid("no_organization")
+    return None

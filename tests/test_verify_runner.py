@@ -1,0 +1,357 @@
+"""How verification behaves as a client: redirects, timeouts, retries, cache, limits, secrecy."""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import json
+import logging
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from scanner.cache import cache_dir
+from scanner.errors import ConfigError
+from scanner.model import VerdictStatus
+from scanner.verify.cache import ENTRIES, SALT
+from scanner.verify.runner import verify_findings
+from scanner.verify.settings import VerifySettings
+from scanner.verify.sigv4 import authorization, signing_key
+from tests.fake_provider import (
+    Answer,
+    FakeProvider,
+    aws_secret,
+    fake_provider,
+    finding,
+    make_key,
+    override_all,
+)
+
+S = VerdictStatus
+FAST = VerifySettings(enabled=True, timeout=5.0, backoff=0.01, use_cache=False)
+#: the example secret of AWS's documentation and test suite, assembled from pieces so that no
+#: scanner takes this file for one holding a key
+AWS_DOC_SECRET = "/".join(("wJalrXUtnFEMI", "K7MDENG+bPxRfiCY")) + "EXAMPLE" + "KEY"
+VERIFIERS = {p: p for p in ("openai", "github", "anthropic", "slack", "aws")}
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeProvider]:
+    monkeypatch.setenv("KEYLEAK_CACHE_DIR", str(tmp_path / "cache"))
+    with fake_provider() as running:
+        override_all(running, monkeypatch)
+        yield running
+
+
+@pytest.fixture
+def messages() -> list[str]:
+    return []
+
+
+def verify_one(
+    key: str, messages: list[str], settings: VerifySettings = FAST, provider: str = "openai"
+) -> VerdictStatus:
+    (result,) = verify_findings([finding(provider, key)], VERIFIERS, settings, messages.append)
+    assert result.verdict is not None
+    return result.verdict.status
+
+
+def test_redirect_is_not_followed(server: FakeProvider, messages: list[str]) -> None:
+    key = make_key("openai")
+    with fake_provider() as target:
+        server.script(key, Answer(302, {}, {"Location": f"{target.url}/v1/models"}))
+        (result,) = verify_findings([finding("openai", key)], VERIFIERS, FAST, messages.append)
+        assert target.total == 0
+    assert result.verdict is not None
+    assert (result.verdict.status, result.verdict.reason) == (S.UNKNOWN, "redirect (not followed)")
+    assert server.requests[key] == 1
+
+
+def test_slow_server_times_out_as_unknown(server: FakeProvider, messages: list[str]) -> None:
+    key = make_key("openai")
+    server.script(key, Answer(delay=3.0))
+    settings = dataclasses.replace(FAST, timeout=0.2, max_retries=0)
+    (result,) = verify_findings([finding("openai", key)], VERIFIERS, settings, messages.append)
+    assert result.verdict is not None
+    assert (result.verdict.status, result.verdict.reason) == (S.UNKNOWN, "timed out")
+
+
+def test_trickling_server_hits_the_total_deadline(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    """Each byte comes within the read timeout; the whole answer never does."""
+    key = make_key("openai")
+    server.script(key, Answer(200, {"object": "list", "data": ["x" * 200]}, trickle=0.05))
+    settings = dataclasses.replace(FAST, timeout=0.3, deadline=0.6, max_retries=0)
+    assert verify_one(key, messages, settings) is S.UNKNOWN
+
+
+def test_timeouts_are_retried(server: FakeProvider, messages: list[str]) -> None:
+    key = make_key("openai")
+    server.script(key, Answer(delay=3.0), Answer())
+    settings = dataclasses.replace(FAST, timeout=0.2)
+    assert verify_one(key, messages, settings) is S.LIVE
+    assert server.requests[key] == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"Retry-After": "1"}, 1.0),
+        ({"retry-after-ms": "200"}, 0.2),
+        ({"Retry-After": "__date__"}, 1.0),
+    ],
+    ids=["seconds", "milliseconds", "http-date"],
+)
+def test_rate_limit_then_success_waits_as_told(
+    headers: dict[str, str], wait: float, server: FakeProvider, messages: list[str]
+) -> None:
+    key = make_key("openai")
+    if headers.get("Retry-After") == "__date__":
+        # an HTTP date has whole seconds: two seconds ahead waits at least one
+        headers = {"Retry-After": email.utils.formatdate(time.time() + 2, usegmt=True)}
+    rate = {"error": {"message": "Rate limit reached", "type": "requests", "code": None}}
+    server.script(key, Answer(429, rate, headers), Answer())
+    assert verify_one(key, messages) is S.LIVE
+    first, second = server.times[key]
+    assert server.requests[key] == 2
+    assert second - first >= wait * 0.9
+
+
+def test_invalid_and_quota_answers_are_never_retried(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    invalid, quota = make_key("openai"), make_key("openai")
+    body = {"error": {"code": "invalid_api_key", "type": "invalid_request_error", "message": ""}}
+    server.script(invalid, Answer(401, body, {"Retry-After": "0"}))
+    exhausted = {"error": {"code": "insufficient_quota", "type": "insufficient_quota"}}
+    server.script(quota, Answer(429, exhausted, {"Retry-After": "0"}))
+    assert verify_one(invalid, messages) is S.INVALID
+    assert verify_one(quota, messages) is S.LIVE_QUOTA_EXHAUSTED
+    assert server.requests[invalid] == server.requests[quota] == 1
+
+
+def test_should_retry_false_is_honoured(server: FakeProvider, messages: list[str]) -> None:
+    key = make_key("anthropic")
+    server.script(key, Answer(500, {}, {"x-should-retry": "false"}))
+    assert verify_one(key, messages, provider="anthropic") is S.UNKNOWN
+    assert server.requests[key] == 1
+
+
+def test_identical_keys_are_verified_once(server: FakeProvider, messages: list[str]) -> None:
+    key = make_key("openai")
+    findings = [finding("openai", key, path=f"f{n}.py") for n in range(5)]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    assert server.requests[key] == 1
+    assert {r.verdict.status for r in results if r.verdict} == {S.LIVE}
+    assert all(r.verdict for r in results)
+
+
+def test_concurrency_is_bounded_overall_and_per_provider(messages: list[str]) -> None:
+    with fake_provider(latency=0.2) as server, pytest.MonkeyPatch.context() as patch:
+        override_all(server, patch)
+        findings = [finding(p, make_key(p)) for p in ("openai", "slack", "anthropic") * 12]
+        settings = dataclasses.replace(FAST, concurrency=4, per_provider=2)
+        results = verify_findings(findings, VERIFIERS, settings, messages.append)
+    assert all(r.verdict and r.verdict.status is S.LIVE for r in results)
+    assert server.total == 36
+    # never over the limits; and above one provider's limit, so the providers ran side by side
+    assert 2 < server.max_in_flight_total <= 4
+    assert max(server.max_in_flight.values()) <= 2
+
+
+def test_default_concurrency_is_eight_overall_four_per_provider(messages: list[str]) -> None:
+    with fake_provider(latency=0.2) as server, pytest.MonkeyPatch.context() as patch:
+        override_all(server, patch)
+        providers = ("openai", "slack", "anthropic", "github")
+        findings = [finding(p, make_key(p)) for p in providers * 10]
+        verify_findings(findings, VERIFIERS, FAST, messages.append)
+    assert 4 < server.max_in_flight_total <= 8
+    assert max(server.max_in_flight.values()) <= 4
+
+
+def test_cache_answers_the_second_run(server: FakeProvider, messages: list[str]) -> None:
+    cached = dataclasses.replace(FAST, use_cache=True)
+    key = make_key("openai")
+    assert verify_one(key, messages, cached) is S.LIVE
+    assert verify_one(key, messages, cached) is S.LIVE
+    assert server.requests[key] == 1
+    assert verify_one(key, messages, FAST) is S.LIVE  # --no-verify-cache asks again
+    assert server.requests[key] == 2
+    blob = (cache_dir() / ENTRIES).read_bytes()
+    assert key.encode() not in blob and key[-12:].encode() not in blob
+    assert len((cache_dir() / SALT).read_bytes()) == 32
+
+
+def test_cache_entries_expire(server: FakeProvider, messages: list[str]) -> None:
+    expired = dataclasses.replace(FAST, use_cache=True, cache_ttl=0.0)
+    key = make_key("openai")
+    verify_one(key, messages, expired)
+    verify_one(key, messages, expired)
+    assert server.requests[key] == 2
+
+
+def test_cache_keeps_no_transient_verdicts(server: FakeProvider, messages: list[str]) -> None:
+    cached = dataclasses.replace(FAST, use_cache=True)
+    key = make_key("openai")
+    server.script(key, Answer(503, {}), Answer(503, {}), Answer(503, {}), Answer())
+    assert verify_one(key, messages, cached) is S.UNKNOWN
+    assert verify_one(key, messages, cached) is S.LIVE
+    assert server.requests[key] == 4
+
+
+@pytest.mark.parametrize(
+    "damage", [b"garbage", b"", b"keyleak-cache-1\n" + b"0" * 64 + b"\n{}"], ids=str
+)
+def test_damaged_cache_is_ignored_and_rebuilt(
+    damage: bytes, server: FakeProvider, messages: list[str]
+) -> None:
+    cached = dataclasses.replace(FAST, use_cache=True)
+    key = make_key("openai")
+    verify_one(key, messages, cached)
+    path = cache_dir() / ENTRIES
+    path.write_bytes(damage)
+    assert verify_one(key, messages, cached) is S.LIVE
+    assert server.requests[key] == 2
+    assert verify_one(key, messages, cached) is S.LIVE
+    assert server.requests[key] == 2
+
+
+def test_cache_with_a_wrong_shape_inside_a_valid_entry(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    from scanner.cache import write_entry
+
+    cached = dataclasses.replace(FAST, use_cache=True)
+    key = make_key("openai")
+    verify_one(key, messages, cached)
+    entries = json.loads((cache_dir() / ENTRIES).read_bytes().split(b"\n", 2)[2])
+    write_entry(ENTRIES, json.dumps({name: {"at": "x"} for name in entries}).encode())
+    assert verify_one(key, messages, cached) is S.LIVE
+    assert server.requests[key] == 2
+
+
+def test_dry_run_sends_nothing_and_shows_redacted_requests(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key = make_key("openai")
+    dry = dataclasses.replace(FAST, dry_run=True)
+    (result,) = verify_findings([finding("openai", key)], VERIFIERS, dry, messages.append)
+    assert server.total == 0
+    assert result.verdict is not None and result.verdict.status is S.SKIPPED
+    shown = "\n".join(messages)
+    assert f"GET {server.url}/v1/models" in shown
+    assert "Authorization: Bearer sk-proj-" in shown
+    assert key not in shown and key[-12:] not in shown
+
+
+def test_override_warns_and_bad_override_is_a_usage_error(
+    server: FakeProvider, messages: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verify_one(make_key("openai"), messages)
+    assert any("redirected" in m and server.url in m for m in messages)
+    monkeypatch.setenv("KEYLEAK_OPENAI_BASE_URL", "ftp://127.0.0.1:1")
+    with pytest.raises(ConfigError):
+        verify_one(make_key("openai"), messages)
+
+
+def test_official_hosts_are_https() -> None:
+    from scanner.verify.providers import load_provider
+    from tests.fake_provider import PROVIDERS
+
+    for name in PROVIDERS:
+        provider = load_provider(name)
+        assert provider is not None
+        assert provider.BASE_URL.startswith("https://")
+
+
+def test_rules_without_a_verifier_are_skipped(server: FakeProvider, messages: list[str]) -> None:
+    key = make_key("openai")
+    findings = [finding("no-verify", key), finding("named-nothing", make_key("openai"))]
+    results = verify_findings(
+        findings, {"no-verify": None, "named-nothing": "nosuchprovider"}, FAST, messages.append
+    )
+    assert [r.verdict.status for r in results if r.verdict] == [S.SKIPPED, S.SKIPPED]
+    assert server.total == 0
+
+
+def test_a_key_two_providers_claim_is_sent_to_neither(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key = make_key("openai")
+    findings = [finding("openai", key), finding("slack", key, line=2)]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    assert all(r.verdict and r.verdict.status is S.SKIPPED for r in results)
+    assert server.total == 0
+
+
+def test_aws_pairs_the_nearest_secret_in_the_same_file(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key_id = make_key("aws")
+    near, far, elsewhere = aws_secret(), aws_secret(), aws_secret()
+    findings = [
+        finding("aws-secret-access-key", far, line=1),
+        finding("aws", key_id, line=10),
+        finding("aws-secret-access-key", near, line=11),
+        finding("aws-secret-access-key", elsewhere, path="other.py", line=10),
+    ]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    statuses = [r.verdict.status for r in results if r.verdict]
+    assert statuses == [S.SKIPPED, S.LIVE, S.LIVE, S.SKIPPED]
+    assert server.requests[key_id] == 1
+    assert not server.malformed
+
+
+def test_sigv4_signing_key_matches_the_aws_documented_example() -> None:
+    derived = signing_key(AWS_DOC_SECRET, "20150830", "us-east-1", "iam").hex()
+    assert derived == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
+
+
+def test_sigv4_signature_matches_the_aws_test_suite_get_vanilla() -> None:
+    """AWS's Signature Version 4 test suite, case get-vanilla (GET /, host and x-amz-date)."""
+    _, header = authorization(
+        key_id="AKIDEXAMPLE",
+        secret=AWS_DOC_SECRET,
+        host="example.amazonaws.com",
+        path="/",
+        query="",
+        when=datetime(2015, 8, 30, 12, 36, 0),
+        region="us-east-1",
+        service="service",
+    )
+    assert header == (
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+    )
+
+
+def test_no_key_text_in_logs_messages_or_verdicts(
+    server: FakeProvider, messages: list[str], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    keys = {p: make_key(p) for p in ("openai", "github", "anthropic", "slack")}
+    # answers that echo the key, as some providers do, in every path through the client
+    for key in keys.values():
+        server.script(key, Answer(401, {"error": {"message": f"bad key {key}", "code": key}}))
+    closed = make_key("openai")
+    server.script(closed, Answer(close=True))
+    slow = make_key("openai")
+    server.script(slow, Answer(delay=2.0))
+    findings = [finding(p, k) for p, k in keys.items()]
+    findings += [finding("openai", closed), finding("openai", slow)]
+    settings = dataclasses.replace(FAST, timeout=0.2, use_cache=True)
+    results = verify_findings(findings, VERIFIERS, settings, messages.append)
+    texts = [record.getMessage() for record in caplog.records] + messages
+    for result in results:
+        assert result.verdict is not None
+        texts.append(result.verdict.reason)
+        texts.extend(value for _, value in result.verdict.details)
+    texts.append((cache_dir() / ENTRIES).read_bytes().decode("utf-8", "replace"))
+    for key in [*keys.values(), closed, slow]:
+        for text in texts:
+            assert key not in text and key[-12:] not in text
