@@ -36,6 +36,14 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def reports_match_their_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SARIF, JSON and JSONL report a test writes in-process is checked against its schema."""
+    from tests.report_schemas import validate_every_report
+
+    validate_every_report(monkeypatch)
+
+
 def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=check, capture_output=True, text=True, encoding="utf-8"

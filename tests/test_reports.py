@@ -1,76 +1,414 @@
-"""Golden files for every output format: run with UPDATE_GOLDEN=1 to rewrite them."""
+"""Every output format: golden files (UPDATE_GOLDEN=1 rewrites them), schemas, redaction.
+
+The sample keys are built at run time from a seeded generator, so the golden files are stable
+and hold only their redacted forms and fingerprints, never a key.
+"""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
+import random
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from scanner.cli import main
 from scanner.findings import fingerprint, redact
-from scanner.model import Finding, Location, ScanResult, Severity, Skipped
+from scanner.model import (
+    Commit,
+    Finding,
+    History,
+    Location,
+    Rule,
+    ScanResult,
+    Severity,
+    Skipped,
+    Verdict,
+    VerdictStatus,
+)
+from scanner.output import should_color
 from scanner.report import FORMATS, ReportOptions, writer_for
+from scanner.report.sarif_format import FINGERPRINT_KEY
+from tests.keys import ALNUM, OPENAI_MARKER, URLSAFE, random_text
+from tests.report_schemas import assert_valid_json_report, assert_valid_jsonl, assert_valid_sarif
 
 GOLDEN = Path(__file__).parent / "golden"
-# Not key-shaped on purpose: golden files are committed.
-FAKE_SECRET = "sk-proj-EXAMPLE-not-a-real-key-0000-EXAMPLE-x9Qz"
+EXTENSIONS = {"text": "text", "json": "json", "jsonl": "jsonl", "sarif": "sarif"}
+EXTENSIONS |= {"csv": "csv", "junit": "xml"}
+SEEDED = random.Random(20240501)
+OPENAI = (
+    "sk-proj-" + random_text(20, URLSAFE, SEEDED) + OPENAI_MARKER + random_text(20, ALNUM, SEEDED)
+)
+GITHUB = "ghp_" + random_text(36, ALNUM, SEEDED)
+SECRETS = (OPENAI, GITHUB)
+
+OPENAI_RULE = Rule(
+    id="openai-project-key",
+    name="OpenAI project API key",
+    provider="openai",
+    description="A project-scoped OpenAI API key.",
+    regex="",
+    keywords=(),
+    severity=Severity.CRITICAL,
+    remediation=(
+        "Revoke it at https://platform.openai.com/api-keys, then read it from the "
+        "OPENAI_API_KEY environment variable (OpenAI() does this by default)."
+    ),
+    examples=(),
+    negative_examples=(),
+)
+GITHUB_RULE = replace(
+    OPENAI_RULE,
+    id="github-pat-classic",
+    name="GitHub personal access token (classic)",
+    provider="github",
+    description="A classic GitHub personal access token.",
+    severity=Severity.HIGH,
+    remediation="Revoke it at https://github.com/settings/tokens; in Actions use GITHUB_TOKEN.",
+)
+ALICE = Commit(
+    "1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5",
+    "Alice",
+    "alice@example.com",
+    "2024-05-01T10:00:00+02:00",
+)
+BOB = Commit(
+    "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432",
+    "Bob",
+    "bob@example.com",
+    "2024-06-02T09:30:00+00:00",
+)
+LONG_PATH = "services/payments/internal/configuration/environments/production/settings.yaml"
+
+
+def make(rule: Rule, secret: str, location: Location, line: str = "", **extra: Any) -> Finding:
+    redacted = redact(secret, "sk-proj-" if secret.startswith("sk-proj-") else "ghp_")
+    return Finding(
+        rule_id=rule.id,
+        rule_name=rule.name,
+        provider=rule.provider,
+        severity=rule.severity,
+        remediation=rule.remediation,
+        location=location,
+        secret=secret,
+        redacted=redacted,
+        fingerprint=fingerprint(rule.id, secret.encode()),
+        line_text=line.format(redacted),
+        **extra,
+    )
 
 
 def sample_result() -> ScanResult:
-    def finding(path: str, line: int, column: int) -> Finding:
-        return Finding(
-            rule_id="openai-project-key",
-            rule_name="OpenAI project API key",
-            provider="openai",
-            severity=Severity.CRITICAL,
-            remediation="Revoke it, then read it from OPENAI_API_KEY.",
-            location=Location(path=path, line=line, column=column, end_line=line),
-            secret=FAKE_SECRET,
-            redacted=redact(FAKE_SECRET, "sk-proj-"),
-            fingerprint=fingerprint("openai-project-key", FAKE_SECRET.encode()),
-        )
-
+    findings = (
+        make(
+            OPENAI_RULE,
+            OPENAI,
+            Location("app/settings.py", 12, 19, 12),
+            'OPENAI_API_KEY = "{}"',
+            verdict=Verdict(
+                VerdictStatus.LIVE, "authenticated", (("organization", "org-example"),)
+            ),
+            introduced_by=ALICE,
+        ),
+        make(
+            OPENAI_RULE,
+            OPENAI,
+            Location("deploy/.env", 3, 16, 3, kind="history", commit=ALICE.sha),
+            "OPENAI_API_KEY={}",
+            history=History(ALICE, BOB, None, ("deploy/.env", "app/settings.py"), True, ("main",)),
+        ),
+        make(
+            GITHUB_RULE,
+            GITHUB,
+            Location("notebooks/explore.ipynb", 41, 12, 41, cell=3, cell_line=2),
+            'token = "{}"',
+            encoding=("base64",),
+            verdict=Verdict(VerdictStatus.INVALID, "revoked"),
+            baselined=True,
+        ),
+        make(
+            GITHUB_RULE,
+            GITHUB,
+            Location(LONG_PATH, 7, 70, 7),
+            "github_token: {} # the deployment bot's token, rotated by hand every quarter",
+            history=History(ALICE, ALICE, BOB, (LONG_PATH,), False, ()),
+        ),
+    )
     return ScanResult(
-        findings=(finding("app/settings.py", 12, 15), finding("deploy/.env", 3, 16)),
+        findings=findings,
         skipped=(Skipped("assets/logo.png", "binary"),),
         files_scanned=42,
         bytes_scanned=123_456,
         suppressed=1,
         elapsed=0.25,
+        commits_scanned=7,
+        notes=("shallow clone: history before 1a2b3c4d5e6f is not scanned",),
+        rules=(OPENAI_RULE, GITHUB_RULE),
     )
 
 
-def render(format_name: str, options: ReportOptions) -> str:
+def clean_result() -> ScanResult:
+    return ScanResult(
+        findings=(), skipped=(), files_scanned=3, bytes_scanned=2048, suppressed=0, elapsed=0.1
+    )
+
+
+def render(format_name: str, options: ReportOptions, result: ScanResult | None = None) -> str:
     stream = io.StringIO()
-    writer_for(format_name)(sample_result(), stream, options)
+    writer_for(format_name)(result or sample_result(), stream, options)
     return stream.getvalue()
 
 
-@pytest.mark.parametrize("format_name", FORMATS)
-def test_format_matches_golden_file(format_name: str) -> None:
-    golden = GOLDEN / f"report.{format_name}"
-    text = render(format_name, ReportOptions())
+def assert_golden(name: str, text: str) -> None:
+    golden = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("format_name", FORMATS)
+def test_format_matches_golden_file(format_name: str) -> None:
+    assert_golden(f"report.{EXTENSIONS[format_name]}", render(format_name, ReportOptions()))
+
+
+@pytest.mark.parametrize("format_name", FORMATS)
+def test_clean_result_matches_golden_file(format_name: str) -> None:
+    text = render(format_name, ReportOptions(), clean_result())
+    assert_golden(f"clean.{EXTENSIONS[format_name]}", text)
+
+
+def test_quiet_text_is_only_the_summary() -> None:
+    text = render("text", ReportOptions(quiet=True))
+    assert_golden("report.quiet.text", text)
+    assert all(line.startswith(("keyleak: ", " ")) for line in text.splitlines())
+    assert "app/settings.py" not in text
+
+
+def test_golden_files_hold_nothing_key_shaped() -> None:
+    texts = [path.read_text(encoding="utf-8") for path in GOLDEN.iterdir()]
+    assert len(texts) >= 2 * len(FORMATS)
+    for secret in SECRETS:
+        fragments = {secret[i : i + 12] for i in range(len(secret) - 11)}
+        assert not any(fragment in text for text in texts for fragment in fragments)
+
+
+@pytest.mark.parametrize("format_name", FORMATS)
 def test_secret_only_shown_when_asked(format_name: str) -> None:
-    assert FAKE_SECRET not in render(format_name, ReportOptions(redact=True))
-    assert FAKE_SECRET in render(format_name, ReportOptions(redact=False))
+    redacted = render(format_name, ReportOptions(redact=True))
+    for secret in SECRETS:
+        assert not any(secret[i : i + 12] in redacted for i in range(len(secret) - 11))
+    shown = render(format_name, ReportOptions(redact=False))
+    if format_name == "sarif":
+        # uploaded to and kept by code scanning: never a full key, whatever the flag says
+        assert OPENAI not in shown and GITHUB not in shown
+        assert assert_valid_sarif(shown) == assert_valid_sarif(redacted)
+    else:
+        assert OPENAI in shown and GITHUB in shown
 
 
-def test_json_is_versioned_and_counts_match() -> None:
+def test_unredacted_line_shows_only_its_own_secret() -> None:
+    other = make(GITHUB_RULE, GITHUB, Location("a.py", 1, 1, 1)).redacted
+    finding = make(OPENAI_RULE, OPENAI, Location("a.py", 1, 1, 1), "a = '{}'; b = '" + other + "'")
+    result = replace(clean_result(), findings=(finding,))
+    document = json.loads(render("json", ReportOptions(redact=False), result))
+    assert document["findings"][0]["line"] == f"a = '{OPENAI}'; b = '{other}'"
+
+
+def test_json_is_versioned_counts_match_and_jsonl_is_its_findings() -> None:
+    document = assert_valid_json_report(render("json", ReportOptions()))
+    assert document["version"] == 2
+    stats = document["stats"]
+    assert stats["findings"] == len(document["findings"]) == 4
+    assert (stats["known"], stats["new"]) == (1, 3)
+    assert stats["by_severity"] == {"critical": 2, "high": 2, "medium": 0, "low": 0}
+    assert stats["by_verdict"] == {"live": 1, "invalid": 1}
+    assert stats["commits_scanned"] == 7
+    first, second, third, _ = document["findings"]
+    assert first["verdict"]["details"] == {"organization": "org-example"}
+    assert first["introduced_by"]["author_email"] == "alice@example.com"
+    assert second["history"]["removed"] is None
+    assert second["location"]["commit"] == ALICE.sha
+    assert third["location"]["cell"] == 3 and third["encoding"] == ["base64"]
+    assert third["baselined"] is True
+    assert assert_valid_jsonl(render("jsonl", ReportOptions())) == document["findings"]
+
+
+def test_schema_rejects_what_the_writer_never_writes() -> None:
     document = json.loads(render("json", ReportOptions()))
-    assert document["version"] == 1
-    assert document["stats"]["findings"] == len(document["findings"]) == 2
-    jsonl = [json.loads(line) for line in render("jsonl", ReportOptions()).splitlines()]
-    assert jsonl == document["findings"]
+    document["findings"][0]["severity"] = "catastrophic"
+    with pytest.raises(AssertionError, match="severity"):
+        assert_valid_json_report(json.dumps(document))
 
 
-def test_text_colour_only_when_asked() -> None:
-    assert "\033[" not in render("text", ReportOptions(color=False))
+def test_sarif_describes_each_rule_used_once() -> None:
+    run = assert_valid_sarif(render("sarif", ReportOptions()))["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == ["github-pat-classic", "openai-project-key"]
+    openai = rules[1]
+    assert openai["fullDescription"]["text"] == OPENAI_RULE.description
+    assert OPENAI_RULE.remediation in openai["help"]["text"]
+    assert float(openai["properties"]["security-severity"]) >= 9.0
+    assert float(rules[0]["properties"]["security-severity"]) >= 7.0
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_without_rule_metadata_describes_rules_from_findings() -> None:
+    result = replace(sample_result(), rules=())
+    rules = assert_valid_sarif(render("sarif", ReportOptions(), result))["runs"][0]["tool"]
+    assert [r["shortDescription"]["text"] for r in rules["driver"]["rules"]] == [
+        GITHUB_RULE.name,
+        OPENAI_RULE.name,
+    ]
+
+
+def test_sarif_results_carry_location_verdict_provenance_and_baseline() -> None:
+    results = assert_valid_sarif(render("sarif", ReportOptions()))["runs"][0]["results"]
+    live, history, known, long_path = results
+    location = live["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "app/settings.py", "uriBaseId": "%SRCROOT%"}
+    assert location["region"] == {"startLine": 12, "startColumn": 19, "endLine": 12}
+    assert "sk-proj-" in live["message"]["text"] and "…" in live["message"]["text"]
+    assert live["properties"]["verdict"]["status"] == "live"
+    assert live["properties"]["introducedBy"]["sha"] == ALICE.sha
+    assert history["properties"]["history"]["paths"] == ["deploy/.env", "app/settings.py"]
+    assert known["properties"]["notebookCell"] == {"cell": 3, "line": 2}
+    assert known["properties"]["encoding"] == ["base64"]
+    assert known["suppressions"] == [
+        {"kind": "external", "justification": "known: listed in the keyleak baseline"}
+    ]
+    assert [r["baselineState"] for r in results] == ["new", "new", "unchanged", "new"]
+    assert all("suppressions" not in r for r in (live, history, long_path))
+
+
+def test_sarif_fingerprint_survives_moved_lines_but_not_a_new_file() -> None:
+    def partial(finding: Finding) -> str:
+        result = replace(clean_result(), findings=(finding,))
+        sarif = assert_valid_sarif(render("sarif", ReportOptions(), result))
+        value: str = sarif["runs"][0]["results"][0]["partialFingerprints"][FINGERPRINT_KEY]
+        return value
+
+    original = sample_result().findings[0]
+    moved = replace(original, location=replace(original.location, line=80, column=3))
+    elsewhere = replace(original, location=replace(original.location, path="other.py"))
+    assert partial(original) == partial(moved)
+    assert partial(original) != partial(elsewhere)
+
+
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        ("./dir with space/a.py", {"uri": "dir%20with%20space/a.py", "uriBaseId": "%SRCROOT%"}),
+        ("/abs/a b.py", {"uri": "file:///abs/a%20b.py"}),
+    ],
+)
+def test_sarif_uris(path: str, uri: dict[str, str]) -> None:
+    finding = replace(sample_result().findings[0], location=Location(path, 1, 1, 1), history=None)
+    sarif = assert_valid_sarif(
+        render("sarif", ReportOptions(), replace(clean_result(), findings=(finding,)))
+    )
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == uri
+
+
+def test_csv_rows_and_formula_guard() -> None:
+    hostile = replace(
+        sample_result().findings[0], location=Location("=cmd|calc.csv", 1, 1, 1), history=None
+    )
+    result = replace(sample_result(), findings=(*sample_result().findings, hostile))
+    rows = list(csv.DictReader(io.StringIO(render("csv", ReportOptions(), result))))
+    assert len(rows) == 5
+    assert rows[0]["verdict"] == "live" and rows[0]["introduced_author"].startswith("Alice")
+    assert rows[1]["commit"] == ALICE.sha
+    assert rows[2]["cell"] == "3" and rows[2]["baselined"] == "true"
+    assert rows[4]["path"] == "'=cmd|calc.csv"
+
+
+def test_junit_fails_new_findings_skips_known_ones_and_passes_when_clean() -> None:
+    suites = ET.fromstring(render("junit", ReportOptions()))
+    assert (suites.get("tests"), suites.get("failures"), suites.get("skipped")) == ("4", "3", "1")
+    cases = suites.findall("./testsuite/testcase")
+    assert [case.find("failure") is not None for case in cases] == [True, True, False, True]
+    assert cases[2].find("skipped") is not None
+    clean = ET.fromstring(render("junit", ReportOptions(), clean_result()))
+    (case,) = clean.findall("./testsuite/testcase")
+    assert clean.get("failures") == "0" and len(case) == 0
+
+
+def test_junit_is_well_formed_with_control_characters_in_scanned_text() -> None:
+    finding = replace(
+        sample_result().findings[0],
+        location=Location("bad\x1b[31m\x00name.py", 1, 1, 1),
+        line_text="x = 1\x07",
+    )
+    text = render("junit", ReportOptions(), replace(clean_result(), findings=(finding,)))
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text)
+    ET.fromstring(text)
+
+
+def test_text_fits_80_columns_and_colour_only_when_asked() -> None:
+    plain = render("text", ReportOptions(color=False))
+    assert max(len(line) for line in plain.splitlines()) <= 80
+    assert "\033[" not in plain
     assert "\033[" in render("text", ReportOptions(color=True))
+
+
+def test_text_neutralises_terminal_escapes_from_scanned_files() -> None:
+    finding = replace(
+        sample_result().findings[0],
+        location=Location("evil\x1b]0;owned\x07.py", 1, 1, 1),
+        line_text="x = '\x1b[2J'",
+    )
+    text = render("text", ReportOptions(), replace(clean_result(), findings=(finding,)))
+    assert "\x1b" not in text and "\x07" not in text
+
+
+def test_colour_needs_a_terminal_and_no_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert should_color(Terminal())
+    assert not should_color(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not should_color(Terminal())
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    return int(exited.value.code or 0), capsys.readouterr().out
+
+
+@pytest.mark.parametrize("format_name", FORMATS)
+def test_cli_writes_every_format(
+    format_name: str, tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config.py").write_text(f'API_KEY = "{key}"\n', encoding="utf-8")
+    out = tmp_path / "report.out"
+    argv = ["scan", "--format", format_name, "-o", str(out), str(tmp_path / "config.py")]
+    assert run_cli(argv, capsys) == (1, "")
+    text = out.read_text(encoding="utf-8")
+    assert key not in text
+    assert f"…{key[-4:]}" in text
+    if format_name == "sarif":
+        rules = json.loads(text)["runs"][0]["tool"]["driver"]["rules"]
+        assert rules[0]["fullDescription"]["text"].startswith("A project-scoped")
+
+
+def test_cli_quiet_prints_only_the_summary(
+    tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config.py").write_text(f'API_KEY = "{key}"\n', encoding="utf-8")
+    code, output = run_cli(["scan", "--quiet", str(tmp_path)], capsys)
+    assert code == 1
+    lines = output.splitlines()
+    assert lines[-1].startswith("keyleak: 1 secret found in 1 file")
+    assert all(line.startswith("keyleak: ") for line in lines)

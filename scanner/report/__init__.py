@@ -6,9 +6,9 @@ import importlib
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from scanner.model import ScanResult
+from scanner.model import Finding, ScanResult
 
-FORMATS = ("text", "json", "jsonl")
+FORMATS = ("text", "json", "jsonl", "sarif", "csv", "junit")
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class ReportOptions:
     color: bool = False
     #: what was scanned, for the summary line: "file", "staged file"...
     subject: str = "file"
+    #: text format: only the summary (machine formats always carry everything)
+    quiet: bool = False
 
 
 class Writer(Protocol):
@@ -27,3 +29,14 @@ def writer_for(format_name: str) -> Writer:
     module = importlib.import_module(f"scanner.report.{format_name}_format")
     write: Writer = module.write
     return write
+
+
+def shown_secret(finding: Finding, options: ReportOptions) -> str:
+    return finding.redacted if options.redact else finding.secret
+
+
+def shown_line(finding: Finding, options: ReportOptions) -> str:
+    """The offending line; it is stored redacted, so --no-redact puts this finding's secret back."""
+    if options.redact or not finding.line_text:
+        return finding.line_text
+    return finding.line_text.replace(finding.redacted, finding.secret, 1)

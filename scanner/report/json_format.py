@@ -1,4 +1,8 @@
-"""The JSON format: one object, `version` first; see README "JSON output" for the schema."""
+"""The JSON format: one object, `version` first.
+
+The schema is `keyleak-report.schema.json` beside this module (shipped in the package); README
+"Output formats" describes it. `version` changes only when a field changes meaning or goes away.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,95 @@ import json
 from typing import Any, TextIO
 
 from scanner import __version__
-from scanner.model import Finding, ScanResult
-from scanner.report import ReportOptions
+from scanner.model import Commit, Finding, History, Location, ScanResult, Verdict
+from scanner.report import ReportOptions, shown_line, shown_secret
+from scanner.report.summary import known_count, severity_counts, verdict_counts
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def commit_object(commit: Commit | None) -> dict[str, str] | None:
+    if commit is None:
+        return None
+    return {
+        "sha": commit.sha,
+        "author_name": commit.author_name,
+        "author_email": commit.author_email,
+        "date": commit.date,
+    }
+
+
+def history_object(history: History | None) -> dict[str, Any] | None:
+    if history is None:
+        return None
+    return {
+        "introduced": commit_object(history.introduced),
+        "last_present": commit_object(history.last_present),
+        "removed": commit_object(history.removed),
+        "paths": list(history.paths),
+        "in_head": history.in_head,
+        "refs": list(history.refs),
+    }
+
+
+def verdict_object(verdict: Verdict | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    return {
+        "status": verdict.status.value,
+        "reason": verdict.reason,
+        "details": dict(verdict.details),
+    }
+
+
+def location_object(location: Location) -> dict[str, Any]:
+    """Where: commit and notebook cell only when known, so a file finding's stays as in v1."""
+    place: dict[str, Any] = {
+        "kind": location.kind,
+        "path": location.path,
+        "line": location.line,
+        "column": location.column,
+        "end_line": location.end_line,
+    }
+    optional = {"commit": location.commit, "cell": location.cell, "cell_line": location.cell_line}
+    place.update((key, value) for key, value in optional.items() if value is not None)
+    return place
 
 
 def finding_object(finding: Finding, options: ReportOptions) -> dict[str, Any]:
-    location = finding.location
     return {
         "rule_id": finding.rule_id,
         "rule_name": finding.rule_name,
         "provider": finding.provider,
         "severity": finding.severity.value,
-        "location": {
-            "kind": location.kind,
-            "path": location.path,
-            "line": location.line,
-            "column": location.column,
-            "end_line": location.end_line,
-        },
-        "secret": finding.redacted if options.redact else finding.secret,
+        "location": location_object(finding.location),
+        "secret": shown_secret(finding, options),
         "redacted": options.redact,
+        "line": shown_line(finding, options),
         "fingerprint": finding.fingerprint,
         "remediation": finding.remediation,
+        "encoding": list(finding.encoding),
+        "verdict": verdict_object(finding.verdict),
+        "introduced_by": commit_object(finding.introduced_by),
+        "history": history_object(finding.history),
+        "baselined": finding.baselined,
+    }
+
+
+def stats_object(result: ScanResult) -> dict[str, Any]:
+    known = known_count(result.findings)
+    return {
+        "files_scanned": result.files_scanned,
+        "bytes_scanned": result.bytes_scanned,
+        "commits_scanned": result.commits_scanned,
+        "findings": len(result.findings),
+        "known": known,
+        "new": len(result.findings) - known,
+        "by_severity": severity_counts(result.findings),
+        "by_verdict": verdict_counts(result.findings),
+        "suppressed": result.suppressed,
+        "skipped": len(result.skipped),
+        "elapsed_seconds": round(result.elapsed, 3),
     }
 
 
@@ -39,14 +108,8 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         "tool": {"name": "keyleak", "version": __version__},
         "findings": [finding_object(f, options) for f in result.findings],
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-        "stats": {
-            "files_scanned": result.files_scanned,
-            "bytes_scanned": result.bytes_scanned,
-            "findings": len(result.findings),
-            "suppressed": result.suppressed,
-            "skipped": len(result.skipped),
-            "elapsed_seconds": round(result.elapsed, 3),
-        },
+        "notes": list(result.notes),
+        "stats": stats_object(result),
     }
     json.dump(document, stream, indent=2, ensure_ascii=False)
     stream.write("\n")

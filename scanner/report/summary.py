@@ -1,10 +1,11 @@
-"""Counting shared by the human-readable formats."""
+"""Counting shared by the human-readable formats (and the counts of the machine ones)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
-from scanner.model import ScanResult
+from scanner.model import Finding, ScanResult, Severity, VerdictStatus
 
 
 def human_size(size: int) -> str:
@@ -20,22 +21,81 @@ def plural(count: int, noun: str) -> str:
     return noun if count == 1 else noun + "s"
 
 
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Every severity, most severe first, zeros included so machine readers see a fixed shape."""
+    counts = Counter(finding.severity for finding in findings)
+    return {severity.value: counts[severity] for severity in Severity}
+
+
+def verdict_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Verdicts of verified findings, in VerdictStatus order; unverified ones are not counted."""
+    counts = Counter(finding.verdict.status for finding in findings if finding.verdict)
+    return {status.value: counts[status] for status in VerdictStatus if counts[status]}
+
+
+def known_count(findings: Iterable[Finding]) -> int:
+    return sum(1 for finding in findings if finding.baselined)
+
+
 def summary_line(result: ScanResult, subject: str) -> str:
+    """Everything on one line: the headline with what was allowed and skipped."""
+    parts = scan_parts(result, subject) + exception_parts(result)
+    return f"keyleak: {head(result)} ({'; '.join(parts)})"
+
+
+def headline(result: ScanResult, subject: str) -> str:
+    """How many secrets, and how much was scanned: the terminal's last line."""
+    return f"keyleak: {head(result)} ({'; '.join(scan_parts(result, subject))})"
+
+
+def exceptions_line(result: ScanResult) -> str | None:
+    """What was allowed inline or skipped, when anything was."""
+    parts = exception_parts(result)
+    return "keyleak: " + "; ".join(parts) if parts else None
+
+
+def head(result: ScanResult) -> str:
     count = len(result.findings)
     files = len({f.location.path for f in result.findings})
     if count:
-        head = f"{count} {plural(count, 'secret')} found in {files} {plural(files, 'file')}"
-    else:
-        head = "no secrets found"
-    parts = [
+        return f"{count} {plural(count, 'secret')} found in {files} {plural(files, 'file')}"
+    return "no secrets found"
+
+
+def scan_parts(result: ScanResult, subject: str) -> list[str]:
+    parts = []
+    if result.commits_scanned:
+        parts.append(f"{result.commits_scanned} {plural(result.commits_scanned, 'commit')}")
+    return [
+        *parts,
         f"{result.files_scanned} {plural(result.files_scanned, subject)} scanned",
         human_size(result.bytes_scanned),
         f"{result.elapsed:.2f}s",
     ]
+
+
+def exception_parts(result: ScanResult) -> list[str]:
+    parts = []
     if result.suppressed:
         parts.append(f"{result.suppressed} allowed inline")
     if result.skipped:
         reasons = Counter(skip.reason for skip in result.skipped)
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         parts.append(f"{len(result.skipped)} skipped: {detail}")
-    return f"keyleak: {head} ({'; '.join(parts)})"
+    return parts
+
+
+def breakdown_line(result: ScanResult) -> str | None:
+    """Counts per severity, per verdict, and known/new when a baseline marked some findings."""
+    findings = result.findings
+    if not findings:
+        return None
+    severities = ", ".join(f"{n} {name}" for name, n in severity_counts(findings).items() if n)
+    parts = [severities]
+    verdicts = verdict_counts(findings)
+    if verdicts:
+        parts.append("verified: " + ", ".join(f"{n} {name}" for name, n in verdicts.items()))
+    known = known_count(findings)
+    if known:
+        parts.append(f"{known} known, {len(findings) - known} new")
+    return "keyleak: " + "; ".join(parts)

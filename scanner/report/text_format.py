@@ -1,41 +1,182 @@
-"""The terminal format: one block per finding, what to do about it, then a summary line."""
+"""The terminal format: findings grouped by file, what to do about each, then a summary.
+
+Written for 80 columns: every line that could run longer (rule names, the offending line,
+remediation) is wrapped under its label. Paths and lines come from scanned files, so control
+characters in them are neutralised before they reach a terminal.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from scanner.model import Finding, ScanResult
-from scanner.report import ReportOptions
-from scanner.report.summary import summary_line
+from scanner.line_context import clean
+from scanner.model import Commit, Finding, History, ScanResult, Verdict, VerdictStatus
+from scanner.report import ReportOptions, shown_line, shown_secret
+from scanner.report.summary import breakdown_line, exceptions_line, headline, plural
 
-RED, BOLD, DIM, RESET = "\033[31m", "\033[1m", "\033[2m", "\033[0m"
+RED, GREEN, YELLOW, BOLD, DIM, RESET = (
+    "\033[31m",
+    "\033[32m",
+    "\033[33m",
+    "\033[1m",
+    "\033[2m",
+    "\033[0m",
+)
+WIDTH = 80
+INDENT = "    "
+CODE = INDENT + "| "
+LABEL_WIDTH = 13
+LIVE = {VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED}
 
 ADVICE = (
-    "Replace each secret with an environment lookup; revoke it if it was ever pushed or shared.\n"
-    "A false positive can be marked with `keyleak:allow` in a comment on its line."
+    "Replace each secret with an environment lookup; revoke it if it was ever pushed\n"
+    "or shared. A false positive can be marked with `keyleak:allow` in a comment on\n"
+    "its line."
 )
+
+Paint = Callable[[str, str], str]
 
 
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     def paint(text: str, style: str) -> str:
         return f"{style}{text}{RESET}" if options.color else text
 
-    for finding in result.findings:
-        stream.write(block(finding, options, paint))
-        stream.write("\n")
-    if result.findings:
-        stream.write(ADVICE + "\n\n")
-    stream.write(summary_line(result, options.subject) + "\n")
+    if not options.quiet:
+        for path, findings in by_path(result.findings).items():
+            count = f"{len(findings)} {plural(len(findings), 'secret')}"
+            header = wrap(f"{clean(path)} ({count})", "", INDENT)
+            header[0] = paint(header[0], BOLD)
+            stream.write("\n".join(header) + "\n")
+            for finding in findings:
+                stream.write(block(finding, options, paint))
+            stream.write("\n")
+        if result.findings:
+            stream.write(ADVICE + "\n\n")
+    summary = [f"keyleak: note: {clean(note)}" for note in result.notes]
+    summary += filter(None, (exceptions_line(result), breakdown_line(result)))
+    # the headline last, and short enough not to wrap: a glance at a CI log's end finds it
+    summary.append(headline(result, options.subject))
+    for line in summary:
+        stream.write("\n".join(wrap(line, "", " " * len("keyleak: "))) + "\n")
 
 
-def block(finding: Finding, options: ReportOptions, paint: Callable[[str, str], str]) -> str:
-    where = f"{finding.location.path}:{finding.location.line}:{finding.location.column}"
-    secret = finding.redacted if options.redact else finding.secret
-    return (
-        f"{paint(where, BOLD)}: {paint(finding.rule_name, RED)} "
-        f"[{finding.rule_id}, {finding.provider}, {finding.severity.value}]\n"
-        f"  secret:      {secret}\n"
-        f"  fingerprint: {finding.fingerprint[:16]}\n"
-        f"  fix:         {finding.remediation}\n"
+def by_path(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    """Findings grouped by file, files in order of their first finding."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.location.path, []).append(finding)
+    return groups
+
+
+def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
+    location = finding.location
+    where = f"{clean(location.path)}:{location.line}:{location.column}"
+    known = " (known: in the baseline)" if finding.baselined else ""
+    title = f"{where}: {finding.rule_name}"
+    tags = f"[{finding.rule_id}, {finding.provider}, {finding.severity.value}]{known}"
+    if len(title) + 1 + len(tags) <= WIDTH:
+        lines = [f"{title} {tags}"]
+    else:  # the tags move to a line of their own rather than break mid-way
+        lines = wrap(title, "", INDENT) + wrap(tags, INDENT, INDENT)
+    lines[0] = lines[0].replace(where, paint(where, BOLD), 1)
+    secret = clean(shown_secret(finding, options))
+    if finding.line_text:
+        code = fit(clean(shown_line(finding, options)).strip(), secret, WIDTH - len(CODE))
+        lines += [
+            row.replace(secret, paint(secret, RED), 1) for row in wrap(code, CODE, CODE, code=True)
+        ]
+    details: list[tuple[str, str]] = [("secret", secret)]
+    if finding.verdict:
+        details.append(("verified", verdict_text(finding.verdict)))
+    if location.commit:
+        details.append(("commit", location.commit[:12]))
+    if location.cell is not None:
+        details.append(("cell", f"{location.cell}, line {location.cell_line}"))
+    if finding.encoding:
+        details.append(("decoded", ", then ".join(finding.encoding)))
+    if finding.introduced_by:
+        details.append(("introduced", commit_text(finding.introduced_by)))
+    if finding.history:
+        details += history_rows(finding.history)
+    details.append(("fingerprint", finding.fingerprint[:16]))
+    details.append(("fix", finding.remediation))
+    for label, text in details:
+        rows = labelled(label, text)
+        if label == "verified":
+            rows = [paint(row, verdict_style(finding)) for row in rows]
+        lines += rows
+    return "\n".join(lines) + "\n"
+
+
+def fit(code: str, secret: str, width: int) -> str:
+    """Cut the line to `width` around the secret, so it shows whole on one row if it can."""
+    if len(code) <= width:
+        return code
+    start = code.find(secret)
+    if start < 0 or len(secret) + 2 >= width:
+        return code
+    room = width - len(secret) - 2
+    after = len(code) - start - len(secret)
+    before = min(start, max(room // 2, room - after))
+    first = start - before
+    cut = code[first : first + width - 2]
+    return ("…" if first else "") + cut + ("…" if first + width - 2 < len(code) else "")
+
+
+def labelled(label: str, text: str) -> list[str]:
+    first = f"{INDENT}{label + ':':<{LABEL_WIDTH}}"
+    return wrap(text, first, " " * len(first))
+
+
+def wrap(text: str, first: str, rest: str, code: bool = False) -> list[str]:
+    """Wrap at WIDTH; code is cut anywhere (it often has no spaces), prose only between words."""
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=True,
+        break_on_hyphens=False,
+        drop_whitespace=not code,
+    ) or [first.rstrip()]
+
+
+def verdict_text(verdict: Verdict) -> str:
+    text = verdict.status.value.replace("_", " ")
+    if verdict.reason:
+        text += f": {verdict.reason}"
+    if verdict.details:
+        text += " (" + ", ".join(f"{key} {value}" for key, value in verdict.details) + ")"
+    return clean(text)
+
+
+def verdict_style(finding: Finding) -> str:
+    assert finding.verdict is not None
+    if finding.verdict.status in LIVE:
+        return RED + BOLD
+    return GREEN if finding.verdict.status is VerdictStatus.INVALID else YELLOW
+
+
+def commit_text(commit: Commit) -> str:
+    return clean(
+        f"{commit.sha[:12]} {commit.date[:10]} {commit.author_name} <{commit.author_email}>"
     )
+
+
+def history_rows(history: History) -> list[tuple[str, str]]:
+    first = f"{history.introduced.sha[:12]} ({history.introduced.date[:10]})"
+    if history.removed:
+        window = f"{first} until {history.removed.sha[:12]} ({history.removed.date[:10]})"
+    else:
+        window = f"{first}, still present"
+    rows = [
+        ("introduced", commit_text(history.introduced)),
+        ("exposed", window),
+        ("in HEAD", "yes" if history.in_head else "no"),
+        ("paths", clean(", ".join(history.paths))),
+    ]
+    if history.refs:
+        rows.append(("refs", clean(", ".join(history.refs))))
+    return rows

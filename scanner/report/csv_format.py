@@ -1,0 +1,83 @@
+"""CSV: one row per finding under a fixed header, for spreadsheets and CI dashboards.
+
+Cells that a spreadsheet would run as a formula (starting with =, +, -, @ or a control
+character) get a leading apostrophe: paths and source lines come from the scanned files.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import TextIO
+
+from scanner.model import Finding, ScanResult
+from scanner.report import ReportOptions, shown_line, shown_secret
+
+COLUMNS = (
+    "severity",
+    "rule_id",
+    "rule_name",
+    "provider",
+    "path",
+    "line",
+    "column",
+    "end_line",
+    "commit",
+    "cell",
+    "cell_line",
+    "secret",
+    "redacted",
+    "line_text",
+    "fingerprint",
+    "encoding",
+    "verdict",
+    "verdict_reason",
+    "introduced_commit",
+    "introduced_author",
+    "introduced_date",
+    "baselined",
+    "remediation",
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for finding in result.findings:
+        writer.writerow([safe(cell) for cell in row(finding, options)])
+
+
+def row(finding: Finding, options: ReportOptions) -> list[str | int]:
+    location = finding.location
+    introduced = finding.introduced_by or (finding.history.introduced if finding.history else None)
+    return [
+        finding.severity.value,
+        finding.rule_id,
+        finding.rule_name,
+        finding.provider,
+        location.path,
+        location.line,
+        location.column,
+        location.end_line,
+        location.commit or "",
+        "" if location.cell is None else location.cell,
+        "" if location.cell_line is None else location.cell_line,
+        shown_secret(finding, options),
+        "true" if options.redact else "false",
+        shown_line(finding, options),
+        finding.fingerprint,
+        "/".join(finding.encoding),
+        finding.verdict.status.value if finding.verdict else "",
+        finding.verdict.reason if finding.verdict else "",
+        introduced.sha if introduced else "",
+        f"{introduced.author_name} <{introduced.author_email}>" if introduced else "",
+        introduced.date if introduced else "",
+        "true" if finding.baselined else "false",
+        finding.remediation,
+    ]
+
+
+def safe(cell: str | int) -> str | int:
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell

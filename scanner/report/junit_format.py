@@ -1,0 +1,83 @@
+"""JUnit XML, which most CI systems render as test results: one test case per finding.
+
+A new finding is a failure; a known one (in the baseline) is a skipped case, so it stays
+visible without failing the build; a clean scan is one passing case, so CI shows that the
+scan ran. XML 1.0 cannot carry most control characters even escaped, so every text from a
+scanned file goes through `clean` first.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import TextIO
+
+from scanner.line_context import clean
+from scanner.model import Finding, ScanResult
+from scanner.report import ReportOptions, shown_line, shown_secret
+from scanner.report.summary import summary_line
+
+
+def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
+    failures = sum(1 for finding in result.findings if not finding.baselined)
+    skipped = len(result.findings) - failures
+    tests = max(len(result.findings), 1)
+    elapsed = f"{result.elapsed:.3f}"
+    suites = ET.Element(
+        "testsuites",
+        name="keyleak",
+        tests=str(tests),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+        time=elapsed,
+    )
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="keyleak",
+        tests=str(tests),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+        time=elapsed,
+    )
+    for finding in result.findings:
+        suite.append(testcase(finding, options))
+    if not result.findings:
+        ET.SubElement(suite, "testcase", classname="keyleak", name="no secrets found", time="0")
+    ET.SubElement(suite, "system-out").text = clean(summary_line(result, options.subject))
+    ET.indent(suites)
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    stream.write(ET.tostring(suites, encoding="unicode"))
+    stream.write("\n")
+
+
+def testcase(finding: Finding, options: ReportOptions) -> ET.Element:
+    location = finding.location
+    where = f"{location.path}:{location.line}:{location.column}"
+    if location.commit:
+        where += f"@{location.commit[:12]}"
+    case = ET.Element(
+        "testcase",
+        classname=clean(f"keyleak.{location.path}"),
+        name=clean(f"{finding.rule_id} at {where}"),
+        file=clean(location.path),
+        line=str(location.line),
+        time="0",
+    )
+    secret = clean(shown_secret(finding, options))
+    title = f"{finding.rule_name}: {secret}"
+    if finding.baselined:
+        ET.SubElement(case, "skipped", message=clean(f"known (in the baseline): {title}"))
+        return case
+    details = [f"{where}: {finding.rule_name} [{finding.rule_id}, {finding.severity.value}]"]
+    if finding.line_text:
+        details.append(f"line:        {clean(shown_line(finding, options)).strip()}")
+    details.append(f"secret:      {secret}")
+    if finding.verdict:
+        details.append(f"verified:    {finding.verdict.status.value}")
+    details.append(f"fingerprint: {finding.fingerprint}")
+    details.append(f"fix:         {finding.remediation}")
+    failure = ET.SubElement(case, "failure", message=clean(title), type=clean(finding.rule_id))
+    failure.text = "\n".join(clean(line) for line in details)
+    return case

@@ -1,0 +1,259 @@
+"""The GitHub Action: scanner/ci.py run as action.yml runs it, with the environment GitHub sets,
+on repositories built here; and action.yml handing it the inputs it reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scanner.ci import INPUTS, ZERO_SHA, Plan, plan_for, workflow_annotations
+from scanner.errors import KeyleakError
+from tests.conftest import git, run_process
+from tests.keys import openai_key
+from tests.report_schemas import assert_valid_sarif
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def commit(repo: Path, message: str, files: dict[str, str | None]) -> str:
+    for name, text in files.items():
+        if text is None:
+            git(repo, "rm", "-q", name)
+        else:
+            (repo / name).write_text(text, encoding="utf-8")
+            git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+class Action:
+    """One run of the action's script, and what it left behind."""
+
+    def __init__(self, tmp_path: Path, repo: Path, event: str, payload: dict[str, Any]) -> None:
+        self.home = tmp_path / "runner"
+        self.home.mkdir(exist_ok=True)
+        self.repo = repo
+        self.event = event
+        self.payload = payload
+
+    def run(self, **inputs: str) -> tuple[int, str, str]:
+        event_path = self.home / "event.json"
+        event_path.write_text(json.dumps(self.payload), encoding="utf-8")
+        self.output = self.home / "output"
+        self.summary = self.home / "summary.md"
+        env = {name: value for name, value in os.environ.items() if not name.startswith("GITHUB")}
+        env.update(
+            {
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_EVENT_NAME": self.event,
+                "GITHUB_EVENT_PATH": str(event_path),
+                "GITHUB_WORKSPACE": str(self.repo),
+                "GITHUB_OUTPUT": str(self.output),
+                "GITHUB_STEP_SUMMARY": str(self.summary),
+                "RUNNER_TEMP": str(self.home),
+                **inputs,
+            }
+        )
+        completed = run_process([sys.executable, "-m", "scanner.ci"], self.repo, env)
+        return completed.returncode, completed.stdout, completed.stderr
+
+    def outputs(self) -> dict[str, str]:
+        lines = self.output.read_text(encoding="utf-8").splitlines()
+        return dict(line.split("=", 1) for line in lines)
+
+    def sarif(self) -> dict[str, Any]:
+        return assert_valid_sarif(Path(self.outputs()["sarif-file"]).read_text(encoding="utf-8"))
+
+
+def secrets_reported(sarif: dict[str, Any]) -> set[str]:
+    """The OpenAI keys reported (generic rules may report the same lines again)."""
+    results = sarif["runs"][0]["results"]
+    return {r["properties"]["secret"] for r in results if r["ruleId"] == "openai-project-key"}
+
+
+def shown(key: str) -> str:
+    return f"sk-proj-{key[8:10]}…{key[-4:]}"
+
+
+@pytest.fixture
+def base(repo: Path) -> tuple[str, str]:
+    """main with one commit that already holds a key: a range after it must not report it."""
+    old = openai_key()
+    return commit(repo, "base", {"old.py": f'OLD = "{old}"\n'}), old
+
+
+def test_pull_request_reports_exactly_what_its_commits_add(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    base_sha, old = base
+    kept, removed = openai_key(), openai_key()
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, "add a key", {"app.py": f'KEY = "{kept}"\n'})
+    commit(repo, "add another", {"tmp.env": f"TOKEN={removed}\n"})
+    head = commit(repo, "remove it again", {"tmp.env": None})
+    payload = {"pull_request": {"base": {"sha": base_sha}, "head": {"sha": head}}}
+    action = Action(tmp_path, repo, "pull_request", payload)
+
+    code, stdout, stderr = action.run()
+
+    assert code == 1, stdout + stderr
+    sarif = action.sarif()
+    assert secrets_reported(sarif) == {shown(kept), shown(removed)}
+    count = str(len(sarif["runs"][0]["results"]))
+    assert action.outputs()["findings"] == action.outputs()["new-findings"] == count
+    assert stdout.count("title=openai-project-key::") == 2
+    assert "::error file=app.py,line=1,col=8,title=openai-project-key::" in stdout
+    assert f"{count} new, 0 known" in action.summary.read_text(encoding="utf-8")
+    everything = stdout + stderr + json.dumps(sarif) + action.summary.read_text(encoding="utf-8")
+    assert not any(key in everything for key in (kept, removed, old))
+
+
+def test_push_of_clean_commits_passes_with_an_empty_report(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    before, _ = base
+    after = commit(repo, "docs", {"README.md": "hello\n"})
+    payload = {"before": before, "after": after, "ref": "refs/heads/main"}
+    action = Action(tmp_path, repo, "push", payload)
+
+    code, stdout, stderr = action.run(KEYLEAK_SARIF_FILE="out/keyleak.sarif")
+
+    assert code == 0, stdout + stderr
+    assert action.outputs()["sarif-file"] == str(repo / "out" / "keyleak.sarif")
+    assert action.sarif()["runs"][0]["results"] == []
+    assert action.outputs()["findings"] == "0"
+
+
+def test_new_branch_push_scans_the_commits_not_on_the_default_branch(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    base_sha, _ = base
+    git(repo, "update-ref", "refs/remotes/origin/main", base_sha)
+    git(repo, "checkout", "-q", "-b", "feature")
+    added = openai_key()
+    after = commit(repo, "feature work", {"feature.py": f'KEY = "{added}"\n'})
+    payload = {
+        "before": ZERO_SHA,
+        "after": after,
+        "ref": "refs/heads/feature",
+        "repository": {"default_branch": "main"},
+    }
+    action = Action(tmp_path, repo, "push", payload)
+
+    code, stdout, stderr = action.run()
+
+    assert code == 1, stdout + stderr
+    assert secrets_reported(action.sarif()) == {shown(added)}
+
+
+def test_first_push_of_the_default_branch_audits_its_history(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    base_sha, old = base
+    payload = {
+        "before": ZERO_SHA,
+        "after": base_sha,
+        "ref": "refs/heads/main",
+        "repository": {"default_branch": "main"},
+    }
+    action = Action(tmp_path, repo, "push", payload)
+
+    code, stdout, stderr = action.run()
+
+    assert code == 1, stdout + stderr
+    assert secrets_reported(action.sarif()) == {shown(old)}
+
+
+def test_deleted_branch_scans_nothing(tmp_path: Path, repo: Path, base: tuple[str, str]) -> None:
+    payload = {"before": base[0], "after": ZERO_SHA, "ref": "refs/heads/gone"}
+    action = Action(tmp_path, repo, "push", payload)
+    code, stdout, _ = action.run()
+    assert code == 0
+    assert "nothing to scan" in stdout
+    assert action.outputs() == {"findings": "0", "new-findings": "0"}
+
+
+def test_bad_input_and_bad_payload_are_usage_errors(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    payload = {"before": base[0], "after": base[0], "ref": "refs/heads/main"}
+    code, _, stderr = Action(tmp_path, repo, "push", payload).run(KEYLEAK_FAIL_ON="sometimes")
+    assert code == 2
+    assert stderr.startswith("keyleak: error: fail-on: 'sometimes'")
+    code, _, stderr = Action(tmp_path, repo, "pull_request", {}).run()
+    assert code == 2
+    assert "Traceback" not in stderr and "pull_request event payload lacks" in stderr
+
+
+@pytest.mark.parametrize(
+    ("event", "payload", "expected"),
+    [
+        (
+            "pull_request_target",
+            {"pull_request": {"base": {"sha": "a" * 40}, "head": {"sha": "b" * 40}}},
+            ("--range", f"{'a' * 40}..{'b' * 40}"),
+        ),
+        ("push", {"before": "c" * 40, "after": "d" * 40}, ("--range", f"{'c' * 40}..{'d' * 40}")),
+        ("schedule", {}, ()),
+        ("workflow_dispatch", {"inputs": {}}, ()),
+    ],
+)
+def test_plan_for_each_event(event: str, payload: dict[str, Any], expected: tuple[str]) -> None:
+    plan = plan_for(event, payload)
+    assert isinstance(plan, Plan) and plan.arguments == expected
+
+
+def test_plan_for_a_payload_missing_its_fields_names_them() -> None:
+    with pytest.raises(KeyleakError, match="'before'"):
+        plan_for("push", {"after": "d" * 40})
+
+
+def test_annotations_cannot_inject_workflow_commands() -> None:
+    sarif = {
+        "runs": [
+            {
+                "results": [
+                    {
+                        "ruleId": "r",
+                        "level": "warning",
+                        "message": {"text": "found\n::add-mask::x 100%"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": "a,b:c.py"},
+                                    "region": {"startLine": 2, "startColumn": 3},
+                                }
+                            }
+                        ],
+                    },
+                    {"suppressions": [{"kind": "external"}]},
+                ]
+            }
+        ]
+    }
+    assert workflow_annotations(sarif) == [
+        "::warning file=a%2Cb%3Ac.py,line=2,col=3,title=r::found%0A::add-mask::x 100%25"
+    ]
+
+
+def test_action_yml_runs_the_script_with_every_input() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    install = next(step for step in steps if "pip install" in step.get("run", ""))
+    assert '"$GITHUB_ACTION_PATH"' in install["run"]
+    scan = next(step for step in steps if step.get("id") == "scan")
+    assert "-m scanner.ci" in scan["run"]
+    assert set(scan["env"]) == set(INPUTS)
+    for name in action["inputs"]:
+        if name != "python-version":
+            assert any(f"inputs.{name} }}" in value for value in scan["env"].values()), name
+    assert action["inputs"]["fail-on"]["default"] == "any"
+    for name, output in action["outputs"].items():
+        assert output["value"] == f"${{{{ steps.scan.outputs.{name} }}}}"
