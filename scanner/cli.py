@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Any, get_args
@@ -12,19 +13,8 @@ from scanner import __version__
 from scanner.engine import EngineName
 from scanner.errors import ExitCode, KeyleakError
 from scanner.report import FORMATS
+from scanner.verify.settings import FAIL_ON_CHOICES, VerifySettings
 
-SIZE_UNITS = {
-    "": 1,
-    "k": 1024,
-    "kb": 1024,
-    "kib": 1024,
-    "m": 1024**2,
-    "mb": 1024**2,
-    "mib": 1024**2,
-    "g": 1024**3,
-    "gb": 1024**3,
-    "gib": 1024**3,
-}
 ENGINES = get_args(EngineName)
 
 
@@ -32,14 +22,12 @@ class Size(click.ParamType):  # type: ignore[type-arg]
     name = "size"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().lower()
-        digits = text.rstrip("kmgib")
-        unit = text[len(digits) :]
-        if not digits.isdigit() or unit not in SIZE_UNITS:
+        from scanner.config import parse_size
+
+        size = parse_size(value)
+        if size is None:
             self.fail(f"{value!r} is not a size like 10485760, 500K or 10M", param, ctx)
-        return int(digits) * SIZE_UNITS[unit]
+        return size
 
 
 class State:
@@ -63,11 +51,25 @@ def report_options(function: Any) -> Any:
             "--no-redact", is_flag=True, help="Show secrets in full (never in shared logs)."
         ),
         click.option(
+            "--quiet", "-q", is_flag=True, help="Text format: print only the summary (and errors)."
+        ),
+        click.option(
             "--max-file-size",
             type=Size(),
-            default="10M",
-            show_default=True,
-            help="Skip files larger than this.",
+            default=None,
+            help="Skip files larger than this [default: the config's max_file_size, else 10M].",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            metavar="FILE",
+            help="Read settings from FILE, not .keyleak.toml / pyproject.toml at the repo root.",
+        ),
+        click.option(
+            "--baseline",
+            metavar="FILE",
+            help="Known secrets: reported as known, never failing the run "
+            "[default: the config's baseline, else .keyleak-baseline.json if present].",
         ),
         click.option(
             "--engine",
@@ -77,9 +79,74 @@ def report_options(function: Any) -> Any:
             help="Matching engine: Hyperscan prefilter, or pure regex.",
         ),
     ]
+    function = verify_options(function)
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def verify_options(function: Any) -> Any:
+    """Live verification and the exit policy; every option unset stays None for config to fill."""
+    options = [
+        click.option(
+            "--verify/--no-verify",
+            default=None,
+            help="Ask each key's provider (read-only) whether it still works. Off by default.",
+        ),
+        click.option(
+            "--verify-dry-run",
+            is_flag=True,
+            default=None,
+            help="Print the verification requests, keys redacted, and send nothing.",
+        ),
+        click.option(
+            "--no-verify-cache",
+            is_flag=True,
+            default=None,
+            help="Neither read nor write remembered verdicts.",
+        ),
+        click.option(
+            "--verify-timeout",
+            type=click.FloatRange(min=0.01),
+            metavar="SECONDS",
+            help="Timeout of each network step of a verification request [default: 10].",
+        ),
+        click.option(
+            "--verify-concurrency",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Verification requests in flight [default: 8].",
+        ),
+        click.option(
+            "--verify-per-provider",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Verification requests in flight per provider [default: 4].",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(FAIL_ON_CHOICES),
+            default=None,
+            help="Which findings exit 1: any, live keys, or all but proven-invalid [default: any].",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def verify_settings(options: dict[str, Any], base: VerifySettings | None = None) -> VerifySettings:
+    given = {
+        # a dry run is a verification that sends nothing; --no-verify overrides the config
+        "enabled": True if options["verify_dry_run"] else options["verify"],
+        "dry_run": options["verify_dry_run"],
+        "use_cache": None if options["no_verify_cache"] is None else not options["no_verify_cache"],
+        "timeout": options["verify_timeout"],
+        "concurrency": options["verify_concurrency"],
+        "per_provider": options["verify_per_provider"],
+    }
+    chosen = {name: value for name, value in given.items() if value is not None}
+    return dataclasses.replace(base, **chosen) if base else VerifySettings(**chosen)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +172,8 @@ def scan(paths: tuple[str, ...], jobs: int | None, **options: Any) -> int:
     from scanner.commands.scan import scan_paths
     from scanner.scan import default_jobs
 
-    return scan_paths(paths, scan_options(options, jobs or default_jobs()))
+    anchor = paths[0] if paths else None
+    return scan_paths(paths, scan_options(options, jobs or default_jobs(), anchor))
 
 
 @cli.command()
@@ -117,16 +185,110 @@ def staged(**options: Any) -> int:
     return scan_staged(scan_options(options, jobs=1))
 
 
-def scan_options(options: dict[str, Any], jobs: int) -> Any:
+@cli.command()
+@click.argument("arguments", nargs=-1, metavar="[REPO] [REV...]")
+@report_options
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="BASE..HEAD",
+    help="Scan only the lines these commits add (repeatable; a lone REV is that one commit).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar on a terminal.")
+@click.option(
+    "--max-blob-size",
+    type=Size(),
+    default=None,
+    help="Skip larger blobs [default: --max-file-size].",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Blobs read and scanned in parallel [default: CPU count].",
+)
+def history(
+    arguments: tuple[str, ...],
+    ranges: tuple[str, ...],
+    no_progress: bool,
+    max_blob_size: int | None,
+    jobs: int | None,
+    **options: Any,
+) -> int:
+    """Audit a repository's history (all refs by default), or the commits of a range."""
+    from scanner.commands.history import HistoryOptions, run_history, split_arguments
+    from scanner.scan import default_jobs
+
+    repo, revisions = split_arguments(arguments)
+    settings = scan_options(options, jobs or default_jobs(), anchor=repo)
+    return run_history(
+        settings,
+        HistoryOptions(
+            repo=repo,
+            revisions=revisions,
+            ranges=ranges,
+            max_blob_size=max_blob_size or settings.max_file_size,
+            progress=not no_progress,
+        ),
+    )
+
+
+def scan_options(options: dict[str, Any], jobs: int, anchor: str | None = None) -> Any:
+    """The command's settings: its options, else the config's (found from `anchor`), else
+    the defaults."""
     from scanner.commands.scan import ScanOptions
+    from scanner.config import load_config
+
+    config = load_config(options["config_file"], anchor)
 
     return ScanOptions(
         format=options["format_name"],
         output=options["output"],
         redact=not options["no_redact"],
-        max_file_size=options["max_file_size"],
+        quiet=options["quiet"],
+        max_file_size=config.file_size_limit(options["max_file_size"]),
         jobs=jobs,
         engine=options["engine"],
+        verify=verify_settings(options, config.verify),
+        fail_on=options["fail_on"] or config.fail_on,
+        config=config,
+        baseline=options["baseline"],
+    )
+
+
+@cli.command("verify")
+@click.argument("source", required=False, metavar="[REPORT]")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (- for stdout).")
+@click.option("--no-redact", is_flag=True, help="Show secrets in full (never in shared logs).")
+@verify_options
+def verify(source: str | None, **options: Any) -> int:
+    """Verify the keys of a JSON report written with --no-redact, or of any text (default: stdin).
+
+    Each key is sent only to its own provider, in one read-only request; the verdicts are
+    printed as a report.
+    """
+    from scanner.commands.scan import ScanOptions
+    from scanner.commands.verify import verify_input
+
+    return verify_input(
+        source,
+        ScanOptions(
+            format=options["format_name"],
+            output=options["output"],
+            redact=not options["no_redact"],
+            verify=verify_settings(options),
+            fail_on=options["fail_on"] or "any",
+        ),
     )
 
 
@@ -150,6 +312,106 @@ def rules_check(files: tuple[str, ...]) -> int:
     from scanner.commands.rules_cmd import check_rules
 
     return check_rules(files)
+
+
+@rules.command("import-gitleaks")
+@click.argument("file", type=click.Path())
+@click.option("--output", "-o", metavar="OUT", help="Write keyleak TOML to OUT (default stdout).")
+def rules_import_gitleaks(file: str, output: str | None) -> int:
+    """Convert a gitleaks config's [[rules]] to a keyleak rule file."""
+    from scanner.commands.rules_cmd import import_gitleaks
+
+    return import_gitleaks(file, output)
+
+
+@cli.group("baseline")
+def baseline_group() -> None:
+    """Accept the secrets a repository already has, so that only new ones fail."""
+
+
+def baseline_options(function: Any) -> Any:
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path()),
+        click.option(
+            "--from-history", is_flag=True, help="Scan every commit (keyleak history), not files."
+        ),
+        click.option("--config", "config_file", metavar="FILE", help="Read settings from FILE."),
+        click.option(
+            "--baseline",
+            metavar="FILE",
+            help="The baseline [default: the config's, else .keyleak-baseline.json at the root].",
+        ),
+        click.option("--max-file-size", type=Size(), default=None, help="Skip larger files."),
+        click.option(
+            "--engine", type=click.Choice(ENGINES), default="auto", help="Matching engine."
+        ),
+        click.option(
+            "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Files in parallel."
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def baseline_settings(options: dict[str, Any]) -> tuple[Any, Any]:
+    from scanner.commands.baseline import BaselineOptions
+    from scanner.commands.scan import ScanOptions
+    from scanner.config import load_config
+    from scanner.scan import default_jobs
+
+    paths = options["paths"]
+    config = load_config(options["config_file"], paths[0] if paths else None)
+    scan = ScanOptions(
+        max_file_size=config.file_size_limit(options["max_file_size"]),
+        jobs=options["jobs"] or default_jobs(),
+        engine=options["engine"],
+        config=config,
+        baseline=options["baseline"],
+    )
+    command = BaselineOptions(
+        paths=paths,
+        from_history=options["from_history"],
+        output=options.get("output"),
+        scope=options.get("scope") or "any",
+        force=options.get("force", False),
+    )
+    return scan, command
+
+
+SCOPE_HELP = "Entries match the secret anywhere (any) or only in the file it is in now (file)."
+
+
+@baseline_group.command("create")
+@baseline_options
+@click.option("--output", "-o", metavar="FILE", help="Write here [default: --baseline's file].")
+@click.option("--scope", type=click.Choice(["any", "file"]), default="any", help=SCOPE_HELP)
+@click.option("--force", is_flag=True, help="Replace an existing baseline.")
+def baseline_create(**options: Any) -> int:
+    """Record every secret found now as known."""
+    from scanner.commands.baseline import create
+
+    return create(*baseline_settings(options))
+
+
+@baseline_group.command("update")
+@baseline_options
+@click.option("--output", "-o", metavar="FILE", help="Write here [default: the baseline read].")
+@click.option("--scope", type=click.Choice(["any", "file"]), default="any", help=SCOPE_HELP)
+def baseline_update(**options: Any) -> int:
+    """Add the secrets found now and not known yet; drop entries that match nothing."""
+    from scanner.commands.baseline import update
+
+    return update(*baseline_settings(options))
+
+
+@baseline_group.command("check")
+@baseline_options
+def baseline_check(**options: Any) -> int:
+    """List baseline entries that match nothing any more (exit 1 if there are any)."""
+    from scanner.commands.baseline import check
+
+    return check(*baseline_settings(options))
 
 
 @cli.group()

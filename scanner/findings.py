@@ -7,7 +7,8 @@ import hashlib
 import os
 from collections.abc import Iterable, Mapping
 
-from scanner.filters import inline_allowed
+from scanner.filters import INLINE_MARKERS, inline_allowed
+from scanner.line_context import LineContext
 from scanner.model import Chunk, Finding, Location, Match, Rule
 
 ELLIPSIS = "…"
@@ -48,6 +49,9 @@ class LineIndex:
         self._line_numbers = chunk.origin.line_numbers
         self._offset = 0
         self._line = 0
+        # the last column computed: one long line holding many secrets is walked once
+        self._column_offset = 0
+        self._column = 1
 
     def line_of(self, offset: int) -> int:
         if offset < self._offset:
@@ -56,9 +60,18 @@ class LineIndex:
         self._offset = offset
         return self._file_line(self._line)
 
+    def chunk_line(self) -> int:
+        """The 1-based line inside the chunk itself of the offset `line_of` saw last."""
+        return self._line + 1
+
     def column_of(self, offset: int) -> int:
-        line_start = self._content.rfind(b"\n", 0, offset) + 1
-        return len(self._content[line_start:offset].decode("utf-8", "replace")) + 1
+        content = self._content
+        start, column = self._column_offset, self._column
+        if offset < start or content.find(b"\n", start, offset) >= 0:
+            start, column = content.rfind(b"\n", 0, offset) + 1, 1
+        column += len(content[start:offset].decode("utf-8", "replace"))
+        self._column_offset, self._column = offset, column
+        return column
 
     def _file_line(self, index: int) -> int:
         if self._line_numbers is None:
@@ -67,18 +80,28 @@ class LineIndex:
 
 
 def make_findings(
-    chunk: Chunk, matches: Iterable[Match], rules: Mapping[str, Rule]
+    chunk: Chunk,
+    matches: Iterable[Match],
+    rules: Mapping[str, Rule],
+    markers: tuple[bytes, ...] = INLINE_MARKERS,
 ) -> tuple[list[Finding], int]:
     """Findings for a chunk's matches, and how many matches inline ignores suppressed."""
     findings: list[Finding] = []
     suppressed = 0
     index = LineIndex(chunk)
-    for match in matches:
-        if inline_allowed(chunk.content, match.start, match.end):
+    all_matches = list(matches)
+    labels = [
+        redact(match.secret.decode("utf-8", "replace"), vendor_prefix(rules[match.rule_id]))
+        for match in all_matches
+    ]
+    context = LineContext(chunk.content, all_matches, labels)
+    for match, label in zip(all_matches, labels, strict=True):
+        if inline_allowed(chunk.content, match.start, match.end, markers):
             suppressed += 1
             continue
         rule = rules[match.rule_id]
         line = index.line_of(match.start)
+        cell_line = index.chunk_line() if chunk.origin.cell is not None else None
         column = index.column_of(match.start)
         secret = match.secret.decode("utf-8", "replace")
         findings.append(
@@ -94,10 +117,14 @@ def make_findings(
                     column=column,
                     end_line=index.line_of(max(match.start, match.end - 1)),
                     kind=chunk.origin.kind,
+                    cell=chunk.origin.cell,
+                    cell_line=cell_line,
                 ),
                 secret=secret,
-                redacted=redact(secret, vendor_prefix(rule)),
+                redacted=label,
                 fingerprint=fingerprint(rule.id, match.secret),
+                line_text=context.line(match, label),
+                encoding=match.encoding,
             )
         )
     return findings, suppressed

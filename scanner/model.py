@@ -62,6 +62,8 @@ class Provenance:
     path: str
     kind: str = "file"
     line_numbers: tuple[int, ...] | None = None
+    #: notebooks: the 1-based cell this chunk was taken from (its lines are the cell's lines)
+    cell: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class Match:
     start: int
     end: int
     secret: bytes
+    #: decoding layers the secret was found under, outermost first; `start`/`end` then delimit
+    #: the encoded text in the chunk, not the (decoded) secret
+    encoding: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,9 @@ class Finding:
     verdict: Verdict | None = None
     #: known from a baseline: reported and counted, but does not fail the run
     baselined: bool = False
+    #: the source line holding the secret, with every secret on it already redacted (reports
+    #: show context without ever holding the unredacted line)
+    line_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,3 +188,5 @@ class ScanResult:
     commits_scanned: int = 0
     #: things the reader must know about the result, e.g. "shallow clone: history is truncated"
     notes: tuple[str, ...] = ()
+    #: the rules behind the findings, for reports that describe them (SARIF's rule metadata)
+    rules: tuple[Rule, ...] = ()

@@ -20,36 +20,42 @@ def should_color(stream: object) -> bool:
     return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
 
 
-def printable_path(path: str) -> str:
-    """A path every format can carry and a terminal shows as it is, on one line.
+#: Formats read on a terminal or as XML, where a control character in a name does harm; the
+#: others (JSON, CSV, SARIF) carry such names exactly through their own escaping.
+ESCAPE_CONTROLS = frozenset({"text", "junit"})
 
-    Bytes that are not UTF-8 (kept by Python as surrogates) become `\\xNN`; control characters,
-    a newline or an escape sequence in a file name, become their escapes.
+
+def printable_path(path: str, escape_controls: bool) -> str:
+    """A path every format can carry: bytes that are not UTF-8 (kept by Python as surrogates)
+    become `\\xNN`; with `escape_controls`, a newline, tab or escape sequence in a name too.
     """
-    if path.isprintable():
-        return path
     text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if not escape_controls or text.isprintable():
+        return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-def printable_result(result: ScanResult) -> ScanResult:
-    def location(finding: Finding) -> Finding:
-        changed = replace(finding.location, path=printable_path(finding.location.path))
+def printable_result(result: ScanResult, escape_controls: bool) -> ScanResult:
+    def printable(path: str) -> str:
+        return printable_path(path, escape_controls)
+
+    def located(finding: Finding) -> Finding:
         history = finding.history
         if history is not None:
-            history = replace(history, paths=tuple(printable_path(p) for p in history.paths))
-        return replace(finding, location=changed, history=history)
+            history = replace(history, paths=tuple(printable(p) for p in history.paths))
+        location = replace(finding.location, path=printable(finding.location.path))
+        return replace(finding, location=location, history=history)
 
     return replace(
         result,
-        findings=tuple(location(finding) for finding in result.findings),
-        skipped=tuple(replace(s, path=printable_path(s.path)) for s in result.skipped),
+        findings=tuple(located(finding) for finding in result.findings),
+        skipped=tuple(replace(s, path=printable(s.path)) for s in result.skipped),
     )
 
 
 def emit(result: ScanResult, format_name: str, output: str | None, options: ReportOptions) -> None:
     write = writer_for(format_name)
-    result = printable_result(result)
+    result = printable_result(result, format_name in ESCAPE_CONTROLS)
     if output in (None, "-"):
         write(result, sys.stdout, options)
         sys.stdout.flush()

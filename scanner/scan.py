@@ -6,19 +6,30 @@ import itertools
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.engine import EngineName, Matcher, build_matcher
+from scanner.filters import INLINE_MARKERS, rule_applies_to
 from scanner.findings import make_findings
+from scanner.matching import chunk_matches
 from scanner.model import Chunk, Finding, Rule, ScanResult, Skipped
 from scanner.rules import RuleSet
+from scanner.sources import notebook
+
+if TYPE_CHECKING:  # concurrent.futures imports logging: too slow for the hook path
+    from concurrent.futures import Executor, Future
 
 Item = str | Chunk | Skipped
 Loader = Callable[[str], Chunk | Skipped]
 #: Items per task sent to a worker process: large enough that pickling and queueing cost little
 #: next to the scan, small enough to keep both cores busy to the end.
 BATCH_SIZE = 64
+#: Batches queued per worker: enough that no worker waits for the next, few enough that memory
+#: stays bounded however many items a source yields.
+IN_FLIGHT_PER_JOB = 4
 
 
 @dataclass(frozen=True)
@@ -36,23 +47,45 @@ class Scanner:
     ruleset: RuleSet
     engine: EngineName
     load: Loader | None = None
+    #: inline markers that silence a match on their line (none when the config turns them off)
+    markers: tuple[bytes, ...] = INLINE_MARKERS
 
     def matcher(self) -> Matcher:
         return build_matcher(self.ruleset.rules, self.ruleset.digest, self.engine)
 
 
-def scan_chunk(chunk: Chunk, matcher: Matcher, rules: dict[str, Rule]) -> ChunkOutcome:
-    result = matcher.scan(chunk.content)
-    findings, suppressed = make_findings(chunk, result.matches, rules)
+def scan_chunk(
+    chunk: Chunk,
+    matcher: Matcher,
+    rules: dict[str, Rule],
+    markers: tuple[bytes, ...] = INLINE_MARKERS,
+) -> ChunkOutcome:
+    findings: list[Finding] = []
+    suppressed = 0
+    timed_out: dict[str, None] = {}
+    # a notebook is scanned cell by cell; any other chunk is its own only part
+    for part in notebook.split(chunk):
+        result = chunk_matches(part, matcher, rules)
+        # a rule's `path` is a setting about where to look: applied here, not in the matcher
+        path = part.origin.path
+        matches = [m for m in result.matches if rule_applies_to(rules[m.rule_id], path)]
+        part_findings, part_suppressed = make_findings(part, matches, rules, markers)
+        findings.extend(notebook.file_column(chunk.content, f) for f in part_findings)
+        suppressed += part_suppressed
+        timed_out.update(dict.fromkeys(result.timed_out))
     skipped = tuple(
         Skipped(path=chunk.origin.path, reason=f"rule {rule_id} timed out; partly scanned")
-        for rule_id in result.timed_out
+        for rule_id in timed_out
     )
     return ChunkOutcome(tuple(findings), skipped, suppressed, len(chunk.content))
 
 
 def process_item(
-    item: Item, load: Loader | None, matcher: Matcher, rules: dict[str, Rule]
+    item: Item,
+    load: Loader | None,
+    matcher: Matcher,
+    rules: dict[str, Rule],
+    markers: tuple[bytes, ...] = INLINE_MARKERS,
 ) -> ChunkOutcome:
     if isinstance(item, str):
         if load is None:
@@ -60,7 +93,7 @@ def process_item(
         item = load(item)
     if isinstance(item, Skipped):
         return ChunkOutcome(skipped=(item,))
-    return scan_chunk(item, matcher, rules)
+    return scan_chunk(item, matcher, rules, markers)
 
 
 class Worker:
@@ -76,7 +109,7 @@ class Worker:
     def run(cls, batch: list[Item]) -> list[ChunkOutcome]:
         assert cls.current is not None, "worker used before its initializer ran"
         scanner, matcher, rules = cls.current
-        return [process_item(item, scanner.load, matcher, rules) for item in batch]
+        return [process_item(item, scanner.load, matcher, rules, scanner.markers) for item in batch]
 
 
 def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
@@ -98,7 +131,7 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
     if jobs == 1 or second is None:
         matcher, rules = scanner.matcher(), scanner.ruleset.by_id()
         for item in itertools.chain.from_iterable(all_batches):
-            yield process_item(item, scanner.load, matcher, rules)
+            yield process_item(item, scanner.load, matcher, rules, scanner.markers)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -110,8 +143,22 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
         initializer=Worker.start,
         initargs=(scanner,),
     ) as pool:
-        for results in pool.map(Worker.run, all_batches):
-            yield from results
+        yield from in_order(pool, all_batches, window=IN_FLIGHT_PER_JOB * jobs)
+
+
+def in_order(pool: Executor, batches: Iterable[list[Item]], window: int) -> Iterator[ChunkOutcome]:
+    """Each batch's outcomes, in order, with at most `window` batches in flight.
+
+    `Executor.map` submits every batch before yielding the first result (before Python 3.14),
+    which would hold a whole history's blobs in memory at once.
+    """
+    pending: deque[Future[list[ChunkOutcome]]] = deque()
+    for batch in batches:
+        pending.append(pool.submit(Worker.run, batch))
+        if len(pending) >= window:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
 
 
 def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
@@ -128,6 +175,7 @@ def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
             scanned += 1
             size += outcome.size
     findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
+    used = {finding.rule_id for finding in findings}
     return ScanResult(
         findings=tuple(findings),
         skipped=tuple(skipped),
@@ -135,6 +183,7 @@ def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
         bytes_scanned=size,
         suppressed=suppressed,
         elapsed=time.perf_counter() - started,
+        rules=tuple(rule for rule in scanner.ruleset.rules if rule.id in used),
     )
 
 

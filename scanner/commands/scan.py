@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
+import click
+
+from scanner.baseline import BaselineError, mark
+from scanner.baseline import load as load_baseline
+from scanner.config import Config, load_ruleset
 from scanner.engine import EngineName
-from scanner.errors import ExitCode
+from scanner.filters import INLINE_MARKERS, apply_allowlist
 from scanner.model import ScanResult
 from scanner.output import emit, should_color
 from scanner.report import ReportOptions
-from scanner.rules import load_rules
-from scanner.scan import Scanner, run_scan
+from scanner.scan import Loader, Scanner, run_scan
+from scanner.verify.policy import exit_code, policy_warning
+from scanner.verify.settings import FailOn, VerifySettings
 
 
 @dataclass(frozen=True)
@@ -20,29 +27,74 @@ class ScanOptions:
     format: str = "text"
     output: str | None = None
     redact: bool = True
+    quiet: bool = False
     max_file_size: int = 10 * 1024 * 1024
     jobs: int = 1
     engine: EngineName = "auto"
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    fail_on: FailOn = "any"
+    config: Config = field(default_factory=Config)
+    #: --baseline FILE (else the config's, else .keyleak-baseline.json at the root if present)
+    baseline: str | None = None
 
 
 def report(result: ScanResult, options: ScanOptions, subject: str) -> int:
     to_terminal = options.output in (None, "-")
     report_options = ReportOptions(
         redact=options.redact,
+        quiet=options.quiet,
         color=to_terminal and should_color(sys.stdout),
         subject=subject,
     )
+    result = known_and_allowed(result, options)
+    if options.verify.enabled and result.findings:
+        from scanner.verify.runner import verify_result
+
+        result = verify_result(result, result.rules, options.verify)
+    if warning := policy_warning(options.fail_on, options.verify.enabled):
+        print(f"keyleak: {warning}", file=sys.stderr)
     emit(result, options.format, options.output, report_options)
-    return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN
+    return exit_code(result.findings, options.fail_on)
+
+
+def known_and_allowed(result: ScanResult, options: ScanOptions) -> ScanResult:
+    """The config's allowlists drop findings; then the baseline marks the known ones.
+
+    The baseline is found (and a missing one named explicitly is an error) on every run, but
+    read only when there is a finding to compare with it.
+    """
+    config = options.config
+    path = Path(options.baseline) if options.baseline is not None else config.baseline_file()
+    if path is not None and not path.is_file():
+        raise BaselineError(f"{path}: no such baseline (create one: keyleak baseline create)")
+    if not result.findings:
+        return result
+    result = apply_allowlist(result, config.allowlist(), config.root)
+    if path is None or not result.findings:
+        return result
+    return mark(result, load_baseline(path), config.root)
+
+
+def warn(message: str) -> None:
+    click.echo(f"keyleak: warning: {message}", err=True)
+
+
+def configured_scanner(options: ScanOptions, load: Loader | None = None) -> Scanner:
+    """A Scanner with the config's rules (extra files, gitleaks rules, enable/disable) and its
+    inline-marker setting."""
+    config = options.config
+    ruleset = load_ruleset(config, warn)
+    markers = INLINE_MARKERS if config.inline_ignores else ()
+    return Scanner(ruleset, options.engine, load=load, markers=markers)
 
 
 def scan_paths(paths: tuple[str, ...], options: ScanOptions) -> int:
     from scanner.sources.worktree import read_file, walk
 
-    scanner = Scanner(
-        load_rules(), options.engine, load=partial(read_file, max_size=options.max_file_size)
-    )
-    result = run_scan(scanner, walk(paths or (".",)), options.jobs)
+    config = options.config
+    scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
+    items = walk(paths or (".",), config.path_allowlist(), config.root)
+    result = run_scan(scanner, items, options.jobs)
     return report(result, options, "file")
 
 
@@ -51,6 +103,6 @@ def scan_staged(options: ScanOptions) -> int:
     from scanner.sources.staged import staged_chunks
 
     diff = git.staged_diff()
-    chunks = staged_chunks(diff, options.max_file_size)
-    result = run_scan(Scanner(load_rules(), options.engine), chunks, jobs=1)
+    chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist())
+    result = run_scan(configured_scanner(options), chunks, jobs=1)
     return report(result, options, "staged file")

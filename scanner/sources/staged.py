@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from scanner.globs import GlobSet
 from scanner.model import Chunk, Provenance, Skipped
 from scanner.sources import lines_as_text
 
@@ -126,9 +127,16 @@ def parse_added_lines(diff: bytes) -> Iterator[AddedLines]:
         yield current
 
 
-def staged_chunks(diff: bytes, max_size: int) -> Iterator[Chunk | Skipped]:
+def staged_chunks(
+    diff: bytes, max_size: int, allowlist: GlobSet | None = None
+) -> Iterator[Chunk | Skipped]:
+    """Each file's added lines as a chunk; `allowlist` globs (root-relative, as git's paths are)
+    skip files."""
     for added in parse_added_lines(diff):
         path = os.fsdecode(added.path)
+        if allowlist is not None and allowlist.matches(path):
+            yield Skipped(path=path, reason="path allowlist")
+            continue
         size = sum(len(line) + 1 for line in added.lines)
         lines = lines_as_text(added.lines) if size <= max_size else None
         if size > max_size:

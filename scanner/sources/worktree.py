@@ -5,27 +5,37 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from scanner.errors import KeyleakError
+from scanner.globs import GlobSet, root_relative
 from scanner.model import Chunk, Provenance, Skipped
 from scanner.sources import as_text
 
 SKIPPED_DIRECTORIES = frozenset({".git"})
+ALLOWLISTED = "path allowlist"
 
 
-def walk(paths: Sequence[str]) -> Iterator[str | Skipped]:
+def walk(
+    paths: Sequence[str], allowlist: GlobSet | None = None, root: Path | None = None
+) -> Iterator[str | Skipped]:
     """Every regular file below `paths`, in a stable order.
 
     Symlinks met during the walk are not followed: a link inside the tree points at something
     scanned in its own right, and one pointing out of the tree must never be read. Paths given
-    explicitly are taken as the user named them.
+    explicitly are taken as the user named them. Paths the config's `allowlist` (globs relative
+    to `root`) matches are skipped, a matching directory as a whole.
     """
     seen: set[str] = set()
     for path in paths:
         if not os.path.lexists(path):
             raise KeyleakError(f"{path}: no such file or directory")
-        if os.path.isdir(path):
-            yield from walk_directory(path, seen)
+        relative = root_relative(path, root or Path.cwd()) if allowlist else None
+        is_dir = os.path.isdir(path)
+        if allowlist and relative and allowlist.matches(relative, is_dir):
+            yield Skipped(path=path, reason=ALLOWLISTED)
+        elif is_dir:
+            yield from walk_directory(path, seen, allowlist, relative)
         elif path not in seen:
             seen.add(path)
             yield named_file(path)
@@ -43,7 +53,9 @@ def named_file(path: str) -> str | Skipped:
     return path if stat.S_ISREG(info.st_mode) else Skipped(path=path, reason="not a regular file")
 
 
-def walk_directory(root: str, seen: set[str]) -> Iterator[str | Skipped]:
+def walk_directory(
+    root: str, seen: set[str], allowlist: GlobSet | None = None, relative: str | None = None
+) -> Iterator[str | Skipped]:
     try:
         entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except OSError as exc:
@@ -54,12 +66,16 @@ def walk_directory(root: str, seen: set[str]) -> Iterator[str | Skipped]:
         if path in seen:
             continue
         seen.add(path)
+        inner = None if relative is None else f"{relative}/{entry.name}" if relative else entry.name
         try:
-            if entry.is_symlink():
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if allowlist and inner is not None and allowlist.matches(inner, is_dir):
+                yield Skipped(path=path, reason=ALLOWLISTED)
+            elif entry.is_symlink():
                 yield Skipped(path=path, reason="symlink")
-            elif entry.is_dir(follow_symlinks=False):
+            elif is_dir:
                 if entry.name not in SKIPPED_DIRECTORIES:
-                    yield from walk_directory(path, seen)
+                    yield from walk_directory(path, seen, allowlist, inner)
             elif entry.is_file(follow_symlinks=False):
                 yield path
             else:
