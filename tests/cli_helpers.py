@@ -29,6 +29,15 @@ class Outcome:
     def secrets(self) -> set[str]:
         return {finding["secret"] for finding in self.findings()}
 
+    def by_secret(self) -> dict[str, dict[str, Any]]:
+        return {finding["secret"]: finding for finding in self.findings()}
+
+    def found(self) -> list[tuple[str, int, str]]:
+        """(path, line, rule id) of every finding, in report order."""
+        return [
+            (f["location"]["path"], f["location"]["line"], f["rule_id"]) for f in self.findings()
+        ]
+
 
 def keyleak(capsys: pytest.CaptureFixture[str], cwd: Path, *argv: str) -> Outcome:
     """`keyleak ARGV...` run in `cwd`; never raises on its exit code."""

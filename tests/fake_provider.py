@@ -21,7 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from scanner.findings import fingerprint, redact
-from scanner.model import Finding, Location, Severity
+from scanner.model import Finding, Location, Severity, Verdict
+from scanner.verify.runner import verify_findings
+from scanner.verify.settings import VerifySettings
 from tests.keys import ALNUM, URLSAFE, openai_key, random_text
 
 PROVIDERS = (
@@ -40,6 +42,8 @@ PROVIDERS = (
     "xai",
     "sendgrid",
 )
+#: verification against the loopback fake: no cache between tests, retries without a real wait
+FAST = VerifySettings(enabled=True, timeout=5.0, backoff=0.01, use_cache=False)
 SIGV4 = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<id>[A-Z0-9]{20})/(?P<date>\d{8})/us-east-1/sts/aws4_request, "
     r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=[0-9a-f]{64}"
@@ -348,9 +352,12 @@ class FakeProvider:
 
 
 @contextmanager
-def fake_provider(latency: float = 0.0) -> Iterator[FakeProvider]:
+def fake_provider(latency: float = 0.0, environ: Any = None) -> Iterator[FakeProvider]:
+    """A running fake; with `environ`, every provider is pointed at it (see override_all)."""
     server = FakeProvider(latency).start()
     try:
+        if environ is not None:
+            override_all(server, environ)
         yield server
     finally:
         server.stop()
@@ -378,3 +385,19 @@ def finding(rule_id: str, secret: str, path: str = "app.py", line: int = 1) -> F
         redacted=redact(secret),
         fingerprint=fingerprint(rule_id, secret.encode()),
     )
+
+
+def verify_key(
+    provider: str,
+    key: str,
+    settings: VerifySettings = FAST,
+    partner: str | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> Verdict:
+    """Verify one key (with its AWS secret key on the next line) and return its verdict."""
+    findings = [finding(provider, key)]
+    if partner is not None:
+        findings.append(finding("aws-secret-access-key", partner, line=2))
+    result = verify_findings(findings, {provider: provider}, settings, say)[0]
+    assert result.verdict is not None
+    return result.verdict

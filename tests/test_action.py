@@ -77,6 +77,17 @@ def secrets_reported(sarif: dict[str, Any]) -> set[str]:
     return {r["properties"]["secret"] for r in results if r["ruleId"] == "openai-project-key"}
 
 
+def branch_created(after: str, branch: str) -> dict[str, Any]:
+    """The payload of a push that creates `branch` at `after`, in a repository whose default
+    branch is main."""
+    return {
+        "before": ZERO_SHA,
+        "after": after,
+        "ref": f"refs/heads/{branch}",
+        "repository": {"default_branch": "main"},
+    }
+
+
 def shown(key: str) -> str:
     return f"sk-proj-{key[8:10]}…{key[-4:]}"
 
@@ -138,13 +149,7 @@ def test_new_branch_push_scans_the_commits_not_on_the_default_branch(
     git(repo, "checkout", "-q", "-b", "feature")
     added = openai_key()
     after = commit(repo, "feature work", {"feature.py": f'KEY = "{added}"\n'})
-    payload = {
-        "before": ZERO_SHA,
-        "after": after,
-        "ref": "refs/heads/feature",
-        "repository": {"default_branch": "main"},
-    }
-    action = Action(tmp_path, repo, "push", payload)
+    action = Action(tmp_path, repo, "push", branch_created(after, "feature"))
 
     code, stdout, stderr = action.run()
 
@@ -156,13 +161,7 @@ def test_first_push_of_the_default_branch_audits_its_history(
     tmp_path: Path, repo: Path, base: tuple[str, str]
 ) -> None:
     base_sha, old = base
-    payload = {
-        "before": ZERO_SHA,
-        "after": base_sha,
-        "ref": "refs/heads/main",
-        "repository": {"default_branch": "main"},
-    }
-    action = Action(tmp_path, repo, "push", payload)
+    action = Action(tmp_path, repo, "push", branch_created(base_sha, "main"))
 
     code, stdout, stderr = action.run()
 

@@ -20,6 +20,14 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
+def baseline_a_key(capsys: pytest.CaptureFixture[str], repo: Path, *options: str) -> str:
+    """A fresh key in `a.py`, recorded by `baseline create OPTIONS...`; returns the key."""
+    key = openai_key()
+    write(repo, "a.py", f"k = '{key}'\n")
+    keyleak(capsys, repo, "baseline", "create", *options)
+    return key
+
+
 def entries(path: Path) -> list[dict[str, str]]:
     document = json.loads(path.read_text(encoding="utf-8"))
     return [item for item in document["entries"] if item is not None]
@@ -62,9 +70,7 @@ def test_create_refuses_to_replace_a_baseline(
 def test_known_findings_are_reported_counted_and_do_not_fail(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    known = openai_key()
-    write(repo, "a.py", f"k = '{known}'\n")
-    keyleak(capsys, repo, "baseline", "create")
+    baseline_a_key(capsys, repo)
     outcome = scan_json(capsys, repo, ".")
     assert outcome.code == 0
     assert [f["baselined"] for f in outcome.findings()] == [True]
@@ -100,9 +106,7 @@ def test_baseline_survives_fifty_lines_above_and_a_rename_with_scope_everywhere(
 def test_default_scope_follows_the_secret_into_another_file(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = openai_key()
-    write(repo, "a.py", f"k = '{key}'\n")
-    keyleak(capsys, repo, "baseline", "create")
+    key = baseline_a_key(capsys, repo)
     assert "path" not in entries(repo / BASELINE)[0]
     (repo / "a.py").unlink()
     write(repo, "deep/b.py", "\n" * 10 + f"other = '{key}'\n")
@@ -112,9 +116,7 @@ def test_default_scope_follows_the_secret_into_another_file(
 def test_file_scope_does_not_cover_another_file(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = openai_key()
-    write(repo, "a.py", f"k = '{key}'\n")
-    keyleak(capsys, repo, "baseline", "create", "--scope", "file")
+    key = baseline_a_key(capsys, repo, "--scope", "file")
     write(repo, "b.py", f"k = '{key}'\n")
     outcome = scan_json(capsys, repo, ".")
     assert outcome.code == 1
@@ -125,9 +127,8 @@ def test_file_scope_does_not_cover_another_file(
 def test_a_different_secret_on_the_same_line_is_new(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    old, new = openai_key(), openai_key()
-    write(repo, "a.py", f"k = '{old}'\n")
-    keyleak(capsys, repo, "baseline", "create")
+    baseline_a_key(capsys, repo)
+    new = openai_key()
     write(repo, "a.py", f"k = '{new}'\n")
     outcome = scan_json(capsys, repo, ".")
     assert outcome.code == 1
@@ -205,9 +206,7 @@ def test_a_missing_named_baseline_is_an_error(
 def test_baseline_from_the_config_and_from_the_option(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = openai_key()
-    write(repo, "a.py", f"k = '{key}'\n")
-    keyleak(capsys, repo, "baseline", "create", "-o", "ci/known.json")
+    baseline_a_key(capsys, repo, "-o", "ci/known.json")
     assert not (repo / BASELINE).exists()
     assert scan_json(capsys, repo, ".").code == 1
     assert scan_json(capsys, repo, ".", "--baseline", "ci/known.json").code == 0
@@ -218,9 +217,7 @@ def test_baseline_from_the_config_and_from_the_option(
 def test_the_hook_reads_the_baseline_and_never_writes_it(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    known, new = openai_key(), openai_key()
-    write(repo, "a.py", f"k = '{known}'\n")
-    keyleak(capsys, repo, "baseline", "create")
+    known, new = baseline_a_key(capsys, repo), openai_key()
     commit_all(repo, "with baseline")
     path = repo / BASELINE
     before = (path.read_bytes(), os.stat(path).st_mtime_ns)

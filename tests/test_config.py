@@ -178,18 +178,21 @@ def test_pyproject_errors_name_the_full_key(repo: Path) -> None:
         load_config(None, str(repo))
 
 
-def test_invalid_toml_is_a_config_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(repo, ".keyleak.toml", "fail_on = \n")
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("fail_on = \n", ".keyleak.toml: not valid TOML"),
+        ('disable = ["no-such-rule"]\n', "disable: unknown rule id(s): no-such-rule"),
+    ],
+    ids=["invalid-toml", "unknown-rule-in-disable"],
+)
+def test_a_bad_config_file_is_a_config_error_that_names_the_problem(
+    repo: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
+    write(repo, ".keyleak.toml", content)
     outcome = keyleak(capsys, repo, "scan", ".")
     assert outcome.code == 2
-    assert ".keyleak.toml: not valid TOML" in outcome.err
-
-
-def test_unknown_rule_in_disable_is_named(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(repo, ".keyleak.toml", 'disable = ["no-such-rule"]\n')
-    outcome = keyleak(capsys, repo, "scan", ".")
-    assert outcome.code == 2
-    assert "disable: unknown rule id(s): no-such-rule" in outcome.err
+    assert expected in outcome.err
 
 
 # --------------------------------------------------------------------------- effects on scans

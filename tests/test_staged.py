@@ -7,22 +7,20 @@ no key-shaped literal may appear in this file.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shlex
 import stat
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scanner.cli import main
 from scanner.model import Chunk, Skipped
 from scanner.sources.staged import parse_added_lines, staged_chunks, unquote_path
+from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.keys import OPENAI_MARKER, every_openai_shape, openai_key
 
@@ -34,31 +32,11 @@ TOO_BIG = "larger than --max-file-size"
 # --- helpers -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def report(self) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads(self.stdout)
-        return document
-
-    @property
-    def found(self) -> list[tuple[str, int, str]]:
-        """(path, line, rule id) of every finding, in report order."""
-        return [
-            (f["location"]["path"], f["location"]["line"], f["rule_id"])
-            for f in self.report["findings"]
-        ]
-
-
 Staged = Callable[..., Outcome]
 
 
 @pytest.fixture
-def staged(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Staged:
+def staged(capsys: pytest.CaptureFixture[str]) -> Staged:
     """Run `keyleak staged --format json [args]` in-process from `cwd`, through `main()`.
 
     `main()` is what the installed script runs, so the exit code is the real one (errors
@@ -66,20 +44,14 @@ def staged(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) 
     """
 
     def invoke(cwd: Path, *args: str) -> Outcome:
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            main(["staged", "--format", "json", *args])
-        captured = capsys.readouterr()
-        assert isinstance(exited.value.code, int)
-        return Outcome(exited.value.code, captured.out, captured.err)
+        return keyleak(capsys, cwd, "staged", "--format", "json", *args)
 
     return invoke
 
 
 def assert_clean(outcome: Outcome) -> None:
-    assert outcome.stderr == ""
-    assert outcome.found == []
+    assert outcome.err == ""
+    assert outcome.found() == []
     assert outcome.code == 0
 
 
@@ -114,8 +86,8 @@ def filler(count: int, prefix: str = "line") -> list[str]:
 def test_nothing_staged_is_clean(repo: Path, staged: Staged) -> None:
     outcome = staged(repo)
     assert_clean(outcome)
-    assert outcome.report["stats"]["files_scanned"] == 0
-    assert outcome.report["skipped"] == []
+    assert outcome.report()["stats"]["files_scanned"] == 0
+    assert outcome.report()["skipped"] == []
 
 
 def test_initial_commit_scans_every_staged_line(repo: Path, staged: Staged, key: str) -> None:
@@ -126,8 +98,8 @@ def test_initial_commit_scans_every_staged_line(repo: Path, staged: Staged, key:
     outcome = staged(repo)
 
     assert outcome.code == 1
-    assert outcome.found == [("app/config.py", 3, PROJECT)]
-    location = outcome.report["findings"][0]["location"]
+    assert outcome.found() == [("app/config.py", 3, PROJECT)]
+    location = outcome.report()["findings"][0]["location"]
     assert location == {
         "kind": "staged",
         "path": "app/config.py",
@@ -135,8 +107,8 @@ def test_initial_commit_scans_every_staged_line(repo: Path, staged: Staged, key:
         "column": 12,
         "end_line": 3,
     }
-    assert key not in outcome.stdout  # redacted by default
-    assert outcome.report["stats"]["files_scanned"] == 2
+    assert key not in outcome.out  # redacted by default
+    assert outcome.report()["stats"]["files_scanned"] == 2
     assert git(repo, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0
 
 
@@ -148,7 +120,7 @@ def test_initial_commit_reports_every_openai_shape(repo: Path, staged: Staged) -
     outcome = staged(repo)
 
     assert outcome.code == 1
-    assert outcome.found == [
+    assert outcome.found() == [
         ("keys.txt", line, rule_id) for line, (rule_id, _) in enumerate(shapes, start=2)
     ]
 
@@ -159,8 +131,8 @@ def test_no_redact_reports_the_exact_staged_secret(repo: Path, staged: Staged, k
 
     outcome = staged(repo, "--no-redact")
 
-    assert outcome.found == [("k.env", 1, PROJECT)]
-    assert outcome.report["findings"][0]["secret"] == key
+    assert outcome.found() == [("k.env", 1, PROJECT)]
+    assert outcome.report()["findings"][0]["secret"] == key
 
 
 def test_key_only_in_worktree_is_clean(repo: Path, staged: Staged, key: str) -> None:
@@ -186,7 +158,7 @@ def test_staged_key_removed_from_worktree_is_still_found(
     outcome = staged(repo)
 
     assert outcome.code == 1
-    assert outcome.found == [("settings.py", 2, PROJECT)]
+    assert outcome.found() == [("settings.py", 2, PROJECT)]
 
 
 def test_line_numbers_come_from_the_index_not_the_worktree(
@@ -199,7 +171,7 @@ def test_line_numbers_come_from_the_index_not_the_worktree(
     git(repo, "add", "settings.py")
     put(repo, "settings.py", text(*filler(5, "new"), *staged_lines))  # key now on line 8
 
-    assert staged(repo).found == [("settings.py", 3, PROJECT)]
+    assert staged(repo).found() == [("settings.py", 3, PROJECT)]
 
 
 def test_partially_staged_file_follows_the_index(repo: Path, staged: Staged, key: str) -> None:
@@ -249,7 +221,7 @@ def test_key_added_to_existing_file_is_reported_on_its_line(
     outcome = staged(repo)
 
     assert outcome.code == 1
-    assert outcome.found == [("settings.py", line, PROJECT)]
+    assert outcome.found() == [("settings.py", line, PROJECT)]
 
 
 def test_several_keys_in_several_files(repo: Path, staged: Staged) -> None:
@@ -264,7 +236,7 @@ def test_several_keys_in_several_files(repo: Path, staged: Staged) -> None:
     put(repo, "b/c.py", text(*filler(5), f"C = '{third}'"))
     git(repo, "add", "-A")
 
-    assert staged(repo).found == [
+    assert staged(repo).found() == [
         ("a.py", 5, PROJECT),
         ("a.py", 16, "openai-service-account-key"),
         ("b/c.py", 6, "openai-admin-key"),
@@ -300,8 +272,8 @@ def test_rename_with_added_key_reports_only_the_new_line_under_the_new_path(
 
     outcome = staged(repo, "--no-redact")
 
-    assert outcome.found == [("conf/new.env", 4, PROJECT)]
-    assert outcome.report["findings"][0]["secret"] == new_key
+    assert outcome.found() == [("conf/new.env", 4, PROJECT)]
+    assert outcome.report()["findings"][0]["secret"] == new_key
 
 
 def test_deleted_file_and_deleted_lines_are_clean(repo: Path, staged: Staged, key: str) -> None:
@@ -334,8 +306,8 @@ def test_binary_file_is_not_reported(repo: Path, staged: Staged, key: str) -> No
 
     outcome = staged(repo)
 
-    assert outcome.found == [("b.env", 2, PROJECT)]  # the text file after it is still parsed
-    assert outcome.report["skipped"] == [{"path": "a.bin", "reason": "binary"}]
+    assert outcome.found() == [("b.env", 2, PROJECT)]  # the text file after it is still parsed
+    assert outcome.report()["skipped"] == [{"path": "a.bin", "reason": "binary"}]
 
 
 def test_binary_attribute_does_not_hide_a_text_file(repo: Path, staged: Staged, key: str) -> None:
@@ -344,7 +316,7 @@ def test_binary_attribute_does_not_hide_a_text_file(repo: Path, staged: Staged, 
     put(repo, "prod.env", text(f"OPENAI_API_KEY={key}"))
     git(repo, "add", "prod.env")
 
-    assert staged(repo).found == [("prod.env", 1, PROJECT)]
+    assert staged(repo).found() == [("prod.env", 1, PROJECT)]
 
 
 # --- path names ----------------------------------------------------------------------------
@@ -380,8 +352,8 @@ def test_unusual_file_names_are_reported_decoded(
     outcome = staged(repo, "--no-redact")
 
     assert outcome.code == 1
-    assert sorted(outcome.found) == sorted((name, 2, PROJECT) for name in UNUSUAL_NAMES)
-    assert {f["location"]["path"]: f["secret"] for f in outcome.report["findings"]} == keys
+    assert sorted(outcome.found()) == sorted((name, 2, PROJECT) for name in UNUSUAL_NAMES)
+    assert {f["location"]["path"]: f["secret"] for f in outcome.report()["findings"]} == keys
 
 
 def test_unusual_file_name_in_text_report(repo: Path, staged: Staged, key: str) -> None:
@@ -391,8 +363,8 @@ def test_unusual_file_name_in_text_report(repo: Path, staged: Staged, key: str) 
     outcome = staged(repo, "--format", "text")  # the later --format wins
 
     assert outcome.code == 1
-    assert "naïve dir/clé.env:2:5" in outcome.stdout
-    assert key not in outcome.stdout
+    assert "naïve dir/clé.env:2:5" in outcome.out
+    assert key not in outcome.out
 
 
 # --- line endings and diff markers ---------------------------------------------------------
@@ -408,10 +380,10 @@ def test_crlf_file_line_numbers_and_secret(repo: Path, staged: Staged, key: str)
 
     outcome = staged(repo, "--no-redact")
 
-    assert outcome.found == [("new.ini", 1, PROJECT), ("win.ini", 4, PROJECT)]
-    windows = outcome.report["findings"][1]
+    assert outcome.found() == [("new.ini", 1, PROJECT), ("win.ini", 4, PROJECT)]
+    windows = outcome.report()["findings"][1]
     assert windows["secret"] == key
-    assert "\r" not in outcome.report["findings"][0]["secret"]
+    assert "\r" not in outcome.report()["findings"][0]["secret"]
     assert (windows["location"]["column"], windows["location"]["end_line"]) == (5, 4)
 
 
@@ -431,7 +403,7 @@ def test_removed_double_dash_lines_do_not_confuse_the_parser(
 
     outcome = staged(repo)
 
-    assert outcome.found == [("q.sql", 3, PROJECT), ("z.env", 2, PROJECT)]
+    assert outcome.found() == [("q.sql", 3, PROJECT), ("z.env", 2, PROJECT)]
 
 
 def test_no_newline_at_end_of_file(repo: Path, staged: Staged) -> None:
@@ -443,7 +415,7 @@ def test_no_newline_at_end_of_file(repo: Path, staged: Staged) -> None:
     git(repo, "add", "-A")
     assert "\\ No newline at end of file" in git(repo, "diff", "--cached").stdout
 
-    assert staged(repo).found == [
+    assert staged(repo).found() == [
         ("a.txt", 3, PROJECT),
         ("b.txt", 1, PROJECT),
         ("c.txt", 2, PROJECT),
@@ -481,8 +453,8 @@ def test_inline_allow_suppresses_only_its_line(repo: Path, staged: Staged, key: 
 
     outcome = staged(repo)
 
-    assert outcome.found == [("tests/fixture.py", 3, PROJECT)]
-    assert outcome.report["stats"]["suppressed"] == 1
+    assert outcome.found() == [("tests/fixture.py", 3, PROJECT)]
+    assert outcome.report()["stats"]["suppressed"] == 1
 
 
 def test_only_allowed_keys_is_clean(repo: Path, staged: Staged, key: str) -> None:
@@ -492,7 +464,7 @@ def test_only_allowed_keys_is_clean(repo: Path, staged: Staged, key: str) -> Non
     outcome = staged(repo)
 
     assert_clean(outcome)
-    assert outcome.report["stats"]["suppressed"] == 1
+    assert outcome.report()["stats"]["suppressed"] == 1
 
 
 # --- where it runs from --------------------------------------------------------------------
@@ -511,7 +483,7 @@ def test_run_from_a_subdirectory_sees_the_whole_index(
 
     outcome = staged(repo / "src" / "deep")
 
-    assert outcome.found == [
+    assert outcome.found() == [
         ("src/deep/app.py", 2, PROJECT),
         ("src/other/b.py", 3, PROJECT),
         ("top.env", 1, PROJECT),
@@ -529,10 +501,10 @@ def test_repository_nested_in_a_plain_directory(
     put(inner, "pkg/mod.py", text("a = 1", "b = 2", f"KEY = '{key}'"))
     git(inner, "add", "-A")
 
-    assert staged(inner / "pkg").found == [("pkg/mod.py", 3, PROJECT)]
+    assert staged(inner / "pkg").found() == [("pkg/mod.py", 3, PROJECT)]
     outside = staged(tmp_path / "workspace")
     assert outside.code == 2
-    assert outside.stdout == ""
+    assert outside.out == ""
 
 
 def test_repository_nested_in_another_repository(repo: Path, staged: Staged, key: str) -> None:
@@ -544,8 +516,8 @@ def test_repository_nested_in_another_repository(repo: Path, staged: Staged, key
     git(repo, "add", "outer.env")
     git(inner, "add", "inner.env")
 
-    assert staged(inner).found == [("inner.env", 2, PROJECT)]
-    assert staged(repo).found == [("outer.env", 1, PROJECT)]
+    assert staged(inner).found() == [("inner.env", 2, PROJECT)]
+    assert staged(repo).found() == [("outer.env", 1, PROJECT)]
 
 
 # --- git configuration and environment must not change the result --------------------------
@@ -595,7 +567,7 @@ def test_git_configuration_does_not_change_the_result(
 
     outcome = staged(repo)
 
-    assert outcome.found == [
+    assert outcome.found() == [
         ("f.py", 2, PROJECT),
         ("f.py", 5, PROJECT),
         ("f.py", 8, PROJECT),
@@ -637,7 +609,7 @@ def test_never_modifies_the_index_or_the_files(repo: Path, staged: Staged, key: 
     outcome = staged(repo)
 
     after = snapshot(repo)
-    assert outcome.found == [("a.py", 6, PROJECT)]
+    assert outcome.found() == [("a.py", 6, PROJECT)]
     assert after == before
 
 
@@ -652,8 +624,8 @@ def test_existing_index_lock_does_not_make_it_fail(repo: Path, staged: Staged, k
 
     outcome = staged(repo)
 
-    assert outcome.stderr == ""
-    assert outcome.found == [("a.py", 2, PROJECT)]
+    assert outcome.err == ""
+    assert outcome.found() == [("a.py", 2, PROJECT)]
     assert lock.exists() and lock.read_bytes() == b""
     assert (repo / ".git" / "index").read_bytes() == index
 
@@ -672,8 +644,8 @@ def test_outside_a_repository_is_a_one_line_usage_error(
     outcome = staged(plain)
 
     assert outcome.code == 2
-    assert outcome.stdout == ""
-    assert outcome.stderr == "keyleak: error: not inside a git repository\n"
+    assert outcome.out == ""
+    assert outcome.err == "keyleak: error: not inside a git repository\n"
 
 
 def test_outside_a_repository_with_the_real_binary(tmp_path: Path) -> None:
@@ -701,9 +673,9 @@ def test_added_content_over_max_file_size_is_skipped_not_found(repo: Path, stage
 
     outcome = staged(repo, "--max-file-size", "100")
 
-    assert outcome.found == [("small.env", 1, PROJECT)]
-    assert outcome.report["skipped"] == [{"path": "big.env", "reason": TOO_BIG}]
-    assert outcome.report["stats"]["skipped"] == 1
+    assert outcome.found() == [("small.env", 1, PROJECT)]
+    assert outcome.report()["skipped"] == [{"path": "big.env", "reason": TOO_BIG}]
+    assert outcome.report()["stats"]["skipped"] == 1
     assert outcome.code == 1
 
 
@@ -714,7 +686,7 @@ def test_only_skipped_content_is_not_a_finding(repo: Path, staged: Staged) -> No
     outcome = staged(repo, "--max-file-size", "200")
 
     assert_clean(outcome)
-    assert outcome.report["skipped"] == [{"path": "big.env", "reason": TOO_BIG}]
+    assert outcome.report()["skipped"] == [{"path": "big.env", "reason": TOO_BIG}]
 
 
 def test_max_file_size_counts_only_the_added_lines(repo: Path, staged: Staged) -> None:
@@ -725,8 +697,8 @@ def test_max_file_size_counts_only_the_added_lines(repo: Path, staged: Staged) -
 
     outcome = staged(repo, "--max-file-size", "100")
 
-    assert outcome.found == [("large.py", 101, PROJECT)]
-    assert outcome.report["skipped"] == []
+    assert outcome.found() == [("large.py", 101, PROJECT)]
+    assert outcome.report()["skipped"] == []
 
 
 # --- through a real pre-commit hook --------------------------------------------------------

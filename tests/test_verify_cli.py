@@ -17,15 +17,7 @@ from scanner.model import Verdict, VerdictStatus
 from scanner.verify.policy import exit_code
 from scanner.verify.settings import FailOn
 from tests.conftest import git
-from tests.fake_provider import (
-    Answer,
-    FakeProvider,
-    aws_secret,
-    fake_provider,
-    finding,
-    make_key,
-    override_all,
-)
+from tests.fake_provider import Answer, FakeProvider, aws_secret, fake_provider, finding, make_key
 
 INVALID_GITHUB = Answer(401, {"message": "Bad credentials"})
 
@@ -34,8 +26,7 @@ INVALID_GITHUB = Answer(401, {"message": "Bad credentials"})
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
     # the session's cache directory (conftest) keeps the compiled rules between tests; verdicts
     # in it are keyed by fresh random keys, so no test sees another's
-    with fake_provider() as running:
-        override_all(running, monkeypatch)
+    with fake_provider(environ=monkeypatch) as running:
         yield running
 
 
@@ -52,12 +43,27 @@ def plant(root: Path, **keys: str) -> None:
         (root / f"{name}.py").write_text(f'TOKEN = "{key}"\n', encoding="utf-8")
 
 
+def scan_a_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *options: str
+) -> tuple[str, int, str, str]:
+    """`keyleak scan OPTIONS...` over one file holding a fresh OpenAI key: (key, code, out, err)."""
+    key = make_key("openai")
+    plant(tmp_path / "src", a=key)
+    return (key, *run(["scan", str(tmp_path / "src"), *options], capsys))
+
+
+def plant_live_and_dead(server: FakeProvider, root: Path) -> tuple[str, str]:
+    """A working OpenAI key in `live.py` and a GitHub token the fake rejects in `dead.py`."""
+    live, dead = make_key("openai"), make_key("github")
+    server.script(dead, INVALID_GITHUB)
+    plant(root, live=live, dead=dead)
+    return live, dead
+
+
 def test_scan_verify_reports_each_verdict_and_the_counts(
     server: FakeProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    live, dead = make_key("openai"), make_key("github")
-    server.script(dead, INVALID_GITHUB)
-    plant(tmp_path / "src", live=live, dead=dead)
+    live, dead = plant_live_and_dead(server, tmp_path / "src")
     code, out, err = run(["scan", str(tmp_path / "src"), "--verify", "--format", "json"], capsys)
     assert code == 1
     report = json.loads(out)
@@ -92,9 +98,7 @@ def test_scan_verify_pairs_an_aws_key_id_with_its_secret(
 def test_text_report_shows_the_verdict(
     server: FakeProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = make_key("openai")
-    plant(tmp_path / "src", a=key)
-    code, out, _ = run(["scan", str(tmp_path / "src"), "--verify"], capsys)
+    key, code, out, _ = scan_a_key(tmp_path, capsys, "--verify")
     assert code == 1
     assert "live" in out
     assert key not in out
@@ -160,8 +164,7 @@ def test_policy_on_unverified_and_skipped_findings() -> None:
 def test_without_verify_nothing_is_sent(
     server: FakeProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plant(tmp_path / "src", a=make_key("openai"))
-    code, out, err = run(["scan", str(tmp_path / "src"), "--format", "json"], capsys)
+    _, code, out, err = scan_a_key(tmp_path, capsys, "--format", "json")
     assert code == 1
     assert server.total == 0
     assert json.loads(out)["findings"][0]["verdict"] is None
@@ -171,9 +174,7 @@ def test_without_verify_nothing_is_sent(
 def test_dry_run_prints_redacted_requests_and_sends_nothing(
     server: FakeProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = make_key("openai")
-    plant(tmp_path / "src", a=key)
-    _, out, err = run(["scan", str(tmp_path / "src"), "--verify-dry-run"], capsys)
+    key, _, out, err = scan_a_key(tmp_path, capsys, "--verify-dry-run")
     assert server.total == 0
     assert f"would send: GET {server.url}/v1/models" in err
     assert key not in err and key not in out
@@ -198,9 +199,7 @@ def test_staged_verify(
 def test_verify_command_reads_an_unredacted_json_report(
     server: FakeProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    live, dead = make_key("openai"), make_key("github")
-    server.script(dead, INVALID_GITHUB)
-    plant(tmp_path / "src", live=live, dead=dead)
+    live, dead = plant_live_and_dead(server, tmp_path / "src")
     report = tmp_path / "report.json"
     run(
         ["scan", str(tmp_path / "src"), "--no-redact", "--format", "json", "-o", str(report)],
@@ -259,8 +258,7 @@ def test_no_http_client_is_imported_without_verify(tmp_path: Path) -> None:
 def test_fail_on_live_without_verify_warns(
     server: FakeProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plant(tmp_path / "src", a=make_key("openai"))
-    code, _, err = run(["scan", str(tmp_path / "src"), "--fail-on", "live"], capsys)
+    _, code, _, err = scan_a_key(tmp_path, capsys, "--fail-on", "live")
     assert code == 0
     assert "--fail-on live without --verify" in err
     assert server.total == 0

@@ -19,6 +19,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -281,6 +282,16 @@ def success(connection: socket.socket, server: RawServer) -> None:
     server.send(connection, json_head(len(body)) + body)
 
 
+@contextmanager
+def serving_openai(
+    play: Callable[[socket.socket, RawServer], None], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RawServer]:
+    """A RawServer playing `play`, with OpenAI's base URL pointed at it."""
+    with RawServer(play) as server:
+        monkeypatch.setenv("KEYLEAK_OPENAI_BASE_URL", server.url)
+        yield server
+
+
 @pytest.fixture(scope="module")
 def provider_server() -> Iterator[FakeProvider]:
     """One fake provider for the module: each test scripts its own fresh key, so none interfere;
@@ -423,8 +434,7 @@ def test_a_connection_closed_mid_answer_is_unknown(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with RawServer(play) as server:
-        monkeypatch.setenv("KEYLEAK_OPENAI_BASE_URL", server.url)
+    with serving_openai(play, monkeypatch) as server:
         verdict = verify("openai", make_key("openai"), caplog)
     assert "connection closed" in verdict.reason
     assert len(server.requests) == 1 + FAULTS.max_retries
@@ -435,8 +445,7 @@ def test_headers_trickled_a_byte_at_a_time_end_at_the_deadline(
 ) -> None:
     """Each byte comes well within the step timeout; only the whole-request deadline ends it."""
     settings = dataclasses.replace(FAULTS, timeout=0.3, deadline=0.5, max_retries=0)
-    with RawServer(trickled_headers) as server:
-        monkeypatch.setenv("KEYLEAK_OPENAI_BASE_URL", server.url)
+    with serving_openai(trickled_headers, monkeypatch) as server:
         verdict = verify("openai", make_key("openai"), caplog, settings)
         hung_up = server.settle()
     assert verdict.reason == "timed out"
@@ -455,8 +464,7 @@ def test_a_100_mb_answer_is_read_no_further_than_the_limit(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with RawServer(play) as server:
-        monkeypatch.setenv("KEYLEAK_OPENAI_BASE_URL", server.url)
+    with serving_openai(play, monkeypatch) as server:
         tracemalloc.start()
         try:
             verdict = verify("openai", make_key("openai"), caplog)

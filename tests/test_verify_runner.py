@@ -21,17 +21,17 @@ from scanner.verify.runner import verify_findings
 from scanner.verify.settings import VerifySettings
 from scanner.verify.sigv4 import authorization, signing_key
 from tests.fake_provider import (
+    FAST,
     Answer,
     FakeProvider,
     aws_secret,
     fake_provider,
     finding,
     make_key,
-    override_all,
+    verify_key,
 )
 
 S = VerdictStatus
-FAST = VerifySettings(enabled=True, timeout=5.0, backoff=0.01, use_cache=False)
 #: the example secret of AWS's documentation and test suite, assembled from pieces so that no
 #: scanner takes this file for one holding a key
 AWS_DOC_SECRET = "/".join(("wJalrXUtnFEMI", "K7MDENG+bPxRfiCY")) + "EXAMPLE" + "KEY"
@@ -41,8 +41,7 @@ VERIFIERS = {p: p for p in ("openai", "github", "anthropic", "slack", "aws")}
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeProvider]:
     monkeypatch.setenv("KEYLEAK_CACHE_DIR", str(tmp_path / "cache"))
-    with fake_provider() as running:
-        override_all(running, monkeypatch)
+    with fake_provider(environ=monkeypatch) as running:
         yield running
 
 
@@ -54,9 +53,7 @@ def messages() -> list[str]:
 def verify_one(
     key: str, messages: list[str], settings: VerifySettings = FAST, provider: str = "openai"
 ) -> VerdictStatus:
-    (result,) = verify_findings([finding(provider, key)], VERIFIERS, settings, messages.append)
-    assert result.verdict is not None
-    return result.verdict.status
+    return verify_key(provider, key, settings, say=messages.append).status
 
 
 def test_redirect_is_not_followed(server: FakeProvider, messages: list[str]) -> None:
@@ -150,27 +147,35 @@ def test_identical_keys_are_verified_once(server: FakeProvider, messages: list[s
     assert all(r.verdict for r in results)
 
 
-def test_concurrency_is_bounded_overall_and_per_provider(messages: list[str]) -> None:
-    with fake_provider(latency=0.2) as server, pytest.MonkeyPatch.context() as patch:
-        override_all(server, patch)
-        findings = [finding(p, make_key(p)) for p in ("openai", "slack", "anthropic") * 12]
-        settings = dataclasses.replace(FAST, concurrency=4, per_provider=2)
+@pytest.mark.parametrize(
+    ("providers", "settings", "overall", "per_provider"),
+    [
+        (
+            ("openai", "slack", "anthropic") * 12,
+            dataclasses.replace(FAST, concurrency=4, per_provider=2),
+            4,
+            2,
+        ),
+        # the defaults: eight overall, four per provider
+        (("openai", "slack", "anthropic", "github") * 10, FAST, 8, 4),
+    ],
+    ids=["configured", "default"],
+)
+def test_concurrency_is_bounded_overall_and_per_provider(
+    providers: tuple[str, ...],
+    settings: VerifySettings,
+    overall: int,
+    per_provider: int,
+    messages: list[str],
+) -> None:
+    with pytest.MonkeyPatch.context() as patch, fake_provider(0.2, patch) as server:
+        findings = [finding(p, make_key(p)) for p in providers]
         results = verify_findings(findings, VERIFIERS, settings, messages.append)
     assert all(r.verdict and r.verdict.status is S.LIVE for r in results)
-    assert server.total == 36
+    assert server.total == len(providers)
     # never over the limits; and above one provider's limit, so the providers ran side by side
-    assert 2 < server.max_in_flight_total <= 4
-    assert max(server.max_in_flight.values()) <= 2
-
-
-def test_default_concurrency_is_eight_overall_four_per_provider(messages: list[str]) -> None:
-    with fake_provider(latency=0.2) as server, pytest.MonkeyPatch.context() as patch:
-        override_all(server, patch)
-        providers = ("openai", "slack", "anthropic", "github")
-        findings = [finding(p, make_key(p)) for p in providers * 10]
-        verify_findings(findings, VERIFIERS, FAST, messages.append)
-    assert 4 < server.max_in_flight_total <= 8
-    assert max(server.max_in_flight.values()) <= 4
+    assert per_provider < server.max_in_flight_total <= overall
+    assert max(server.max_in_flight.values()) <= per_provider
 
 
 def test_cache_answers_the_second_run(server: FakeProvider, messages: list[str]) -> None:

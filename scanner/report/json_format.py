@@ -85,7 +85,8 @@ def finding_object(finding: Finding, options: ReportOptions) -> dict[str, Any]:
     }
 
 
-def stats_object(result: ScanResult) -> dict[str, Any]:
+def count_object(result: ScanResult) -> dict[str, Any]:
+    """The scan's counts: the start of the stats here and of SARIF's run properties."""
     known = known_count(result.findings)
     return {
         "files_scanned": result.files_scanned,
@@ -97,9 +98,19 @@ def stats_object(result: ScanResult) -> dict[str, Any]:
         "by_severity": severity_counts(result.findings),
         "by_verdict": verdict_counts(result.findings),
         "suppressed": result.suppressed,
+    }
+
+
+def stats_object(result: ScanResult) -> dict[str, Any]:
+    return {
+        **count_object(result),
         "skipped": len(result.skipped),
         "elapsed_seconds": round(result.elapsed, 3),
     }
+
+
+def skipped_objects(result: ScanResult) -> list[dict[str, str]]:
+    return [{"path": s.path, "reason": s.reason} for s in result.skipped]
 
 
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
@@ -107,7 +118,7 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         "version": SCHEMA_VERSION,
         "tool": {"name": "keyleak", "version": __version__},
         "findings": [finding_object(f, options) for f in result.findings],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+        "skipped": skipped_objects(result),
         "notes": list(result.notes),
         "stats": stats_object(result),
     }

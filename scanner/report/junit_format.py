@@ -20,27 +20,17 @@ from scanner.report.summary import summary_line
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     failures = sum(1 for finding in result.findings if not finding.baselined)
     skipped = len(result.findings) - failures
-    tests = max(len(result.findings), 1)
-    elapsed = f"{result.elapsed:.3f}"
-    suites = ET.Element(
-        "testsuites",
-        name="keyleak",
-        tests=str(tests),
-        failures=str(failures),
-        errors="0",
-        skipped=str(skipped),
-        time=elapsed,
-    )
-    suite = ET.SubElement(
-        suites,
-        "testsuite",
-        name="keyleak",
-        tests=str(tests),
-        failures=str(failures),
-        errors="0",
-        skipped=str(skipped),
-        time=elapsed,
-    )
+    # the one suite and its wrapper carry the same totals
+    totals = {
+        "name": "keyleak",
+        "tests": str(max(len(result.findings), 1)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": str(skipped),
+        "time": f"{result.elapsed:.3f}",
+    }
+    suites = ET.Element("testsuites", totals)
+    suite = ET.SubElement(suites, "testsuite", totals)
     for finding in result.findings:
         suite.append(testcase(finding, options))
     if not result.findings:

@@ -18,8 +18,13 @@ from urllib.parse import quote
 from scanner import __version__
 from scanner.model import Finding, Rule, ScanResult, Severity
 from scanner.report import ReportOptions
-from scanner.report.json_format import commit_object, history_object, verdict_object
-from scanner.report.summary import known_count, severity_counts, verdict_counts
+from scanner.report.json_format import (
+    commit_object,
+    count_object,
+    history_object,
+    skipped_objects,
+    verdict_object,
+)
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/keyleak/keyleak"
@@ -215,16 +220,11 @@ def invocation(result: ScanResult) -> dict[str, Any]:
 
 
 def run_properties(result: ScanResult) -> dict[str, Any]:
-    known = known_count(result.findings)
-    return {
-        "filesScanned": result.files_scanned,
-        "bytesScanned": result.bytes_scanned,
-        "commitsScanned": result.commits_scanned,
-        "findings": len(result.findings),
-        "known": known,
-        "new": len(result.findings) - known,
-        "bySeverity": severity_counts(result.findings),
-        "byVerdict": verdict_counts(result.findings),
-        "suppressed": result.suppressed,
-        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-    }
+    """The JSON report's counts under SARIF's camelCase names, then the files left unscanned."""
+    counts = {camel_case(name): value for name, value in count_object(result).items()}
+    return {**counts, "skipped": skipped_objects(result)}
+
+
+def camel_case(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)

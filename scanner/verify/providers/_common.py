@@ -1,14 +1,18 @@
-"""Helpers shared by provider modules: request headers, error fields, verdict constructors."""
+"""Helpers shared by provider modules: probes, error fields, verdict constructors, status tables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scanner import __version__
 from scanner.model import Verdict, VerdictStatus
-from scanner.verify.probe import Reply
+from scanner.verify.probe import Reply, Request
 
 USER_AGENT = f"keyleak/{__version__}"
+
+#: reads a 200 answer's JSON object; None when it lacks the fields the API documents
+Success = Callable[[dict[str, Any]], Verdict | None]
 
 
 def headers(*pairs: tuple[str, str]) -> tuple[tuple[str, str], ...]:
@@ -17,6 +21,35 @@ def headers(*pairs: tuple[str, str]) -> tuple[tuple[str, str], ...]:
 
 def bearer(secret: str) -> tuple[str, str]:
     return ("Authorization", f"Bearer {secret}")
+
+
+def probe(target: str, secret: str, *pairs: tuple[str, str], method: str = "GET") -> Request:
+    """A request that carries one credential, listed so that a dry run can redact it."""
+    return Request(method, target, headers(*pairs), secrets=(secret,))
+
+
+def bearer_get(target: str, secret: str) -> Request:
+    return probe(target, secret, bearer(secret))
+
+
+def by_status(
+    reply: Reply, success: Success, errors: Mapping[int, Verdict] | None = None
+) -> Verdict | None:
+    """A 200 read by `success` (`unexpected` when it finds nothing), else the verdict `errors`
+    gives the status; None leaves the reply to the generic rules."""
+    if reply.status == 200:
+        found = success(reply.json_object())
+        return unexpected(reply) if found is None else found
+    return (errors or {}).get(reply.status)
+
+
+def listing(field: str) -> Success:
+    """The success of a probe that lists something: `live` when `field` is a JSON list."""
+
+    def read(body: dict[str, Any]) -> Verdict | None:
+        return live() if isinstance(body.get(field), list) else None
+
+    return read
 
 
 def verdict(status: VerdictStatus, reason: str, details: dict[str, object]) -> Verdict:

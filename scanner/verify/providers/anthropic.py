@@ -5,14 +5,14 @@ from __future__ import annotations
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
 from scanner.verify.providers._common import (
+    by_status,
     error_fields,
     exhausted,
-    headers,
     invalid,
-    live,
+    listing,
+    probe,
     rate_limited,
     skipped,
-    unexpected,
 )
 
 BASE_URL = "https://api.anthropic.com"
@@ -25,24 +25,16 @@ def build_request(candidate: Candidate) -> Request | Verdict:
         return skipped("Claude Code OAuth token: no read-only probe")
     admin = candidate.secret.startswith("sk-ant-admin")
     target = "/v1/organizations/api_keys?limit=1" if admin else "/v1/models?limit=1"
-    return Request(
-        "GET",
-        target,
-        headers(("x-api-key", candidate.secret), ("anthropic-version", API_VERSION)),
-        secrets=(candidate.secret,),
-    )
+    secret = candidate.secret
+    return probe(target, secret, ("x-api-key", secret), ("anthropic-version", API_VERSION))
 
 
 def classify(reply: Reply) -> Verdict | None:
     _, kind, _ = error_fields(reply)
-    if reply.status == 200:
-        if not isinstance(reply.json_object().get("data"), list):
-            return unexpected(reply)
-        return live()
     if reply.status == 401 and kind == "authentication_error":
         return invalid(kind)
     if reply.status == 402 and kind == "billing_error":
         return exhausted(kind)
     if reply.status == 429 and kind in ("rate_limit_error", ""):
         return rate_limited()
-    return None
+    return by_status(reply, listing("data"))

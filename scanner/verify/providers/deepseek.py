@@ -7,41 +7,38 @@ from typing import Any
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
 from scanner.verify.providers._common import (
-    bearer,
+    bearer_get,
+    by_status,
     exhausted,
-    headers,
     invalid,
     live,
     rate_limited,
-    unexpected,
 )
 
 BASE_URL = "https://api.deepseek.com"
+ERRORS = {
+    401: invalid("authentication fails"),
+    402: exhausted("insufficient balance"),
+    429: rate_limited(),
+}
 
 
 def build_request(candidate: Candidate) -> Request:
-    return Request(
-        "GET", "/user/balance", headers(bearer(candidate.secret)), secrets=(candidate.secret,)
-    )
+    return bearer_get("/user/balance", candidate.secret)
 
 
 def classify(reply: Reply) -> Verdict | None:
-    body = reply.json_object()
-    if reply.status == 200:
-        available = body.get("is_available")
-        infos: Any = body.get("balance_infos")
-        if not isinstance(available, bool):
-            return unexpected(reply)
-        currencies = sorted(
-            {str(item.get("currency")) for item in infos or () if isinstance(item, dict)}
-        )
-        if not available:
-            return exhausted("balance not available", currencies=currencies)
-        return live(currencies=currencies)
-    if reply.status == 401:
-        return invalid("authentication fails")
-    if reply.status == 402:
-        return exhausted("insufficient balance")
-    if reply.status == 429:
-        return rate_limited()
-    return None
+    return by_status(reply, _balance, ERRORS)
+
+
+def _balance(body: dict[str, Any]) -> Verdict | None:
+    available = body.get("is_available")
+    infos: Any = body.get("balance_infos")
+    if not isinstance(available, bool):
+        return None
+    currencies = sorted(
+        {str(item.get("currency")) for item in infos or () if isinstance(item, dict)}
+    )
+    if not available:
+        return exhausted("balance not available", currencies=currencies)
+    return live(currencies=currencies)

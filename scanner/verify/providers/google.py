@@ -7,13 +7,13 @@ from typing import Any
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
 from scanner.verify.providers._common import (
+    by_status,
     exhausted,
-    headers,
     invalid,
-    live,
+    listing,
+    probe,
     rate_limited,
     restricted,
-    unexpected,
     unknown,
 )
 
@@ -31,12 +31,8 @@ RESTRICTIONS = frozenset(
 
 
 def build_request(candidate: Candidate) -> Request:
-    return Request(
-        "GET",
-        "/v1/models?pageSize=1",
-        headers(("x-goog-api-key", candidate.secret)),
-        secrets=(candidate.secret,),
-    )
+    secret = candidate.secret
+    return probe("/v1/models?pageSize=1", secret, ("x-goog-api-key", secret))
 
 
 def error_reason(error: dict[str, Any]) -> str:
@@ -49,12 +45,9 @@ def error_reason(error: dict[str, Any]) -> str:
 
 
 def classify(reply: Reply) -> Verdict | None:
-    body = reply.json_object()
-    if reply.status == 200:
-        return live() if isinstance(body.get("models"), list) else unexpected(reply)
-    error: Any = body.get("error")
-    if not isinstance(error, dict):
-        return None
+    error: Any = reply.json_object().get("error")
+    if reply.status == 200 or not isinstance(error, dict):
+        return by_status(reply, listing("models"))
     status, reason = str(error.get("status") or ""), error_reason(error)
     if reply.status == 400 and reason == "API_KEY_INVALID":
         return invalid(reason)

@@ -6,34 +6,24 @@ from typing import Any
 
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
-    bearer,
-    headers,
-    invalid,
-    live,
-    rate_limited,
-    unexpected,
-)
+from scanner.verify.providers._common import bearer_get, by_status, invalid, live, rate_limited
 
 BASE_URL = "https://huggingface.co"
+ERRORS = {401: invalid("unauthorized"), 429: rate_limited()}
 
 
 def build_request(candidate: Candidate) -> Request:
-    return Request(
-        "GET", "/api/whoami-v2", headers(bearer(candidate.secret)), secrets=(candidate.secret,)
-    )
+    return bearer_get("/api/whoami-v2", candidate.secret)
 
 
 def classify(reply: Reply) -> Verdict | None:
-    if reply.status == 200:
-        auth: Any = reply.json_object().get("auth")
-        if not isinstance(auth, dict):
-            return unexpected(reply)
-        token = auth.get("accessToken")
-        token = token if isinstance(token, dict) else {}
-        return live(role=token.get("role"), expires=token.get("expiration"))
-    if reply.status == 401:
-        return invalid("unauthorized")
-    if reply.status == 429:
-        return rate_limited()
-    return None
+    return by_status(reply, _whoami, ERRORS)
+
+
+def _whoami(body: dict[str, Any]) -> Verdict | None:
+    auth: Any = body.get("auth")
+    if not isinstance(auth, dict):
+        return None
+    token = auth.get("accessToken")
+    token = token if isinstance(token, dict) else {}
+    return live(role=token.get("role"), expires=token.get("expiration"))

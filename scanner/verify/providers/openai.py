@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
 from scanner.verify.providers._common import (
-    bearer,
+    bearer_get,
+    by_status,
     error_fields,
     exhausted,
-    headers,
     invalid,
     live,
     rate_limited,
     restricted,
-    unexpected,
     unknown,
 )
 
@@ -25,17 +26,11 @@ QUOTA_CODES = ("insufficient_quota", "credit_balance_exhausted")
 def build_request(candidate: Candidate) -> Request:
     admin = candidate.secret.startswith(ADMIN_PREFIX)
     target = "/v1/organization/admin_api_keys?limit=1" if admin else "/v1/models"
-    return Request("GET", target, headers(bearer(candidate.secret)), secrets=(candidate.secret,))
+    return bearer_get(target, candidate.secret)
 
 
 def classify(reply: Reply) -> Verdict | None:
     code, kind, message = error_fields(reply)
-    if reply.status == 200:
-        body = reply.json_object()
-        if body.get("object") != "list" or not isinstance(body.get("data"), list):
-            return unexpected(reply)
-        # an admin key's list names other keys' owners: keep none of it
-        return live()
     if reply.status == 429:
         if code in QUOTA_CODES or kind in QUOTA_CODES:
             return exhausted(code or kind)
@@ -51,4 +46,11 @@ def classify(reply: Reply) -> Verdict | None:
             return restricted("ip_allowlist")
         if "must be a member of an organization" in message:
             return invalid("no_organization")
-    return None
+    return by_status(reply, _models)
+
+
+def _models(body: dict[str, Any]) -> Verdict | None:
+    if body.get("object") != "list" or not isinstance(body.get("data"), list):
+        return None
+    # an admin key's list names other keys' owners: keep none of it
+    return live()

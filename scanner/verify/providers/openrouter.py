@@ -7,38 +7,32 @@ from typing import Any
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
 from scanner.verify.providers._common import (
-    bearer,
+    bearer_get,
+    by_status,
     exhausted,
-    headers,
     invalid,
     live,
     rate_limited,
-    unexpected,
 )
 
 BASE_URL = "https://openrouter.ai"
+ERRORS = {401: invalid("unauthorized"), 402: exhausted("payment required"), 429: rate_limited()}
 
 
 def build_request(candidate: Candidate) -> Request:
-    return Request(
-        "GET", "/api/v1/key", headers(bearer(candidate.secret)), secrets=(candidate.secret,)
-    )
+    return bearer_get("/api/v1/key", candidate.secret)
 
 
 def classify(reply: Reply) -> Verdict | None:
-    if reply.status == 200:
-        data: Any = reply.json_object().get("data")
-        if not isinstance(data, dict):
-            return unexpected(reply)
-        free = data.get("is_free_tier")
-        limit, remaining = data.get("limit"), data.get("limit_remaining")
-        if isinstance(limit, int | float) and isinstance(remaining, int | float) and remaining <= 0:
-            return exhausted("limit reached", is_free_tier=free)
-        return live(is_free_tier=free)
-    if reply.status == 401:
-        return invalid("unauthorized")
-    if reply.status == 402:
-        return exhausted("payment required")
-    if reply.status == 429:
-        return rate_limited()
-    return None
+    return by_status(reply, _key, ERRORS)
+
+
+def _key(body: dict[str, Any]) -> Verdict | None:
+    data: Any = body.get("data")
+    if not isinstance(data, dict):
+        return None
+    free = data.get("is_free_tier")
+    limit, remaining = data.get("limit"), data.get("limit_remaining")
+    if isinstance(limit, int | float) and isinstance(remaining, int | float) and remaining <= 0:
+        return exhausted("limit reached", is_free_tier=free)
+    return live(is_free_tier=free)

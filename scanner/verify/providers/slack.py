@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
 from scanner.verify.providers._common import (
     bearer,
-    headers,
+    by_status,
     invalid,
     live,
+    probe,
     rate_limited,
     skipped,
-    unexpected,
     unknown,
 )
 
@@ -29,20 +30,16 @@ UNTESTABLE = ("xapp-", "xoxe-")
 def build_request(candidate: Candidate) -> Request | Verdict:
     if candidate.secret.startswith(UNTESTABLE):
         return skipped("no read-only probe for this token type")
-    return Request(
-        "POST",
-        "/api/auth.test",
-        headers(bearer(candidate.secret), ("Content-Type", "application/x-www-form-urlencoded")),
-        secrets=(candidate.secret,),
-    )
+    secret = candidate.secret
+    form = ("Content-Type", "application/x-www-form-urlencoded")
+    return probe("/api/auth.test", secret, bearer(secret), form, method="POST")
 
 
 def classify(reply: Reply) -> Verdict | None:
-    body = reply.json_object()
-    if reply.status == 429:
-        return rate_limited()
-    if reply.status != 200:
-        return None
+    return by_status(reply, _auth_test, {429: rate_limited()})
+
+
+def _auth_test(body: dict[str, Any]) -> Verdict | None:
     if body.get("ok") is True:
         return live(
             team=body.get("team"),
@@ -59,4 +56,4 @@ def classify(reply: Reply) -> Verdict | None:
             return rate_limited()
         # Slack's codes are short snake_case words; anything else is not repeated
         return unknown(f"slack error {error}" if ERROR_CODE.fullmatch(error) else "slack error")
-    return unexpected(reply)
+    return None

@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from scanner.model import Verdict
 from scanner.verify.probe import Candidate, Reply, Request
 from scanner.verify.providers._common import (
-    bearer,
+    bearer_get,
+    by_status,
     error_fields,
-    headers,
     invalid,
     live,
     rate_limited,
     restricted,
     skipped,
-    unexpected,
 )
 
 BASE_URL = "https://api.stripe.com"
+ERRORS = {403: restricted("missing permissions"), 429: rate_limited()}
 
 
 def build_request(candidate: Candidate) -> Request | Verdict:
     if "_test_" in candidate.secret[:8]:
         return skipped("test-mode key")
-    return Request(
-        "GET", "/v1/balance", headers(bearer(candidate.secret)), secrets=(candidate.secret,)
-    )
+    return bearer_get("/v1/balance", candidate.secret)
 
 
 def classify(reply: Reply) -> Verdict | None:
     code, _, message = error_fields(reply)
-    body = reply.json_object()
-    if reply.status == 200:
-        if body.get("object") != "balance":
-            return unexpected(reply)
-        return live(livemode=body.get("livemode"))
     if reply.status == 401:
         if code == "api_key_expired":
             return invalid(code)
         if "invalid api key" in message:
             return invalid("invalid api key")
-    if reply.status == 403:
-        return restricted("missing permissions")
-    if reply.status == 429:
-        return rate_limited()
-    return None
+    return by_status(reply, _balance, ERRORS)
+
+
+def _balance(body: dict[str, Any]) -> Verdict | None:
+    return live(livemode=body.get("livemode")) if body.get("object") == "balance" else None
