@@ -20,12 +20,14 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from scanner.allowlist import repo_relative
 from scanner.errors import ConfigError
-from scanner.filters import repo_relative
-from scanner.globs import GlobSet, compile_globs, escape, validate
 from scanner.model import Finding, ScanResult
+
+if TYPE_CHECKING:  # globs are compiled only for entries with a path scope
+    from scanner.globs import GlobSet
 
 FORMAT_VERSION = 1
 ABOUT = (
@@ -62,6 +64,8 @@ class Entry(NamedTuple):
 @functools.lru_cache(maxsize=4096)
 def scope(glob: str) -> GlobSet | None:
     """The compiled path scope; None when the glob is not valid."""
+    from scanner.globs import compile_globs, validate
+
     return compile_globs([glob]) if validate(glob) is None else None
 
 
@@ -94,6 +98,8 @@ class Baseline:
     def in_scope(self, glob: str, path: str) -> bool:
         globs = scope(glob)
         if globs is None:
+            from scanner.globs import validate
+
             raise BaselineError(f"{self.label}: path {glob!r}: {validate(glob)}")
         return globs.matches(path)
 
@@ -215,6 +221,8 @@ def mark(result: ScanResult, baseline: Baseline, root: Path) -> ScanResult:
 
 
 def entry_of(finding: Finding, root: Path, scope_kind: Scope) -> Entry:
+    from scanner.globs import escape
+
     path = escape(repo_relative(finding.location, root)) if scope_kind == "file" else None
     return Entry(fingerprint=finding.fingerprint, rule_id=finding.rule_id, path=path)
 

@@ -1,19 +1,21 @@
-"""The command line: option parsing only; each command calls into scanner.commands."""
+"""The command line: option parsing only; each command calls into scanner.commands.
+
+`keyleak staged` with no options, the pre-commit hook, never comes here (see scanner.entry).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import sys
-from collections.abc import Sequence
 from typing import Any, get_args
 
 import click
 
 from scanner import __version__
 from scanner.engine import EngineName
-from scanner.errors import ExitCode, KeyleakError
+from scanner.entry import State
+from scanner.entry import main as main  # the console script's target, kept importable here
+from scanner.errors import ExitCode
 from scanner.report import FORMATS
-from scanner.verify.settings import FAIL_ON_CHOICES, VerifySettings
+from scanner.verify.settings import FAIL_ON_CHOICES
 
 ENGINES = get_args(EngineName)
 
@@ -28,10 +30,6 @@ class Size(click.ParamType):  # type: ignore[type-arg]
         if size is None:
             self.fail(f"{value!r} is not a size like 10485760, 500K or 10M", param, ctx)
         return size
-
-
-class State:
-    debug = False
 
 
 def report_options(function: Any) -> Any:
@@ -135,20 +133,6 @@ def verify_options(function: Any) -> Any:
     return function
 
 
-def verify_settings(options: dict[str, Any], base: VerifySettings | None = None) -> VerifySettings:
-    given = {
-        # a dry run is a verification that sends nothing; --no-verify overrides the config
-        "enabled": True if options["verify_dry_run"] else options["verify"],
-        "dry_run": options["verify_dry_run"],
-        "use_cache": None if options["no_verify_cache"] is None else not options["no_verify_cache"],
-        "timeout": options["verify_timeout"],
-        "concurrency": options["verify_concurrency"],
-        "per_provider": options["verify_per_provider"],
-    }
-    chosen = {name: value for name, value in given.items() if value is not None}
-    return dataclasses.replace(base, **chosen) if base else VerifySettings(**chosen)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="keyleak")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
@@ -169,7 +153,7 @@ def cli(debug: bool) -> None:
 )
 def scan(paths: tuple[str, ...], jobs: int | None, **options: Any) -> int:
     """Scan files and directories (default: the current directory)."""
-    from scanner.commands.scan import scan_paths
+    from scanner.commands.scan import scan_options, scan_paths
     from scanner.scan import default_jobs
 
     anchor = paths[0] if paths else None
@@ -180,7 +164,7 @@ def scan(paths: tuple[str, ...], jobs: int | None, **options: Any) -> int:
 @report_options
 def staged(**options: Any) -> int:
     """Scan what is staged for commit: the lines the index adds (the pre-commit hook)."""
-    from scanner.commands.scan import scan_staged
+    from scanner.commands.scan import scan_options, scan_staged
 
     return scan_staged(scan_options(options, jobs=1))
 
@@ -219,6 +203,7 @@ def history(
 ) -> int:
     """Audit a repository's history (all refs by default), or the commits of a range."""
     from scanner.commands.history import HistoryOptions, run_history, split_arguments
+    from scanner.commands.scan import scan_options
     from scanner.scan import default_jobs
 
     repo, revisions = split_arguments(arguments)
@@ -232,29 +217,6 @@ def history(
             max_blob_size=max_blob_size or settings.max_file_size,
             progress=not no_progress,
         ),
-    )
-
-
-def scan_options(options: dict[str, Any], jobs: int, anchor: str | None = None) -> Any:
-    """The command's settings: its options, else the config's (found from `anchor`), else
-    the defaults."""
-    from scanner.commands.scan import ScanOptions
-    from scanner.config import load_config
-
-    config = load_config(options["config_file"], anchor)
-
-    return ScanOptions(
-        format=options["format_name"],
-        output=options["output"],
-        redact=not options["no_redact"],
-        quiet=options["quiet"],
-        max_file_size=config.file_size_limit(options["max_file_size"]),
-        jobs=jobs,
-        engine=options["engine"],
-        verify=verify_settings(options, config.verify),
-        fail_on=options["fail_on"] or config.fail_on,
-        config=config,
-        baseline=options["baseline"],
     )
 
 
@@ -277,7 +239,7 @@ def verify(source: str | None, **options: Any) -> int:
     Each key is sent only to its own provider, in one read-only request; the verdicts are
     printed as a report.
     """
-    from scanner.commands.scan import ScanOptions
+    from scanner.commands.scan import ScanOptions, verify_settings
     from scanner.commands.verify import verify_input
 
     return verify_input(
@@ -436,33 +398,14 @@ def hook_uninstall() -> int:
     return uninstall()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI; map every outcome to the documented exit codes."""
+def run_cli(args: list[str]) -> int:
+    """Parse `args` and run the command; scanner.entry maps the errors it raises."""
     try:
-        code = cli.main(args=argv, prog_name="keyleak", standalone_mode=False)
+        code = cli.main(args=args, prog_name="keyleak", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
-        code = exc.exit_code
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("keyleak: interrupted", err=True)
-        code = ExitCode.INTERRUPTED
-    except KeyleakError as exc:
-        click.echo(f"keyleak: error: {exc}", err=True)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("keyleak: interrupted", err=True)
-        code = ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        code = ExitCode.CLEAN
-    except Exception as exc:
-        if State.debug:
-            import traceback
-
-            traceback.print_exc()
-        click.echo(
-            f"keyleak: internal error: {type(exc).__name__}: {exc} "
-            "(rerun with --debug for details)",
-            err=True,
-        )
-        code = ExitCode.INTERNAL
-    sys.exit(int(code) if isinstance(code, int) else ExitCode.CLEAN)
+        return ExitCode.INTERRUPTED
+    return int(code) if isinstance(code, int) else ExitCode.CLEAN

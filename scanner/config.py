@@ -10,21 +10,22 @@ repository root, as are the allowlist's globs.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
+import functools
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.errors import ConfigError, GitError, RuleError
-from scanner.filters import Allowlist, GitleaksIgnore
-from scanner.globs import GlobSet, compile_globs, validate
-from scanner.model import Rule
-from scanner.rules import RuleSet
 from scanner.verify.settings import FAIL_ON_CHOICES, FailOn, VerifySettings
+
+if TYPE_CHECKING:  # the allowlists and globs are built only when a config sets them
+    from scanner.allowlist import Allowlist
+    from scanner.globs import GlobSet
+    from scanner.model import Rule
+    from scanner.rules import RuleSet
 
 CONFIG_NAME = ".keyleak.toml"
 PYPROJECT = "pyproject.toml"
@@ -44,7 +45,12 @@ SIZE_UNITS = {
     "gb": 1024**3,
     "gib": 1024**3,
 }
-FINGERPRINT = re.compile(r"[0-9a-f]{16}|[0-9a-f]{64}")
+
+
+@functools.cache
+def fingerprint_pattern() -> re.Pattern[str]:
+    """Compiled when a config lists fingerprints, not on every hook run."""
+    return re.compile(r"[0-9a-f]{16}|[0-9a-f]{64}")
 
 
 def parse_size(value: object) -> int | None:
@@ -82,7 +88,11 @@ class Config:
     verify: VerifySettings = field(default_factory=VerifySettings)
 
     def path_allowlist(self) -> GlobSet | None:
-        return compile_globs(self.allow_paths) if self.allow_paths else None
+        if not self.allow_paths:
+            return None
+        from scanner.globs import compile_globs
+
+        return compile_globs(self.allow_paths)
 
     def file_size_limit(self, given: int | None) -> int:
         """--max-file-size when given, else the config's, else 10M."""
@@ -92,6 +102,8 @@ class Config:
 
     def allowlist(self) -> Allowlist:
         """The secret allowlist, with a `.gitleaksignore` at the root when there is one."""
+        from scanner.allowlist import Allowlist, GitleaksIgnore
+
         ignore_file = self.root / ".gitleaksignore"
         ignores: tuple[GitleaksIgnore, ...] = ()
         if ignore_file.is_file():
@@ -197,13 +209,15 @@ def validate_document(document: dict[str, Any], label: str, prefix: str) -> None
 
 
 def check_allow_values(allow: dict[str, Any], label: str, prefix: str) -> list[str]:
+    from scanner.globs import validate
+
     problems: list[str] = []
     for glob in allow.get("paths", []) if is_str_list(allow.get("paths", [])) else []:
         if (problem := validate(glob)) is not None:
             problems.append(f"{label}: {prefix}paths: {glob!r}: {problem}")
     fingerprints = allow.get("fingerprints", [])
     for item in fingerprints if is_str_list(fingerprints) else []:
-        if not FINGERPRINT.fullmatch(item):
+        if not fingerprint_pattern().fullmatch(item):
             problems.append(
                 f"{label}: {prefix}fingerprints: {item!r}: expected 64 (or the first 16) "
                 "lowercase hex digits"
@@ -267,6 +281,9 @@ def read_bytes(path: Path, label: str) -> bytes:
 
 def parse(raw: bytes, label: str, table_name: str | None) -> Any:
     """The config table of a TOML file (None: a pyproject without `[tool.keyleak]`)."""
+    import hashlib
+    import json
+
     from scanner.cache import read_entry, write_entry
 
     key = hashlib.sha256(f"{table_name}\0".encode() + raw).hexdigest()[:32]

@@ -22,8 +22,8 @@ from typing import Any
 
 import regex
 
+from scanner.allowlist import GitleaksIgnore
 from scanner.errors import ConfigError
-from scanner.filters import GitleaksIgnore
 from scanner.model import Rule, Severity
 
 PROVIDER = "gitleaks"

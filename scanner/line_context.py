@@ -8,6 +8,7 @@ match in the chunk is redacted (inline-allowed ones too), since a line can hold 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 
@@ -19,9 +20,16 @@ CONTEXT = 60
 WINDOW = 4 * CONTEXT
 NEWLINE = ord("\n")
 ELLIPSIS = "…"
-#: terminal escapes and other control characters in a scanned file must never reach a terminal,
-#: a CSV cell or an XML report (XML 1.0 cannot carry most of them at all)
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+@functools.cache
+def control_characters() -> re.Pattern[str]:
+    """Terminal escapes and other control characters in a scanned file must never reach a
+    terminal, a CSV cell or an XML report (XML 1.0 cannot carry most of them at all).
+
+    Compiled on first use: a clean commit shows no line.
+    """
+    return re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 class LineContext:
@@ -82,4 +90,4 @@ def decode(data: bytes) -> str:
 
 
 def clean(text: str) -> str:
-    return CONTROL.sub("\ufffd", text.replace("\t", " ").replace("\r", ""))
+    return control_characters().sub("\ufffd", text.replace("\t", " ").replace("\r", ""))

@@ -1,7 +1,8 @@
 """The values that flow between stages: source -> chunk -> match -> finding -> report.
 
 Everything here is a frozen dataclass so that a stage can never change what an earlier stage
-produced; stages communicate only through these values.
+produced; stages communicate only through these values. Each class has a docstring: without one,
+`dataclass` computes a signature for it with `inspect`, which every hook run would pay for.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Example:
 
 @dataclass(frozen=True)
 class Rule:
+    """One detector from a rule pack: where to look (keywords), what to extract (regex)."""
+
     id: str
     name: str
     provider: str
@@ -68,6 +71,8 @@ class Provenance:
 
 @dataclass(frozen=True)
 class Chunk:
+    """Bytes to scan and where they came from."""
+
     content: bytes
     origin: Provenance
 
@@ -87,6 +92,8 @@ class Match:
 
 @dataclass(frozen=True)
 class Location:
+    """Where a finding is: 1-based line and column of the secret's start."""
+
     path: str
     line: int
     column: int
@@ -120,6 +127,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Commit:
+    """A commit as reports show it."""
+
     sha: str
     author_name: str
     author_email: str
@@ -145,6 +154,8 @@ class History:
 
 @dataclass(frozen=True)
 class Finding:
+    """A secret found, as every report shows it (`secret` is shown only with --no-redact)."""
+
     rule_id: str
     rule_name: str
     provider: str
@@ -178,6 +189,8 @@ class Skipped:
 
 @dataclass(frozen=True)
 class ScanResult:
+    """Everything a report needs about one scan."""
+
     findings: tuple[Finding, ...]
     skipped: tuple[Skipped, ...]
     files_scanned: int

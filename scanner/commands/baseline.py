@@ -13,10 +13,10 @@ from pathlib import Path
 import click
 
 from scanner import baseline
+from scanner.allowlist import apply_allowlist
 from scanner.commands.scan import ScanOptions, configured_scanner
 from scanner.config import DEFAULT_BASELINE
 from scanner.errors import ExitCode, KeyleakError
-from scanner.filters import apply_allowlist
 from scanner.model import Finding, ScanResult
 from scanner.scan import run_scan
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import click
-
-from scanner.baseline import BaselineError, mark
-from scanner.baseline import load as load_baseline
-from scanner.config import Config, load_ruleset
-from scanner.engine import EngineName
-from scanner.filters import INLINE_MARKERS, apply_allowlist
+from scanner.config import Config, load_config, load_ruleset
+from scanner.filters import INLINE_MARKERS
 from scanner.model import ScanResult
 from scanner.output import emit, should_color
 from scanner.report import ReportOptions
@@ -21,9 +18,14 @@ from scanner.scan import Loader, Scanner, run_scan
 from scanner.verify.policy import exit_code, policy_warning
 from scanner.verify.settings import FailOn, VerifySettings
 
+if TYPE_CHECKING:
+    from scanner.engine import EngineName
+
 
 @dataclass(frozen=True)
 class ScanOptions:
+    """A scanning command's settings: its options over the config's over the defaults."""
+
     format: str = "text"
     output: str | None = None
     redact: bool = True
@@ -36,6 +38,40 @@ class ScanOptions:
     config: Config = field(default_factory=Config)
     #: --baseline FILE (else the config's, else .keyleak-baseline.json at the root if present)
     baseline: str | None = None
+
+
+def verify_settings(options: dict[str, Any], base: VerifySettings | None = None) -> VerifySettings:
+    """The --verify options over `base` (the config's), else the defaults."""
+    given = {
+        # a dry run is a verification that sends nothing; --no-verify overrides the config
+        "enabled": True if options["verify_dry_run"] else options["verify"],
+        "dry_run": options["verify_dry_run"],
+        "use_cache": None if options["no_verify_cache"] is None else not options["no_verify_cache"],
+        "timeout": options["verify_timeout"],
+        "concurrency": options["verify_concurrency"],
+        "per_provider": options["verify_per_provider"],
+    }
+    chosen = {name: value for name, value in given.items() if value is not None}
+    return dataclasses.replace(base, **chosen) if base else VerifySettings(**chosen)
+
+
+def scan_options(options: dict[str, Any], jobs: int, anchor: str | None = None) -> ScanOptions:
+    """The command's settings: its options (named as the CLI's), else the config's (found from
+    `anchor`), else the defaults."""
+    config = load_config(options["config_file"], anchor)
+    return ScanOptions(
+        format=options["format_name"],
+        output=options["output"],
+        redact=not options["no_redact"],
+        quiet=options["quiet"],
+        max_file_size=config.file_size_limit(options["max_file_size"]),
+        jobs=jobs,
+        engine=options["engine"],
+        verify=verify_settings(options, config.verify),
+        fail_on=options["fail_on"] or config.fail_on,
+        config=config,
+        baseline=options["baseline"],
+    )
 
 
 def report(result: ScanResult, options: ScanOptions, subject: str) -> int:
@@ -61,21 +97,30 @@ def known_and_allowed(result: ScanResult, options: ScanOptions) -> ScanResult:
     """The config's allowlists drop findings; then the baseline marks the known ones.
 
     The baseline is found (and a missing one named explicitly is an error) on every run, but
-    read only when there is a finding to compare with it.
+    read only when there is a finding to compare with it: a clean commit imports neither the
+    allowlist nor the baseline code.
     """
     config = options.config
     path = Path(options.baseline) if options.baseline is not None else config.baseline_file()
     if path is not None and not path.is_file():
+        from scanner.baseline import BaselineError
+
         raise BaselineError(f"{path}: no such baseline (create one: keyleak baseline create)")
     if not result.findings:
         return result
+    from scanner.allowlist import apply_allowlist
+
     result = apply_allowlist(result, config.allowlist(), config.root)
     if path is None or not result.findings:
         return result
-    return mark(result, load_baseline(path), config.root)
+    from scanner.baseline import load, mark
+
+    return mark(result, load(path), config.root)
 
 
 def warn(message: str) -> None:
+    import click  # not on the hook's path unless a config's rules need a warning
+
     click.echo(f"keyleak: warning: {message}", err=True)
 
 

@@ -13,6 +13,8 @@ FORMATS = ("text", "json", "jsonl", "sarif", "csv", "junit")
 
 @dataclass(frozen=True)
 class ReportOptions:
+    """How every format shows a result (a docstring spares `dataclass` an `inspect` call)."""
+
     redact: bool = True
     color: bool = False
     #: what was scanned, for the summary line: "file", "staged file"...

@@ -9,10 +9,13 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from scanner.globs import GlobSet
 from scanner.model import Chunk, Provenance, Skipped
 from scanner.sources import lines_as_text
+
+if TYPE_CHECKING:  # the hook imports globs only when the config has a path allowlist
+    from scanner.globs import GlobSet
 
 HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 C_ESCAPES = {

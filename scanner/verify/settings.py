@@ -16,6 +16,8 @@ FAIL_ON_CHOICES: tuple[str, ...] = get_args(FailOn)
 
 @dataclass(frozen=True)
 class VerifySettings:
+    """How --verify asks providers (a docstring spares `dataclass` an `inspect` call)."""
+
     #: ask providers whether found keys still work (the only network use in keyleak)
     enabled: bool = False
     #: print the requests that would be sent, keys redacted, and send nothing

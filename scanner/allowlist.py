@@ -1,0 +1,95 @@
+"""The config's allowlists (and a `.gitleaksignore`): findings that are fine, dropped before the
+baseline is consulted. Imported only when a scan has findings.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from scanner.globs import root_relative
+from scanner.model import Finding, Location, ScanResult
+
+
+def repo_relative(location: Location, root: Path) -> str:
+    """A finding's path relative to the repository root, `/`-separated.
+
+    Staged and history findings carry git's root-relative paths already; `scan` reports paths
+    as the user named them.
+    """
+    if location.kind != "file":
+        return location.path
+    relative = root_relative(location.path, root)
+    return relative if relative is not None else location.path
+
+
+@dataclass(frozen=True)
+class GitleaksIgnore:
+    """One `.gitleaksignore` line: `[commit:]file:rule-id:line`."""
+
+    commit: str | None
+    path: str
+    rule_id: str
+    line: int
+
+    def matches(self, finding: Finding, path: str) -> bool:
+        location = finding.location
+        return (
+            self.rule_id == finding.rule_id
+            and self.line == location.line
+            and self.path == path
+            and (self.commit is None or self.commit == location.commit)
+        )
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Findings the config (or a `.gitleaksignore`) says are fine, dropped before the baseline."""
+
+    fingerprints: frozenset[str] = frozenset()
+    secrets: re.Pattern[str] | None = None
+    ignores: tuple[GitleaksIgnore, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        fingerprints: Iterable[str],
+        secret_patterns: Iterable[str],
+        ignores: Iterable[GitleaksIgnore] = (),
+    ) -> Allowlist:
+        patterns = [f"(?:{pattern})" for pattern in secret_patterns]
+        return cls(
+            fingerprints=frozenset(fingerprints),
+            secrets=re.compile("|".join(patterns)) if patterns else None,
+            ignores=tuple(ignores),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.fingerprints or self.secrets or self.ignores)
+
+    def allows(self, finding: Finding, path: Callable[[], str]) -> bool:
+        # the text report shows 16 hex digits of the fingerprint, so those are accepted too
+        if (
+            finding.fingerprint in self.fingerprints
+            or finding.fingerprint[:16] in self.fingerprints
+        ):
+            return True
+        if self.secrets is not None and self.secrets.search(finding.secret):
+            return True
+        return any(ignore.matches(finding, path()) for ignore in self.ignores)
+
+
+def apply_allowlist(result: ScanResult, allowlist: Allowlist, root: Path) -> ScanResult:
+    """Drop the findings the allowlist covers; they count as suppressed."""
+    if not allowlist or not result.findings:
+        return result
+    kept = [
+        finding
+        for finding in result.findings
+        if not allowlist.allows(finding, functools.partial(repo_relative, finding.location, root))
+    ]
+    dropped = len(result.findings) - len(kept)
+    return replace(result, findings=tuple(kept), suppressed=result.suppressed + dropped)

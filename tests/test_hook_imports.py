@@ -1,0 +1,139 @@
+"""The pre-commit hook's process imports only what a clean commit needs.
+
+`keyleak staged` runs on every commit, so its start-up is most of its time: modules that only
+some runs need (click, the config parser, the baseline, verification, other report formats,
+the process pool) must be imported by the code that uses them, never at module level on its
+path. Each test runs the hook as git does, in a fresh interpreter, and reads `sys.modules` as
+the process exits.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner.entry import HOOK_OPTIONS
+from tests.conftest import git, run_process
+
+#: prints the names in sys.modules to the file named by its first argument when the process
+#: exits, then runs keyleak with the remaining arguments as the hook script does (`-m scanner`)
+PROBE = """\
+import atexit, runpy, sys
+out = sys.argv.pop(1)
+def dump():
+    with open(out, "w", encoding="utf-8") as handle:
+        handle.write("\\n".join(sorted(sys.modules)))
+atexit.register(dump)
+sys.argv[0] = "keyleak"
+runpy.run_module("scanner", run_name="__main__", alter_sys=True)
+"""
+
+#: never on the path of a clean commit without a config or a baseline
+NEVER = (
+    "click",
+    "httpx",
+    "httpcore",
+    "rich",
+    "tomllib",
+    "git",  # GitPython
+    "concurrent.futures",
+    "multiprocessing",
+    "scanner.cli",
+    "scanner.allowlist",
+    "scanner.baseline",
+    "scanner.globs",
+    "scanner.gitleaks",
+    "scanner.verify.runner",
+    "scanner.verify.transport",
+    "scanner.verify.cache",
+    "scanner.verify.providers",
+    "scanner.report.json_format",
+    "scanner.report.jsonl_format",
+    "scanner.report.sarif_format",
+    "scanner.report.csv_format",
+    "scanner.report.junit_format",
+)
+#: the verification package is on the path only for its settings and the exit policy
+VERIFY_ALLOWED = {"scanner.verify", "scanner.verify.settings", "scanner.verify.policy"}
+
+
+def imported_by(cwd: Path, tmp_path: Path, *args: str) -> tuple[set[str], int, str]:
+    """The modules `python -m scanner ARGS` had imported at exit, its exit code and stderr."""
+    out = tmp_path / "modules.txt"
+    command = [sys.executable, "-P", "-c", PROBE, str(out), *args]
+    completed = run_process(command, cwd, dict(os.environ))
+    modules = set(out.read_text(encoding="utf-8").splitlines())
+    return modules, completed.returncode, completed.stderr
+
+
+def commit_all(repo: Path) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "start")
+
+
+@pytest.fixture
+def clean_commit(repo: Path) -> Path:
+    """A repository with a staged change that has no secret and no rule keyword."""
+    (repo / "app.py").write_text("print(1)\n", encoding="utf-8")
+    commit_all(repo)
+    (repo / "app.py").write_text("print(1)\nprint(2 + 3)\n", encoding="utf-8")
+    git(repo, "add", "app.py")
+    return repo
+
+
+def hook_modules(repo: Path, tmp_path: Path) -> set[str]:
+    # the first run fills the cache (rules, the Hyperscan database): that is not every commit
+    for _ in range(2):
+        modules, code, err = imported_by(repo, tmp_path, "staged")
+        assert code == 0, err
+    assert "scanner.commands.scan" in modules  # the probe did see keyleak run
+    return modules
+
+
+def test_a_clean_commit_imports_none_of_the_optional_modules(
+    clean_commit: Path, tmp_path: Path
+) -> None:
+    modules = hook_modules(clean_commit, tmp_path)
+    present = sorted(
+        name for name in modules if any(name == m or name.startswith(m + ".") for m in NEVER)
+    )
+    assert present == []
+    verify = {name for name in modules if name.startswith("scanner.verify")}
+    assert verify <= VERIFY_ALLOWED
+
+
+def test_a_commit_without_rule_keywords_compiles_no_rule_regex(
+    clean_commit: Path, tmp_path: Path
+) -> None:
+    """Hyperscan finds no candidate rule: no rule regex is compiled, `regex` is never loaded."""
+    pytest.importorskip("hyperscan")
+    modules = hook_modules(clean_commit, tmp_path)
+    assert {"regex", "scanner.engine.confirm", "scanner.engine.placeholders"}.isdisjoint(modules)
+
+
+def test_a_config_file_and_a_baseline_are_read_only_when_needed(
+    clean_commit: Path, tmp_path: Path
+) -> None:
+    """With a config (its parsed form cached after the first run) and a baseline but no
+    finding, neither the TOML parser nor the baseline code is imported."""
+    (clean_commit / ".keyleak.toml").write_text('fail_on = "any"\n', encoding="utf-8")
+    (clean_commit / ".keyleak-baseline.json").write_text("not even JSON", encoding="utf-8")
+    modules = hook_modules(clean_commit, tmp_path)
+    assert {"tomllib", "scanner.baseline", "click"}.isdisjoint(modules)
+
+
+def test_any_other_command_line_goes_through_click(clean_commit: Path, tmp_path: Path) -> None:
+    """The probe sees what is imported: an option takes the click CLI and its JSON writer."""
+    modules, code, err = imported_by(clean_commit, tmp_path, "staged", "--format", "json")
+    assert code == 0, err
+    assert {"click", "scanner.cli", "scanner.report.json_format"} <= modules
+
+
+def test_the_hook_runs_with_the_options_click_gives_a_bare_staged() -> None:
+    from scanner import cli
+
+    context = cli.staged.make_context("staged", [])
+    assert context.params == HOOK_OPTIONS
