@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from scanner.cache import cache_dir
 from scanner.cli import main
 from scanner.engine import build_matcher, hyperscan_available
 from scanner.errors import RuleError
@@ -144,6 +146,24 @@ def test_digest_follows_content(tmp_path: Path) -> None:
     first = load_rules([path]).digest
     path.write_text(VALID_RULE.replace("Rotate it.", "Rotate it now."), encoding="utf-8")
     assert load_rules([path]).digest != first
+
+
+def test_cached_rules_follow_an_edit_of_the_same_size(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, VALID_RULE)
+    assert load_rules([path]).rules[0].remediation == "Rotate it."
+    before = path.stat()
+    path.write_text(VALID_RULE.replace("Rotate it.", "Revoke it!"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    assert path.stat().st_size == before.st_size
+    assert load_rules([path]).rules[0].remediation == "Revoke it!"
+
+
+def test_a_damaged_rules_cache_index_is_ignored(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, VALID_RULE)
+    first = load_rules([path])
+    for entry in cache_dir().glob("rules-index-*"):
+        entry.write_bytes(b"damaged")
+    assert load_rules([path]) == first
 
 
 def test_schema_problems_do_not_stop_the_other_rules_examples(
