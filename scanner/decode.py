@@ -6,6 +6,12 @@ secret are decoded, up to `MAX_DEPTH` layers and `MAX_DECODED` bytes per chunk, 
 text goes through the same matcher. Each decoded run keeps the rest of its line around it, so
 `password: <base64>` is seen as `password: <decoded>` and generic rules still see the name.
 
+Which base64 runs are decoded (`candidate_ends`): those holding a keyword's base64 form, whose
+offsets the matcher reports (scanner.engine.encoded), those a plain match covers, and those on a
+line with a word that announces base64 (`atob(`, `b64decode(`, `key_base64:`); finding and
+decoding every run of every file cost more than matching it. In a Kubernetes Secret every run is
+decoded: its values are short passwords named by their key, with no keyword inside.
+
 Matches are mapped back to the encoded text in the chunk, so a finding points at the line that
 holds the encoded run. Pure: the matcher is passed in.
 """
@@ -17,19 +23,17 @@ import binascii
 import bisect
 import re
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from scanner.engine import MatchResult
+from scanner.engine import MatchResult, Survey
+from scanner.engine.encoded import MIN_RUN, TOKEN_TABLE, is_secret_manifest
 from scanner.model import Match
 
-#: the shortest run worth decoding: 24 base64 characters hold 18 bytes, less than any key
-MIN_RUN = 24
 #: in a Kubernetes Secret every `data:` value is base64, so short ones (passwords) count too
 SECRET_MANIFEST_MIN_RUN = 12
 #: no secret worth reporting is shorter
 MIN_DECODED = 8
-SECRET_KIND = re.compile(rb"kind:[ \t]*[\"']?Secret\b")
 #: long enough for a service-account JSON or a PEM key inside a Secret, short enough to stay cheap
 MAX_RUN = 64 * 1024
 MAX_DEPTH = 2
@@ -53,7 +57,7 @@ SEPARATOR = b"\n"
 #: `key = atob("` reads `key = "` once decoded: the call that decodes the run goes
 DECODE_CALL = re.compile(rb"[\w.$]+\([ \t]*(?=[\"'`]?\Z)")
 
-Scan = Callable[[bytes], MatchResult]
+Scan = Callable[[bytes], Survey]
 
 
 @dataclass(frozen=True)
@@ -169,16 +173,6 @@ def decode_percent(run: bytes) -> bytes | None:
     return decoded if decoded != run and mostly_printable(decoded) else None
 
 
-def is_secret_manifest(content: bytes) -> bool:
-    """A Kubernetes Secret: a `kind: Secret` line (found with `find`: a `^` regex is slow)."""
-    at = content.find(b"kind:")
-    while at >= 0:
-        if (at == 0 or content[at - 1] == ord("\n")) and SECRET_KIND.match(content, at):
-            return True
-        at = content.find(b"kind:", at + 1)
-    return False
-
-
 def base64_runs(content: bytes, min_run: int = MIN_RUN) -> list[tuple[int, int, bytes, str]]:
     """Decodable runs of at least `min_run` base64 characters.
 
@@ -211,6 +205,62 @@ def base64_runs(content: bytes, min_run: int = MIN_RUN) -> list[tuple[int, int, 
     return runs
 
 
+def token_start(content: bytes, at: int) -> int:
+    """Where the run of base64 characters ending at `at` starts (at most `MAX_RUN` + 1 back):
+    a short look first, since most runs are short and a long look costs a `MAX_RUN` copy."""
+    for reach in (256, MAX_RUN + 1):
+        floor = max(0, at - reach)
+        start = floor + content[floor:at].translate(TOKEN_TABLE).rfind(OUTSIDE) + 1
+        if start > floor or floor == 0:
+            return start
+    return start
+
+
+def candidate_ends(content: bytes, surveyed: Survey) -> list[int]:
+    """Offsets inside the base64 runs worth decoding: those holding a keyword's encoding, those
+    a plain match covers (`"auth": "<base64>"` matched as a generic secret), and every run on a
+    line with a hint word (`atob(`, `_base64:`), where the name of what is encoded is plain."""
+    ends = [*surveyed.encoded_ends, *(match.start + 1 for match in surveyed.result.matches)]
+    line_end = -1
+    for at in sorted(surveyed.hint_ends):
+        if at <= line_end:
+            continue
+        line_start = content.rfind(b"\n", 0, at) + 1
+        line_end = content.find(b"\n", at)
+        line_end = len(content) if line_end < 0 else line_end
+        found = content[line_start:line_end].translate(TOKEN_TABLE)
+        stretch = INSIDE * MIN_RUN
+        position = 0
+        while (start := found.find(stretch, position)) >= 0:
+            ends.append(line_start + start + MIN_RUN)
+            position = found.find(OUTSIDE, start)
+            if position < 0:
+                break
+    return ends
+
+
+def runs_around(content: bytes, ends: Sequence[int]) -> list[tuple[int, int, bytes, str]]:
+    """Decodable runs of at least `MIN_RUN` characters that hold one of these offsets' bytes
+    (each offset is the end of a keyword's base64 form inside a run)."""
+    runs = []
+    covered = -1
+    for at in sorted(ends):
+        if at <= covered:
+            continue
+        start = token_start(content, at)
+        floor = max(0, at - MAX_RUN - 1)
+        end = ANY_RUN.match(content, start).end()  # type: ignore[union-attr]
+        covered = end
+        too_long = start == floor > 0  # no start within reach
+        if too_long or len(content[start:end].rstrip(b"=")) < MIN_RUN:
+            continue
+        if end - start <= MAX_RUN:
+            decoded = decode_base64(content[start:end])
+            if decoded is not None:
+                runs.append((start, end, decoded, "base64"))
+    return runs
+
+
 def percent_runs(content: bytes) -> list[tuple[int, int, bytes, str]]:
     """Tokens holding a `%XX` escape, decoded; `find` first, since `re` would crawl each file."""
     runs = []
@@ -231,14 +281,25 @@ def percent_runs(content: bytes) -> list[tuple[int, int, bytes, str]]:
     return runs
 
 
-def decode_layer(content: bytes, within: Layer | None = None) -> Layer | None:
+def decode_layer(
+    content: bytes, surveyed: Survey | None = None, within: Layer | None = None
+) -> Layer | None:
     """Every plausible encoded run of `content`, decoded, each in its line's context.
 
-    `within`: `content` is that layer's buffer, and only runs inside its decoded text count (the
-    context around them was plain text, decoded already one layer up if it needed to be).
+    `surveyed`: the matcher's survey of `content`; only the base64 runs it points at are
+    decoded (`candidate_ends`; None: every run). `within`: `content` is that layer's buffer,
+    and only runs inside its decoded text count (the context around them was plain text,
+    decoded already one layer up if it needed to be).
     """
-    manifest = is_secret_manifest(content)
-    runs = base64_runs(content, SECRET_MANIFEST_MIN_RUN if manifest else MIN_RUN)
+    if surveyed is None:
+        manifest = is_secret_manifest(content)
+        runs = base64_runs(content, SECRET_MANIFEST_MIN_RUN if manifest else MIN_RUN)
+    elif surveyed.secret_manifest:
+        runs = base64_runs(content, SECRET_MANIFEST_MIN_RUN)
+    elif surveyed.encoded_ends or surveyed.hint_ends or surveyed.result.matches:
+        runs = runs_around(content, candidate_ends(content, surveyed))
+    else:  # most chunks
+        runs = []
     if b"%" in content:
         runs.extend(percent_runs(content))
     if within is not None:
@@ -279,14 +340,21 @@ def decode_layer(content: bytes, within: Layer | None = None) -> Layer | None:
 
 
 def encoded_matches(
-    content: bytes, scan: Scan, depth: int = MAX_DEPTH, within: Layer | None = None
+    content: bytes,
+    survey: Scan,
+    surveyed: Survey | None = None,
+    depth: int = MAX_DEPTH,
+    within: Layer | None = None,
 ) -> MatchResult:
-    """Matches found only by decoding, with `start`/`end` on the encoded text in `content`."""
-    layer = decode_layer(content, within) if depth > 0 else None
+    """Matches found only by decoding, with `start`/`end` on the encoded text in `content`.
+
+    `surveyed`: the matcher's survey of `content` (see `decode_layer`)."""
+    layer = decode_layer(content, surveyed, within) if depth > 0 else None
     if layer is None:
         return MatchResult(matches=())
-    inner = scan(layer.buffer)
-    deeper = encoded_matches(layer.buffer, scan, depth - 1, layer)
+    buffer_survey = survey(layer.buffer)
+    inner = buffer_survey.result
+    deeper = encoded_matches(layer.buffer, survey, buffer_survey, depth - 1, layer)
     matches: list[Match] = []
     for match in (*inner.matches, *deeper.matches):
         segment = layer.segment_at(match.start, match.end)

@@ -18,8 +18,14 @@ GENERIC_PROVIDER = "generic"
 
 
 def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> MatchResult:
-    plain = matcher.scan(chunk.content)
-    encoded = encoded_matches(chunk.content, matcher.scan)
+    surveyed = matcher.survey(chunk.content)
+    plain = surveyed.result
+    encoded = encoded_matches(chunk.content, matcher.survey, surveyed)
+    if not plain.matches and not encoded.matches:  # most chunks: nothing to choose between
+        return MatchResult(
+            matches=sorted_matches(file_matches(chunk, file_rules(rules))),
+            timed_out=tuple(dict.fromkeys((*plain.timed_out, *encoded.timed_out))),
+        )
     content = [
         match
         for match in (*plain.matches, *encoded.matches)

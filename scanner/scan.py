@@ -69,10 +69,12 @@ def scan_chunk(
         # a rule's `path` is a setting about where to look: applied here, not in the matcher
         path = part.origin.path
         matches = [m for m in result.matches if rule_applies_to(rules[m.rule_id], path)]
+        timed_out.update(dict.fromkeys(result.timed_out))
+        if not matches:  # most chunks: skip building a line index for nothing
+            continue
         part_findings, part_suppressed = make_findings(part, matches, rules, markers)
         findings.extend(notebook.file_column(chunk.content, f) for f in part_findings)
         suppressed += part_suppressed
-        timed_out.update(dict.fromkeys(result.timed_out))
     skipped = tuple(
         Skipped(path=chunk.origin.path, reason=f"rule {rule_id} timed out; partly scanned")
         for rule_id in timed_out

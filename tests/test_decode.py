@@ -124,8 +124,8 @@ def test_runs_beyond_the_size_bound_are_skipped(matcher: Matcher) -> None:
     padding = random_text(MAX_RUN, "abc ") + "\n"
     huge = b64(padding + key + padding)
     assert len(huge) > MAX_RUN
-    assert encoded_matches(huge.encode(), matcher.scan).matches == ()
-    assert encoded_matches(b64(key).encode(), matcher.scan).matches != ()
+    assert encoded_matches(huge.encode(), matcher.survey).matches == ()
+    assert encoded_matches(b64(key).encode(), matcher.survey).matches != ()
 
 
 def test_inline_allow_on_the_encoded_line(

@@ -28,10 +28,26 @@ class MatchResult:
     timed_out: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Survey:
+    """A chunk's matches, and where base64 text in it may hide a secret (for scanner.decode)."""
+
+    result: MatchResult
+    #: ends of keyword encodings (scanner.engine.encoded): one at least in every token that could
+    #: be decoded and holds one (`EncodedSearch.ends`); how many more depends on the engine
+    encoded_ends: tuple[int, ...] = ()
+    #: ends of every word that says base64 follows (`encoded.HINTS`, any case)
+    hint_ends: tuple[int, ...] = ()
+    #: whether the chunk is a Kubernetes Secret (`encoded.SECRET_MANIFEST`)
+    secret_manifest: bool = False
+
+
 class Matcher(Protocol):
     name: str
 
     def scan(self, content: bytes) -> MatchResult: ...
+
+    def survey(self, content: bytes) -> Survey: ...
 
 
 def sorted_matches(matches: Iterable[Match]) -> tuple[Match, ...]:

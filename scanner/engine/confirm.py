@@ -9,7 +9,7 @@ from typing import Any
 import regex
 
 from scanner.engine.checksums import CHECKS
-from scanner.engine.lines import LINE_FILTER, keyword_lines
+from scanner.engine.lines import LINE_FILTER, LineFinder, keyword_lines
 from scanner.engine.placeholders import is_placeholder
 from scanner.errors import RuleError
 from scanner.model import Match, Rule
@@ -50,14 +50,16 @@ def compile_rules(rules: Sequence[Rule]) -> list[CompiledRule]:
     return [compile_rule(rule) for rule in rules]
 
 
-def confirm(compiled: CompiledRule, content: bytes) -> tuple[list[Match], bool]:
-    """All accepted matches of one rule in `content`, and whether the time limit cut it short."""
+def confirm(
+    compiled: CompiledRule, content: bytes, lines: LineFinder = keyword_lines
+) -> tuple[list[Match], bool]:
+    """All accepted matches of one rule in `content`, and whether the time limit cut it short.
+
+    `lines` finds the keyword lines of line-local rules (the same lines whoever finds them)."""
     matches: list[Match] = []
     rule = compiled.rule
     windows = (
-        keyword_lines(content, compiled.keywords)
-        if LINE_FILTER in rule.filters
-        else [(0, len(content))]
+        lines(content, compiled.keywords) if LINE_FILTER in rule.filters else [(0, len(content))]
     )
     try:
         for found in (

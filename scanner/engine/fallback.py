@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scanner.engine import MatchResult, sorted_matches
+from scanner.engine import MatchResult, Survey, sorted_matches
 from scanner.engine.confirm import CompiledRule, compile_rules, confirm
+from scanner.engine.encoded import EncodedSearch, is_secret_manifest
 from scanner.model import Match, Rule
 
 
@@ -14,6 +15,7 @@ class RegexMatcher:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._compiled: list[CompiledRule] = compile_rules(rules)
+        self._encoded = EncodedSearch(k for rule in rules for k in rule.keywords)
 
     def scan(self, content: bytes) -> MatchResult:
         lowered = content.lower()
@@ -27,3 +29,11 @@ class RegexMatcher:
             if cut_short:
                 timed_out.append(compiled.rule.id)
         return MatchResult(matches=sorted_matches(matches), timed_out=tuple(timed_out))
+
+    def survey(self, content: bytes) -> Survey:
+        return Survey(
+            self.scan(content),
+            tuple(self._encoded.ends(content)),
+            tuple(self._encoded.hint_ends(content)),
+            is_secret_manifest(content),
+        )

@@ -8,7 +8,11 @@ the same matches, at a small fraction of the cost.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 LINE_FILTER = "line"
+#: the lines of a chunk holding one of these keywords: `keyword_lines` or an engine's own
+LineFinder = Callable[[bytes, tuple[bytes, ...]], list[tuple[int, int]]]
 
 
 class LastWindows:
@@ -40,22 +44,30 @@ def keyword_lines(content: bytes, keywords: tuple[bytes, ...]) -> list[tuple[int
 
 def find_keyword_lines(content: bytes, keywords: tuple[bytes, ...]) -> list[tuple[int, int]]:
     lowered = content.lower()
-    starts: set[int] = set()
+    positions: list[int] = []
     for keyword in keywords:
         at = lowered.find(keyword)
         while at >= 0:
-            line_start = lowered.rfind(b"\n", 0, at) + 1
-            starts.add(line_start)
+            positions.append(at)
             line_end = lowered.find(b"\n", at)
             if line_end < 0:
                 break
             at = lowered.find(keyword, line_end)
+    return line_windows(content, positions)
+
+
+def line_windows(content: bytes, positions: Iterable[int]) -> list[tuple[int, int]]:
+    """(start, end) of every run of consecutive lines holding one of `positions`."""
     windows: list[tuple[int, int]] = []
-    for start in sorted(starts):
-        end = content.find(b"\n", start)
-        end = len(content) if end < 0 else end
+    line_end = -1
+    for at in sorted(positions):
+        if at <= line_end:
+            continue
+        start = content.rfind(b"\n", 0, at) + 1
+        line_end = content.find(b"\n", at)
+        line_end = len(content) if line_end < 0 else line_end
         if windows and windows[-1][1] + 1 == start:
-            windows[-1] = (windows[-1][0], end)
+            windows[-1] = (windows[-1][0], line_end)
         else:
-            windows.append((start, end))
+            windows.append((start, line_end))
     return windows
