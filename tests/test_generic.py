@@ -200,6 +200,13 @@ def test_generic_rules_are_lower_severity_and_filtered() -> None:
         "user.password",
         "/etc/app/secret",
         "sample_value_1",
+        # seen in real third-party code: a version range, a type annotation, a package name,
+        # documentation URLs' percent-encoded passwords
+        "3.0-3.12",
+        "_t.AuthType",
+        "types-auth0-python",
+        "a%20secret",
+        "p%2Fss",
     ],
 )
 def test_placeholder_filter_on_its_own(value: str) -> None:

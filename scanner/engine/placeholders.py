@@ -190,6 +190,13 @@ FILE_PATH = re.compile(
 )
 PASSWORD_HASH = re.compile(rb"^\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|pbkdf2[\w-]*|scrypt)\$")
 HEX_OR_DIGITS = re.compile(rb"^\d+$")
+#: versions and version ranges (`3.0-3.12`, `1.2.3+4`): digits and dots, never a credential
+VERSION = re.compile(rb"^v?\d+(?:[.+-]\d+)+$")
+#: a qualified name (`_t.AuthType`, `settings.Secret`): a reference or a type, not a value
+QUALIFIED_NAME = re.compile(r"^_*[A-Za-z]\w*(?:\.[A-Za-z_]\w*)+$")
+PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
+#: credentials in documentation URLs are this short or shorter (`p%2Fss`, `pass`)
+SHORTEST_SECRET = 6
 #: words have vowels; random letters have long runs without one (`Jcwgvh`)
 CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{5}", re.IGNORECASE)
 SEPARATORS = re.compile(r"[^a-z0-9]+")
@@ -200,7 +207,9 @@ URL = re.compile(rb"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 def is_placeholder(value: bytes) -> bool:
     """True when `value` is a stand-in, a reference or a made-up value rather than a secret."""
     stripped = value.strip()
-    if not stripped:
+    if b"%" in stripped:  # URL userinfo is percent-encoded: judge what it stands for
+        stripped = PERCENT_ESCAPE.sub(lambda m: bytes([int(m.group()[1:], 16)]), stripped)
+    if len(stripped) < SHORTEST_SECRET:
         return True
     text = stripped.decode("utf-8", "replace")
     lowered = text.lower()
@@ -214,15 +223,21 @@ def is_placeholder(value: bytes) -> bool:
         or FILE_PATH.search(stripped)
         or PASSWORD_HASH.match(stripped)
         or HEX_OR_DIGITS.match(stripped)
+        or VERSION.match(stripped)
         or URL.match(stripped)
     ):
         return True
     # only separators delimit marker words: camelCase splits of random text make `My`, `Te`...
-    if MARKER_WORDS.search(lowered) or any(
-        word in MARKER_SEGMENTS for word in SEPARATORS.split(lowered)
-    ):
+    words = [word for word in SEPARATORS.split(lowered) if word]
+    if MARKER_WORDS.search(lowered) or any(word in MARKER_SEGMENTS for word in words):
         return True
-    segments = [s for s in SEGMENT_SPLIT.split(text) if s]
+    # `a secret`, `my-token`: placeholder words with nothing but particles around them
+    if all(word in PLACEHOLDER_WORDS or len(word) <= 2 for word in words):
+        return True
+    if QUALIFIED_NAME.match(text):
+        segments = [s for s in SEGMENT_SPLIT.split(text) if len(s) > 1]
+    else:
+        segments = [s for s in SEGMENT_SPLIT.split(text) if s]
     return is_wordy(segments) or is_monotonous(stripped)
 
 
@@ -232,6 +247,8 @@ def is_wordy(segments: list[str]) -> bool:
     Random strings break into segments with digits, single letters, many two-letter pieces
     (`KdNnFRIBXuDL`) or long runs of consonants; names do not.
     """
+    # a version or counter at the end of a word is still a name (`auth0`, `python3`)
+    segments = [s.rstrip("0123456789") if len(s.rstrip("0123456789")) >= 3 else s for s in segments]
     if not segments or not all(s.isalpha() and len(s) >= 2 for s in segments):
         return False
     if any(CONSONANT_RUN.search(s) for s in segments):
