@@ -149,9 +149,18 @@ def mostly_printable(data: bytes) -> bool:
     return len(data.translate(None, PRINTABLE)) <= len(data) * (1 - MIN_PRINTABLE)
 
 
+def one_case_letters(text: bytes) -> bool:
+    """Letters of one case only, like a constant or a word: no base64 of anything with a key.
+
+    `isupper()` alone ignores digits, and base64 of upper-case text (`PASSWORD=…` encodes to
+    `UEFTU1dPUkQ9…`) has digits among upper-case letters: those runs must still be decoded.
+    """
+    return text.isalpha() and (text.islower() or text.isupper())
+
+
 def decode_base64(run: bytes) -> bytes | None:
     body = run.rstrip(b"=")
-    if not body.translate(None, HEX) or body.islower() or body.isupper() or len(body) % 4 == 1:
+    if not body.translate(None, HEX) or one_case_letters(body) or len(body) % 4 == 1:
         return None
     standard, urlsafe = b"+" in body or b"/" in body, b"-" in body or b"_" in body
     if standard and urlsafe:
@@ -188,7 +197,7 @@ def base64_runs(content: bytes, min_run: int = MIN_RUN) -> list[tuple[int, int, 
     while (at := found.find(stretch, position)) >= 0:
         # names, hex digests and constants are most runs: judged by their first stretch alone
         window = content[at : at + min_run]
-        if window.islower() or window.isupper() or not window.translate(None, HEX):
+        if one_case_letters(window) or not window.translate(None, HEX):
             position = found.find(OUTSIDE, at + min_run)
             if position < 0:
                 break

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from scanner.cli import main
-from scanner.decode import MAX_RUN, decode_layer, encoded_matches
+from scanner.decode import MAX_RUN, base64_runs, decode_layer, encoded_matches
 from scanner.engine import Matcher, build_matcher, hyperscan_available
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance
@@ -156,3 +156,13 @@ def test_engines_agree_on_encoded_content() -> None:
         (PROJECT, ()),
         (PROJECT, ("base64", "base64")),
     ]
+
+
+def test_base64_of_upper_case_text_is_decoded() -> None:
+    # base64 that starts with upper-case letters and digits only (`OnCA38` encodes to
+    # `T25DQTM4`): `isupper()` ignores digits, which once made the decoder skip such runs
+    plain = "OnCA38" + random_text(20)
+    encoded = b64(plain).encode()
+    assert encoded[:8].isupper() and not encoded[:8].isalpha()
+    runs = base64_runs(b"value: " + encoded + b"\n")
+    assert [decoded for _, _, decoded, _ in runs] == [plain.encode()]
