@@ -16,10 +16,12 @@ times:
   (c) `keyleak history REPO --format json --no-redact --no-progress -o TMP [-j N]`, which exits 1
       when it finds secrets (expected here);
   (d) `gitleaks git REPO` when a `gitleaks` binary is on PATH.
-It prints median / min / max wall seconds, the ratio of each median to (a), and the peak resident
-set size of the largest process of each command, git's included (from wait4; git maps its pack
-files, so its pages of the pack count). The machine is shared and
-noisy: compare medians and ratios from one run of this script, not timings across runs.
+It prints median / min / max wall seconds, the ratio of each median to (a), the median CPU
+seconds (user + system) of each command's whole process tree, and the peak resident set size of
+the largest process of each command, git's included (from wait4; git maps its pack files, so
+its pages of the pack count). The machine is shared and noisy: compare medians and ratios from
+one run of this script, not timings across runs; CPU seconds suffer less from other users' load
+than wall seconds do.
 
 Then it reads the last keyleak report and checks, per planted key (matched by the SHA-256 of
 the key, the manifest never holds keys), that it was found with the right introducing commit
@@ -53,9 +55,10 @@ def default_keyleak() -> str:
     return str(local) if local.exists() else shutil.which("keyleak") or "keyleak"
 
 
-def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
-    """Run with stdout to /dev/null; return (wall seconds, peak RSS in KB of its largest
-    process). Exits 2 if the exit code is not in ok."""
+def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float, int]:
+    """Run with stdout to /dev/null; return (wall seconds, CPU seconds of the process and the
+    descendants it waited for, peak RSS in KB of its largest process). Exits 2 if the exit code
+    is not in ok."""
     started = time.perf_counter()
     with open(os.devnull, "wb") as null:
         process = subprocess.Popen(command, stdout=null, stderr=subprocess.PIPE)
@@ -69,7 +72,7 @@ def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
         print(f"failed with exit {process.returncode}: {shlex.join(command)}", file=sys.stderr)
         print(errors.decode(errors="replace")[-4000:], file=sys.stderr)
         sys.exit(2)
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def generate(repo: Path, args: argparse.Namespace) -> None:
@@ -220,16 +223,21 @@ def main() -> int:
         for command, ok in commands.values():
             timed(command, ok)  # warm-up: page cache, rule cache
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         peaks: dict[str, int] = dict.fromkeys(commands, 0)
         for _ in range(args.runs):
             for name, (command, ok) in commands.items():
-                elapsed, peak = timed(command, ok)
+                elapsed, seconds, peak = timed(command, ok)
                 times[name].append(elapsed)
+                cpu[name].append(seconds)
                 peaks[name] = max(peaks[name], peak)
         floor = statistics.median(times["git cat-file --batch-all-objects"])
         for name, values in times.items():
             floor_or_none = None if name.startswith("git cat-file") else floor
-            print(f"{summary(name, values, floor_or_none)}  peak RSS {peaks[name] / 1024:5.0f} MB")
+            print(
+                f"{summary(name, values, floor_or_none)}  CPU {statistics.median(cpu[name]):6.2f}s"
+                f"  peak RSS {peaks[name] / 1024:5.0f} MB"
+            )
         report = json.loads(report_path.read_text())
         print(
             f"keyleak history: {report['stats']['commits_scanned']} commits, "

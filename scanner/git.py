@@ -210,7 +210,7 @@ def resolve_commit(name: str, cwd: Path | str | None = None) -> str | None:
 
 def list_blobs(
     revisions: Sequence[str], cwd: Path | str | None = None
-) -> Iterator[tuple[str, int]]:
+) -> Generator[tuple[str, int], None, None]:
     """(object id, size) of every blob reachable from `revisions` (e.g. `--all`), each once.
 
     `rev-list --objects` walks the trees; `cat-file --batch-check` adds type and size, so a
@@ -224,7 +224,7 @@ def list_blobs(
         ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"], cwd, walk.stdout
     )
     try:
-        yield from blob_records(stream_records(check, b"\n"))
+        yield from blob_records(line_blocks(check))
     finally:
         try:
             finish(walk, "listing objects")
@@ -232,7 +232,7 @@ def list_blobs(
             finish(check, "reading object headers")
 
 
-def stored_blobs(cwd: Path | str | None = None) -> Iterator[tuple[str, int]]:
+def stored_blobs(cwd: Path | str | None = None) -> Generator[tuple[str, int], None, None]:
     """(object id, size) of every blob in the object store, in pack order.
 
     Cheaper than walking every tree of every commit, and reading in pack order keeps git's
@@ -248,57 +248,123 @@ def stored_blobs(cwd: Path | str | None = None) -> Iterator[tuple[str, int]]:
         cwd,
     )
     try:
-        yield from blob_records(stream_records(check, b"\n"))
+        yield from blob_records(line_blocks(check))
     finally:
         finish(check, "listing objects")
 
 
-def blob_records(lines: Iterator[bytes]) -> Iterator[tuple[str, int]]:
-    """(id, size) of the blobs in `%(objectname) %(objecttype) %(objectsize)` lines."""
-    for line in lines:
-        if line.endswith(b" missing"):
-            raise GitError(f"object {line.split()[0].decode()} is missing from the repository")
-        if b" blob " in line:
-            oid, _, size = line.split(b" ")
+def blob_records(blocks: Iterator[bytes]) -> Iterator[tuple[str, int]]:
+    """(id, size) of the blobs in blocks of whole `%(objectname) %(objecttype) %(objectsize)`
+    lines: one regular expression over each block, not a Python loop over every object (most
+    are trees and commits)."""
+    import re
+
+    blob = re.compile(rb"^([0-9a-f]+) blob ([0-9]+)$", re.MULTILINE)
+    missing = re.compile(rb"^([0-9a-f]+) missing$", re.MULTILINE)
+    for block in blocks:
+        absent = missing.search(block)
+        if absent:
+            raise GitError(f"object {absent[1].decode()} is missing from the repository")
+        for oid, size in blob.findall(block):
             yield oid.decode(), int(size)
 
 
-def read_blobs(
-    oids: Sequence[str], cwd: Path | str | None = None
-) -> Generator[tuple[str, bytes], None, None]:
-    """Each object's id and bytes, in the order given, through one `git cat-file --batch`.
+def line_blocks(process: GitProcess) -> Iterator[bytes]:
+    """A git process's stdout in large blocks, each cut after its last newline."""
+    assert process.stdout is not None
+    rest = b""
+    while block := process.stdout.read(PIPE_READ_SIZE):
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        rest = block[cut:]
+        yield block[:cut]
+    if rest:
+        yield rest
 
-    A thread writes the ids while this generator reads, through an enlarged pipe, in large
-    blocks. Not `--buffer`: forked scan workers inherit the write end of git's stdin, so git
-    might never see its input end and would hold back its last buffered objects.
+
+class BlobReader:
+    """One `git cat-file --batch` process, asked for objects batch after batch.
+
+    Each scan worker owns one, so blobs go from git straight to the process that scans them.
+    At most `AHEAD` ids wait unanswered in git's stdin, so writing them never blocks (the pipe
+    holds 64 KB) while git waits for its output to be read: no feeder thread. Not `--buffer`:
+    git must hand over a batch's last object before it sees the next batch's ids.
     """
-    import threading
 
-    process = spawn(["cat-file", "--batch"], cwd, subprocess.PIPE)
-    assert process.stdin is not None and process.stdout is not None
-    enlarge_pipe(process.stdout.fileno())
-    feeder = threading.Thread(target=feed, args=(process.stdin, oids), daemon=True)
-    feeder.start()
-    output = io.BufferedReader(cast("io.RawIOBase", process.stdout), PIPE_READ_SIZE)
-    try:
-        for oid in oids:
+    #: ids written ahead of the object being read: enough that git never waits for the next
+    AHEAD = 256
+
+    def __init__(self, cwd: Path | str | None = None) -> None:
+        self.cwd = cwd
+        self.process: GitProcess | None = None
+        self.output: io.BufferedReader | None = None
+
+    def start(self) -> tuple[GitProcess, io.BufferedReader]:
+        if self.process is None or self.output is None:
+            self.process = spawn(["cat-file", "--batch"], self.cwd, subprocess.PIPE)
+            assert self.process.stdout is not None
+            enlarge_pipe(self.process.stdout.fileno())
+            raw = cast("io.RawIOBase", self.process.stdout)
+            self.output = io.BufferedReader(raw, PIPE_READ_SIZE)
+        return self.process, self.output
+
+    def read(self, oids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        """Each object's id and bytes, in the order given. Read every one before the next call."""
+        process, output = self.start()
+        written = 0
+        for index, oid in enumerate(oids):
+            if written - index < self.AHEAD // 2 and written < len(oids):
+                end = min(len(oids), index + self.AHEAD)
+                self.ask(process, oids[written:end])
+                written = end
             header = output.readline()
             fields = header.split()
             if len(fields) == 2 and fields[1] == b"missing":
+                self.close()
                 raise GitError(f"object {oid} is missing from the repository")
             if len(fields) != 3:
-                unreadable(process, oid)
-            content = output.read(int(fields[2]))
-            if len(content) != int(fields[2]) or output.read(1) != b"\n":
-                unreadable(process, oid)
+                self.unreadable(oid)
+            size = int(fields[2])
+            content = output.read(size)
+            if len(content) != size or output.read(1) != b"\n":
+                self.unreadable(oid)
             yield oid, content
-    finally:
+
+    def ask(self, process: GitProcess, oids: Sequence[str]) -> None:
+        assert process.stdin is not None
+        data = memoryview("".join(f"{oid}\n" for oid in oids).encode())
+        try:
+            while data:
+                data = data[process.stdin.write(data) or 0 :]
+        except BrokenPipeError:
+            pass  # git stopped: reading its output says why
+
+    def unreadable(self, oid: str) -> NoReturn:
+        """git stopped on this object (a corrupt one): say which, with git's own reason."""
+        assert self.process is not None
+        process, self.process = self.process, None
         if process.poll() is None:
             process.kill()
-        feeder.join()
         process.wait()
-        output.close()
-        process.errors.close()
+        message = describe_failure(process.error_text())
+        self.release(process)
+        raise GitError(f"cannot read object {oid}: {message}")
+
+    def close(self) -> None:
+        """Stop git at once: whatever it was still to write is not wanted."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        self.release(process)
+
+    def release(self, process: GitProcess) -> None:
+        for stream in (process.stdin, self.output, process.errors):
+            if stream is not None:
+                stream.close()
+        self.output = None
 
 
 def enlarge_pipe(fd: int) -> None:
@@ -309,23 +375,6 @@ def enlarge_pipe(fd: int) -> None:
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_READ_SIZE)
     except (ImportError, OSError):
         pass  # another system, or over the unprivileged limit: the default pipe works too
-
-
-def feed(stream: BinaryIO, oids: Sequence[str]) -> None:
-    try:
-        for start in range(0, len(oids), 4096):
-            stream.write("".join(f"{oid}\n" for oid in oids[start : start + 4096]).encode())
-        stream.close()
-    except (BrokenPipeError, ValueError, OSError):
-        pass  # git stopped reading: the reader reports why
-
-
-def unreadable(process: GitProcess, oid: str) -> NoReturn:
-    """git stopped on this object (a corrupt one): say which, with git's own reason."""
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    raise GitError(f"cannot read object {oid}: {describe_failure(process.error_text())}")
 
 
 @dataclass(frozen=True)

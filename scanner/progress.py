@@ -20,6 +20,7 @@ class Progress:
 
     def __init__(self, objects: int, size: int, enabled: bool, label: str = "scanning") -> None:
         self.objects = objects
+        self.size = size
         self.done = 0
         self.pending_objects = 0
         self.pending_bytes = 0
@@ -53,11 +54,18 @@ class Progress:
         self.bar.start()
         self.task = self.bar.add_task(label, total=size, done=0, objects=self.objects)
 
-    def advance(self, size: int) -> None:
-        """One more object of `size` bytes done."""
+    def expect(self, objects: int, size: int) -> None:
+        """New totals: the objects to do are still being listed while the first are done."""
+        if self.bar is None or (objects, size) == (self.objects, self.size):
+            return
+        self.objects, self.size = objects, size
+        self.bar.update(self.task, total=size, objects=objects)
+
+    def advance(self, size: int, objects: int = 1) -> None:
+        """`objects` more objects, of `size` bytes in all, done."""
         if self.bar is None:
             return
-        self.pending_objects += 1
+        self.pending_objects += objects
         self.pending_bytes += size
         now = time.monotonic()
         if now - self.last_update >= UPDATE_INTERVAL:

@@ -5,58 +5,26 @@ Every test builds a real repository under tmp_path; keys are built at run time (
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.blobscan import BATCH_OBJECTS
 from scanner.progress import Progress, wanted
+from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git, run_process
 from tests.keys import openai_key
 
 PROJECT = "openai-project-key"
 
 
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def report(self) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads(self.stdout)
-        return document
-
-    @property
-    def findings(self) -> list[dict[str, Any]]:
-        return list(self.report["findings"])
-
-    def by_secret(self) -> dict[str, dict[str, Any]]:
-        return {finding["secret"]: finding for finding in self.findings}
-
-
-def keyleak(capsys: pytest.CaptureFixture[str], *args: str) -> Outcome:
-    """`keyleak ARGS...` in-process through `main()`, so exit codes are the real ones."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    assert isinstance(exited.value.code, int)
-    return Outcome(exited.value.code, captured.out, captured.err)
-
-
 def history(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> Outcome:
     return keyleak(
-        capsys, "history", str(repo), *args, "--format", "json", "--no-redact", "-j", "1"
+        capsys, repo, "history", str(repo), *args, "--format", "json", "--no-redact", "-j", "1"
     )
 
 
@@ -109,7 +77,7 @@ def test_deleted_secret_keeps_its_introducing_commit_author_and_window(
     outcome = history(capsys, repo)
 
     assert outcome.code == 1
-    [finding] = outcome.findings
+    [finding] = outcome.findings()
     assert finding["rule_id"] == PROJECT
     assert finding["secret"] == key
     location = finding["location"]
@@ -127,7 +95,7 @@ def test_deleted_secret_keeps_its_introducing_commit_author_and_window(
     assert trail["in_head"] is False
     assert trail["paths"] == ["app/settings.py"]
     assert trail["refs"] == ["main"]
-    assert outcome.report["stats"]["commits_scanned"] == 4
+    assert outcome.report()["stats"]["commits_scanned"] == 4
 
 
 def test_the_same_secret_in_many_blobs_is_one_finding_with_every_path(
@@ -138,7 +106,7 @@ def test_the_same_secret_in_many_blobs_is_one_finding_with_every_path(
     commit(repo, {"b/c.env": "X=1\n" + config_line(key)}, "copy")
     commit(repo, {"a.py": "# edited\n" + config_line(key)}, "edit")
 
-    [finding] = history(capsys, repo).findings
+    [finding] = history(capsys, repo).findings()
 
     assert finding["location"]["commit"] == first
     assert (finding["location"]["path"], finding["location"]["line"]) == ("a.py", 1)
@@ -155,7 +123,7 @@ def test_rename_adds_the_new_path_and_keeps_the_introducing_commit(
     git(repo, "mv", "old", "new")
     moved = commit(repo, {}, "rename")
 
-    [finding] = history(capsys, repo).findings
+    [finding] = history(capsys, repo).findings()
 
     assert finding["location"]["commit"] == first
     assert finding["location"]["path"] == "old/name.py"
@@ -172,7 +140,7 @@ def test_secret_readded_after_removal_is_one_finding_still_open(
     commit(repo, {"k.py": "pass\n"}, "remove")
     again = commit(repo, {"other.py": config_line(key)}, "add again")
 
-    [finding] = history(capsys, repo).findings
+    [finding] = history(capsys, repo).findings()
 
     assert finding["history"]["introduced"]["sha"] == first
     assert finding["history"]["last_present"]["sha"] == again
@@ -198,7 +166,7 @@ def test_secret_from_a_merged_branch_is_introduced_by_the_branch_commit(
     git(repo, "merge", "-q", "--no-ff", "--no-edit", "feature")
     git(repo, "branch", "-q", "-D", "feature")
 
-    [finding] = history(capsys, repo).findings
+    [finding] = history(capsys, repo).findings()
 
     assert finding["location"]["commit"] == on_branch
     assert finding["history"]["introduced"]["author_name"] == "Bob Branch"
@@ -217,7 +185,7 @@ def test_orphan_branch_is_audited_and_only_its_ref_reaches_the_secret(
     git(repo, "checkout", "-q", "main")
     git(repo, "tag", "v1", "pages")
 
-    [finding] = history(capsys, repo).findings
+    [finding] = history(capsys, repo).findings()
 
     assert finding["location"]["commit"] == orphan
     assert finding["history"]["refs"] == ["pages", "v1"]
@@ -254,19 +222,45 @@ def test_given_revisions_limit_the_audit(repo: Path, capsys: pytest.CaptureFixtu
     assert set(history(capsys, repo).by_secret()) == {main_key, other_key}
 
 
-def test_parallel_audit_finds_the_same(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keys = [openai_key() for _ in range(6)]
+def many_blobs(repo: Path, keys: list[str]) -> None:
+    """More blobs than one batch holds, so that two jobs are two workers, each with its git."""
+    per_commit = BATCH_OBJECTS // len(keys) + 1
     for number, key in enumerate(keys):
-        files = {f"f{n}.py": f"value = {n * number}\n" for n in range(40)}
+        files = {f"f{n}.py": f"value = {n}, {number}\n" for n in range(per_commit)}
         files[f"k{number}.py"] = config_line(key)
         commit(repo, files, f"commit {number}")
 
+
+def test_parallel_audit_finds_the_same(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = [openai_key() for _ in range(6)]
+    many_blobs(repo, keys)
+
     serial = history(capsys, repo)
-    parallel = keyleak(capsys, "history", str(repo), "--format", "json", "--no-redact", "-j", "2")
+    parallel = keyleak(
+        capsys, repo, "history", str(repo), "--format", "json", "--no-redact", "-j", "2"
+    )
 
     assert parallel.code == serial.code == 1
-    assert parallel.findings == serial.findings
+    assert parallel.findings() == serial.findings()
     assert set(parallel.by_secret()) == set(keys)
+    counts = ("files_scanned", "bytes_scanned", "commits_scanned", "skipped")
+    assert [parallel.report()["stats"][n] for n in counts] == [
+        serial.report()["stats"][n] for n in counts
+    ]
+
+
+def test_parallel_audit_names_a_corrupt_object(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    many_blobs(repo, [openai_key() for _ in range(3)])
+    blob = git(repo, "rev-parse", "HEAD:k1.py").stdout.strip()
+    corrupt(loose_object(repo, blob))
+
+    outcome = keyleak(capsys, repo, "history", str(repo), "--format", "json", "-j", "2")
+
+    assert outcome.code == 2
+    assert blob in outcome.err
+    assert len(outcome.err.strip().splitlines()) == 1
 
 
 # --- hard cases ------------------------------------------------------------------------------
@@ -276,8 +270,8 @@ def test_empty_repository_is_clean(repo: Path, capsys: pytest.CaptureFixture[str
     outcome = history(capsys, repo)
 
     assert outcome.code == 0
-    assert outcome.findings == []
-    assert outcome.report["stats"]["commits_scanned"] == 0
+    assert outcome.findings() == []
+    assert outcome.report()["stats"]["commits_scanned"] == 0
 
 
 def test_shallow_clone_says_history_is_truncated(
@@ -293,8 +287,8 @@ def test_shallow_clone_says_history_is_truncated(
     outcome = history(capsys, clone)
 
     assert set(outcome.by_secret()) == {new_key}
-    assert any("shallow" in note for note in outcome.report["notes"])
-    assert outcome.report["stats"]["commits_scanned"] == 1
+    assert any("shallow" in note for note in outcome.report()["notes"])
+    assert outcome.report()["stats"]["commits_scanned"] == 1
 
 
 def test_bare_repository(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -303,7 +297,7 @@ def test_bare_repository(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     bare = tmp_path / "bare.git"
     git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
 
-    [finding] = history(capsys, bare).findings
+    [finding] = history(capsys, bare).findings()
 
     assert finding["location"]["commit"] == added
     assert finding["history"]["in_head"] is True
@@ -322,7 +316,7 @@ def test_submodules_and_lfs_pointers_are_skipped(
 
     outcome = history(capsys, repo)
 
-    skipped = {(s["path"], s["reason"]) for s in outcome.report["skipped"]}
+    skipped = {(s["path"], s["reason"]) for s in outcome.report()["skipped"]}
     assert ("vendor/lib", "submodule") in skipped
     assert ("assets/model.bin", "Git LFS pointer") in skipped
     assert outcome.code == 0
@@ -338,7 +332,7 @@ def test_blobs_over_the_size_limit_are_skipped_unread(
     outcome = history(capsys, repo, "--max-blob-size", "4K")
 
     assert set(outcome.by_secret()) == {small_key}
-    reasons = {s["path"]: s["reason"] for s in outcome.report["skipped"]}
+    reasons = {s["path"]: s["reason"] for s in outcome.report()["skipped"]}
     assert reasons == {"big.py": "larger than --max-blob-size"}
 
 
@@ -348,8 +342,10 @@ def test_binary_blobs_are_skipped(repo: Path, capsys: pytest.CaptureFixture[str]
 
     outcome = history(capsys, repo)
 
-    assert outcome.findings == []
-    assert {(s["path"], s["reason"]) for s in outcome.report["skipped"]} == {("logo.png", "binary")}
+    assert outcome.findings() == []
+    assert {(s["path"], s["reason"]) for s in outcome.report()["skipped"]} == {
+        ("logo.png", "binary")
+    }
 
 
 def test_non_utf8_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -357,7 +353,7 @@ def test_non_utf8_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     name = os.fsdecode(b"conf-\xff.env")
     commit(repo, {name: config_line(key)}, "odd name")
 
-    [finding] = history(capsys, repo).findings
+    [finding] = history(capsys, repo).findings()
 
     assert finding["location"]["path"] == "conf-\\xff.env"
 
@@ -374,24 +370,27 @@ def test_missing_object_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixtu
     outcome = history(capsys, repo)
 
     assert outcome.code == 2
-    assert blob in outcome.stderr
-    assert outcome.stderr.startswith("keyleak: error: ")
+    assert blob in outcome.err
+    assert outcome.err.startswith("keyleak: error: ")
 
 
-def test_corrupt_object_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    commit(repo, {"a.py": config_line(openai_key())}, "add")
-    blob = git(repo, "rev-parse", "HEAD:a.py").stdout.strip()
-    path = loose_object(repo, blob)
+def corrupt(path: Path) -> None:
     path.chmod(0o644)
     data = bytearray(path.read_bytes())
     data[len(data) // 2 :] = b"\xff" * (len(data) - len(data) // 2)
     path.write_bytes(bytes(data))
 
+
+def test_corrupt_object_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    commit(repo, {"a.py": config_line(openai_key())}, "add")
+    blob = git(repo, "rev-parse", "HEAD:a.py").stdout.strip()
+    corrupt(loose_object(repo, blob))
+
     outcome = history(capsys, repo)
 
     assert outcome.code == 2
-    assert blob in outcome.stderr
-    assert len(outcome.stderr.strip().splitlines()) == 1
+    assert blob in outcome.err
+    assert len(outcome.err.strip().splitlines()) == 1
 
 
 def test_not_a_repository_is_a_usage_error(
@@ -400,7 +399,7 @@ def test_not_a_repository_is_a_usage_error(
     outcome = history(capsys, tmp_path)
 
     assert outcome.code == 2
-    assert "not inside a git repository" in outcome.stderr
+    assert "not inside a git repository" in outcome.err
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -420,15 +419,15 @@ def test_text_report_shows_author_date_commit_and_window(
         repo, {"k.py": "pass\n"}, "remove", GIT_AUTHOR_DATE="2021-05-06T00:00:00+00:00"
     )
 
-    outcome = keyleak(capsys, "history", str(repo), "-j", "1")
+    outcome = keyleak(capsys, repo, "history", str(repo), "-j", "1")
 
     assert outcome.code == 1
-    assert "Ada Lovelace <ada@example.com>" in outcome.stdout
-    assert added[:12] in outcome.stdout and removed[:12] in outcome.stdout
-    assert "2021-03-04" in outcome.stdout and "2021-05-06" in outcome.stdout
-    assert "2 commits" in outcome.stdout
+    assert "Ada Lovelace <ada@example.com>" in outcome.out
+    assert added[:12] in outcome.out and removed[:12] in outcome.out
+    assert "2021-03-04" in outcome.out and "2021-05-06" in outcome.out
+    assert "2 commits" in outcome.out
     # not a terminal: no progress bar, no summary on stderr
-    assert outcome.stderr == ""
+    assert outcome.err == ""
 
 
 def test_progress_is_silent_when_disabled() -> None:

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.keys import openai_key
-from tests.test_history import Outcome, author, commit, config_line, keyleak
+from tests.test_history import author, commit, config_line
 
 
 def in_range(capsys: pytest.CaptureFixture[str], repo: Path, *ranges: str) -> Outcome:
     args = [part for value in ranges for part in ("--range", value)]
     return keyleak(
-        capsys, "history", str(repo), *args, "--format", "json", "--no-redact", "-j", "1"
+        capsys, repo, "history", str(repo), *args, "--format", "json", "--no-redact", "-j", "1"
     )
 
 
@@ -82,7 +83,7 @@ def test_pull_request_matrix(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
         }
     assert found[added]["location"]["path"] == "new.py"
     assert found[moved_inside]["location"]["path"] == "later.py"
-    assert outcome.report["stats"]["commits_scanned"] == 4
+    assert outcome.report()["stats"]["commits_scanned"] == 4
 
 
 def test_line_numbers_are_those_of_the_file_at_that_commit(
@@ -95,7 +96,7 @@ def test_line_numbers_are_those_of_the_file_at_that_commit(
     lines.insert(6, config_line(key))
     commit(repo, {"app.py": "".join(lines)}, "insert")
 
-    [finding] = in_range(capsys, repo, f"{base}..HEAD").findings
+    [finding] = in_range(capsys, repo, f"{base}..HEAD").findings()
 
     assert (finding["location"]["path"], finding["location"]["line"]) == ("app.py", 7)
 
@@ -111,7 +112,7 @@ def test_rename_inside_the_range_adds_nothing(
     outcome = in_range(capsys, repo, f"{base}..HEAD")
 
     assert outcome.code == 0
-    assert outcome.findings == []
+    assert outcome.findings() == []
 
 
 def test_merging_the_base_in_brings_nothing_new(
@@ -128,7 +129,7 @@ def test_merging_the_base_in_brings_nothing_new(
 
     outcome = in_range(capsys, repo, "main..feature")
 
-    [finding] = outcome.findings
+    [finding] = outcome.findings()
     assert finding["secret"] == on_branch
     assert finding["location"]["commit"] == branch_commit
 
@@ -148,7 +149,7 @@ def test_secret_written_by_hand_in_a_merge_is_reported_at_the_merge(
     git(repo, "commit", "-q", "--no-edit")
     merge = git(repo, "rev-parse", "HEAD").stdout.strip()
 
-    [finding] = in_range(capsys, repo, f"{base}..main").findings
+    [finding] = in_range(capsys, repo, f"{base}..main").findings()
 
     assert finding["secret"] == key
     assert finding["location"]["commit"] == merge
@@ -174,8 +175,8 @@ def test_empty_range_is_clean(repo: Path, capsys: pytest.CaptureFixture[str]) ->
     outcome = in_range(capsys, repo, "HEAD..HEAD")
 
     assert outcome.code == 0
-    assert outcome.findings == []
-    assert outcome.report["stats"]["commits_scanned"] == 0
+    assert outcome.findings() == []
+    assert outcome.report()["stats"]["commits_scanned"] == 0
 
 
 def test_unknown_revision_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -184,7 +185,7 @@ def test_unknown_revision_is_a_usage_error(repo: Path, capsys: pytest.CaptureFix
     outcome = in_range(capsys, repo, "nosuchbranch..HEAD")
 
     assert outcome.code == 2
-    assert "nosuchbranch" in outcome.stderr
+    assert "nosuchbranch" in outcome.err
 
 
 def test_range_text_report_names_the_commit_and_author(
@@ -199,9 +200,9 @@ def test_range_text_report_names_the_commit_and_author(
         **author("Pat Request", "pat@example.com", "2023-02-03T04:05:06+00:00"),
     )
 
-    outcome = keyleak(capsys, "history", str(repo), "--range", f"{base}..HEAD")
+    outcome = keyleak(capsys, repo, "history", str(repo), "--range", f"{base}..HEAD")
 
     assert outcome.code == 1
-    assert added[:12] in outcome.stdout
-    assert "Pat Request <pat@example.com>" in outcome.stdout
-    assert "2023-02-03" in outcome.stdout
+    assert added[:12] in outcome.out
+    assert "Pat Request <pat@example.com>" in outcome.out
+    assert "2023-02-03" in outcome.out

@@ -101,11 +101,13 @@ scan.scan_chunk = slow_scan_chunk
 """
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_during_a_history_scan_exits_130_and_leaves_no_git_behind(
-    repo: Path, tmp_path: Path
+    repo: Path, tmp_path: Path, jobs: str
 ) -> None:
-    # more than git's enlarged pipe holds, so cat-file is still writing when the signal comes
-    for number in range(400):
+    # more than git's enlarged pipe holds, so cat-file is still writing when the signal comes;
+    # more blobs than one batch, so two jobs are two worker processes, each with its own git
+    for number in range(600):
         (repo / f"f{number:03}.txt").write_text(f"version {number}\n" * 1000)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "many blobs")
@@ -119,7 +121,7 @@ def test_ctrl_c_during_a_history_scan_exits_130_and_leaves_no_git_behind(
         "KEYLEAK_TEST_STARTED": str(started),
     }
 
-    process = keyleak_process(["history", str(repo), "-j", "1", "--no-progress"], tmp_path, env)
+    process = keyleak_process(["history", str(repo), "-j", jobs, "--no-progress"], tmp_path, env)
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.01)

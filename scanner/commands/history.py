@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import sys
 import time
@@ -18,8 +20,6 @@ from scanner.report.summary import human_size
 from scanner.scan import Scanner, outcomes
 from scanner.sources import history as source
 
-#: cat-file processes reading blobs: one per core helps, more only contend
-MAX_STREAMS = 2
 SHALLOW_NOTE = (
     "shallow clone: history is truncated; secrets older than the oldest commit present are "
     "attributed to it"
@@ -84,9 +84,9 @@ def audit(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     revisions = history.revisions or source.ALL
     log = git.CommitLog(revisions, repo)
     try:
-        blobs = source.list_blobs(repo, revisions, history.max_blob_size)
         scanner = configured_scanner(options)
-        scan = scan_blobs(scanner, repo, blobs, options.jobs, wanted(history.progress))
+        listing = source.BlobListing(repo, revisions, history.max_blob_size)
+        scan = scan_blobs(scanner, repo, listing, options.jobs, wanted(history.progress))
         head = git.resolve_commit("HEAD", repo)
         attribution = attribute(
             log.commits(),
@@ -96,7 +96,7 @@ def audit(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             head_blobs=git.tree_blobs(head, repo) if head else None,
             tips=git.ref_tips(repo),
             # the full audit lists the object store, which cannot show what is missing from it
-            stored={*blobs.oids, *blobs.too_big} if revisions == source.ALL else None,
+            stored=listing.listed if revisions == source.ALL else None,
         )
     finally:
         log.close()
@@ -114,21 +114,35 @@ def audit(options: ScanOptions, history: HistoryOptions) -> ScanResult:
 
 
 def scan_blobs(
-    scanner: Scanner, repo: str, blobs: source.BlobList, jobs: int, show: bool
+    scanner: Scanner, repo: str, listing: source.BlobListing, jobs: int, show: bool
 ) -> BlobScan:
-    scan = BlobScan(skipped=dict.fromkeys(blobs.too_big, source.TOO_BIG))
-    streams = min(MAX_STREAMS, jobs)
-    with Progress(len(blobs.oids), blobs.total_bytes, show) as progress:
-        items = source.blob_items(repo, blobs, streams, progress.advance)
-        for outcome in outcomes(scanner, items, jobs):
-            for finding in outcome.findings:
-                scan.found.setdefault(finding.location.path, []).append(finding)
-            for skip in outcome.skipped:
-                scan.skipped.setdefault(skip.path, skip.reason)
-            scan.suppressed += outcome.suppressed
-            if outcome.size or not outcome.skipped:
-                scan.scanned += 1
+    """Every listed blob read and scanned by the workers, which start on the first batches
+    while git is still listing the rest; each batch reports back only what it found and how
+    far it got."""
+    from scanner import blobscan
+
+    scan = BlobScan()
+    blobs = listing.blobs()
+    # closed, git's listing stops at once should the scan stop early
+    with contextlib.closing(blobs):
+        batches = blobscan.batches(blobs)
+        # a single batch is not worth starting processes for
+        first = list(itertools.islice(batches, 2))
+        with (
+            blobscan.workers(scanner, repo, jobs if len(first) > 1 else 1) as workers,
+            Progress(listing.objects, listing.size, show) as progress,
+        ):
+            for outcome in workers.run(itertools.chain(first, batches)):
+                progress.expect(listing.objects, listing.size)
+                progress.advance(outcome.read, outcome.objects)
+                for finding in outcome.findings:
+                    scan.found.setdefault(finding.location.path, []).append(finding)
+                for skip in outcome.skipped:
+                    scan.skipped.setdefault(skip.path, skip.reason)
+                scan.suppressed += outcome.suppressed
+                scan.scanned += outcome.scanned
                 scan.size += outcome.size
+    scan.skipped.update(dict.fromkeys(listing.too_big, source.TOO_BIG))
     return scan
 
 

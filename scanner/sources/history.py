@@ -1,16 +1,16 @@
 """A repository's history as chunks: each unique blob once, or the lines a range of commits adds.
 
 Blobs are named by their object id (a chunk's path is the id) until attribution
-(`scanner.history`) tells which paths and commits they belong to. They are read in bulk, in
-one stream per `git cat-file --batch` process, never all held at once.
+(`scanner.history`) tells which paths and commits they belong to. They are read in bulk by the
+scan workers (`scanner.blobscan`), one at a time, never all held at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
 
 from scanner import git
 from scanner.model import Chunk, Provenance, Skipped
@@ -27,62 +27,38 @@ TOO_BIG = "larger than --max-blob-size"
 LFS = "Git LFS pointer"
 
 
-@dataclass(frozen=True)
-class BlobList:
-    """The blobs to read, and those skipped unread for their size."""
+class BlobListing:
+    """The blobs to read, listed while they are being read; those over the size limit are
+    set aside unread. What was listed so far is counted, for progress."""
 
-    oids: tuple[str, ...]
-    sizes: tuple[int, ...]
-    too_big: tuple[str, ...]
+    def __init__(self, repo: str, revisions: tuple[str, ...], max_size: int) -> None:
+        self.repo = repo
+        self.revisions = revisions
+        self.max_size = max_size
+        #: every blob listed, too big or not: in a full audit, what the object store holds
+        self.listed: set[str] = set()
+        self.too_big: list[str] = []
+        self.objects = 0
+        self.size = 0
 
-    @property
-    def total_bytes(self) -> int:
-        return sum(self.sizes)
-
-
-def list_blobs(repo: str, revisions: tuple[str, ...], max_size: int) -> BlobList:
-    oids: list[str] = []
-    sizes: list[int] = []
-    too_big: list[str] = []
-    listing = git.stored_blobs(repo) if revisions == ALL else git.list_blobs(revisions, repo)
-    for oid, size in listing:
-        if size > max_size:
-            too_big.append(oid)
-        else:
-            oids.append(oid)
-            sizes.append(size)
-    return BlobList(tuple(oids), tuple(sizes), tuple(too_big))
-
-
-def blob_items(
-    repo: str, blobs: BlobList, streams: int, advance: Callable[[int], None]
-) -> Iterator[Chunk | Skipped]:
-    """Every listed blob as a chunk (or skipped), read through `streams` cat-file processes.
-
-    Two processes on two cores read faster than one (git spends its time inflating); each gets
-    a contiguous half of the list, which keeps objects that are deltas of each other together.
-    """
-    for oid, content in interleave(repo, blobs.oids, streams):
-        advance(len(content))
-        yield blob_item(oid, content)
-
-
-def interleave(repo: str, oids: tuple[str, ...], streams: int) -> Iterator[tuple[str, bytes]]:
-    share = -(-len(oids) // max(1, streams)) or 1
-    readers: list[Generator[tuple[str, bytes], None, None]] = [
-        git.read_blobs(oids[i : i + share], repo) for i in range(0, len(oids), share)
-    ]
-    try:
-        while readers:
-            for reader in list(readers):
-                item = next(reader, None)
-                if item is None:
-                    readers.remove(reader)
+    def blobs(self) -> Generator[tuple[str, int], None, None]:
+        """(id, size) of each blob to read, in the order git lists them."""
+        revisions = self.revisions
+        listing = (
+            git.stored_blobs(self.repo)
+            if revisions == ALL
+            else git.list_blobs(revisions, self.repo)
+        )
+        # closed, git is waited for even when the reading stops early
+        with contextlib.closing(listing):
+            for oid, size in listing:
+                self.listed.add(oid)
+                if size > self.max_size:
+                    self.too_big.append(oid)
                 else:
-                    yield item
-    finally:
-        for reader in readers:
-            reader.close()
+                    self.objects += 1
+                    self.size += size
+                    yield oid, size
 
 
 def blob_item(oid: str, content: bytes) -> Chunk | Skipped:

@@ -1,0 +1,241 @@
+"""A repository's blobs scanned where they are read: contents never cross a process boundary.
+
+Each worker process runs its own `git cat-file --batch`, asks it for the batches of object ids
+it is handed and scans each blob as it arrives; it sends back only findings, skips and counts.
+The parent lists objects and hands out batches. Copying every blob from one reading process to
+the scanning ones (through pipes, pickled) cost more than reading them.
+
+A batch is a contiguous run of the listing, which is in pack order: objects stored as deltas
+of one another mostly land in the same git process, whose delta cache then serves them. Runs are
+handed out one at a time to whichever worker is free, so every core stays busy to the end.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from scanner import git
+from scanner.model import Finding, Skipped
+from scanner.scan import Scanner, process_item
+from scanner.sources.history import blob_item
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    from scanner.engine import Matcher
+    from scanner.model import Rule
+
+#: Objects per batch: fewer would cost git its delta cache at every boundary; more would leave
+#: one core idle longer at the end, and make progress reports coarser.
+BATCH_OBJECTS = 512
+#: ...and bytes per batch, so a run of large blobs is split up too.
+BATCH_BYTES = 8 << 20
+#: Batches waiting at each worker besides the one it scans: it never waits for the parent.
+QUEUED = 1
+#: Seconds a worker gets to exit once told to stop, before it is killed.
+STOP_TIMEOUT = 5.0
+
+
+@dataclass
+class BatchOutcome:
+    """What scanning one batch found, and how much it read."""
+
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    suppressed: int = 0
+    #: blobs scanned (read and not skipped), and their bytes
+    scanned: int = 0
+    size: int = 0
+    #: objects read, and their bytes: the progress made
+    objects: int = 0
+    read: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An error raised in a worker, sent to the parent to raise there."""
+
+    error: Exception
+
+
+def batches(blobs: Iterable[tuple[str, int]]) -> Iterator[list[str]]:
+    """Contiguous runs of the (id, size) listed, each at most BATCH_OBJECTS ids and (but for a
+    lone large blob) BATCH_BYTES bytes."""
+    batch: list[str] = []
+    total = 0
+    for oid, size in blobs:
+        if batch and (len(batch) >= BATCH_OBJECTS or total + size > BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(oid)
+        total += size
+    if batch:
+        yield batch
+
+
+def scan_batch(
+    oids: Sequence[str],
+    reader: git.BlobReader,
+    matcher: Matcher,
+    rules: dict[str, Rule],
+    markers: tuple[bytes, ...],
+) -> BatchOutcome:
+    outcome = BatchOutcome()
+    for oid, content in reader.read(oids):
+        outcome.objects += 1
+        outcome.read += len(content)
+        result = process_item(blob_item(oid, content), None, matcher, rules, markers)
+        outcome.findings.extend(result.findings)
+        outcome.skipped.extend(result.skipped)
+        outcome.suppressed += result.suppressed
+        if result.size or not result.skipped:
+            outcome.scanned += 1
+            outcome.size += result.size
+    return outcome
+
+
+def workers(scanner: Scanner, repo: str, jobs: int) -> Serial | Pool:
+    """Where the batches are scanned: here for one job, else in `jobs` processes.
+
+    Started before anything else runs threads (the progress bar does): forking a process
+    with threads running could copy a lock some thread holds.
+    """
+    if jobs == 1:
+        return Serial(scanner, repo)
+    return Pool(scanner, repo, jobs)
+
+
+class Serial:
+    """Batches scanned in this process, through one git."""
+
+    def __init__(self, scanner: Scanner, repo: str) -> None:
+        self.scanner = scanner
+        self.reader = git.BlobReader(repo)
+
+    def __enter__(self) -> Serial:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.reader.close()
+
+    def run(self, tasks: Iterator[Sequence[str]]) -> Iterator[BatchOutcome]:
+        matcher, rules = self.scanner.matcher(), self.scanner.ruleset.by_id()
+        for oids in tasks:
+            yield scan_batch(oids, self.reader, matcher, rules, self.scanner.markers)
+
+
+def serve(
+    connection: Connection,
+    inherited: tuple[Connection, ...],
+    scanner: Scanner,
+    matcher: Matcher | None,
+    repo: str,
+) -> None:
+    """A worker's life: scan each batch received until told to stop (None)."""
+    # A terminal's Ctrl-C reaches the whole process group: the parent alone decides what
+    # happens, and stops the workers; a worker must not die with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the parent's ends of the pipes, copied by fork: held here, a pipe would never report
+    # the parent gone, and a worker whose parent was killed would wait forever
+    for end in inherited:
+        end.close()
+    reader = git.BlobReader(repo)
+    try:
+        if matcher is None:
+            matcher = scanner.matcher()
+        rules = scanner.ruleset.by_id()
+        while (oids := connection.recv()) is not None:
+            connection.send(scan_batch(oids, reader, matcher, rules, scanner.markers))
+    except (EOFError, BrokenPipeError):
+        pass  # the parent is gone: nobody to report to
+    except Exception as exc:  # every other failure is the parent's to report
+        connection.send(Failure(exc))
+    finally:
+        reader.close()
+        connection.close()
+
+
+class Pool:
+    """Worker processes, each with its own git, and the batches handed to each."""
+
+    def __init__(self, scanner: Scanner, repo: str, jobs: int) -> None:
+        import multiprocessing
+
+        fork = sys.platform == "linux"
+        context = (
+            multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
+        )
+        self.workers: list[tuple[BaseProcess, Connection]] = []
+        # built once, here: forked workers share it, and a rule set not yet in the cache is
+        # compiled once rather than by every worker at the same time
+        matcher = scanner.matcher() if fork else None
+        try:
+            for _ in range(jobs):
+                ours, theirs = context.Pipe()
+                inherited = (*(end for _, end in self.workers), ours) if fork else ()
+                process = context.Process(
+                    target=serve, args=(theirs, inherited, scanner, matcher, repo), daemon=True
+                )
+                process.start()
+                theirs.close()
+                self.workers.append((process, ours))
+        except BaseException:
+            self.stop()
+            raise
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def run(self, tasks: Iterator[Sequence[str]]) -> Iterator[BatchOutcome]:
+        """Each batch's outcome, as batches finish (not in the order given)."""
+        from multiprocessing.connection import wait
+
+        queued = {connection: 0 for _, connection in self.workers}
+
+        def hand_out(connection: Connection) -> None:
+            while queued[connection] <= QUEUED and (oids := next(tasks, None)) is not None:
+                connection.send(oids)
+                queued[connection] += 1
+
+        for connection in queued:
+            hand_out(connection)
+        while busy := [connection for connection, count in queued.items() if count]:
+            for ready in wait(busy):
+                connection = cast("Connection", ready)
+                reply = self.receive(connection)
+                queued[connection] -= 1
+                hand_out(connection)
+                yield reply
+        for _, connection in self.workers:
+            connection.send(None)
+        for process, _ in self.workers:
+            process.join(STOP_TIMEOUT)
+
+    @staticmethod
+    def receive(connection: Connection) -> BatchOutcome:
+        try:
+            reply = connection.recv()
+        except EOFError:
+            raise RuntimeError("a scan worker process died") from None
+        if isinstance(reply, Failure):
+            raise reply.error
+        assert isinstance(reply, BatchOutcome)
+        return reply
+
+    def stop(self) -> None:
+        """End every worker still running; killed, a worker's git sees its input close and
+        ends too."""
+        for process, connection in self.workers:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            connection.close()
+        self.workers = []
