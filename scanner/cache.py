@@ -28,11 +28,15 @@ def read_entry(name: str) -> bytes | None:
         blob = (cache_dir() / name).read_bytes()
     except OSError:
         return None
-    header, _, rest = blob.partition(b"\n")
-    checksum, _, payload = rest.partition(b"\n")
-    if header != MAGIC or hashlib.sha256(payload).hexdigest().encode() != checksum:
+    # offsets, not `partition`: a compiled database is megabytes, and each split would copy it
+    header_end = blob.find(b"\n")
+    checksum_end = blob.find(b"\n", header_end + 1)
+    if header_end < 0 or checksum_end < 0 or blob[:header_end] != MAGIC:
         return None
-    return payload
+    digest = hashlib.sha256(memoryview(blob)[checksum_end + 1 :]).hexdigest().encode()
+    if digest != blob[header_end + 1 : checksum_end]:
+        return None
+    return blob[checksum_end + 1 :]
 
 
 def write_entry(name: str, payload: bytes) -> None:

@@ -41,10 +41,10 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
     name = entry_name(rules_digest)
     cached = read_entry(name)
     if cached is not None:
-        meta, _, serialized = cached.partition(b"\n")
+        meta_end = cached.find(b"\n")
         try:
-            unsupported = frozenset(int(i) for i in json.loads(meta)["unsupported"])
-            return CompiledDatabase(load_database(serialized), unsupported)
+            unsupported = frozenset(int(i) for i in json.loads(cached[:meta_end])["unsupported"])
+            return CompiledDatabase(load_database(cached[meta_end + 1 :]), unsupported)
         except (ValueError, KeyError, TypeError, hyperscan.error):
             pass
     serialized, unsupported = compile_database(rules)
