@@ -45,6 +45,9 @@ OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 IMPORTED_FROM = ("gitleaks",)
 SECRET_GROUP = "secret"
+#: what a rule's `filters` may name: values that stand for a secret, keyword lines only, the
+#: file's path instead of its content, a secret between quotes
+FILTER_NAMES = frozenset({"placeholder", "line", "file", "quoted"})
 #: bump when the cached JSON form of a rule changes shape
 RULES_CACHE_FORMAT = 2
 RULE_SCALARS = (
@@ -263,8 +266,9 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
     if not all(isinstance(a, str) for a in allow):
         problems.append(f"{label}: 'allow' must be a list of regex strings")
     filters = table.get("filters", [])
-    if not all(isinstance(f, str) for f in filters):
-        problems.append(f"{label}: 'filters' must be a list of filter names")
+    if not all(isinstance(f, str) and f in FILTER_NAMES for f in filters):
+        names = ", ".join(sorted(FILTER_NAMES))
+        problems.append(f"{label}: 'filters' must be a list of filter names: {names}")
     imported = table.get("imported")
     if imported is not None and imported not in IMPORTED_FROM:
         problems.append(f"{label}: 'imported' must be one of {', '.join(IMPORTED_FROM)}")

@@ -92,6 +92,10 @@ def test_check_accepts_a_valid_custom_file(tmp_path: Path) -> None:
         (('provider = "demo"', 'provider = "demo"\ncolour = "red"'), "unknown key 'colour'"),
         (('secret = "demo_abcdef123456"', 'secret = "nope"'), "'secret' does not occur"),
         (('id = "demo-token"', 'id = "Demo Token"'), "'id' must be lowercase"),
+        (
+            ('keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["qoted"]'),
+            "'filters' must be a list of filter names: file, line, placeholder, quoted",
+        ),
     ],
 )
 def test_schema_errors_name_file_rule_and_problem(

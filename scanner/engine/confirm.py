@@ -50,6 +50,16 @@ def compile_rules(rules: Sequence[Rule]) -> list[CompiledRule]:
     return [compile_rule(rule) for rule in rules]
 
 
+#: the rule's secret sits between quotes: a window without any quote cannot hold one, and most
+#: lines naming a token or password in code pass it around rather than spell it out
+QUOTED_FILTER = "quoted"
+QUOTES = (b'"', b"'", b"`")
+
+
+def has_quote(content: bytes, start: int, end: int) -> bool:
+    return any(content.find(quote, start, end) >= 0 for quote in QUOTES)
+
+
 def confirm(
     compiled: CompiledRule, content: bytes, lines: LineFinder = keyword_lines
 ) -> tuple[list[Match], bool]:
@@ -61,6 +71,8 @@ def confirm(
     windows = (
         lines(content, compiled.keywords) if LINE_FILTER in rule.filters else [(0, len(content))]
     )
+    if QUOTED_FILTER in rule.filters:
+        windows = [(start, end) for start, end in windows if has_quote(content, start, end)]
     try:
         for found in (
             found
