@@ -12,6 +12,7 @@ handed out one at a time to whichever worker is free, so every core stays busy t
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -151,10 +152,11 @@ def serve(
         rules = scanner.ruleset.by_id()
         while (oids := connection.recv()) is not None:
             connection.send(scan_batch(oids, reader, matcher, rules, scanner.markers))
-    except (EOFError, BrokenPipeError):
+    except (EOFError, ConnectionError):
         pass  # the parent is gone: nobody to report to
     except Exception as exc:  # every other failure is the parent's to report
-        connection.send(Failure(exc))
+        with contextlib.suppress(ConnectionError):
+            connection.send(Failure(exc))
     finally:
         reader.close()
         connection.close()

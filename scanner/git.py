@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
+import sys
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,10 +169,18 @@ def finish(process: GitProcess, what: str = "") -> None:
     """Wait for a streamed git process; a failure becomes a GitError, prefixed with `what`."""
     if process.stdout is not None:
         process.stdout.close()
+    if sys.exc_info()[1] is not None:
+        # abandoned mid-stream: closing our end is not enough to stop git when forked scan
+        # workers still hold a copy of it, and git would wait forever to write its next block
+        process.kill()
     code = process.wait()
     stderr = process.error_text()
     process.errors.close()
-    if code != 0:
+    if code == -signal.SIGINT:  # Ctrl-C reached git's process group before ours
+        raise KeyboardInterrupt
+    # when an interrupt or an earlier error is already on its way out, git dying of the closed
+    # pipe is a consequence, and must not replace it
+    if code != 0 and sys.exc_info()[1] is None:
         message = describe_failure(stderr)
         raise GitError(f"{what}: {message}" if what else message)
 

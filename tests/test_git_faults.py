@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -188,3 +190,43 @@ def test_git_that_is_not_executable(committed: Path, tmp_path: Path) -> None:
 
     assert (code, out) == (2, "")
     assert err.strip() == "keyleak: error: cannot run git: Permission denied"
+
+
+def test_an_abandoned_stream_neither_waits_for_git_nor_hides_the_reason(committed: Path) -> None:
+    # A history scan forks its workers while git is still listing objects, so they hold a copy
+    # of git's output pipe: closing ours on Ctrl-C did not stop git, and the wait for it hung.
+    from scanner import git as keyleak_git
+
+    (committed / "big.txt").write_text("x" * 100_000)
+    git(committed, "add", "big.txt")
+    git(committed, "commit", "-qm", "big")
+    oid = git(committed, "rev-parse", "HEAD:big.txt").stdout.strip()
+    process = keyleak_git.spawn(["cat-file", "--batch"], committed, subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(f"{oid}\n".encode() * 200)  # 20 MB to write, far more than a pipe holds
+    process.stdin.close()
+    held_by_a_worker = os.dup(process.stdout.fileno())
+    outcome: list[str] = []
+
+    def consume() -> None:
+        assert process.stdout is not None
+        try:
+            try:
+                process.stdout.read(1000)
+                raise RuntimeError("the consumer gave up")
+            finally:
+                keyleak_git.finish(process, "reading blobs")
+        except RuntimeError as exc:
+            outcome.append(str(exc))
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    consumer.join(timeout=20)
+    hung = consumer.is_alive()
+    if hung:
+        process.kill()
+        consumer.join()
+    os.close(held_by_a_worker)
+
+    assert not hung
+    assert outcome == ["the consumer gave up"]
