@@ -36,21 +36,42 @@ def keyleak_process(args: list[str], cwd: Path, env: dict[str, str]) -> subproce
     )
 
 
-#: Loaded by the child through PYTHONPATH: slows every file read and says when reading began,
-#: so the interrupt lands mid-scan on any machine instead of after a guessed delay.
-SLOW_READS = """
+#: Loaded by the child through PYTHONPATH: slows one function of keyleak's and says when it is
+#: first called, so the interrupt lands mid-scan on any machine instead of after a guessed delay.
+SLOW_DOWN = """
 import os, time
-import scanner.sources.worktree as worktree
+import {module} as target
 
-real_read_file = worktree.read_file
+real = target.{function}
 
-def slow_read_file(path, max_size):
+def slowed(*args, **kwargs):
     open(os.environ["KEYLEAK_TEST_STARTED"], "a").close()
     time.sleep(0.01)
-    return real_read_file(path, max_size)
+    return real(*args, **kwargs)
 
-worktree.read_file = slow_read_file
+target.{function} = slowed
 """
+
+
+def slowed_down(tmp_path: Path, module: str, function: str) -> tuple[dict[str, str], Path]:
+    """The environment of a keyleak child whose `module.function` is slow, and the file that
+    appears once it has been called."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SLOW_DOWN.format(module=module, function=function))
+    started = tmp_path / "started"
+    env = {
+        **child_env(tmp_path / "cache"),
+        "PYTHONPATH": f"{hooks}{os.pathsep}{PROJECT_ROOT}",
+        "KEYLEAK_TEST_STARTED": str(started),
+    }
+    return env, started
+
+
+def wait_for(started: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_ctrl_c_during_a_scan_exits_130_and_leaves_no_report(tmp_path: Path) -> None:
@@ -58,23 +79,13 @@ def test_ctrl_c_during_a_scan_exits_130_and_leaves_no_report(tmp_path: Path) -> 
     tree.mkdir()
     for number in range(2000):
         (tree / f"f{number:04}.txt").write_text("nothing to see\n")
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(SLOW_READS)
-    started = tmp_path / "started"
+    env, started = slowed_down(tmp_path, "scanner.sources.worktree", "read_file")
     report = tmp_path / "report.json"
-    env = {
-        **child_env(tmp_path / "cache"),
-        "PYTHONPATH": f"{hooks}{os.pathsep}{PROJECT_ROOT}",
-        "KEYLEAK_TEST_STARTED": str(started),
-    }
 
     process = keyleak_process(
         ["scan", str(tree), "-j", "2", "--format", "json", "-o", str(report)], tmp_path, env
     )
-    deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(started)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
 
@@ -83,22 +94,6 @@ def test_ctrl_c_during_a_scan_exits_130_and_leaves_no_report(tmp_path: Path) -> 
     assert "Traceback" not in err
     assert not report.exists()
     assert not list(tmp_path.glob(".report.json.*"))
-
-
-#: The same for a history scan: every blob read from git is slowed down.
-SLOW_BLOBS = """
-import os, time
-import scanner.scan as scan
-
-real_scan_chunk = scan.scan_chunk
-
-def slow_scan_chunk(*args, **kwargs):
-    open(os.environ["KEYLEAK_TEST_STARTED"], "a").close()
-    time.sleep(0.01)
-    return real_scan_chunk(*args, **kwargs)
-
-scan.scan_chunk = slow_scan_chunk
-"""
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -111,20 +106,10 @@ def test_ctrl_c_during_a_history_scan_exits_130_and_leaves_no_git_behind(
         (repo / f"f{number:03}.txt").write_text(f"version {number}\n" * 1000)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "many blobs")
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(SLOW_BLOBS)
-    started = tmp_path / "started"
-    env = {
-        **child_env(tmp_path / "cache"),
-        "PYTHONPATH": f"{hooks}{os.pathsep}{PROJECT_ROOT}",
-        "KEYLEAK_TEST_STARTED": str(started),
-    }
+    env, started = slowed_down(tmp_path, "scanner.scan", "scan_chunk")
 
     process = keyleak_process(["history", str(repo), "-j", jobs, "--no-progress"], tmp_path, env)
-    deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(started)
     running_git = git_processes_in(repo)
     interrupted_at = time.monotonic()
     process.send_signal(signal.SIGINT)
