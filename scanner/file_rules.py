@@ -37,11 +37,8 @@ file_rules = FileRules()
 
 
 def file_matches(chunk: Chunk, rules: Iterable[Rule]) -> list[Match]:
-    """One match per file rule whose regex matches the chunk's path, spanning its first line.
-
-    A history blob is named by its object id, which no file rule can match: its paths are only
-    known after attribution."""
-    if not chunk.content or chunk.origin.kind == "blob":
+    """One match per file rule whose regex matches the chunk's path, spanning its first line."""
+    if not chunk.content:
         return []
     path = chunk.origin.path.replace(os.sep, "/").encode("utf-8", "surrogateescape")
     first_line_end = chunk.content.find(b"\n")
