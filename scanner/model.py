@@ -104,6 +104,8 @@ class Location:
     #: for notebooks: the 1-based cell index and the line inside that cell
     cell: int | None = None
     cell_line: int | None = None
+    #: organisation audits: the repository (its name as the audit shows it) holding the secret
+    repository: str | None = None
 
 
 class VerdictStatus(StrEnum):
@@ -188,6 +190,25 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class RepositoryStatus:
+    """One repository of an organisation audit: how its audit went. Its findings are in the
+    merged result, each naming the repository in its location."""
+
+    name: str
+    #: where it was mirrored from, credentials removed
+    url: str
+    #: "scanned", "unchanged" (ref tips as at the last audit: its stored result was reused) or
+    #: "failed"
+    status: str
+    error: str = ""
+    commits: int = 0
+    blobs: int = 0
+    bytes: int = 0
+    findings: int = 0
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """Everything a report needs about one scan."""
 
@@ -203,3 +224,5 @@ class ScanResult:
     notes: tuple[str, ...] = ()
     #: the rules behind the findings, for reports that describe them (SARIF's rule metadata)
     rules: tuple[Rule, ...] = ()
+    #: organisation audits: every repository audited, in input order, failures included
+    repositories: tuple[RepositoryStatus, ...] = ()
