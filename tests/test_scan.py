@@ -175,3 +175,21 @@ def test_inline_allow_suppresses_and_is_counted(
     assert code == 1
     assert [f["location"]["line"] for f in report["findings"]] == [2]
     assert report["stats"]["suppressed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("stat_size", "limit", "expected"), [(100, 1000, 100), (10, 1000, 100), (10, 50, 51)]
+)
+def test_a_file_that_grew_after_its_stat_is_read_to_its_end_or_just_past_the_limit(
+    tmp_path: Path, stat_size: int, limit: int, expected: int
+) -> None:
+    from scanner.sources.worktree import read_all
+
+    path = tmp_path / "growing.txt"
+    path.write_bytes(bytes(range(100)))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        content = read_all(fd, stat_size, limit)
+    finally:
+        os.close(fd)
+    assert content == bytes(range(100))[:expected]

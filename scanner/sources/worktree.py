@@ -102,8 +102,7 @@ def read_file(path: str, max_size: int) -> Chunk | Skipped:
             return Skipped(path=path, reason="not a regular file")
         if info.st_size > max_size:
             return Skipped(path=path, reason="larger than --max-file-size")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            content = handle.read(max_size + 1)
+        content = read_all(fd, info.st_size, max_size)
     except OSError as exc:
         return Skipped(path=path, reason=f"unreadable ({exc.strerror})")
     finally:
@@ -114,3 +113,25 @@ def read_file(path: str, max_size: int) -> Chunk | Skipped:
     if text is None:
         return Skipped(path=path, reason="binary")
     return Chunk(content=text, origin=Provenance(path=path))
+
+
+def read_all(fd: int, expected: int, max_size: int) -> bytes:
+    """Up to `max_size + 1` bytes of an open regular file `expected` bytes long.
+
+    One read of the size fstat gave, not a buffered read of `max_size + 1`: that allocated (and
+    mapped, and unmapped) ten megabytes for every file, and cost more system time than the
+    reading. A regular file's read returns less only at its end; a file that grew since the
+    fstat is read on to `max_size + 1`, so the caller still sees that it is too large.
+    """
+    content = os.read(fd, expected + 1)
+    if len(content) <= expected:
+        return content
+    parts = [content]
+    size = len(content)
+    while size <= max_size:
+        more = os.read(fd, max_size + 1 - size)
+        if not more:
+            break
+        parts.append(more)
+        size += len(more)
+    return b"".join(parts)
