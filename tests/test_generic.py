@@ -12,7 +12,8 @@ import pytest
 
 from scanner.engine import Matcher, build_matcher, hyperscan_available
 from scanner.engine.confirm import compile_rule, confirm
-from scanner.engine.lines import LINE_FILTER, keyword_lines
+from scanner.engine.hs import KeywordFinder
+from scanner.engine.lines import KEYWORD_START, LINE_FILTER, LINE_START, LineFinder, keyword_lines
 from scanner.engine.placeholders import is_placeholder
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance, Severity
@@ -219,9 +220,13 @@ def test_random_values_are_not_placeholders() -> None:
         assert not is_placeholder(secret_value(rng).encode())
 
 
+SPEED_UPS = {LINE_FILTER, KEYWORD_START, LINE_START}
+
+
 @pytest.mark.parametrize("seed", range(10))
-def test_line_windows_find_what_a_whole_chunk_scan_finds(seed: int) -> None:
-    """The `line` filter is only a speed-up: confirming the keyword lines gives every match."""
+def test_line_windows_and_anchors_find_what_a_whole_chunk_scan_finds(seed: int) -> None:
+    """The `line`, `keyword-start` and `line-start` filters are only speed-ups: with either
+    engine's keyword finder, confirming at the anchors of the keyword lines gives every match."""
     rng = random.Random(seed)
     templates = [template for _, template in SYNTAXES] + NEGATIVES
     lines = []
@@ -229,22 +234,36 @@ def test_line_windows_find_what_a_whole_chunk_scan_finds(seed: int) -> None:
         choice = rng.random()
         if choice < 0.3:
             lines.append(rng.choice(templates).replace("{v}", secret_value(rng)))
+        elif choice < 0.4:
+            # two assignments on one line, the second's name inside the first's value
+            first, second = (rng.choice(templates).replace("{v}", secret_value(rng)) for _ in "ab")
+            lines.append(f"{first}; {second}")
         elif choice < 0.5:
             lines.append(random_text(rng.randrange(0, 80), ALNUM + " =:'\"_-", rng))
         else:
             lines.append("")
     content = "\n".join(lines).encode()
+    finders: list[LineFinder] = [keyword_lines, KeywordFinder()]
     for rule in GENERIC:
         assert LINE_FILTER in rule.filters
         whole = dataclasses.replace(
-            rule, filters=tuple(f for f in rule.filters if f != LINE_FILTER)
+            rule, filters=tuple(f for f in rule.filters if f not in SPEED_UPS)
         )
-        windowed, _ = confirm(compile_rule(rule), content)
         reference, _ = confirm(compile_rule(whole), content)
-        assert windowed == reference
+        for finder in finders:
+            windowed, _ = confirm(compile_rule(rule), content, finder)
+            assert windowed == reference, (rule.id, finder)
         assert all(content.count(b"\n", m.start, m.end) == 0 for m in reference)
+
+
+def test_anchored_rules_are_the_generic_ones_that_pay_for_it() -> None:
+    by_id = {rule.id: rule for rule in GENERIC}
+    assert KEYWORD_START in by_id["generic-secret-assignment"].filters
+    assert LINE_START in by_id["generic-secret-unquoted"].filters
 
 
 def test_keyword_lines_merge_neighbours_and_ignore_case() -> None:
     content = b"a\nTOKEN x\nmy token\nb\nPass\n"
-    assert keyword_lines(content, (b"token", b"pass")) == [(2, 18), (21, 25)]
+    found = keyword_lines(content, (b"token", b"pass"))
+    assert found.windows == [(2, 18), (21, 25)]
+    assert found.positions == [2, 13, 21]

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import regex
 
 from scanner.engine.checksums import CHECKS
-from scanner.engine.lines import LINE_FILTER, LineFinder, keyword_lines
+from scanner.engine.lines import (
+    KEYWORD_START,
+    LINE_FILTER,
+    LINE_START,
+    LineFinder,
+    keyword_lines,
+)
 from scanner.engine.placeholders import is_placeholder
 from scanner.errors import RuleError
 from scanner.model import Match, Rule
@@ -61,26 +68,31 @@ def has_quote(content: bytes, start: int, end: int) -> bool:
 
 
 def confirm(
-    compiled: CompiledRule, content: bytes, lines: LineFinder = keyword_lines
+    compiled: CompiledRule, content: bytes, find_lines: LineFinder = keyword_lines
 ) -> tuple[list[Match], bool]:
     """All accepted matches of one rule in `content`, and whether the time limit cut it short.
 
-    `lines` finds the keyword lines of line-local rules (the same lines whoever finds them)."""
+    `find_lines` finds the keyword lines of line-local rules (the same whoever finds them)."""
     matches: list[Match] = []
     rule = compiled.rule
-    windows = (
-        lines(content, compiled.keywords) if LINE_FILTER in rule.filters else [(0, len(content))]
-    )
+    lines = find_lines(content, compiled.keywords) if LINE_FILTER in rule.filters else None
+    windows = lines.windows if lines else [(0, len(content))]
     if QUOTED_FILTER in rule.filters:
         windows = [(start, end) for start, end in windows if has_quote(content, start, end)]
-    try:
-        for found in (
+    if lines and KEYWORD_START in rule.filters:
+        found_all = anchored(compiled.pattern, content, windows, lines.positions)
+    elif LINE_START in rule.filters:
+        found_all = anchored(compiled.pattern, content, windows, line_starts(content, windows))
+    else:
+        found_all = (
             found
             for start, end in windows
             for found in compiled.pattern.finditer(
                 content, start, end, timeout=REGEX_TIMEOUT_SECONDS
             )
-        ):
+        )
+    try:
+        for found in found_all:
             start, end = found.span(SECRET_GROUP)
             if start < 0:
                 continue
@@ -97,3 +109,39 @@ def confirm(
     except TimeoutError:
         return matches, True
     return matches, False
+
+
+def line_starts(content: bytes, windows: list[tuple[int, int]]) -> Iterator[int]:
+    for start, end in windows:
+        yield start
+        at = content.find(b"\n", start, end)
+        while at >= 0:
+            yield at + 1
+            at = content.find(b"\n", at + 1, end)
+
+
+def anchored(
+    pattern: Any, content: bytes, windows: list[tuple[int, int]], anchors: Iterable[int]
+) -> Iterator[Any]:
+    """The matches `finditer` finds in the windows, for a regex that can only match from one of
+    the (sorted) anchors: tried at each anchor inside a window, past the last match's end.
+
+    One time limit for the whole rule, as `finditer` has, rather than one per anchor."""
+    deadline = time.monotonic() + REGEX_TIMEOUT_SECONDS
+    window = iter(windows)
+    start, end = next(window, (0, -1))
+    resume = 0
+    for at in anchors:
+        while at > end:
+            start, end = next(window, (0, -1))
+            if end < 0:
+                return
+        if at < start or at < resume:
+            continue
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        found = pattern.match(content, at, end, timeout=left)
+        if found is not None:
+            resume = found.end()
+            yield found

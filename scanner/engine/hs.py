@@ -22,7 +22,7 @@ import hyperscan
 
 from scanner.engine import MatchResult, Survey, sorted_matches
 from scanner.engine.encoded import HINTS, SECRET_MANIFEST, encoded_expressions
-from scanner.engine.lines import line_windows
+from scanner.engine.lines import KeywordLines
 from scanner.model import Match, Rule
 
 REGEX_FLAGS = (
@@ -117,7 +117,7 @@ def load_database(serialized: bytes) -> Any:
     return hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
 
 
-class KeywordLines:
+class KeywordFinder:
     """The keyword lines of line-local rules (engine.lines), found in one Hyperscan pass over the
     chunk rather than one `find` pass per keyword: the same lines, a fraction of the time. The
     small caseless literal databases compile in about a millisecond, so they are built on first
@@ -128,10 +128,11 @@ class KeywordLines:
         self._lock = threading.Lock()
         self._local = threading.local()
 
-    def __call__(self, content: bytes, keywords: tuple[bytes, ...]) -> list[tuple[int, int]]:
+    def __call__(self, content: bytes, keywords: tuple[bytes, ...]) -> KeywordLines:
         last = getattr(self._local, "last", None)
         if last is not None and last[0] is content and last[1] == keywords:
-            return last[2]  # type: ignore[no-any-return]
+            found: KeywordLines = last[2]
+            return found
         database = self._database(keywords)
         scratches: dict[tuple[bytes, ...], Any] = self._local.__dict__.setdefault("scratch", {})
         scratch = scratches.get(keywords)
@@ -143,9 +144,9 @@ class KeywordLines:
             positions.append(end - len(keywords[expression_id]))
 
         database.scan(content, match_event_handler=on_match, scratch=scratch)
-        windows = line_windows(content, positions)
-        self._local.last = (content, keywords, windows)
-        return windows
+        lines = KeywordLines(content, positions)
+        self._local.last = (content, keywords, lines)
+        return lines
 
     def _database(self, keywords: tuple[bytes, ...]) -> Any:
         with self._lock:
@@ -174,7 +175,7 @@ class HyperscanMatcher:
         self._local = threading.local()
         self._confirmers: dict[int, Any] = {}
         self._confirmers_lock = threading.Lock()
-        self._lines = KeywordLines()
+        self._lines = KeywordFinder()
 
     def scan(self, content: bytes) -> MatchResult:
         return self.survey(content).result

@@ -4,6 +4,12 @@ A generic rule's regex starts with a case-insensitive alternation of names, whic
 module runs at a few MB/s over a whole file. Its matches never span a newline and always contain
 one of the rule's keywords, so running it on just the lines that contain a keyword finds exactly
 the same matches, at a small fraction of the cost.
+
+Two more filters go further, for rules whose every match starts at a known kind of place: with
+`keyword-start` the regex is tried only where one of the rule's keywords starts, with
+`line-start` only at the starts of the keyword lines. Tried at those places in order, each past
+the end of the last match, a regex finds what scanning the windows position by position finds,
+without running its leading alternation at every byte in between.
 """
 
 from __future__ import annotations
@@ -11,56 +17,69 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 LINE_FILTER = "line"
-#: the lines of a chunk holding one of these keywords: `keyword_lines` or an engine's own
-LineFinder = Callable[[bytes, tuple[bytes, ...]], list[tuple[int, int]]]
+KEYWORD_START = "keyword-start"
+LINE_START = "line-start"
 
 
-class LastWindows:
-    """The windows of the last chunk asked about: the generic rules share one keyword list, so
-    the second and later rules confirmed on a chunk reuse the first one's windows."""
+class KeywordLines:
+    """Where a chunk's keywords are: every occurrence's start, sorted, and the runs of lines
+    holding them as (start, end) windows."""
+
+    __slots__ = ("positions", "windows")
+
+    def __init__(self, content: bytes, positions: list[int]) -> None:
+        positions.sort()
+        self.positions = positions
+        self.windows = line_windows(content, positions)
+
+
+#: the keyword lines of a chunk: `keyword_lines` or an engine's own
+LineFinder = Callable[[bytes, tuple[bytes, ...]], KeywordLines]
+
+
+class LastLines:
+    """The keyword lines of the last chunk asked about: the generic rules share one keyword
+    list, so the second and later rules confirmed on a chunk reuse the first one's."""
 
     def __init__(self) -> None:
-        self.entry: tuple[bytes, tuple[bytes, ...], list[tuple[int, int]]] | None = None
+        self.entry: tuple[bytes, tuple[bytes, ...], KeywordLines] | None = None
 
-    def get(self, content: bytes, keywords: tuple[bytes, ...]) -> list[tuple[int, int]] | None:
+    def get(self, content: bytes, keywords: tuple[bytes, ...]) -> KeywordLines | None:
         entry = self.entry  # one read: another thread may replace it, never half-way
         if entry is not None and entry[0] is content and entry[1] == keywords:
             return entry[2]
         return None
 
 
-LAST = LastWindows()
+LAST = LastLines()
 
 
-def keyword_lines(content: bytes, keywords: tuple[bytes, ...]) -> list[tuple[int, int]]:
-    """(start, end) of every run of consecutive lines containing a keyword (lowercase)."""
+def keyword_lines(content: bytes, keywords: tuple[bytes, ...]) -> KeywordLines:
+    """Every occurrence of the (lowercase) keywords, case-insensitively, and their lines."""
     cached = LAST.get(content, keywords)
     if cached is not None:
         return cached
-    windows = find_keyword_lines(content, keywords)
-    LAST.entry = (content, keywords, windows)
-    return windows
+    found = KeywordLines(content, keyword_positions(content, keywords))
+    LAST.entry = (content, keywords, found)
+    return found
 
 
-def find_keyword_lines(content: bytes, keywords: tuple[bytes, ...]) -> list[tuple[int, int]]:
+def keyword_positions(content: bytes, keywords: tuple[bytes, ...]) -> list[int]:
     lowered = content.lower()
     positions: list[int] = []
     for keyword in keywords:
         at = lowered.find(keyword)
         while at >= 0:
             positions.append(at)
-            line_end = lowered.find(b"\n", at)
-            if line_end < 0:
-                break
-            at = lowered.find(keyword, line_end)
-    return line_windows(content, positions)
+            at = lowered.find(keyword, at + 1)
+    return positions
 
 
 def line_windows(content: bytes, positions: Iterable[int]) -> list[tuple[int, int]]:
-    """(start, end) of every run of consecutive lines holding one of `positions`."""
+    """(start, end) of every run of consecutive lines holding one of the (sorted) `positions`."""
     windows: list[tuple[int, int]] = []
     line_end = -1
-    for at in sorted(positions):
+    for at in positions:
         if at <= line_end:
             continue
         start = content.rfind(b"\n", 0, at) + 1
