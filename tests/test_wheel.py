@@ -94,6 +94,8 @@ def test_wheel_ships_every_rule_pack_inside_the_package(wheel: Path) -> None:
         shipped = {name for name in names if name.startswith("scanner/rules/")}
     assert shipped == {f"scanner/rules/{source.name}" for source in source_rules()}
     assert "scanner/__main__.py" in names
+    # the HTML report inlines these into its page
+    assert {"scanner/report/html/report.css", "scanner/report/html/report.js"} <= names
     assert not any(name.startswith(("rules/", "tests/")) for name in names)
 
 

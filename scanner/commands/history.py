@@ -53,7 +53,8 @@ def run_history(options: ScanOptions, history: HistoryOptions) -> int:
     if wanted(history.progress):
         # the bar vanishes when done: this line says what it did
         print(summary(result), file=sys.stderr)
-    return report(result, options, "blob" if not history.ranges else "changed file")
+    target = " ".join((os.path.abspath(repo), *history.revisions, *history.ranges))
+    return report(result, options, "blob" if not history.ranges else "changed file", target)
 
 
 def summary(result: ScanResult) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import partial
@@ -74,13 +75,14 @@ def scan_options(options: dict[str, Any], jobs: int, anchor: str | None = None) 
     )
 
 
-def report(result: ScanResult, options: ScanOptions, subject: str) -> int:
+def report(result: ScanResult, options: ScanOptions, subject: str, target: str = "") -> int:
     to_terminal = options.output in (None, "-")
     report_options = ReportOptions(
         redact=options.redact,
         quiet=options.quiet,
         color=to_terminal and should_color(sys.stdout),
         subject=subject,
+        target=target,
     )
     result = known_and_allowed(result, options)
     if options.verify.enabled and result.findings:
@@ -140,7 +142,8 @@ def scan_paths(paths: tuple[str, ...], options: ScanOptions) -> int:
     scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
     items = walk(paths or (".",), config.path_allowlist(), config.root)
     result = run_scan(scanner, items, options.jobs)
-    return report(result, options, "file")
+    target = ", ".join(os.path.abspath(path) for path in paths or (".",))
+    return report(result, options, "file", target)
 
 
 def scan_staged(options: ScanOptions) -> int:

@@ -8,7 +8,7 @@ from typing import Protocol, TextIO
 
 from scanner.model import Finding, ScanResult
 
-FORMATS = ("text", "json", "jsonl", "sarif", "csv", "junit")
+FORMATS = ("text", "json", "jsonl", "sarif", "csv", "junit", "html")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class ReportOptions:
     subject: str = "file"
     #: text format: only the summary (machine formats always carry everything)
     quiet: bool = False
+    #: what was scanned (the paths or the repository), for reports that name it (HTML)
+    target: str = ""
 
 
 class Writer(Protocol):
