@@ -220,6 +220,74 @@ def history(
     )
 
 
+@cli.command()
+@click.argument("targets", nargs=-1, metavar="[TARGET...]")
+@click.option(
+    "--from",
+    "list_file",
+    metavar="FILE",
+    help="Also audit the targets listed in FILE, one per line (- for stdin).",
+)
+@report_options
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Repositories audited in parallel by local processes.",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Run one task per repository on this Dask scheduler's cluster instead.",
+)
+@click.option(
+    "--cache-dir",
+    metavar="DIR",
+    help="Mirrors and the resume state [default: $KEYLEAK_CACHE_DIR/audit, else ~/.cache].",
+)
+@click.option(
+    "--max-blob-size",
+    type=Size(),
+    default=None,
+    help="Skip larger blobs [default: --max-file-size].",
+)
+@click.option("--no-fetch", is_flag=True, help="Audit existing mirrors as they are.")
+@click.option("--no-progress", is_flag=True, help="No progress bar on a terminal.")
+def audit(
+    targets: tuple[str, ...],
+    list_file: str | None,
+    jobs: int,
+    scheduler: str | None,
+    cache_dir: str | None,
+    max_blob_size: int | None,
+    no_fetch: bool,
+    no_progress: bool,
+    **options: Any,
+) -> int:
+    """Audit the history of many repositories: clone URLs, repository paths, directories of
+    clones. Mirrors and results are cached: a repository whose refs did not move since the
+    last audit is not scanned again. Exit 1 on findings, else 2 if a repository failed."""
+    from scanner.commands.audit import AuditOptions, run_audit
+    from scanner.commands.scan import scan_options
+
+    settings = scan_options(options, jobs=1)
+    return run_audit(
+        settings,
+        AuditOptions(
+            targets=targets,
+            list_file=list_file,
+            jobs=jobs,
+            scheduler=scheduler,
+            cache_dir=cache_dir,
+            max_blob_size=max_blob_size or settings.max_file_size,
+            fetch=not no_fetch,
+            progress=not no_progress,
+        ),
+    )
+
+
 @cli.command("verify")
 @click.argument("source", required=False, metavar="[REPORT]")
 @click.option(

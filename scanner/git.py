@@ -30,8 +30,12 @@ STABLE_DIFF_OPTIONS = (
 )
 
 
-def run(args: list[str], cwd: Path | str | None = None) -> bytes:
+def run(args: list[str], cwd: Path | str | None = None, *, remote: bool = False) -> bytes:
+    """git's output; `remote` for commands that reach another machine, which must fail rather
+    than wait for someone to type a password."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    if remote:
+        env.update(NON_INTERACTIVE)
     try:
         completed = subprocess.run(
             ["git", "-c", "core.quotePath=true", *args],
@@ -40,6 +44,8 @@ def run(args: list[str], cwd: Path | str | None = None) -> bytes:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
+            # no controlling terminal: ssh cannot ask for a password or a host key on it
+            start_new_session=remote,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed or not on PATH") from exc
@@ -576,3 +582,76 @@ def range_patches(
 
 def range_commit(header: bytes) -> LoggedCommit:
     return logged_commit(header.split(b"\x02"), [])
+
+
+# --- audits: mirrors of remote repositories -------------------------------------------------
+
+#: A remote git command must never wait for a person: no terminal prompt, no askpass program
+#: (GIT_ASKPASS set but empty makes git skip core.askPass and SSH_ASKPASS too), no credential
+#: manager window, no ssh askpass.
+NON_INTERACTIVE = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS_REQUIRE": "never",
+    "GCM_INTERACTIVE": "never",
+}
+#: What a mirror holds: branches and tags, not a hosting service's refs/pull/* and the like.
+MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+
+
+def init_bare(path: Path | str) -> None:
+    """An empty bare repository; no template, so none of the template's hooks."""
+    run(["init", "--bare", "--quiet", "--template=", "--", os.fspath(path)])
+
+
+def remote_refs(url: str) -> tuple[dict[str, str], str | None]:
+    """A remote's branches and tags (full name -> object id, tags unpeeled) and the branch its
+    HEAD names (None when it names none, e.g. an empty repository)."""
+    output = run(
+        ["ls-remote", "--symref", "--", url, "HEAD", "refs/heads/*", "refs/tags/*"], remote=True
+    ).decode("utf-8", "replace")
+    refs: dict[str, str] = {}
+    head: str | None = None
+    for line in output.splitlines():
+        value, _, name = line.partition("\t")
+        if name == "HEAD" and value.startswith("ref: "):
+            head = value.removeprefix("ref: ")
+        elif name.startswith(("refs/heads/", "refs/tags/")) and not name.endswith("^{}"):
+            refs[name] = value
+    return refs, head
+
+
+def fetch_mirror(path: Path | str, url: str) -> None:
+    """Bring a mirror's branches and tags to the remote's, deleting those the remote deleted."""
+    run(
+        [
+            # a mirror runs no hooks, and a gc must not go on in the background while it is read
+            "-c",
+            f"core.hooksPath={os.devnull}",
+            "-c",
+            "gc.autoDetach=false",
+            "-c",
+            "maintenance.autoDetach=false",
+            "fetch",
+            "--prune",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--quiet",
+            "--",
+            url,
+            *MIRROR_REFSPECS,
+        ],
+        path,
+        remote=True,
+    )
+
+
+def set_head(path: Path | str, ref: str) -> None:
+    run(["symbolic-ref", "HEAD", ref], path)
+
+
+def refs(cwd: Path | str | None = None) -> dict[str, str]:
+    """Every ref's full name and the object it points to (a tag's own object, unpeeled)."""
+    output = run(["for-each-ref", "--format=%(objectname) %(refname)"], cwd)
+    pairs = (line.split(" ", 1) for line in output.decode("utf-8", "replace").splitlines())
+    return {name: oid for oid, name in pairs}

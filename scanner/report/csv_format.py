@@ -42,9 +42,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    # an audit's findings are in many repositories: one more column, last, says which
+    audit = bool(result.repositories)
+    writer.writerow((*COLUMNS, "repository") if audit else COLUMNS)
     for finding in result.findings:
-        writer.writerow([safe(cell) for cell in row(finding, options)])
+        cells = row(finding, options)
+        if audit:
+            cells.append(finding.location.repository or "")
+        writer.writerow([safe(cell) for cell in cells])
 
 
 def row(finding: Finding, options: ReportOptions) -> list[str | int]:

@@ -60,7 +60,12 @@ def location_object(location: Location) -> dict[str, Any]:
         "column": location.column,
         "end_line": location.end_line,
     }
-    optional = {"commit": location.commit, "cell": location.cell, "cell_line": location.cell_line}
+    optional = {
+        "commit": location.commit,
+        "cell": location.cell,
+        "cell_line": location.cell_line,
+        "repository": location.repository,
+    }
     place.update((key, value) for key, value in optional.items() if value is not None)
     return place
 
@@ -113,8 +118,25 @@ def skipped_objects(result: ScanResult) -> list[dict[str, str]]:
     return [{"path": s.path, "reason": s.reason} for s in result.skipped]
 
 
+def repository_objects(result: ScanResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": repository.name,
+            "url": repository.url,
+            "status": repository.status,
+            "error": repository.error,
+            "commits": repository.commits,
+            "blobs": repository.blobs,
+            "bytes": repository.bytes,
+            "findings": repository.findings,
+            "elapsed_seconds": round(repository.elapsed, 3),
+        }
+        for repository in result.repositories
+    ]
+
+
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
-    document = {
+    document: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "keyleak", "version": __version__},
         "findings": [finding_object(f, options) for f in result.findings],
@@ -122,5 +144,7 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         "notes": list(result.notes),
         "stats": stats_object(result),
     }
+    if result.repositories:  # audits only, so that other reports stay as they were
+        document["repositories"] = repository_objects(result)
     json.dump(document, stream, indent=2, ensure_ascii=False)
     stream.write("\n")

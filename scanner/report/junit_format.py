@@ -20,12 +20,14 @@ from scanner.report.summary import summary_line
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     failures = sum(1 for finding in result.findings if not finding.baselined)
     skipped = len(result.findings) - failures
+    # an audit's repositories that could not be read are errors, one test case each
+    broken = [r for r in result.repositories if r.status == "failed"]
     # the one suite and its wrapper carry the same totals
     totals = {
         "name": "keyleak",
-        "tests": str(max(len(result.findings), 1)),
+        "tests": str(max(len(result.findings) + len(broken), 1)),
         "failures": str(failures),
-        "errors": "0",
+        "errors": str(len(broken)),
         "skipped": str(skipped),
         "time": f"{result.elapsed:.3f}",
     }
@@ -33,7 +35,12 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     suite = ET.SubElement(suites, "testsuite", totals)
     for finding in result.findings:
         suite.append(testcase(finding, options))
-    if not result.findings:
+    for repository in broken:
+        case = ET.SubElement(
+            suite, "testcase", classname="keyleak", name=clean(repository.name), time="0"
+        )
+        ET.SubElement(case, "error", message=clean(repository.error), type="repository failed")
+    if not result.findings and not broken:
         ET.SubElement(suite, "testcase", classname="keyleak", name="no secrets found", time="0")
     ET.SubElement(suite, "system-out").text = clean(summary_line(result, options.subject))
     ET.indent(suites)
@@ -44,14 +51,16 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
 
 def testcase(finding: Finding, options: ReportOptions) -> ET.Element:
     location = finding.location
-    where = f"{location.path}:{location.line}:{location.column}"
+    # an audit's paths are within their repository
+    path = f"{location.repository}/{location.path}" if location.repository else location.path
+    where = f"{path}:{location.line}:{location.column}"
     if location.commit:
         where += f"@{location.commit[:12]}"
     case = ET.Element(
         "testcase",
-        classname=clean(f"keyleak.{location.path}"),
+        classname=clean(f"keyleak.{path}"),
         name=clean(f"{finding.rule_id} at {where}"),
-        file=clean(location.path),
+        file=clean(path),
         line=str(location.line),
         time="0",
     )

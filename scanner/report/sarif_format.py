@@ -22,6 +22,7 @@ from scanner.report.json_format import (
     commit_object,
     count_object,
     history_object,
+    repository_objects,
     skipped_objects,
     verdict_object,
 )
@@ -196,6 +197,7 @@ def result_properties(finding: Finding) -> dict[str, Any]:
         "baselined": finding.baselined,
     }
     optional = {
+        "repository": location.repository,
         "commit": location.commit,
         "notebookCell": (
             {"cell": location.cell, "line": location.cell_line}
@@ -212,17 +214,28 @@ def result_properties(finding: Finding) -> dict[str, Any]:
 
 def invocation(result: ScanResult) -> dict[str, Any]:
     run: dict[str, Any] = {"executionSuccessful": True}
-    if result.notes:
-        run["toolExecutionNotifications"] = [
-            {"level": "warning", "message": {"text": note}} for note in result.notes
-        ]
+    notifications = [{"level": "warning", "message": {"text": note}} for note in result.notes]
+    # an audit's repositories that could not be read
+    notifications += [
+        {"level": "error", "message": {"text": f"{repository.name}: {repository.error}"}}
+        for repository in result.repositories
+        if repository.status == "failed"
+    ]
+    if notifications:
+        run["toolExecutionNotifications"] = notifications
     return run
 
 
 def run_properties(result: ScanResult) -> dict[str, Any]:
     """The JSON report's counts under SARIF's camelCase names, then the files left unscanned."""
     counts = {camel_case(name): value for name, value in count_object(result).items()}
-    return {**counts, "skipped": skipped_objects(result)}
+    properties = {**counts, "skipped": skipped_objects(result)}
+    if result.repositories:
+        properties["repositories"] = [
+            {camel_case(name): value for name, value in repository.items()}
+            for repository in repository_objects(result)
+        ]
+    return properties
 
 
 def camel_case(name: str) -> str:

@@ -56,7 +56,8 @@ def exceptions_line(result: ScanResult) -> str | None:
 
 def head(result: ScanResult) -> str:
     count = len(result.findings)
-    files = len({f.location.path for f in result.findings})
+    # the same path in two repositories of an audit is two files
+    files = len({(f.location.repository, f.location.path) for f in result.findings})
     if count:
         return f"{count} {plural(count, 'secret')} found in {files} {plural(files, 'file')}"
     return "no secrets found"

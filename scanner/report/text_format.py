@@ -8,13 +8,28 @@ characters in them are neutralised before they reach a terminal.
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from scanner.line_context import clean
-from scanner.model import Commit, Finding, History, ScanResult, Verdict, VerdictStatus
+from scanner.model import (
+    Commit,
+    Finding,
+    History,
+    RepositoryStatus,
+    ScanResult,
+    Verdict,
+    VerdictStatus,
+)
 from scanner.report import ReportOptions, shown_line, shown_secret
-from scanner.report.summary import breakdown_line, exceptions_line, headline, plural
+from scanner.report.summary import (
+    breakdown_line,
+    exceptions_line,
+    headline,
+    human_size,
+    plural,
+)
 
 RED, GREEN, YELLOW, BOLD, DIM, RESET = (
     "\033[31m",
@@ -44,22 +59,74 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         return f"{style}{text}{RESET}" if options.color else text
 
     if not options.quiet:
-        for path, findings in by_path(result.findings).items():
-            count = f"{len(findings)} {plural(len(findings), 'secret')}"
-            header = wrap(f"{clean(path)} ({count})", "", INDENT)
-            header[0] = paint(header[0], BOLD)
-            stream.write("\n".join(header) + "\n")
-            for finding in findings:
-                stream.write(block(finding, options, paint))
-            stream.write("\n")
+        if result.repositories:
+            write_repositories(result, stream, options, paint)
+        else:
+            write_files(result.findings, stream, options, paint)
         if result.findings:
             stream.write(ADVICE + "\n\n")
     summary = [f"keyleak: note: {clean(note)}" for note in result.notes]
     summary += filter(None, (exceptions_line(result), breakdown_line(result)))
+    if result.repositories:
+        summary.append(repositories_line(result.repositories))
     # the headline last, and short enough not to wrap: a glance at a CI log's end finds it
     summary.append(headline(result, options.subject))
     for line in summary:
         stream.write("\n".join(wrap(line, "", " " * len("keyleak: "))) + "\n")
+
+
+def write_files(
+    findings: Iterable[Finding], stream: TextIO, options: ReportOptions, paint: Paint
+) -> None:
+    for path, group in by_path(findings).items():
+        count = f"{len(group)} {plural(len(group), 'secret')}"
+        header = wrap(f"{clean(path)} ({count})", "", INDENT)
+        header[0] = paint(header[0], BOLD)
+        stream.write("\n".join(header) + "\n")
+        for finding in group:
+            stream.write(block(finding, options, paint))
+        stream.write("\n")
+
+
+def write_repositories(
+    result: ScanResult, stream: TextIO, options: ReportOptions, paint: Paint
+) -> None:
+    """Audits: a section per repository, in the order given, each with its files' findings."""
+    found: dict[str | None, list[Finding]] = {}
+    for finding in result.findings:
+        found.setdefault(finding.location.repository, []).append(finding)
+    for repository in result.repositories:
+        header = wrap(f"=== {clean(repository_text(repository))}", "", INDENT)
+        style = RED + BOLD if repository.status == "failed" else BOLD
+        stream.write("\n".join(paint(line, style) for line in header) + "\n")
+        if repository.error:
+            stream.write("\n".join(labelled("error", clean(repository.error))) + "\n")
+        stream.write("\n")
+        write_files(found.get(repository.name, ()), stream, options, paint)
+
+
+def repository_text(repository: RepositoryStatus) -> str:
+    if repository.status == "failed":
+        return f"{repository.name}: failed"
+    count = repository.findings
+    secrets = f"{count} {plural(count, 'secret')}" if count else "no secrets"
+    if repository.status == "unchanged":
+        return f"{repository.name}: {secrets}, unchanged since the last audit"
+    commits = f"{repository.commits} {plural(repository.commits, 'commit')}"
+    blobs = f"{repository.blobs} {plural(repository.blobs, 'blob')}"
+    return f"{repository.name}: {secrets} ({commits}, {blobs}, {human_size(repository.bytes)})"
+
+
+def repositories_line(repositories: Iterable[RepositoryStatus]) -> str:
+    statuses = Counter(repository.status for repository in repositories)
+    total = sum(statuses.values())
+    parts = ", ".join(
+        f"{statuses[status]} {status}"
+        for status in ("scanned", "unchanged", "failed")
+        if statuses[status]
+    )
+    noun = "repository" if total == 1 else "repositories"
+    return f"keyleak: {total} {noun}: {parts}"
 
 
 def by_path(findings: Iterable[Finding]) -> dict[str, list[Finding]]:

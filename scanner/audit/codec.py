@@ -1,0 +1,188 @@
+"""Findings and scan results as JSON values and back, exactly: what the audit state stores.
+
+Not a report format: it keeps every field (the secret too) so that a repository left unchanged
+since the last audit reports what its scan reported then. Rules are not stored; the reader
+takes them from its own rule set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner.model import (
+    Commit,
+    Finding,
+    History,
+    Location,
+    ScanResult,
+    Severity,
+    Skipped,
+    Verdict,
+    VerdictStatus,
+)
+
+
+def commit_to_json(commit: Commit | None) -> dict[str, str] | None:
+    if commit is None:
+        return None
+    return {
+        "sha": commit.sha,
+        "author_name": commit.author_name,
+        "author_email": commit.author_email,
+        "date": commit.date,
+    }
+
+
+def commit_from_json(value: Any) -> Commit | None:
+    if value is None:
+        return None
+    return Commit(value["sha"], value["author_name"], value["author_email"], value["date"])
+
+
+def required_commit(value: Any) -> Commit:
+    commit = commit_from_json(value)
+    if commit is None:
+        raise ValueError("a commit is missing")
+    return commit
+
+
+def history_to_json(history: History | None) -> dict[str, Any] | None:
+    if history is None:
+        return None
+    return {
+        "introduced": commit_to_json(history.introduced),
+        "last_present": commit_to_json(history.last_present),
+        "removed": commit_to_json(history.removed),
+        "paths": list(history.paths),
+        "in_head": history.in_head,
+        "refs": list(history.refs),
+    }
+
+
+def history_from_json(value: Any) -> History | None:
+    if value is None:
+        return None
+    return History(
+        introduced=required_commit(value["introduced"]),
+        last_present=required_commit(value["last_present"]),
+        removed=commit_from_json(value["removed"]),
+        paths=tuple(value["paths"]),
+        in_head=bool(value["in_head"]),
+        refs=tuple(value["refs"]),
+    )
+
+
+def verdict_to_json(verdict: Verdict | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    return {
+        "status": verdict.status.value,
+        "reason": verdict.reason,
+        # pairs, not an object: the order and any repeated key survive
+        "details": [list(pair) for pair in verdict.details],
+    }
+
+
+def verdict_from_json(value: Any) -> Verdict | None:
+    if value is None:
+        return None
+    return Verdict(
+        status=VerdictStatus(value["status"]),
+        reason=value["reason"],
+        details=tuple((key, text) for key, text in value["details"]),
+    )
+
+
+def location_to_json(location: Location) -> dict[str, Any]:
+    return {
+        "path": location.path,
+        "line": location.line,
+        "column": location.column,
+        "end_line": location.end_line,
+        "kind": location.kind,
+        "commit": location.commit,
+        "cell": location.cell,
+        "cell_line": location.cell_line,
+        "repository": location.repository,
+    }
+
+
+def location_from_json(value: Any) -> Location:
+    return Location(
+        path=value["path"],
+        line=value["line"],
+        column=value["column"],
+        end_line=value["end_line"],
+        kind=value["kind"],
+        commit=value["commit"],
+        cell=value["cell"],
+        cell_line=value["cell_line"],
+        repository=value["repository"],
+    )
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "rule_name": finding.rule_name,
+        "provider": finding.provider,
+        "severity": finding.severity.value,
+        "remediation": finding.remediation,
+        "location": location_to_json(finding.location),
+        "secret": finding.secret,
+        "redacted": finding.redacted,
+        "fingerprint": finding.fingerprint,
+        "encoding": list(finding.encoding),
+        "history": history_to_json(finding.history),
+        "introduced_by": commit_to_json(finding.introduced_by),
+        "verdict": verdict_to_json(finding.verdict),
+        "baselined": finding.baselined,
+        "line_text": finding.line_text,
+    }
+
+
+def finding_from_json(value: Any) -> Finding:
+    return Finding(
+        rule_id=value["rule_id"],
+        rule_name=value["rule_name"],
+        provider=value["provider"],
+        severity=Severity(value["severity"]),
+        remediation=value["remediation"],
+        location=location_from_json(value["location"]),
+        secret=value["secret"],
+        redacted=value["redacted"],
+        fingerprint=value["fingerprint"],
+        encoding=tuple(value["encoding"]),
+        history=history_from_json(value["history"]),
+        introduced_by=commit_from_json(value["introduced_by"]),
+        verdict=verdict_from_json(value["verdict"]),
+        baselined=bool(value["baselined"]),
+        line_text=value["line_text"],
+    )
+
+
+def result_to_json(result: ScanResult) -> dict[str, Any]:
+    """Everything but the rules."""
+    return {
+        "findings": [finding_to_json(finding) for finding in result.findings],
+        "skipped": [[skip.path, skip.reason] for skip in result.skipped],
+        "files_scanned": result.files_scanned,
+        "bytes_scanned": result.bytes_scanned,
+        "suppressed": result.suppressed,
+        "elapsed": result.elapsed,
+        "commits_scanned": result.commits_scanned,
+        "notes": list(result.notes),
+    }
+
+
+def result_from_json(value: Any) -> ScanResult:
+    return ScanResult(
+        findings=tuple(finding_from_json(item) for item in value["findings"]),
+        skipped=tuple(Skipped(path, reason) for path, reason in value["skipped"]),
+        files_scanned=value["files_scanned"],
+        bytes_scanned=value["bytes_scanned"],
+        suppressed=value["suppressed"],
+        elapsed=value["elapsed"],
+        commits_scanned=value["commits_scanned"],
+        notes=tuple(value["notes"]),
+    )
