@@ -270,6 +270,21 @@ def runs_around(content: bytes, ends: Sequence[int]) -> list[tuple[int, int, byt
     return runs
 
 
+def has_decodable_run(content: bytes) -> bool:
+    """Whether `runs_around` could decode anything in `content`: some run of at least `MIN_RUN`
+    base64 characters that `decode_base64` accepts (or too long to try). Without one, no keyword
+    encoding in the chunk can lead to a decoded run, so there is none to look for."""
+    found = content.translate(TOKEN_TABLE)
+    stretch = INSIDE * MIN_RUN
+    position = 0
+    while (start := found.find(stretch, position)) >= 0:
+        end = ANY_RUN.match(content, start).end()  # type: ignore[union-attr]
+        if end - start > MAX_RUN or decode_base64(content[start:end]) is not None:
+            return True
+        position = end
+    return False
+
+
 def percent_runs(content: bytes) -> list[tuple[int, int, bytes, str]]:
     """Tokens holding a `%XX` escape, decoded; `find` first, since `re` would crawl each file."""
     runs = []

@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from scanner.cli import main
-from scanner.decode import MAX_RUN, base64_runs, decode_layer, encoded_matches
+from scanner.decode import (
+    MAX_RUN,
+    base64_runs,
+    decode_layer,
+    encoded_matches,
+    has_decodable_run,
+)
 from scanner.engine import Matcher, build_matcher, hyperscan_available
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance
@@ -166,3 +172,37 @@ def test_base64_of_upper_case_text_is_decoded() -> None:
     assert encoded[:8].isupper() and not encoded[:8].isalpha()
     runs = base64_runs(b"value: " + encoded + b"\n")
     assert [decoded for _, _, decoded, _ in runs] == [plain.encode()]
+
+
+def test_decodable_runs_are_told_apart_from_identifiers_paths_and_hex() -> None:
+    assert has_decodable_run(b64("token: " + random_text(30)).encode())
+    assert has_decodable_run(("x = '" + b64(openai_key()) + "'").encode())
+    # too long to try decoding: counted as decodable, as the decoder gives up on it only later
+    assert has_decodable_run(("A1b" * (MAX_RUN // 3 + 1)).encode())
+    assert not has_decodable_run(
+        b"def test_the_placeholder_filter_on_its_own_line():\n"
+        b"    path = 'src/main/java/com/example/service/Handler.java'\n"
+        b"    digest = '" + b"ab12" * 16 + b"'\n"
+        b"    name = someVeryLongCamelCaseIdentifierName\n"
+    )
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_the_encodings_database_is_loaded_only_once_a_chunk_could_hold_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scanner.engine import cache
+
+    loads: list[str] = []
+    read_entry = cache.read_entry
+    monkeypatch.setattr(cache, "read_entry", lambda name: loads.append(name) or read_entry(name))
+    build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")  # both in the cache, if not yet
+    loads.clear()
+    matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
+    assert matches_of(matcher, "def handler(request):\n    return request.user_name\n") == []
+    assert [name.split("-")[0] for name in loads] == ["hsdb"]
+    key = openai_key()
+    assert matches_of(matcher, f"blob: {b64(key)}\n") == [(PROJECT, key, ("base64",), 6)]
+    assert [name.split("-")[0] for name in loads] == ["hsdb", "hsenc"]
+    assert matches_of(matcher, f"again: {b64(key)}\n") != []
+    assert len(loads) == 2

@@ -415,3 +415,28 @@ def test_cli_quiet_prints_only_the_summary(
     lines = output.splitlines()
     assert lines[-1].startswith("keyleak: 1 secret found in 1 file")
     assert all(line.startswith("keyleak: ") for line in lines)
+
+
+def test_text_wrap_shortcut_for_lines_that_fit_wraps_as_textwrap_does() -> None:
+    import textwrap
+
+    from scanner.report import text_format
+
+    rng = random.Random(3)
+    for _ in range(5000):
+        text = "".join(rng.choice("ab  \t-xyz") for _ in range(rng.randrange(0, 90)))
+        first, rest, code = (
+            rng.choice(["", "  ", " x: "]),
+            rng.choice(["", "  "]),
+            rng.random() < 0.5,
+        )
+        expected = textwrap.wrap(
+            text,
+            text_format.WIDTH,
+            initial_indent=first,
+            subsequent_indent=rest,
+            break_long_words=True,
+            break_on_hyphens=False,
+            drop_whitespace=not code,
+        ) or [first.rstrip()]
+        assert text_format.wrap(text, first, rest, code) == expected

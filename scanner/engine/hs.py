@@ -5,7 +5,7 @@ Prefilter mode may report a rule that does not really match, never the reverse, 
 candidates whose keywords occur with the rule's own regex gives exactly the fallback engine's
 results. The keywords are checked in Python, and only for the few rules the database reports:
 as literals in the database they halved its speed, short caseless ones (`sk`, `aws`) matching
-all over source code. The database also holds the base64 forms of the keywords
+all over source code. A second database holds the base64 forms of the keywords
 (scanner.engine.encoded), reported with their offsets, so the decoder knows which runs to
 decode.
 """
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import hyperscan
 
+from scanner.decode import has_decodable_run
 from scanner.engine import MatchResult, Survey, sorted_matches
 from scanner.engine.encoded import HINTS, SECRET_MANIFEST, encoded_expressions
 from scanner.engine.lines import KeywordLines
@@ -32,9 +33,8 @@ REGEX_FLAGS = (
 ENCODED_FLAGS = 0
 HINT_FLAGS = hyperscan.HS_FLAG_CASELESS
 MANIFEST_FLAGS = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_SINGLEMATCH
-#: ids after the rules': the hints, the manifest line, then the keywords' encodings
+#: ids after the rules': the hints, then the manifest line
 MANIFEST_ID = len(HINTS)
-FIRST_ENCODED_ID = MANIFEST_ID + 1
 #: Hyperscan unrolls counted repeats: `{64,16384}` costs seconds of compile time per rule and
 #: a few together can take minutes, so such rules are left to the keyword gate instead.
 MAX_COUNTED_REPEAT = 1024
@@ -58,16 +58,18 @@ def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
 class CompiledDatabase:
     database: Any
     always_candidates: frozenset[int]
+    #: loads the database of the keywords' base64 forms (`compile_encoded`), on first need
+    encoded: Callable[[], Any]
 
 
 def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
-    """Compile and serialize the database; returns it with the indices of unsupported rules.
+    """Compile and serialize the rules' database; returns it with the indices of unsupported
+    rules.
 
     Ids 0..n-1 are the rules' regexes; the words that announce base64 (`encoded.HINTS`) follow,
-    then the `kind: Secret` line, then the keywords' base64 forms. Rules whose regex
-    Hyperscan rejects even in prefilter mode are left out: the keyword gate alone selects them.
+    then the `kind: Secret` line. Rules whose regex Hyperscan rejects even in prefilter mode are
+    left out: the keyword gate alone selects them.
     """
-    encoded = encoded_expressions(k for rule in rules for k in rule.keywords)
     unsupported = {i for i, rule in enumerate(rules) if too_costly_to_compile(rule.regex)}
     while True:
         expressions, ids, flags = [], [], []
@@ -83,10 +85,6 @@ def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
         expressions.append(SECRET_MANIFEST)
         ids.append(len(rules) + MANIFEST_ID)
         flags.append(MANIFEST_FLAGS)
-        for offset, expression in enumerate(encoded):
-            expressions.append(expression)
-            ids.append(len(rules) + FIRST_ENCODED_ID + offset)
-            flags.append(ENCODED_FLAGS)
         database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         try:
             database.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
@@ -97,6 +95,21 @@ def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
             unsupported.add(failing)
             continue
         return hyperscan.dumpb(database), frozenset(unsupported)
+
+
+def compile_encoded(rules: Sequence[Rule]) -> bytes:
+    """The keywords' base64 forms (scanner.engine.encoded), in a database of their own: four
+    times the size of the rules', it is loaded only once a chunk holds a run that could be
+    decoded, which most pre-commit runs never see."""
+    encoded = encoded_expressions(k for rule in rules for k in rule.keywords)
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=list(encoded),
+        ids=list(range(len(encoded))),
+        elements=len(encoded),
+        flags=[ENCODED_FLAGS] * len(encoded),
+    )
+    return hyperscan.dumpb(database)
 
 
 def first_unsupported(rules: Sequence[Rule], known: set[int]) -> int | None:
@@ -176,36 +189,37 @@ class HyperscanMatcher:
         self._confirmers: dict[int, Any] = {}
         self._confirmers_lock = threading.Lock()
         self._lines = KeywordFinder()
+        self._load_encoded = compiled.encoded
+        self._encoded: tuple[Any, Any] | None = None
+        self._encoded_lock = threading.Lock()
 
     def scan(self, content: bytes) -> MatchResult:
         return self.survey(content).result
 
     def survey(self, content: bytes) -> Survey:
         hits: set[int] = set()
-        encoded: list[int] = []
         hinted: list[int] = []
         rule_count = len(self._rules)
-        manifest, first_encoded = rule_count + MANIFEST_ID, rule_count + FIRST_ENCODED_ID
+        manifest = rule_count + MANIFEST_ID
 
         def on_match(expression_id: int, start: int, end: int, flags: int, context: Any) -> None:
             if expression_id < rule_count or expression_id == manifest:
                 hits.add(expression_id)
-            elif expression_id < first_encoded:
-                hinted.append(end)
             else:
-                encoded.append(end)
+                hinted.append(end)
 
         self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
+        encoded = self._encoded_ends(content)
         is_manifest = manifest in hits
         hits.discard(manifest)
         hits |= self._always
         if not hits:
-            return Survey(MatchResult(matches=()), tuple(encoded), tuple(hinted), is_manifest)
+            return Survey(MatchResult(matches=()), encoded, tuple(hinted), is_manifest)
         lowered = content.lower()
         keywords = self._keywords
         candidates = sorted(i for i in hits if any(k in lowered for k in keywords[i]))
         if not candidates:
-            return Survey(MatchResult(matches=()), tuple(encoded), tuple(hinted), is_manifest)
+            return Survey(MatchResult(matches=()), encoded, tuple(hinted), is_manifest)
         from scanner.engine.confirm import confirm
 
         matches: list[Match] = []
@@ -216,7 +230,29 @@ class HyperscanMatcher:
             if cut_short:
                 timed_out.append(self._rules[index].id)
         result = MatchResult(matches=sorted_matches(matches), timed_out=tuple(timed_out))
-        return Survey(result, tuple(encoded), tuple(hinted), is_manifest)
+        return Survey(result, encoded, tuple(hinted), is_manifest)
+
+    def _encoded_ends(self, content: bytes) -> tuple[int, ...]:
+        """Where the keywords' base64 forms end in `content`. Until the first chunk with a run
+        the decoder would decode, there is nothing to look for: the database stays unloaded."""
+        if self._encoded is None:
+            if not has_decodable_run(content):
+                return ()
+            with self._encoded_lock:
+                if self._encoded is None:
+                    database = self._load_encoded()
+                    self._encoded = (database, hyperscan.Scratch(database))
+        database, prototype = self._encoded
+        scratch = getattr(self._local, "encoded_scratch", None)
+        if scratch is None:
+            scratch = self._local.encoded_scratch = prototype.clone()
+        ends: list[int] = []
+
+        def on_match(expression_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            ends.append(end)
+
+        database.scan(content, match_event_handler=on_match, scratch=scratch)
+        return tuple(ends)
 
     def _scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)

@@ -7,7 +7,6 @@ characters in them are neutralised before they reach a terminal.
 
 from __future__ import annotations
 
-import textwrap
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TextIO
@@ -199,6 +198,11 @@ def labelled(label: str, text: str) -> list[str]:
 
 def wrap(text: str, first: str, rest: str, code: bool = False) -> list[str]:
     """Wrap at WIDTH; code is cut anywhere (it often has no spaces), prose only between words."""
+    if text and len(first) + len(text) <= WIDTH and text.isprintable() and text == text.strip():
+        # a line that fits, such as a clean run's summary: the hook need not import textwrap
+        return [first + text]
+    import textwrap
+
     return textwrap.wrap(
         text,
         WIDTH,
