@@ -206,3 +206,22 @@ def test_the_encodings_database_is_loaded_only_once_a_chunk_could_hold_one(
     assert [name.split("-")[0] for name in loads] == ["hsdb", "hsenc"]
     assert matches_of(matcher, f"again: {b64(key)}\n") != []
     assert len(loads) == 2
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_past_a_commits_worth_of_text_the_encodings_database_is_loaded_without_looking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scanner.engine import cache, hs
+
+    loads: list[str] = []
+    read_entry = cache.read_entry
+    monkeypatch.setattr(cache, "read_entry", lambda name: loads.append(name) or read_entry(name))
+    matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
+    identifiers = b"value = some_long_identifier_without_any_base64_in_it\n"
+    chunk = identifiers * (hs.GATE_BYTES // len(identifiers) // 2)
+    matcher.survey(chunk)
+    matcher.survey(chunk)
+    assert not any(name.startswith("hsenc") for name in loads)
+    matcher.survey(chunk)
+    assert any(name.startswith("hsenc") for name in loads)

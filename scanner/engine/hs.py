@@ -35,6 +35,10 @@ HINT_FLAGS = hyperscan.HS_FLAG_CASELESS
 MANIFEST_FLAGS = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_SINGLEMATCH
 #: ids after the rules': the hints, then the manifest line
 MANIFEST_ID = len(HINTS)
+#: Bytes a matcher looks through for a decodable run before it loads the encodings' database
+#: anyway: looking costs about as much as loading by then (and far more on a whole history,
+#: where nearly every blob has long identifiers and paths to try)
+GATE_BYTES = 256 * 1024
 #: Hyperscan unrolls counted repeats: `{64,16384}` costs seconds of compile time per rule and
 #: a few together can take minutes, so such rules are left to the keyword gate instead.
 MAX_COUNTED_REPEAT = 1024
@@ -191,6 +195,7 @@ class HyperscanMatcher:
         self._lines = KeywordFinder()
         self._load_encoded = compiled.encoded
         self._encoded: tuple[Any, Any] | None = None
+        self._gated = 0
         self._encoded_lock = threading.Lock()
 
     def scan(self, content: bytes) -> MatchResult:
@@ -234,9 +239,12 @@ class HyperscanMatcher:
 
     def _encoded_ends(self, content: bytes) -> tuple[int, ...]:
         """Where the keywords' base64 forms end in `content`. Until the first chunk with a run
-        the decoder would decode, there is nothing to look for: the database stays unloaded."""
+        the decoder would decode, there is nothing to look for: the database stays unloaded,
+        for the first `GATE_BYTES` scanned (a commit's worth); beyond, loading it costs less
+        than looking for such runs."""
         if self._encoded is None:
-            if not has_decodable_run(content):
+            self._gated += len(content)
+            if self._gated <= GATE_BYTES and not has_decodable_run(content):
                 return ()
             with self._encoded_lock:
                 if self._encoded is None:
