@@ -470,34 +470,31 @@ class CommitLog:
 
 
 def parse_log(tokens: Iterator[bytes]) -> Iterator[LoggedCommit]:
+    """Commits from `git log -z --raw` tokens: a header of four (mark, sha and parents; name;
+    email; date), then per change its raw line and its path, which may start with anything."""
     mark = COMMIT_MARK.encode()
-    header: list[bytes] = []
+    tokens = iter(tokens)
+    header: tuple[bytes, ...] | None = None
     changes: list[Change] = []
-    raw: list[bytes] | None = None
-    pending = 0
     for token in tokens:
-        token = token.lstrip(b"\n")
-        if pending:
-            header.append(token)
-            pending -= 1
-        elif raw is not None:
-            changes.append(
-                Change(
-                    raw[0][1:].decode(), raw[1].decode(), raw[2].decode(), raw[3].decode(), token
-                )
-            )
-            raw = None
-        elif token.startswith(mark):
-            if header:
-                yield logged_commit(header, changes)
-            header, changes, pending = [token[len(mark) :]], [], 3
-        elif token.startswith(b":"):
+        if token[:1] == b"\n":  # the newline between a header and its raw lines
+            token = token.lstrip(b"\n")
+        if token[:1] == b":":
             raw = token.split(b" ")
-    if header:
+            path = next(tokens, b"")
+            changes.append(
+                Change(raw[0][1:].decode(), raw[1].decode(), raw[2].decode(), raw[3].decode(), path)
+            )
+        elif token.startswith(mark):
+            if header is not None:
+                yield logged_commit(header, changes)
+            header = (token[len(mark) :], next(tokens, b""), next(tokens, b""), next(tokens, b""))
+            changes = []
+    if header is not None:
         yield logged_commit(header, changes)
 
 
-def logged_commit(header: list[bytes], changes: list[Change]) -> LoggedCommit:
+def logged_commit(header: Sequence[bytes], changes: list[Change]) -> LoggedCommit:
     sha, *parents = header[0].decode().split(" ")
     return LoggedCommit(
         sha=sha,
