@@ -31,8 +31,8 @@ CONFIG_NAME = ".keyleak.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_BASELINE = ".keyleak-baseline.json"
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
-#: bump when the cached JSON form of a config changes shape
-CONFIG_CACHE_FORMAT = 1
+#: bump when the cached JSON form of a config changes shape (2: only checked configs are cached)
+CONFIG_CACHE_FORMAT = 2
 SIZE_UNITS = {
     "": 1,
     "k": 1024,
@@ -280,7 +280,8 @@ def read_bytes(path: Path, label: str) -> bytes:
 
 
 def parse(raw: bytes, label: str, table_name: str | None) -> Any:
-    """The config table of a TOML file (None: a pyproject without `[tool.keyleak]`)."""
+    """The config table of a TOML file (None: a pyproject without `[tool.keyleak]`), checked
+    (`validate_document`) when it is a table."""
     import hashlib
     import json
 
@@ -303,6 +304,10 @@ def parse(raw: bytes, label: str, table_name: str | None) -> Any:
     if table_name is not None:
         tool = document.get("tool")
         document = tool.get("keyleak") if isinstance(tool, dict) else None
+    if isinstance(document, dict):
+        # checked before it is cached, so that a cached config needs no checking: that compiled
+        # every path glob on every commit
+        validate_document(document, label, f"{table_name}." if table_name else "")
     try:
         payload = json.dumps(document).encode()
     except TypeError:
@@ -312,10 +317,8 @@ def parse(raw: bytes, label: str, table_name: str | None) -> Any:
 
 
 def build(root: Path, label: str, document: Any, table_name: str | None) -> Config:
-    prefix = f"{table_name}." if table_name else ""
     if not isinstance(document, dict):
         raise ConfigError(f"{label}: {table_name or 'config'}: expected a table")
-    validate_document(document, label, prefix)
     allow = document.get("allow", {})
     verify = VerifySettings(**document.get("verify", {}))
 

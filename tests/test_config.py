@@ -142,6 +142,15 @@ def test_a_second_load_uses_the_parsed_cache(repo: Path) -> None:
     assert load_config(None, str(repo)) == first
 
 
+def test_only_a_config_that_passed_its_checks_is_cached_so_a_bad_one_fails_every_time(
+    repo: Path,
+) -> None:
+    write(repo, ".keyleak.toml", '[allow]\npaths = ["vendor/", "/"]\n')
+    for _ in range(2):
+        with pytest.raises(ConfigError, match=r"allow\.paths: '/': an empty pattern"):
+            load_config(None, str(repo))
+
+
 # --------------------------------------------------------------------------- errors
 
 
