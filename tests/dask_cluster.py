@@ -159,3 +159,19 @@ def loopback_cluster(
             stack.callback(_stop, worker)
         wait_for_workers(address, workers)
         yield address
+
+
+@contextmanager
+def in_process_cluster() -> Iterator[object]:
+    """Two single-threaded workers in this process."""
+    from distributed import LocalCluster
+
+    # dashboard_address=None would still bind an HTTP server to :8787 on every interface
+    with LocalCluster(
+        processes=False,
+        n_workers=2,
+        threads_per_worker=1,
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",
+    ) as cluster:
+        yield cluster

@@ -18,7 +18,7 @@ import pytest
 from scanner.audit.dask_executor import DaskExecutor
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
-from tests.dask_cluster import loopback_cluster, wait_for_workers
+from tests.dask_cluster import in_process_cluster, loopback_cluster, wait_for_workers
 from tests.keys import openai_key
 from tests.test_history import commit, config_line
 
@@ -40,15 +40,7 @@ def live_scheduler(scheduler: str) -> str:
 
 @pytest.fixture(scope="module")
 def local_cluster() -> Iterator[object]:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        processes=False,
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address="127.0.0.1:0",
-        worker_dashboard_address="127.0.0.1:0",
-    ) as cluster:
+    with in_process_cluster() as cluster:
         yield cluster
 
 

@@ -24,7 +24,7 @@ from distributed import Client
 
 from scanner.audit.dask_executor import DaskExecutor, SchedulerLost, SchedulerUnreachable
 from scanner.audit.executor import TaskFailure
-from tests.dask_cluster import loopback_cluster, wait_for_workers
+from tests.dask_cluster import in_process_cluster, loopback_cluster, wait_for_workers
 
 GATE_TIMEOUT = 30.0
 SLEEP = 3.0
@@ -86,16 +86,7 @@ def marker_dir(tmp_path: Path, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def local_cluster() -> Iterator[object]:
-    from distributed import LocalCluster
-
-    # dashboard_address=None would still bind an HTTP server to :8787 on every interface
-    with LocalCluster(
-        processes=False,
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address="127.0.0.1:0",
-        worker_dashboard_address="127.0.0.1:0",
-    ) as cluster:
+    with in_process_cluster() as cluster:
         yield cluster
 
 

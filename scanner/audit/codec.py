@@ -2,7 +2,7 @@
 
 Not a report format: it keeps every field (the secret too) so that a repository left unchanged
 since the last audit reports what its scan reported then. Rules are not stored; the reader
-takes them from its own rule set.
+takes them from its own rule set. Commits and histories have the JSON report's shapes.
 """
 
 from __future__ import annotations
@@ -20,17 +20,7 @@ from scanner.model import (
     Verdict,
     VerdictStatus,
 )
-
-
-def commit_to_json(commit: Commit | None) -> dict[str, str] | None:
-    if commit is None:
-        return None
-    return {
-        "sha": commit.sha,
-        "author_name": commit.author_name,
-        "author_email": commit.author_email,
-        "date": commit.date,
-    }
+from scanner.report.json_format import commit_object, history_object
 
 
 def commit_from_json(value: Any) -> Commit | None:
@@ -44,19 +34,6 @@ def required_commit(value: Any) -> Commit:
     if commit is None:
         raise ValueError("a commit is missing")
     return commit
-
-
-def history_to_json(history: History | None) -> dict[str, Any] | None:
-    if history is None:
-        return None
-    return {
-        "introduced": commit_to_json(history.introduced),
-        "last_present": commit_to_json(history.last_present),
-        "removed": commit_to_json(history.removed),
-        "paths": list(history.paths),
-        "in_head": history.in_head,
-        "refs": list(history.refs),
-    }
 
 
 def history_from_json(value: Any) -> History | None:
@@ -133,8 +110,8 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
         "redacted": finding.redacted,
         "fingerprint": finding.fingerprint,
         "encoding": list(finding.encoding),
-        "history": history_to_json(finding.history),
-        "introduced_by": commit_to_json(finding.introduced_by),
+        "history": history_object(finding.history),
+        "introduced_by": commit_object(finding.introduced_by),
         "verdict": verdict_to_json(finding.verdict),
         "baselined": finding.baselined,
         "line_text": finding.line_text,
