@@ -187,41 +187,51 @@ def test_decodable_runs_are_told_apart_from_identifiers_paths_and_hex() -> None:
     )
 
 
+def loaded_databases(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The cache entries read from now on, by kind: rules, encoded or combined."""
+    from scanner.engine import cache
+
+    names: list[str] = []
+    read_entry = cache.read_entry
+
+    def reading(name: str) -> bytes | None:
+        names.append("rules" if name.startswith("hsdb-") and "-" not in name[5:] else name)
+        return read_entry(name)
+
+    monkeypatch.setattr(cache, "read_entry", reading)
+    return names
+
+
 @pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
 def test_the_encodings_database_is_loaded_only_once_a_chunk_could_hold_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from scanner.engine import cache
-
-    loads: list[str] = []
-    read_entry = cache.read_entry
-    monkeypatch.setattr(cache, "read_entry", lambda name: loads.append(name) or read_entry(name))
-    build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")  # both in the cache, if not yet
-    loads.clear()
+    build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")  # the rules' one in the cache
+    loads = loaded_databases(monkeypatch)
     matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
     assert matches_of(matcher, "def handler(request):\n    return request.user_name\n") == []
-    assert [name.split("-")[0] for name in loads] == ["hsdb"]
+    assert [name.rsplit("-", 1)[-1] for name in loads] == ["rules"]
     key = openai_key()
     assert matches_of(matcher, f"blob: {b64(key)}\n") == [(PROJECT, key, ("base64",), 6)]
-    assert [name.split("-")[0] for name in loads] == ["hsdb", "hsenc"]
+    assert [name.rsplit("-", 1)[-1] for name in loads] == ["rules", "encoded"]
     assert matches_of(matcher, f"again: {b64(key)}\n") != []
     assert len(loads) == 2
 
 
 @pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
-def test_past_a_commits_worth_of_text_the_encodings_database_is_loaded_without_looking(
+def test_past_a_commits_worth_of_text_one_database_holds_rules_and_encodings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from scanner.engine import cache, hs
+    from scanner.engine import hs
 
-    loads: list[str] = []
-    read_entry = cache.read_entry
-    monkeypatch.setattr(cache, "read_entry", lambda name: loads.append(name) or read_entry(name))
+    loads = loaded_databases(monkeypatch)
     matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
     identifiers = b"value = some_long_identifier_without_any_base64_in_it\n"
     chunk = identifiers * (hs.GATE_BYTES // len(identifiers) // 2)
     matcher.survey(chunk)
     matcher.survey(chunk)
-    assert not any(name.startswith("hsenc") for name in loads)
-    matcher.survey(chunk)
-    assert any(name.startswith("hsenc") for name in loads)
+    assert [name.rsplit("-", 1)[-1] for name in loads] == ["rules"]
+    key = openai_key()
+    text = (chunk + f"blob: {b64(key)}\n".encode()).decode()
+    assert matches_of(matcher, text)[-1][:3] == (PROJECT, key, ("base64",))
+    assert [name.rsplit("-", 1)[-1] for name in loads] == ["rules", "combined"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import hyperscan
@@ -17,15 +17,16 @@ import hyperscan
 from scanner.cache import read_entry, write_entry
 from scanner.engine.hs import (
     CompiledDatabase,
+    compile_combined,
     compile_database,
     compile_encoded,
     load_database,
 )
 from scanner.model import Rule
 
-#: bump when the database's expressions change (7: the keywords' base64 forms in a database of
-#: their own, loaded only when needed)
-DATABASE_FORMAT = 7
+#: bump when the database's expressions change (8: the rules' database alone, the keywords'
+#: base64 forms alone, and both together, each cached when first needed)
+DATABASE_FORMAT = 8
 
 
 def entry_name(rules_digest: str) -> str:
@@ -43,40 +44,43 @@ def entry_name(rules_digest: str) -> str:
     return f"hsdb-{key}"
 
 
-def encoded_entry_name(rules_digest: str) -> str:
-    return entry_name(rules_digest).replace("hsdb-", "hsenc-", 1)
-
-
 def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabase:
-    """The rules' database from the cache, else compiled (with the encodings' database, so that
-    no later run pays for compiling it) and cached."""
+    """The rules' database from the cache, else compiled and cached; the encodings' and the
+    combined databases likewise, each when first asked for."""
     rules = tuple(rules)
-    encoded_name = encoded_entry_name(rules_digest)
-
-    def load_encoded() -> Any:
-        cached = read_entry(encoded_name)
-        if cached is not None:
-            try:
-                return load_database(cached)
-            except hyperscan.error:
-                pass
-        serialized = compile_encoded(rules)
-        write_entry(encoded_name, serialized)
-        return load_database(serialized)
-
     name = entry_name(rules_digest)
     cached = read_entry(name)
+    database = unsupported = None
     if cached is not None:
         meta_end = cached.find(b"\n")
         try:
             unsupported = frozenset(int(i) for i in json.loads(cached[:meta_end])["unsupported"])
-            return CompiledDatabase(
-                load_database(cached[meta_end + 1 :]), unsupported, load_encoded
-            )
+            database = load_database(cached[meta_end + 1 :])
         except (ValueError, KeyError, TypeError, hyperscan.error):
+            database = None
+    if database is None or unsupported is None:
+        serialized, unsupported = compile_database(rules)
+        meta = json.dumps({"unsupported": sorted(unsupported)}).encode()
+        write_entry(name, meta + b"\n" + serialized)
+        database = load_database(serialized)
+    known_unsupported = unsupported
+    return CompiledDatabase(
+        database,
+        unsupported,
+        encoded=lambda: cached_database(f"{name}-encoded", lambda: compile_encoded(rules)),
+        combined=lambda: cached_database(
+            f"{name}-combined", lambda: compile_combined(rules, known_unsupported)
+        ),
+    )
+
+
+def cached_database(name: str, compile_it: Callable[[], bytes]) -> Any:
+    cached = read_entry(name)
+    if cached is not None:
+        try:
+            return load_database(cached)
+        except hyperscan.error:
             pass
-    serialized, unsupported = compile_database(rules)
-    meta = json.dumps({"unsupported": sorted(unsupported)}).encode()
-    write_entry(name, meta + b"\n" + serialized)
-    write_entry(encoded_name, compile_encoded(rules))
-    return CompiledDatabase(load_database(serialized), unsupported, load_encoded)
+    serialized = compile_it()
+    write_entry(name, serialized)
+    return load_database(serialized)

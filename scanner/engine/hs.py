@@ -5,9 +5,14 @@ Prefilter mode may report a rule that does not really match, never the reverse, 
 candidates whose keywords occur with the rule's own regex gives exactly the fallback engine's
 results. The keywords are checked in Python, and only for the few rules the database reports:
 as literals in the database they halved its speed, short caseless ones (`sk`, `aws`) matching
-all over source code. A second database holds the base64 forms of the keywords
-(scanner.engine.encoded), reported with their offsets, so the decoder knows which runs to
-decode.
+all over source code.
+
+The base64 forms of the keywords (scanner.engine.encoded) are reported with their offsets, so
+the decoder knows which runs to decode. They make the database four times larger, which a
+pre-commit run would pay for loading while it rarely holds base64 at all; so the first
+`GATE_BYTES` a matcher scans go through the rules' database alone, and through the encodings'
+database only when a chunk holds a run the decoder would decode. Past that, one database holding
+both is cheaper than two scans of every chunk.
 """
 
 from __future__ import annotations
@@ -33,11 +38,14 @@ REGEX_FLAGS = (
 ENCODED_FLAGS = 0
 HINT_FLAGS = hyperscan.HS_FLAG_CASELESS
 MANIFEST_FLAGS = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_SINGLEMATCH
-#: ids after the rules': the hints, then the manifest line
+#: ids after the rules': the hints, then the manifest line, then (in the combined database) the
+#: keywords' base64 forms
 MANIFEST_ID = len(HINTS)
-#: Bytes a matcher looks through for a decodable run before it loads the encodings' database
-#: anyway: looking costs about as much as loading by then (and far more on a whole history,
-#: where nearly every blob has long identifiers and paths to try)
+FIRST_ENCODED_ID = MANIFEST_ID + 1
+#: Bytes a matcher scans with the rules' database alone, before it switches to the combined
+#: one: a commit's worth. A pre-commit run loads a quarter of the bytes (and looks for a
+#: decodable run itself, which would cost more than the encodings' scan on a whole history);
+#: a scan of a tree or a history scans each chunk once instead of twice.
 GATE_BYTES = 256 * 1024
 #: Hyperscan unrolls counted repeats: `{64,16384}` costs seconds of compile time per rule and
 #: a few together can take minutes, so such rules are left to the keyword gate instead.
@@ -60,10 +68,14 @@ def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
 
 @dataclass(frozen=True)
 class CompiledDatabase:
+    """The rules' database, and loaders of the others, each called on first need."""
+
     database: Any
     always_candidates: frozenset[int]
-    #: loads the database of the keywords' base64 forms (`compile_encoded`), on first need
+    #: the keywords' base64 forms alone (`compile_encoded`)
     encoded: Callable[[], Any]
+    #: the rules' database and the base64 forms in one (`compile_combined`)
+    combined: Callable[[], Any]
 
 
 def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
@@ -76,42 +88,64 @@ def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
     """
     unsupported = {i for i, rule in enumerate(rules) if too_costly_to_compile(rule.regex)}
     while True:
-        expressions, ids, flags = [], [], []
-        for index, rule in enumerate(rules):
-            if index not in unsupported:
-                expressions.append(rule.regex.encode())
-                ids.append(index)
-                flags.append(REGEX_FLAGS)
-        for offset, hint in enumerate(HINTS):
-            expressions.append(b"".join(b"\\x%02x" % byte for byte in hint))
-            ids.append(len(rules) + offset)
-            flags.append(HINT_FLAGS)
-        expressions.append(SECRET_MANIFEST)
-        ids.append(len(rules) + MANIFEST_ID)
-        flags.append(MANIFEST_FLAGS)
-        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         try:
-            database.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
+            return compile_parts(rules, unsupported, ()), frozenset(unsupported)
         except hyperscan.error:
             failing = first_unsupported(rules, unsupported)
             if failing is None:
                 raise
             unsupported.add(failing)
-            continue
-        return hyperscan.dumpb(database), frozenset(unsupported)
+
+
+def compile_combined(rules: Sequence[Rule], unsupported: frozenset[int]) -> bytes:
+    """The rules' database with the keywords' base64 forms after the manifest line."""
+    return compile_parts(rules, unsupported, keyword_encodings(rules))
 
 
 def compile_encoded(rules: Sequence[Rule]) -> bytes:
-    """The keywords' base64 forms (scanner.engine.encoded), in a database of their own: four
-    times the size of the rules', it is loaded only once a chunk holds a run that could be
-    decoded, which most pre-commit runs never see."""
-    encoded = encoded_expressions(k for rule in rules for k in rule.keywords)
+    """The keywords' base64 forms (scanner.engine.encoded) alone: four times the size of the
+    rules' database, it is loaded only once a chunk holds a run that could be decoded, which
+    most pre-commit runs never see."""
+    encoded = keyword_encodings(rules)
+    return compile_expressions(list(encoded), [ENCODED_FLAGS] * len(encoded))
+
+
+def keyword_encodings(rules: Sequence[Rule]) -> tuple[bytes, ...]:
+    return encoded_expressions(k for rule in rules for k in rule.keywords)
+
+
+def compile_parts(
+    rules: Sequence[Rule], unsupported: set[int] | frozenset[int], encodings: Sequence[bytes]
+) -> bytes:
+    expressions, ids, flags = [], [], []
+    for index, rule in enumerate(rules):
+        if index not in unsupported:
+            expressions.append(rule.regex.encode())
+            ids.append(index)
+            flags.append(REGEX_FLAGS)
+    for offset, hint in enumerate(HINTS):
+        expressions.append(b"".join(b"\\x%02x" % byte for byte in hint))
+        ids.append(len(rules) + offset)
+        flags.append(HINT_FLAGS)
+    expressions.append(SECRET_MANIFEST)
+    ids.append(len(rules) + MANIFEST_ID)
+    flags.append(MANIFEST_FLAGS)
+    for offset, encoding in enumerate(encodings):
+        expressions.append(encoding)
+        ids.append(len(rules) + FIRST_ENCODED_ID + offset)
+        flags.append(ENCODED_FLAGS)
+    return compile_expressions(expressions, flags, ids)
+
+
+def compile_expressions(
+    expressions: list[bytes], flags: list[int], ids: list[int] | None = None
+) -> bytes:
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(
-        expressions=list(encoded),
-        ids=list(range(len(encoded))),
-        elements=len(encoded),
-        flags=[ENCODED_FLAGS] * len(encoded),
+        expressions=expressions,
+        ids=list(range(len(expressions))) if ids is None else ids,
+        elements=len(expressions),
+        flags=flags,
     )
     return hyperscan.dumpb(database)
 
@@ -193,10 +227,12 @@ class HyperscanMatcher:
         self._confirmers: dict[int, Any] = {}
         self._confirmers_lock = threading.Lock()
         self._lines = KeywordFinder()
-        self._load_encoded = compiled.encoded
-        self._encoded: tuple[Any, Any] | None = None
-        self._gated = 0
-        self._encoded_lock = threading.Lock()
+        self._compiled = compiled
+        #: lazily loaded databases (`CompiledDatabase.encoded`, `.combined`), each with the
+        #: scratch space its threads' own copies are cloned from
+        self._loaded: dict[str, tuple[Any, Any]] = {}
+        self._loading = threading.Lock()
+        self._scanned = 0
 
     def scan(self, content: bytes) -> MatchResult:
         return self.survey(content).result
@@ -204,27 +240,44 @@ class HyperscanMatcher:
     def survey(self, content: bytes) -> Survey:
         hits: set[int] = set()
         hinted: list[int] = []
+        encoded: list[int] = []
         rule_count = len(self._rules)
-        manifest = rule_count + MANIFEST_ID
+        manifest, first_encoded = rule_count + MANIFEST_ID, rule_count + FIRST_ENCODED_ID
 
         def on_match(expression_id: int, start: int, end: int, flags: int, context: Any) -> None:
             if expression_id < rule_count or expression_id == manifest:
                 hits.add(expression_id)
-            else:
+            elif expression_id < first_encoded:
                 hinted.append(end)
+            else:
+                encoded.append(end)
 
-        self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
-        encoded = self._encoded_ends(content)
+        self._scanned += len(content)
+        if self._scanned > GATE_BYTES:
+            database, scratch = self._database_named("combined")
+            database.scan(content, match_event_handler=on_match, scratch=scratch)
+        else:
+            self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
+            if has_decodable_run(content):
+                database, scratch = self._database_named("encoded")
+                database.scan(
+                    content,
+                    match_event_handler=lambda _id, _start, end, _flags, _context: encoded.append(
+                        end
+                    ),
+                    scratch=scratch,
+                )
         is_manifest = manifest in hits
         hits.discard(manifest)
         hits |= self._always
+        ends = tuple(encoded)
         if not hits:
-            return Survey(MatchResult(matches=()), encoded, tuple(hinted), is_manifest)
+            return Survey(MatchResult(matches=()), ends, tuple(hinted), is_manifest)
         lowered = content.lower()
         keywords = self._keywords
         candidates = sorted(i for i in hits if any(k in lowered for k in keywords[i]))
         if not candidates:
-            return Survey(MatchResult(matches=()), encoded, tuple(hinted), is_manifest)
+            return Survey(MatchResult(matches=()), ends, tuple(hinted), is_manifest)
         from scanner.engine.confirm import confirm
 
         matches: list[Match] = []
@@ -235,32 +288,23 @@ class HyperscanMatcher:
             if cut_short:
                 timed_out.append(self._rules[index].id)
         result = MatchResult(matches=sorted_matches(matches), timed_out=tuple(timed_out))
-        return Survey(result, encoded, tuple(hinted), is_manifest)
+        return Survey(result, ends, tuple(hinted), is_manifest)
 
-    def _encoded_ends(self, content: bytes) -> tuple[int, ...]:
-        """Where the keywords' base64 forms end in `content`. Until the first chunk with a run
-        the decoder would decode, there is nothing to look for: the database stays unloaded,
-        for the first `GATE_BYTES` scanned (a commit's worth); beyond, loading it costs less
-        than looking for such runs."""
-        if self._encoded is None:
-            self._gated += len(content)
-            if self._gated <= GATE_BYTES and not has_decodable_run(content):
-                return ()
-            with self._encoded_lock:
-                if self._encoded is None:
-                    database = self._load_encoded()
-                    self._encoded = (database, hyperscan.Scratch(database))
-        database, prototype = self._encoded
-        scratch = getattr(self._local, "encoded_scratch", None)
+    def _database_named(self, name: str) -> tuple[Any, Any]:
+        """A lazily loaded database and this thread's scratch space for it."""
+        loaded = self._loaded.get(name)
+        if loaded is None:
+            with self._loading:
+                loaded = self._loaded.get(name)
+                if loaded is None:
+                    load = getattr(self._compiled, name)
+                    database = load()
+                    loaded = self._loaded[name] = (database, hyperscan.Scratch(database))
+        scratches: dict[str, Any] = self._local.__dict__.setdefault("scratches", {})
+        scratch = scratches.get(name)
         if scratch is None:
-            scratch = self._local.encoded_scratch = prototype.clone()
-        ends: list[int] = []
-
-        def on_match(expression_id: int, start: int, end: int, flags: int, context: Any) -> None:
-            ends.append(end)
-
-        database.scan(content, match_event_handler=on_match, scratch=scratch)
-        return tuple(ends)
+            scratch = scratches[name] = loaded[1].clone()
+        return loaded[0], scratch
 
     def _scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)
