@@ -149,6 +149,7 @@ def serve(
     try:
         if matcher is None:
             matcher = scanner.matcher()
+            matcher.expect_volume()
         rules = scanner.ruleset.by_id()
         while (oids := connection.recv()) is not None:
             connection.send(scan_batch(oids, reader, matcher, rules, scanner.markers))
@@ -173,15 +174,18 @@ class Pool:
             multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
         )
         self.workers: list[tuple[BaseProcess, Connection]] = []
-        # built once, here: forked workers share it, and a rule set not yet in the cache is
+        # built once, here: forked workers share it, and databases not yet in the cache are
         # compiled once rather than by every worker at the same time
-        matcher = scanner.matcher() if fork else None
+        matcher = scanner.matcher()
+        matcher.expect_volume()
         try:
             for _ in range(jobs):
                 ours, theirs = context.Pipe()
                 inherited = (*(end for _, end in self.workers), ours) if fork else ()
                 process = context.Process(
-                    target=serve, args=(theirs, inherited, scanner, matcher, repo), daemon=True
+                    target=serve,
+                    args=(theirs, inherited, scanner, matcher if fork else None, repo),
+                    daemon=True,
                 )
                 process.start()
                 theirs.close()

@@ -105,7 +105,9 @@ class Worker:
 
     @classmethod
     def start(cls, scanner: Scanner) -> None:
-        cls.current = (scanner, scanner.matcher(), scanner.ruleset.by_id())
+        matcher = scanner.matcher()
+        matcher.expect_volume()
+        cls.current = (scanner, matcher, scanner.ruleset.by_id())
 
     @classmethod
     def run(cls, batch: list[Item]) -> list[ChunkOutcome]:
@@ -137,6 +139,9 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    # databases not yet in the cache are compiled here once, not by every worker at once
+    scanner.matcher().expect_volume()
 
     method = "fork" if sys.platform == "linux" else "spawn"
     with ProcessPoolExecutor(

@@ -235,3 +235,16 @@ def test_past_a_commits_worth_of_text_one_database_holds_rules_and_encodings(
     text = (chunk + f"blob: {b64(key)}\n".encode()).decode()
     assert matches_of(matcher, text)[-1][:3] == (PROJECT, key, ("base64",))
     assert [name.rsplit("-", 1)[-1] for name in loads] == ["rules", "combined"]
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_a_matcher_told_to_expect_volume_loads_the_combined_database_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loads = loaded_databases(monkeypatch)
+    matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
+    matcher.expect_volume()
+    assert [name.rsplit("-", 1)[-1] for name in loads] == ["rules", "combined"]
+    key = openai_key()
+    assert matches_of(matcher, f"blob: {b64(key)}\n") == [(PROJECT, key, ("base64",), 6)]
+    assert len(loads) == 2

@@ -49,6 +49,10 @@ class Matcher(Protocol):
 
     def survey(self, content: bytes) -> Survey: ...
 
+    def expect_volume(self) -> None:
+        """Get ready for far more than a commit's worth of text (worker processes are about to
+        copy this matcher, or load what it caches)."""
+
 
 def sorted_matches(matches: Iterable[Match]) -> tuple[Match, ...]:
     return tuple(sorted(matches, key=lambda m: (m.start, m.end, m.rule_id)))

@@ -30,6 +30,9 @@ class RegexMatcher:
                 timed_out.append(compiled.rule.id)
         return MatchResult(matches=sorted_matches(matches), timed_out=tuple(timed_out))
 
+    def expect_volume(self) -> None:
+        """Nothing to load ahead: the encodings' pattern is built on first need either way."""
+
     def survey(self, content: bytes) -> Survey:
         return Survey(
             self.scan(content),

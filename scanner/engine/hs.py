@@ -290,6 +290,11 @@ class HyperscanMatcher:
         result = MatchResult(matches=sorted_matches(matches), timed_out=tuple(timed_out))
         return Survey(result, ends, tuple(hinted), is_manifest)
 
+    def expect_volume(self) -> None:
+        """Load (or compile and cache) the combined database now, and use it from the start."""
+        self._database_named("combined")
+        self._scanned = GATE_BYTES + 1
+
     def _database_named(self, name: str) -> tuple[Any, Any]:
         """A lazily loaded database and this thread's scratch space for it."""
         loaded = self._loaded.get(name)
