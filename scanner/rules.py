@@ -47,7 +47,9 @@ IMPORTED_FROM = ("gitleaks",)
 SECRET_GROUP = "secret"
 #: what a rule's `filters` may name: values that stand for a secret, keyword lines only, the
 #: file's path instead of its content, a secret between quotes
-FILTER_NAMES = frozenset({"placeholder", "line", "file", "quoted", "keyword-start"})
+FILTER_NAMES = frozenset({"placeholder", "line", "file", "quoted", "keyword-start", "line-start"})
+#: filters that work on the keyword lines the `line` filter finds
+NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached JSON form of a rule changes shape
 RULES_CACHE_FORMAT = 2
 RULE_SCALARS = (
@@ -269,8 +271,8 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
     if not all(isinstance(f, str) and f in FILTER_NAMES for f in filters):
         names = ", ".join(sorted(FILTER_NAMES))
         problems.append(f"{label}: 'filters' must be a list of filter names: {names}")
-    if "keyword-start" in filters and "line" not in filters:
-        problems.append(f"{label}: the 'keyword-start' filter needs the 'line' filter too")
+    if any(f in filters for f in NEEDS_LINES) and "line" not in filters:
+        problems.append(f"{label}: filters {', '.join(NEEDS_LINES)} need the 'line' filter too")
     imported = table.get("imported")
     if imported is not None and imported not in IMPORTED_FROM:
         problems.append(f"{label}: 'imported' must be one of {', '.join(IMPORTED_FROM)}")

@@ -13,7 +13,7 @@ import pytest
 from scanner.engine import Matcher, build_matcher, hyperscan_available
 from scanner.engine.confirm import compile_rule, confirm
 from scanner.engine.hs import KeywordFinder
-from scanner.engine.lines import KEYWORD_START, LINE_FILTER, LineFinder, keyword_lines
+from scanner.engine.lines import KEYWORD_START, LINE_FILTER, LINE_START, LineFinder, keyword_lines
 from scanner.engine.placeholders import is_placeholder
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance, Severity
@@ -220,12 +220,12 @@ def test_random_values_are_not_placeholders() -> None:
         assert not is_placeholder(secret_value(rng).encode())
 
 
-SPEED_UPS = {LINE_FILTER, KEYWORD_START}
+SPEED_UPS = {LINE_FILTER, KEYWORD_START, LINE_START}
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_line_windows_and_anchors_find_what_a_whole_chunk_scan_finds(seed: int) -> None:
-    """The `line` and `keyword-start` filters are only speed-ups: with either
+    """The `line`, `keyword-start` and `line-start` filters are only speed-ups: with either
     engine's keyword finder, confirming at the anchors of the keyword lines gives every match."""
     rng = random.Random(seed)
     templates = [template for _, template in SYNTAXES] + NEGATIVES
@@ -259,7 +259,7 @@ def test_line_windows_and_anchors_find_what_a_whole_chunk_scan_finds(seed: int) 
 def test_anchored_rules_are_the_generic_ones_that_pay_for_it() -> None:
     by_id = {rule.id: rule for rule in GENERIC}
     assert KEYWORD_START in by_id["generic-secret-assignment"].filters
-    assert KEYWORD_START in by_id["generic-secret-unquoted"].filters
+    assert LINE_START in by_id["generic-secret-unquoted"].filters
 
 
 def test_keyword_lines_merge_neighbours_and_ignore_case() -> None:

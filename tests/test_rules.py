@@ -94,12 +94,12 @@ def test_check_accepts_a_valid_custom_file(tmp_path: Path) -> None:
         (('id = "demo-token"', 'id = "Demo Token"'), "'id' must be lowercase"),
         (
             ('keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["qoted"]'),
-            "'filters' must be a list of filter names: file, keyword-start, line, "
+            "'filters' must be a list of filter names: file, keyword-start, line, line-start, "
             "placeholder, quoted",
         ),
         (
             ('keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["keyword-start"]'),
-            "the 'keyword-start' filter needs the 'line' filter too",
+            "filters keyword-start, line-start need the 'line' filter too",
         ),
     ],
 )

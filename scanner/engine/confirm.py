@@ -13,6 +13,7 @@ from scanner.engine.checksums import CHECKS
 from scanner.engine.lines import (
     KEYWORD_START,
     LINE_FILTER,
+    LINE_START,
     LineFinder,
     keyword_lines,
 )
@@ -80,6 +81,8 @@ def confirm(
         windows = [(start, end) for start, end in windows if has_quote(content, start, end)]
     if lines and KEYWORD_START in rule.filters:
         found_all = anchored(compiled.pattern, content, windows, lines.positions)
+    elif LINE_START in rule.filters:
+        found_all = anchored(compiled.pattern, content, windows, line_starts(content, windows))
     else:
         found_all = (
             found
@@ -106,6 +109,15 @@ def confirm(
     except TimeoutError:
         return matches, True
     return matches, False
+
+
+def line_starts(content: bytes, windows: list[tuple[int, int]]) -> Iterator[int]:
+    for start, end in windows:
+        yield start
+        at = content.find(b"\n", start, end)
+        while at >= 0:
+            yield at + 1
+            at = content.find(b"\n", at + 1, end)
 
 
 def anchored(

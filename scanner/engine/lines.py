@@ -5,11 +5,11 @@ module runs at a few MB/s over a whole file. Its matches never span a newline an
 one of the rule's keywords, so running it on just the lines that contain a keyword finds exactly
 the same matches, at a small fraction of the cost.
 
-One more filter goes further, for rules whose every match starts where one of their keywords
-starts (`keyword-start`): the regex is tried only there. Tried at those places in order, each
-past the end of the last match, it finds what scanning the windows position by position finds,
-without running its leading alternation at every byte in between. A rule that must start its
-line says so with a lookbehind (`(?<=^[ \t]*...)`), which is checked only at those places.
+Two more filters go further, for rules whose every match starts at a known kind of place: with
+`keyword-start` the regex is tried only where one of the rule's keywords starts, with
+`line-start` only at the starts of the keyword lines. Tried at those places in order, each past
+the end of the last match, a regex finds what scanning the windows position by position finds,
+without running its leading alternation at every byte in between.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 
 LINE_FILTER = "line"
 KEYWORD_START = "keyword-start"
+LINE_START = "line-start"
 
 
 class KeywordLines:
