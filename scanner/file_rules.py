@@ -41,19 +41,18 @@ def file_matches(chunk: Chunk, rules: Iterable[Rule]) -> list[Match]:
     if not chunk.content:
         return []
     path = chunk.origin.path.replace(os.sep, "/").encode("utf-8", "surrogateescape")
-    first_line_end = chunk.content.find(b"\n")
-    end = first_line_end if first_line_end > 0 else max(len(chunk.content), 1)
+    lowered = path.lower()
     matches = []
     for rule in rules:
         # the keyword gate first, as in the matcher: most paths never need `regex` imported
-        if not is_file_rule(rule) or not any(
-            k.lower().encode() in path.lower() for k in rule.keywords
-        ):
+        if not is_file_rule(rule) or not any(k.lower().encode() in lowered for k in rule.keywords):
             continue
         from scanner.engine.confirm import compile_rule
 
         found = compile_rule(rule).pattern.search(path)
         if found is not None:
+            first_line_end = chunk.content.find(b"\n")
+            end = first_line_end if first_line_end > 0 else max(len(chunk.content), 1)
             matches.append(
                 Match(rule_id=rule.id, start=0, end=end, secret=found.group(SECRET_GROUP))
             )

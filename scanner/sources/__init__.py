@@ -6,6 +6,7 @@ import codecs
 
 #: The same sniff as git's: a NUL byte early on means binary.
 BINARY_SNIFF_BYTES = 8000
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Share of NULs in the high bytes of a sample above which BOM-less text is taken for UTF-16.
 UTF16_NUL_SHARE = 0.9
 
@@ -54,14 +55,16 @@ def as_text(content: bytes) -> bytes | None:
     that line numbers count the lines an editor shows. Files with any LF are left alone, as git
     counts only LF.
     """
-    codec = utf16_codec(content)
-    if codec is not None:
-        text = content.decode(codec, "replace").removeprefix("\ufeff")
-        if not plausible_text(text):
+    # most text has neither a BOM nor a NUL early on: one search tells it from the rest
+    if content.startswith(UTF16_BOMS) or b"\0" in content[:BINARY_SNIFF_BYTES]:
+        codec = utf16_codec(content)
+        if codec is not None:
+            text = content.decode(codec, "replace").removeprefix("\ufeff")
+            if not plausible_text(text):
+                return None
+            content = text.encode("utf-8")
+        elif looks_binary(content):
             return None
-        content = text.encode("utf-8")
-    elif looks_binary(content):
-        return None
     if b"\r" in content and b"\n" not in content:
         content = content.replace(b"\r", b"\n")
     return content
