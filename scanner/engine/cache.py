@@ -49,29 +49,35 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
     combined databases likewise, each when first asked for."""
     rules = tuple(rules)
     name = entry_name(rules_digest)
-    cached = read_entry(name)
-    database = unsupported = None
-    if cached is not None:
-        meta_end = cached.find(b"\n")
-        try:
-            unsupported = frozenset(int(i) for i in json.loads(cached[:meta_end])["unsupported"])
-            database = load_database(cached[meta_end + 1 :])
-        except (ValueError, KeyError, TypeError, hyperscan.error):
-            database = None
-    if database is None or unsupported is None:
-        serialized, unsupported = compile_database(rules)
-        meta = json.dumps({"unsupported": sorted(unsupported)}).encode()
-        write_entry(name, meta + b"\n" + serialized)
-        database = load_database(serialized)
-    known_unsupported = unsupported
+    database, unsupported = cached_rules_database(name) or compiled_rules_database(rules, name)
     return CompiledDatabase(
         database,
         unsupported,
         encoded=lambda: cached_database(f"{name}-encoded", lambda: compile_encoded(rules)),
         combined=lambda: cached_database(
-            f"{name}-combined", lambda: compile_combined(rules, known_unsupported)
+            f"{name}-combined", lambda: compile_combined(rules, unsupported)
         ),
     )
+
+
+def cached_rules_database(name: str) -> tuple[Any, frozenset[int]] | None:
+    """The cached rules' database, and the rules it leaves to the keyword gate."""
+    cached = read_entry(name)
+    if cached is None:
+        return None
+    meta_end = cached.find(b"\n")
+    try:
+        unsupported = frozenset(int(i) for i in json.loads(cached[:meta_end])["unsupported"])
+        return load_database(cached[meta_end + 1 :]), unsupported
+    except (ValueError, KeyError, TypeError, hyperscan.error):
+        return None
+
+
+def compiled_rules_database(rules: Sequence[Rule], name: str) -> tuple[Any, frozenset[int]]:
+    serialized, unsupported = compile_database(rules)
+    meta = json.dumps({"unsupported": sorted(unsupported)}).encode()
+    write_entry(name, meta + b"\n" + serialized)
+    return load_database(serialized), unsupported
 
 
 def cached_database(name: str, compile_it: Callable[[], bytes]) -> Any:

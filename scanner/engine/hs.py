@@ -254,12 +254,12 @@ class HyperscanMatcher:
 
         self._scanned += len(content)
         if self._scanned > GATE_BYTES:
-            database, scratch = self._database_named("combined")
+            database, scratch = self._lazy("combined", self._compiled.combined)
             database.scan(content, match_event_handler=on_match, scratch=scratch)
         else:
             self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
             if has_decodable_run(content):
-                database, scratch = self._database_named("encoded")
+                database, scratch = self._lazy("encoded", self._compiled.encoded)
                 database.scan(
                     content,
                     match_event_handler=lambda _id, _start, end, _flags, _context: encoded.append(
@@ -292,17 +292,17 @@ class HyperscanMatcher:
 
     def expect_volume(self) -> None:
         """Load (or compile and cache) the combined database now, and use it from the start."""
-        self._database_named("combined")
+        self._lazy("combined", self._compiled.combined)
         self._scanned = GATE_BYTES + 1
 
-    def _database_named(self, name: str) -> tuple[Any, Any]:
-        """A lazily loaded database and this thread's scratch space for it."""
+    def _lazy(self, name: str, load: Callable[[], Any]) -> tuple[Any, Any]:
+        """The database `load` gives, loaded once (kept as `name`), and this thread's scratch
+        space for it."""
         loaded = self._loaded.get(name)
         if loaded is None:
             with self._loading:
                 loaded = self._loaded.get(name)
                 if loaded is None:
-                    load = getattr(self._compiled, name)
                     database = load()
                     loaded = self._loaded[name] = (database, hyperscan.Scratch(database))
         scratches: dict[str, Any] = self._local.__dict__.setdefault("scratches", {})
