@@ -104,9 +104,11 @@ class Worker:
     current: tuple[Scanner, Matcher, dict[str, Rule]] | None = None
 
     @classmethod
-    def start(cls, scanner: Scanner) -> None:
-        matcher = scanner.matcher()
-        matcher.expect_volume()
+    def start(cls, scanner: Scanner, matcher: Matcher | None) -> None:
+        """`matcher`: the parent's, shared by a forked worker; None: build one (spawn)."""
+        if matcher is None:
+            matcher = scanner.matcher()
+            matcher.expect_volume()
         cls.current = (scanner, matcher, scanner.ruleset.by_id())
 
     @classmethod
@@ -140,15 +142,16 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # databases not yet in the cache are compiled here once, not by every worker at once
-    scanner.matcher().expect_volume()
-
-    method = "fork" if sys.platform == "linux" else "spawn"
+    fork = sys.platform == "linux"
+    # built once, here: forked workers share it, and databases not yet in the cache are
+    # compiled once rather than by every worker at the same time
+    matcher = scanner.matcher()
+    matcher.expect_volume()
     with ProcessPoolExecutor(
         max_workers=jobs,
-        mp_context=multiprocessing.get_context(method),
+        mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
         initializer=Worker.start,
-        initargs=(scanner,),
+        initargs=(scanner, matcher if fork else None),
     ) as pool:
         yield from in_order(pool, all_batches, window=IN_FLIGHT_PER_JOB * jobs)
 
