@@ -19,7 +19,7 @@ from typing import Any
 
 from scanner.cache import read_entry, write_entry
 from scanner.errors import RuleError
-from scanner.model import Example, Rule, Severity
+from scanner.model import Example, Finding, Rule, Severity
 
 REQUIRED_KEYS: dict[str, type] = {
     "id": str,
@@ -74,6 +74,11 @@ class RuleSet:
 
     def by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
+
+    def used_by(self, findings: Iterable[Finding]) -> tuple[Rule, ...]:
+        """The rules behind these findings, in rule-set order (reports describe them)."""
+        used = {finding.rule_id for finding in findings}
+        return tuple(rule for rule in self.rules if rule.id in used)
 
 
 def builtin_rules_dir() -> Path:

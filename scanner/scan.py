@@ -185,7 +185,6 @@ def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
             scanned += 1
             size += outcome.size
     findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
-    used = {finding.rule_id for finding in findings}
     return ScanResult(
         findings=tuple(findings),
         skipped=tuple(skipped),
@@ -193,7 +192,7 @@ def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
         bytes_scanned=size,
         suppressed=suppressed,
         elapsed=time.perf_counter() - started,
-        rules=tuple(rule for rule in scanner.ruleset.rules if rule.id in used),
+        rules=scanner.ruleset.used_by(findings),
     )
 
 

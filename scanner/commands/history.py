@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from scanner import git
 from scanner.commands.scan import ScanOptions, configured_scanner, report
 from scanner.errors import KeyleakError
-from scanner.model import Chunk, Commit, Finding, Location, Rule, ScanResult, Skipped
+from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped
 from scanner.progress import Progress, wanted
 from scanner.report.summary import human_size
 from scanner.scan import Scanner, outcomes
@@ -110,7 +110,7 @@ def audit(options: ScanOptions, history: HistoryOptions) -> ScanResult:
         elapsed=0.0,
         commits_scanned=attribution.commits,
         notes=notes(repo),
-        rules=used_rules(scanner, attribution.findings),
+        rules=scanner.ruleset.used_by(attribution.findings),
     )
 
 
@@ -145,11 +145,6 @@ def scan_blobs(
                 scan.size += outcome.size
     scan.skipped.update(dict.fromkeys(listing.too_big, source.TOO_BIG))
     return scan
-
-
-def used_rules(scanner: Scanner, findings: tuple[Finding, ...]) -> tuple[Rule, ...]:
-    used = {finding.rule_id for finding in findings}
-    return tuple(rule for rule in scanner.ruleset.rules if rule.id in used)
 
 
 def notes(repo: str) -> tuple[str, ...]:
@@ -196,7 +191,7 @@ def scan_ranges(options: ScanOptions, history: HistoryOptions) -> ScanResult:
         elapsed=0.0,
         commits_scanned=commits[0],
         notes=notes(history.repo),
-        rules=used_rules(scanner, tuple(findings.values())),
+        rules=scanner.ruleset.used_by(findings.values()),
     )
 
 

@@ -27,7 +27,6 @@ def verify_input(source: str | None, options: ScanOptions) -> int:
         result = run_scan(Scanner(ruleset, options.engine), [chunk_of(text, label)], jobs=1)
     else:
         findings = tuple(finding_from_item(item, ruleset.by_id(), label) for item in items)
-        used = {finding.rule_id for finding in findings}
         result = ScanResult(
             findings=findings,
             skipped=(),
@@ -35,7 +34,7 @@ def verify_input(source: str | None, options: ScanOptions) -> int:
             bytes_scanned=0,
             suppressed=0,
             elapsed=0.0,
-            rules=tuple(rule for rule in ruleset.rules if rule.id in used),
+            rules=ruleset.used_by(findings),
         )
     verify = dataclasses.replace(options.verify, enabled=True)
     return report(result, dataclasses.replace(options, verify=verify), "input")
