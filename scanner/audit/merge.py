@@ -68,6 +68,7 @@ def merge(
 
 
 def status(entry: Audited) -> RepositoryStatus:
+    """A repository's line of the report; its count of findings is `recount`'s to fill in."""
     result = entry.result
     return RepositoryStatus(
         name=entry.target.name,
@@ -77,7 +78,6 @@ def status(entry: Audited) -> RepositoryStatus:
         commits=result.commits_scanned if result else 0,
         blobs=result.files_scanned if result else 0,
         bytes=result.bytes_scanned if result else 0,
-        findings=len(result.findings) if result else 0,
         elapsed=entry.elapsed,
     )
 
