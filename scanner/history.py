@@ -73,6 +73,8 @@ class Walk:
             for oid in secret.in_blob:
                 self.tracked[oid] = (*self.tracked.get(oid, ()), fingerprint)
         self.held: dict[str, Held] = {}
+        #: the walk's index and commit of the last commit to hold each set of (secret, path)
+        self.latest: dict[Held, tuple[int, git.LoggedCommit]] = {}
         #: per commit, one bit per secret whose introducing commit it is or descends from: which
         #: refs reach an introduction is read off the ref tips at the end
         self.masks: dict[str, int] = {}
@@ -107,17 +109,29 @@ class Walk:
             for fingerprint in came:
                 after.add((fingerprint, path))
                 mask |= self.arrive(self.secrets[fingerprint], commit, change.new_oid, path)
-        held = before if after is None else frozenset(after)
+        if after is None:
+            held = before
+        else:
+            held = frozenset(after)
+            present = {fingerprint for fingerprint, _ in held}
+            for fingerprint, _ in before:
+                if fingerprint not in present:
+                    self.secrets[fingerprint].removed = (index, commit)
         if held:
             self.held[commit.sha] = held
+            # most commits hold what their parent held: one entry per set held, not one per
+            # secret and commit
+            self.latest[held] = (index, commit)
         if mask:
             self.masks[commit.sha] = mask
-        present = {fingerprint for fingerprint, _ in held}
-        for fingerprint in present:
-            self.secrets[fingerprint].last_present = (index, commit)
-        for fingerprint, _ in before:
-            if fingerprint not in present:
-                self.secrets[fingerprint].removed = (index, commit)
+
+    def last_present(self) -> None:
+        """Set each secret's last commit to hold it, from the last commit to hold each set."""
+        for held, (index, commit) in self.latest.items():
+            for fingerprint, _ in held:
+                secret = self.secrets[fingerprint]
+                if secret.last_present is None or secret.last_present[0] < index:
+                    secret.last_present = (index, commit)
 
     def missing(self, commit: git.LoggedCommit, change: git.Change) -> None:
         """A blob the commit records but the object store lacks (deletions name no blob)."""
@@ -169,6 +183,7 @@ def attribute(
     walk = Walk(secrets_by_fingerprint(blob_findings), skipped_blobs, stored)
     for index, commit in enumerate(commits):
         walk.visit(index, commit)
+    walk.last_present()
     walk.name_refs(tips)
     in_head = head_secrets(walk, head, head_blobs)
     findings = [

@@ -358,6 +358,28 @@ def test_non_utf8_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert finding["location"]["path"] == "conf-\\xff.env"
 
 
+def test_paths_and_names_that_look_like_log_syntax_change_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commit log is read from its end, by a mark no repository content can copy: a path
+    that starts like a commit header or a raw line, and an author whose name does, are data."""
+    key = openai_key()
+    header_like = os.fsdecode(b"\x01keyleak-0123456789abcdef 1234")
+    raw_like = os.fsdecode(b"\n:100644 100644 " + b"0" * 40 + b" M")
+    odd = author("\x01keyleak-commit x", "\n:000000@example.com", "2022-01-02T03:04:05+00:00")
+    first = commit(repo, {header_like: config_line(key), raw_like: "x\n"}, "odd names", **odd)
+    commit(repo, {"README.md": "later\n"}, "later")
+
+    [finding] = history(capsys, repo).findings()
+
+    introduced = finding["history"]["introduced"]
+    recorded = git(repo, "log", "-1", "--format=%an", first).stdout.strip()  # git trims some
+    assert recorded.startswith(("\x01keyleak-commit", "keyleak-commit"))
+    assert (introduced["sha"], introduced["author_name"]) == (first, recorded)
+    assert finding["history"]["paths"] == [header_like]
+    assert finding["history"]["in_head"] is True
+
+
 def loose_object(repo: Path, oid: str) -> Path:
     return repo / ".git" / "objects" / oid[:2] / oid[2:]
 
@@ -469,3 +491,24 @@ def test_history_module_and_rich_stay_off_the_hook_path(repo: Path) -> None:
     completed = run_process([sys.executable, "-c", probe], repo, dict(os.environ))
 
     assert completed.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64])
+def test_log_records_are_read_last_first_across_block_edges(
+    block: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scanner import git as git_module
+    from scanner.errors import GitError
+
+    mark = b"\x01m "
+    records = [b"a\0x\0", b"", b"bb\0\n:y\0p\0", b"c" * 20]
+    log = tmp_path / "log"
+    log.write_bytes(b"".join(mark + record for record in records))
+    monkeypatch.setattr(git_module, "PIPE_READ_SIZE", block)
+
+    with log.open("rb") as stream:
+        assert list(git_module.records_backwards(stream, mark)) == records[::-1]
+
+    log.write_bytes(b"stray" + mark + b"a")
+    with log.open("rb") as stream, pytest.raises(GitError, match="does not start"):
+        list(git_module.records_backwards(stream, mark))
