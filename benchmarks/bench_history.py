@@ -16,12 +16,13 @@ times:
   (c) `keyleak history REPO --format json --no-redact --no-progress -o TMP [-j N]`, which exits 1
       when it finds secrets (expected here);
   (d) `gitleaks git REPO` when a `gitleaks` binary is on PATH.
-It prints median / min / max wall seconds, the ratio of each median to (a), the median CPU
-seconds (user + system) of each command's whole process tree, and the peak resident set size of
-the largest process of each command, git's included (from wait4; git maps its pack files, so
-its pages of the pack count). The machine is shared and noisy: compare medians and ratios from
-one run of this script, not timings across runs; CPU seconds suffer less from other users' load
-than wall seconds do.
+Every command runs without PYTHONDONTWRITEBYTECODE, so the warm-up writes keyleak's bytecode
+and the timed runs use it, as on a user's machine. It prints median / min / max wall seconds,
+the ratio of each median to (a), the median CPU seconds (user + system) of each command's whole
+process tree, and the peak resident set size of the largest process of each command, git's
+included (from wait4; git maps its pack files, so its pages of the pack count). The machine is
+shared and noisy: compare medians and ratios from one run of this script, not timings across
+runs; CPU seconds suffer less from other users' load than wall seconds do.
 
 Then it reads the last keyleak report and checks, per planted key (matched by the SHA-256 of
 the key, the manifest never holds keys), that it was found with the right introducing commit
@@ -59,9 +60,12 @@ def timed(command: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float,
     """Run with stdout to /dev/null; return (wall seconds, CPU seconds of the process and the
     descendants it waited for, peak RSS in KB of its largest process). Exits 2 if the exit code
     is not in ok."""
+    # bytecode is written and used, as on a user's machine: this one sets
+    # PYTHONDONTWRITEBYTECODE, which would have every run compile keyleak's modules again
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     with open(os.devnull, "wb") as null:
-        process = subprocess.Popen(command, stdout=null, stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, stdout=null, stderr=subprocess.PIPE, env=env)
         assert process.stderr is not None
         _, status, usage = os.wait4(process.pid, 0)
         errors = process.stderr.read()

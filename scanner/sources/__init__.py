@@ -12,7 +12,8 @@ UTF16_NUL_SHARE = 0.9
 
 
 def looks_binary(content: bytes) -> bool:
-    return b"\0" in content[:BINARY_SNIFF_BYTES]
+    # `find` within bounds: a slice would copy the sample first
+    return content.find(b"\0", 0, BINARY_SNIFF_BYTES) >= 0
 
 
 def utf16_codec(content: bytes) -> str | None:
@@ -56,7 +57,7 @@ def as_text(content: bytes) -> bytes | None:
     counts only LF.
     """
     # most text has neither a BOM nor a NUL early on: one search tells it from the rest
-    if content.startswith(UTF16_BOMS) or b"\0" in content[:BINARY_SNIFF_BYTES]:
+    if content.startswith(UTF16_BOMS) or looks_binary(content):
         codec = utf16_codec(content)
         if codec is not None:
             text = content.decode(codec, "replace").removeprefix("\ufeff")
@@ -65,7 +66,8 @@ def as_text(content: bytes) -> bytes | None:
             content = text.encode("utf-8")
         elif looks_binary(content):
             return None
-    if b"\r" in content and b"\n" not in content:
+    # most text has an LF in its first line: looking for a CR first would read all of it
+    if b"\n" not in content and b"\r" in content:
         content = content.replace(b"\r", b"\n")
     return content
 
