@@ -13,7 +13,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ FILTER_NAMES = frozenset({"placeholder", "line", "file", "quoted", "keyword-star
 #: filters that work on the keyword lines the `line` filter finds
 NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached JSON form of a rule changes shape
-RULES_CACHE_FORMAT = 2
+RULES_CACHE_FORMAT = 3
 RULE_SCALARS = (
     "id",
     "name",
@@ -64,6 +64,7 @@ RULE_SCALARS = (
     "verify",
     "checksum",
     "path",
+    "shipped",
 )
 
 
@@ -188,6 +189,7 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
 
     rules: list[Rule] = []
     problems: list[str] = []
+    shipped_dir = builtin_rules_dir()
     for file, raw in contents:
         try:
             document = tomllib.loads(raw.decode("utf-8"))
@@ -195,6 +197,8 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
             problems.append(f"{file}: not valid TOML: {exc}")
             continue
         file_rules, file_problems = parse_document(document, str(file))
+        if file.parent == shipped_dir:
+            file_rules = [replace(rule, shipped=True) for rule in file_rules]
         rules.extend(file_rules)
         problems.extend(file_problems)
     for rule_id, count in Counter(rule.id for rule in rules).items():

@@ -20,6 +20,7 @@ import re._parser as sre_parse
 import string
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -181,12 +182,14 @@ RULES = shipped_rules()
 
 
 def test_rules_are_shipped() -> None:
-    assert len(RULES) > 0
+    assert RULES and all(rule.shipped for rule in RULES)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
 def test_no_rule_needs_the_regex_time_limit(rule: Rule) -> None:
-    compiled = compile_rule(rule)
+    # confirmed as a rule from elsewhere, with the limit on every try: a shipped one is trusted
+    # to need none, which is what this checks
+    compiled = compile_rule(replace(rule, shipped=False))
     inputs = adversarial_inputs(rule)
     assert len(inputs) >= 2 + 2 * min(len(rule.keywords), 3)
     timed_out: list[str] = []
@@ -219,6 +222,7 @@ provider = "test"
 description = "Nested quantifiers: backtracking without end on a run of x not followed by y."
 regex = """(?P<secret>(x+x+)+y)"""
 keywords = ["xxxx"]
+{FILTERS}
 severity = "low"
 remediation = "Never ship a rule like this."
 examples = ["xxxxy"]
@@ -259,11 +263,18 @@ ENGINES = [
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_catastrophic_rule_is_reported_as_skipped_region(tmp_path: Path, engine: str) -> None:
+@pytest.mark.parametrize(
+    "filters",
+    ["", 'filters = ["line", "keyword-start"]'],
+    ids=["searched", "tried-at-keywords"],
+)
+def test_catastrophic_rule_is_reported_as_skipped_region(
+    tmp_path: Path, engine: str, filters: str
+) -> None:
+    """A rule from elsewhere has the time limit on every try, however it is confirmed."""
     rule_file = tmp_path / "catastrophic.toml"
-    rule_file.write_text(
-        CATASTROPHIC_RULES.replace("{ORDINARY_REGEX}", ORDINARY_REGEX), encoding="utf-8"
-    )
+    rules = CATASTROPHIC_RULES.replace("{ORDINARY_REGEX}", ORDINARY_REGEX)
+    rule_file.write_text(rules.replace("{FILTERS}", filters), encoding="utf-8")
     token = "tok_" + "".join(random.choice(string.ascii_lowercase) for _ in range(24))
     target = tmp_path / "hostile.txt"
     # a long run of x then a stop: (x+x+)+y backtracks without end; the final "xxy" makes the
@@ -278,3 +289,27 @@ def test_catastrophic_rule_is_reported_as_skipped_region(tmp_path: Path, engine:
         (str(target), "rule catastrophic timed out; partly scanned")
     ]
     assert [(f.rule_id, f.secret) for f in result.findings] == [("ordinary", token)]
+
+
+class RecordingPattern:
+    """Stands in for a compiled regex: records the keyword arguments of each try."""
+
+    def __init__(self) -> None:
+        self.tries: list[dict[str, object]] = []
+
+    def match(self, content: bytes, start: int, end: int, **options: object) -> None:
+        self.tries.append(options)
+
+
+@pytest.mark.parametrize("shipped", [False, True])
+def test_only_rules_from_elsewhere_pass_the_time_limit_to_every_try(shipped: bool) -> None:
+    from scanner.engine.confirm import anchored
+
+    content = b"a token here\nanother token\n"
+    anchors = [content.find(b"token"), content.rfind(b"token")]
+    pattern = RecordingPattern()
+
+    assert list(anchored(pattern, content, [(0, len(content))], anchors, shipped)) == []
+
+    assert len(pattern.tries) == 2
+    assert all(("timeout" in options) is not shipped for options in pattern.tries)
