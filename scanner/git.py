@@ -501,28 +501,28 @@ def records_backwards(stream: BinaryIO, mark: bytes) -> Iterator[bytes]:
 
 def logged_commit(record: bytes) -> LoggedCommit:
     """A commit from its `git log -z --raw` record: a header of four fields (sha and parents;
-    name; email; date), then per change its raw line and its path, which may hold anything."""
+    name; email; date), then per change its raw line (`:100644 100644 <old> <new> M`) and its
+    path, which may hold anything."""
     fields = record.split(b"\0")
-    sha, *parents = fields[0].decode().split(" ")
-    # a newline parts the header from the first raw line (`\n:100644 100644 <old> <new> M`); a
-    # path is taken whole
-    changes = tuple(
-        change(raw.lstrip(b"\n")[1:].decode().split(" ", 4), path)
-        for raw, path in zip(fields[4::2], fields[5::2], strict=False)
-    )
-    return LoggedCommit(
-        sha=sha,
-        parents=tuple(p for p in parents if p),
-        author_name=fields[1].decode("utf-8", "replace"),
-        author_email=fields[2].decode("utf-8", "replace"),
-        date=fields[3].decode(),
-        changes=changes,
-    )
-
-
-def change(raw: list[str], path: bytes) -> Change:
-    """A change from the fields of its raw line: modes, object ids, status."""
-    return Change(raw[0], raw[1], raw[2], raw[3], path)
+    raws = fields[4::2]
+    if raws:  # a newline parts the header from the first raw line
+        raws[0] = raws[0].lstrip(b"\n")
+    try:
+        sha, *parents = fields[0].decode().split(" ")
+        changes = []
+        for raw, path in zip(raws, fields[5::2], strict=False):
+            old_mode, new_mode, old_oid, new_oid, _status = raw[1:].decode().split(" ")
+            changes.append(Change(old_mode, new_mode, old_oid, new_oid, path))
+        return LoggedCommit(
+            sha=sha,
+            parents=tuple(p for p in parents if p),
+            author_name=fields[1].decode("utf-8", "replace"),
+            author_email=fields[2].decode("utf-8", "replace"),
+            date=fields[3].decode(),
+            changes=tuple(changes),
+        )
+    except (IndexError, ValueError) as exc:
+        raise GitError(f"unexpected output from git log: {record[:200]!r}") from exc
 
 
 def tree_blobs(commit: str, cwd: Path | str | None = None) -> Iterator[str]:
