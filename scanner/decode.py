@@ -26,7 +26,7 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from scanner.engine import MatchResult, Survey
+from scanner.engine import NO_MATCHES, MatchResult, Survey
 from scanner.engine.encoded import MIN_RUN, TOKEN_TABLE, is_secret_manifest
 from scanner.model import Match
 
@@ -375,7 +375,7 @@ def encoded_matches(
     `surveyed`: the matcher's survey of `content` (see `decode_layer`)."""
     layer = decode_layer(content, surveyed, within) if depth > 0 else None
     if layer is None:
-        return MatchResult(matches=())
+        return NO_MATCHES
     buffer_survey = survey(layer.buffer)
     inner = buffer_survey.result
     deeper = encoded_matches(layer.buffer, survey, buffer_survey, depth - 1, layer)

@@ -9,7 +9,7 @@ with the rule's examples (paths) and negative examples.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 
 from scanner.model import Chunk, Match, Rule
 from scanner.rules import SECRET_GROUP
@@ -22,30 +22,37 @@ def is_file_rule(rule: Rule) -> bool:
 
 
 class FileRules:
-    """The file rules of one rule set, picked out once: a scan asks for every chunk."""
+    """The file rules of one rule set, each with its keywords as lowercase bytes, picked out
+    once: a scan asks for every chunk."""
 
     def __init__(self) -> None:
-        self._of: tuple[Mapping[str, Rule], tuple[Rule, ...]] | None = None
+        self._of: tuple[Mapping[str, Rule], tuple[FileRule, ...]] | None = None
 
-    def __call__(self, rules: Mapping[str, Rule]) -> tuple[Rule, ...]:
+    def __call__(self, rules: Mapping[str, Rule]) -> tuple[FileRule, ...]:
         if self._of is None or self._of[0] is not rules:
-            self._of = (rules, tuple(rule for rule in rules.values() if is_file_rule(rule)))
+            picked = tuple(
+                (rule, tuple(k.lower().encode() for k in rule.keywords))
+                for rule in rules.values()
+                if is_file_rule(rule)
+            )
+            self._of = (rules, picked)
         return self._of[1]
 
 
+FileRule = tuple[Rule, tuple[bytes, ...]]
 file_rules = FileRules()
 
 
-def file_matches(chunk: Chunk, rules: Iterable[Rule]) -> list[Match]:
+def file_matches(chunk: Chunk, rules: Sequence[FileRule]) -> list[Match]:
     """One match per file rule whose regex matches the chunk's path, spanning its first line."""
-    if not chunk.content:
+    if not chunk.content or not rules:
         return []
     path = chunk.origin.path.replace(os.sep, "/").encode("utf-8", "surrogateescape")
     lowered = path.lower()
     matches = []
-    for rule in rules:
+    for rule, keywords in rules:
         # the keyword gate first, as in the matcher: most paths never need `regex` imported
-        if not is_file_rule(rule) or not any(k.lower().encode() in lowered for k in rule.keywords):
+        if not any(k in lowered for k in keywords):
             continue
         from scanner.engine.confirm import compile_rule
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from scanner.decode import encoded_matches
-from scanner.engine import Matcher, MatchResult, sorted_matches
+from scanner.engine import NO_MATCHES, Matcher, MatchResult, sorted_matches
 from scanner.file_rules import file_matches, file_rules, is_file_rule
 from scanner.model import Chunk, Match, Rule
 
@@ -22,9 +22,12 @@ def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> 
     plain = surveyed.result
     encoded = encoded_matches(chunk.content, matcher.survey, surveyed)
     if not plain.matches and not encoded.matches:  # most chunks: nothing to choose between
+        by_file = file_matches(chunk, file_rules(rules))
+        timed_out = (*plain.timed_out, *encoded.timed_out)
+        if not by_file and not timed_out:
+            return NO_MATCHES
         return MatchResult(
-            matches=sorted_matches(file_matches(chunk, file_rules(rules))),
-            timed_out=tuple(dict.fromkeys((*plain.timed_out, *encoded.timed_out))),
+            matches=sorted_matches(by_file), timed_out=tuple(dict.fromkeys(timed_out))
         )
     content = [
         match

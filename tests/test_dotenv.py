@@ -10,7 +10,7 @@ import pytest
 
 from scanner.cli import main
 from scanner.engine import build_matcher
-from scanner.file_rules import file_matches
+from scanner.file_rules import file_matches, file_rules
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance, Severity
 from scanner.rules import load_rules
@@ -56,7 +56,8 @@ def dotenv_findings(report: dict[str, Any]) -> list[tuple[str, int]]:
 )
 def test_which_names_count(name: str, reported: bool) -> None:
     chunk = Chunk(b"DEBUG=1\n", Provenance(name))
-    assert bool(file_matches(chunk, [DOTENV])) is reported
+    assert [rule for rule, _ in file_rules(RULES)] == [DOTENV]
+    assert bool(file_matches(chunk, file_rules(RULES))) is reported
 
 
 def test_scan_reports_dotenv_without_any_key(

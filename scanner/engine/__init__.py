@@ -42,6 +42,11 @@ class Survey:
     secret_manifest: bool = False
 
 
+#: what most chunks yield: shared, since the dataclasses are frozen
+NO_MATCHES = MatchResult(matches=())
+NOTHING_FOUND = Survey(NO_MATCHES)
+
+
 class Matcher(Protocol):
     name: str
 

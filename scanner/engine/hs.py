@@ -26,7 +26,7 @@ from typing import Any
 import hyperscan
 
 from scanner.decode import has_decodable_run
-from scanner.engine import MatchResult, Survey, sorted_matches
+from scanner.engine import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
 from scanner.engine.encoded import HINTS, SECRET_MANIFEST, encoded_expressions
 from scanner.engine.lines import KeywordLines
 from scanner.model import Match, Rule
@@ -254,8 +254,10 @@ class HyperscanMatcher:
 
         self._scanned += len(content)
         if self._scanned > GATE_BYTES:
-            database, scratch = self._lazy("combined", self._compiled.combined)
-            database.scan(content, match_event_handler=on_match, scratch=scratch)
+            combined = getattr(self._local, "combined", None)
+            if combined is None:
+                combined = self._local.combined = self._lazy("combined", self._compiled.combined)
+            combined[0].scan(content, match_event_handler=on_match, scratch=combined[1])
         else:
             self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
             if has_decodable_run(content):
@@ -267,17 +269,19 @@ class HyperscanMatcher:
                     ),
                     scratch=scratch,
                 )
+        if not hits and not hinted and not encoded and not self._always:  # most chunks
+            return NOTHING_FOUND
         is_manifest = manifest in hits
         hits.discard(manifest)
         hits |= self._always
         ends = tuple(encoded)
         if not hits:
-            return Survey(MatchResult(matches=()), ends, tuple(hinted), is_manifest)
+            return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
         lowered = content.lower()
         keywords = self._keywords
         candidates = sorted(i for i in hits if any(k in lowered for k in keywords[i]))
         if not candidates:
-            return Survey(MatchResult(matches=()), ends, tuple(hinted), is_manifest)
+            return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
         from scanner.engine.confirm import confirm
 
         matches: list[Match] = []
