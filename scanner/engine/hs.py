@@ -28,7 +28,7 @@ import hyperscan
 from scanner.decode import has_decodable_run
 from scanner.engine import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
 from scanner.engine.encoded import HINTS, SECRET_MANIFEST, encoded_expressions
-from scanner.engine.lines import KeywordLines
+from scanner.engine.lines import LINE_FILTER, KeywordLines
 from scanner.model import Match, Rule
 
 REGEX_FLAGS = (
@@ -220,6 +220,11 @@ class HyperscanMatcher:
     def __init__(self, rules: Sequence[Rule], compiled: CompiledDatabase) -> None:
         self._rules = tuple(rules)
         self._keywords = rule_keywords(rules)
+        #: line-local rules, confirmed only on their keywords' lines: which finds none where no
+        #: keyword occurs, so checking for one first would only look for them twice
+        self._line_local = frozenset(
+            index for index, rule in enumerate(rules) if LINE_FILTER in rule.filters
+        )
         self._database = compiled.database
         self._always = compiled.always_candidates
         self._prototype_scratch = hyperscan.Scratch(self._database)
@@ -277,9 +282,14 @@ class HyperscanMatcher:
         ends = tuple(encoded)
         if not hits:
             return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
-        lowered = content.lower()
         keywords = self._keywords
-        candidates = sorted(i for i in hits if any(k in lowered for k in keywords[i]))
+        gated = hits - self._line_local
+        lowered = content.lower() if gated else b""
+        candidates = sorted(
+            hits.intersection(self._line_local).union(
+                i for i in gated if any(k in lowered for k in keywords[i])
+            )
+        )
         if not candidates:
             return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
         from scanner.engine.confirm import confirm
