@@ -486,7 +486,9 @@ def records_backwards(stream: BinaryIO, mark: bytes) -> Iterator[bytes]:
     position = stream.seek(0, os.SEEK_END)
     rest = b""
     while position > 0:
-        size = min(PIPE_READ_SIZE, position)
+        # blocks at least as large as the record still unfinished: a commit that changes a
+        # million paths is copied a few times, not once per megabyte
+        size = min(max(PIPE_READ_SIZE, len(rest)), position)
         position -= size
         stream.seek(position)
         data = stream.read(size) + rest
