@@ -201,6 +201,8 @@ def test_generic_rules_are_lower_severity_and_filtered() -> None:
         "user.password",
         "/etc/app/secret",
         "sample_value_1",
+        "fakeToken7Qx2",
+        "myMockKey4Zp",
         # seen in real third-party code: a version range, a type annotation, a package name,
         # documentation URLs' percent-encoded passwords
         "3.0-3.12",
@@ -218,6 +220,18 @@ def test_random_values_are_not_placeholders() -> None:
     rng = random.Random(5)
     for _ in range(500):
         assert not is_placeholder(secret_value(rng).encode())
+
+
+@pytest.mark.parametrize("marker", ["FAKE", "fAkE", "Mock", "TEST", "here"])
+def test_short_marker_words_that_random_text_spells_by_chance_are_not_placeholders(
+    marker: str,
+) -> None:
+    # a one in 30,000 draw once hid a CI test's random password: `...pQFAKE70UAk9`
+    rng = random.Random(marker)
+    for _ in range(50):
+        head, tail = secret_value(rng), secret_value(rng)
+        value = head[:6] + rng.choice("23456789") + marker + rng.choice("23456789") + tail[-4:]
+        assert not is_placeholder(value.encode()), value
 
 
 SPEED_UPS = {LINE_FILTER, KEYWORD_START, LINE_START}

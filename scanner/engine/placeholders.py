@@ -137,10 +137,14 @@ MARKER_SEGMENTS = frozenset(
         "notreal",
     ]
 )
-#: long enough never to turn up by chance inside a random value
+#: long enough never to turn up by chance inside a random value; four letters are not (`fake`
+#: is in about one random 17-character password in 70,000), so shorter markers must be words
 MARKER_WORDS = re.compile(
-    r"example|sample|dummy|placeholder|changeme|redacted|not.?a.?real|notreal|fake"
+    r"example|sample|dummy|placeholder|changeme|redacted|not.?a.?real|notreal"
 )
+#: camelCase words (`fakeToken`, `myMockKey`) need a case change on both sides, which random
+#: text rarely gives; shorter markers (`my`, `xxx`) would still turn up in it
+CAMEL_MARKER_LENGTH = 4
 #: random text steps to a neighbouring character about once in 30 pairs
 SEQUENTIAL_SHARE = 0.6
 TYPE_NAMES = frozenset(
@@ -227,17 +231,21 @@ def is_placeholder(value: bytes) -> bool:
         or URL.match(stripped)
     ):
         return True
-    # only separators delimit marker words: camelCase splits of random text make `My`, `Te`...
-    words = [word for word in SEPARATORS.split(lowered) if word]
-    if MARKER_WORDS.search(lowered) or any(word in MARKER_SEGMENTS for word in words):
-        return True
-    # `a secret`, `my-token`: placeholder words with nothing but particles around them
-    if all(word in PLACEHOLDER_WORDS or len(word) <= 2 for word in words):
-        return True
     if QUALIFIED_NAME.match(text):
         segments = [s for s in SEGMENT_SPLIT.split(text) if len(s) > 1]
     else:
         segments = [s for s in SEGMENT_SPLIT.split(text) if s]
+    # separators delimit marker words; camelCase only long ones, as random text splits into `My`
+    words = [word for word in SEPARATORS.split(lowered) if word]
+    if (
+        MARKER_WORDS.search(lowered)
+        or any(word in MARKER_SEGMENTS for word in words)
+        or any(len(s) >= CAMEL_MARKER_LENGTH and s.lower() in MARKER_SEGMENTS for s in segments)
+    ):
+        return True
+    # `a secret`, `my-token`: placeholder words with nothing but particles around them
+    if all(word in PLACEHOLDER_WORDS or len(word) <= 2 for word in words):
+        return True
     return is_wordy(segments) or is_monotonous(stripped)
 
 
