@@ -271,11 +271,16 @@ def test_an_interrupt_cancels_outstanding_tasks_and_closes_the_client(
     executor = DaskExecutor(scheduler)
     seen: list[int] = []
 
-    with pytest.raises(KeyboardInterrupt):
-        for index, _ in executor.run(behave, specs):
-            seen.append(index)
-            # Ctrl-C while run() waits for the sleeping tasks
-            threading.Timer(0.2, _thread.interrupt_main).start()
+    # interrupt_main() does nothing where SIGINT is ignored, as in a backgrounded test run
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for index, _ in executor.run(behave, specs):
+                seen.append(index)
+                # Ctrl-C while run() waits for the sleeping tasks
+                threading.Timer(0.2, _thread.interrupt_main).start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
     assert seen == [0]
     with Client(scheduler, set_as_default=False) as observer:

@@ -39,8 +39,12 @@ def keyleak_process(args: list[str], cwd: Path, env: dict[str, str]) -> subproce
 #: Loaded by the child through PYTHONPATH: slows one function of keyleak's and says when it is
 #: first called, so the interrupt lands mid-scan on any machine instead of after a guessed delay.
 SLOW_DOWN = """
-import os, time
+import os, signal, time
 import {module} as target
+
+# a shell running the tests in the background starts them with SIGINT ignored, and children
+# inherit that; a user's terminal delivers Ctrl-C
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 real = target.{function}
 
