@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 
 from scanner import git
 from scanner.errors import GitError
-from scanner.model import Commit, Finding, History, Skipped
+from scanner.filters import rule_applies_to
+from scanner.model import Commit, Finding, History, Rule, Skipped
 
 Held = frozenset[tuple[str, str]]
 EMPTY: Held = frozenset()
@@ -27,6 +28,8 @@ class Secret:
 
     #: the first finding of this secret in each blob that holds it (path is the object id)
     in_blob: dict[str, Finding]
+    #: its rule, when that rule reports only under some paths (gitleaks' `path`)
+    limited_to: Rule | None = None
     introduced: Commit | None = None
     location: Finding | None = None
     bit: int = 0
@@ -47,11 +50,17 @@ def as_commit(logged: git.LoggedCommit) -> Commit:
     return Commit(logged.sha, logged.author_name, logged.author_email, logged.date)
 
 
-def secrets_by_fingerprint(blob_findings: Mapping[str, Iterable[Finding]]) -> dict[str, Secret]:
+def secrets_by_fingerprint(
+    blob_findings: Mapping[str, Iterable[Finding]], rules: Mapping[str, Rule]
+) -> dict[str, Secret]:
     secrets: dict[str, Secret] = {}
     for oid, findings in blob_findings.items():
         for finding in findings:
-            secret = secrets.setdefault(finding.fingerprint, Secret(in_blob={}))
+            secret = secrets.get(finding.fingerprint)
+            if secret is None:
+                rule = rules.get(finding.rule_id)
+                limited = rule if rule is not None and rule.path is not None else None
+                secret = secrets[finding.fingerprint] = Secret(in_blob={}, limited_to=limited)
             secret.in_blob.setdefault(oid, finding)
     return secrets
 
@@ -107,8 +116,11 @@ class Walk:
                 after = set(before)
             after.difference_update((fingerprint, path) for fingerprint in gone)
             for fingerprint in came:
+                secret = self.secrets[fingerprint]
+                if secret.limited_to is not None and not rule_applies_to(secret.limited_to, path):
+                    continue
                 after.add((fingerprint, path))
-                mask |= self.arrive(self.secrets[fingerprint], commit, change.new_oid, path)
+                mask |= self.arrive(secret, commit, change.new_oid, path)
         if after is None:
             held = before
         else:
@@ -172,6 +184,7 @@ def attribute(
     head: str | None,
     head_blobs: Iterable[str] | None,
     tips: Iterable[tuple[str, str]],
+    rules: Mapping[str, Rule],
     stored: Container[str] | None = None,
 ) -> Attribution:
     """Findings with their history: one per fingerprint, located in the introducing blob.
@@ -180,7 +193,7 @@ def attribute(
     what HEAD holds otherwise). `stored`, when given, holds every blob the scan listed: a blob
     a commit records outside it is missing from the repository, an error.
     """
-    walk = Walk(secrets_by_fingerprint(blob_findings), skipped_blobs, stored)
+    walk = Walk(secrets_by_fingerprint(blob_findings, rules), skipped_blobs, stored)
     for index, commit in enumerate(commits):
         walk.visit(index, commit)
     walk.last_present()

@@ -56,6 +56,10 @@ class Rule:
     shipped: bool = False
 
 
+#: the kind of a history blob's chunk: named by its object id, as its paths are not known yet
+BLOB = "blob"
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where a chunk came from.

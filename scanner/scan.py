@@ -15,7 +15,7 @@ from scanner.engine import EngineName, Matcher, build_matcher
 from scanner.filters import INLINE_MARKERS, rule_applies_to
 from scanner.findings import make_findings
 from scanner.matching import chunk_matches
-from scanner.model import Chunk, Finding, Rule, ScanResult, Skipped
+from scanner.model import BLOB, Chunk, Finding, Rule, ScanResult, Skipped
 from scanner.rules import RuleSet
 from scanner.sources import notebook
 
@@ -66,9 +66,14 @@ def scan_chunk(
     # a notebook is scanned cell by cell; any other chunk is its own only part
     for part in notebook.split(chunk):
         result = chunk_matches(part, matcher, rules)
-        # a rule's `path` is a setting about where to look: applied here, not in the matcher
+        # a rule's `path` is a setting about where to look: applied here, not in the matcher;
+        # a history blob is named by its object id, and the walk that learns its paths applies it
         path = part.origin.path
-        matches = [m for m in result.matches if rule_applies_to(rules[m.rule_id], path)]
+        matches = (
+            result.matches
+            if part.origin.kind == BLOB
+            else [m for m in result.matches if rule_applies_to(rules[m.rule_id], path)]
+        )
         timed_out.update(dict.fromkeys(result.timed_out))
         if not matches:  # most chunks: skip building a line index for nothing
             continue

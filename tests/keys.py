@@ -11,6 +11,7 @@ import string
 OPENAI_MARKER = "T3Blbk" + "FJ"
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "_-"
+HEX = "0123456789abcdef"
 
 #: (rule id, prefix after `sk-`, body lengths either side of the marker, alphabet)
 OPENAI_SHAPES: tuple[tuple[str, str, int, str], ...] = (

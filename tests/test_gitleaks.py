@@ -10,9 +10,8 @@ from scanner.gitleaks import Untranslatable, parse_ignore_line, translate_regex
 from scanner.rules import parse_files
 from tests.cli_helpers import keyleak, scan_json, write
 from tests.conftest import git
-from tests.keys import random_text
+from tests.keys import HEX, random_text
 
-HEX = "0123456789abcdef"
 LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 

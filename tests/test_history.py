@@ -17,7 +17,7 @@ from scanner.blobscan import BATCH_OBJECTS
 from scanner.progress import Progress, wanted
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git, run_process
-from tests.keys import openai_key
+from tests.keys import HEX, openai_key, random_text
 
 PROJECT = "openai-project-key"
 
@@ -130,6 +130,34 @@ def test_rename_adds_the_new_path_and_keeps_the_introducing_commit(
     assert finding["history"]["paths"] == ["old/name.py", "new/name.py"]
     assert finding["history"]["last_present"]["sha"] == moved
     assert finding["history"]["in_head"] is True
+
+
+PATH_LIMITED_RULES = """
+[[rules]]
+id = "internal-token"
+regex = '''itok_[0-9a-f]{24}'''
+path = '''\\.cfg$'''
+"""
+
+
+def test_a_rule_limited_to_some_paths_is_introduced_where_it_first_applies(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "itok_" + random_text(24, HEX)
+    elsewhere = "itok_" + random_text(24, HEX)
+    commit(repo, {"notes.txt": f"TOKEN={token}\n", "other.txt": f"{elsewhere}\n"}, "no .cfg")
+    # the same blob, now also under a path the rule covers
+    introducing = commit(repo, {"deploy/service.cfg": f"TOKEN={token}\n"}, "copied to a .cfg")
+    (repo / ".gitleaks.toml").write_text(PATH_LIMITED_RULES)
+    (repo / ".keyleak.toml").write_text('gitleaks_config = ".gitleaks.toml"\n')
+
+    findings = history(capsys, repo).findings()
+
+    [finding] = [f for f in findings if f["rule_id"] == "internal-token"]
+    assert finding["secret"] == token
+    assert finding["location"]["commit"] == introducing
+    assert finding["location"]["path"] == "deploy/service.cfg"
+    assert finding["history"]["paths"] == ["deploy/service.cfg"]
 
 
 def test_secret_readded_after_removal_is_one_finding_still_open(

@@ -96,6 +96,7 @@ def audit(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             head,
             head_blobs=git.tree_blobs(head, repo) if head else None,
             tips=git.ref_tips(repo),
+            rules=scanner.ruleset.by_id(),
             # the full audit lists the object store, which cannot show what is missing from it
             stored=listing.listed if revisions == source.ALL else None,
         )

@@ -13,7 +13,7 @@ import os
 from collections.abc import Generator, Iterator
 
 from scanner import git
-from scanner.model import Chunk, Provenance, Skipped
+from scanner.model import BLOB, Chunk, Provenance, Skipped
 from scanner.sources import as_text, looks_binary
 from scanner.sources.staged import parse_added_lines
 
@@ -68,7 +68,7 @@ def blob_item(oid: str, content: bytes) -> Chunk | Skipped:
     text = as_text(content)
     if text is None:
         return Skipped(path=oid, reason="binary")
-    return Chunk(content=text, origin=Provenance(path=oid, kind="blob"))
+    return Chunk(content=text, origin=Provenance(path=oid, kind=BLOB))
 
 
 def range_chunks(
