@@ -47,20 +47,28 @@ def file_matches(chunk: Chunk, rules: Sequence[FileRule]) -> list[Match]:
     """One match per file rule whose regex matches the chunk's path, spanning its first line."""
     if not chunk.content or not rules:
         return []
-    path = chunk.origin.path.replace(os.sep, "/").encode("utf-8", "surrogateescape")
+    first_line_end = chunk.content.find(b"\n")
+    end = first_line_end if first_line_end > 0 else max(len(chunk.content), 1)
+    return [
+        Match(rule_id=rule.id, start=0, end=end, secret=secret)
+        for (rule, _), secret in path_matches(chunk.origin.path, rules)
+    ]
+
+
+def path_matches(path: str | bytes, rules: Sequence[FileRule]) -> list[tuple[FileRule, bytes]]:
+    """The file rules whose regex matches `path`, each with the part of the path it reports."""
+    if isinstance(path, str):
+        path = path.replace(os.sep, "/").encode("utf-8", "surrogateescape")
     lowered = path.lower()
-    matches = []
-    for rule, keywords in rules:
+    found = []
+    for file_rule in rules:
+        rule, keywords = file_rule
         # the keyword gate first, as in the matcher: most paths never need `regex` imported
         if not any(k in lowered for k in keywords):
             continue
         from scanner.engine.confirm import compile_rule
 
-        found = compile_rule(rule).pattern.search(path)
-        if found is not None:
-            first_line_end = chunk.content.find(b"\n")
-            end = first_line_end if first_line_end > 0 else max(len(chunk.content), 1)
-            matches.append(
-                Match(rule_id=rule.id, start=0, end=end, secret=found.group(SECRET_GROUP))
-            )
-    return matches
+        hit = compile_rule(rule).pattern.search(path)
+        if hit is not None:
+            found.append((file_rule, hit.group(SECRET_GROUP)))
+    return found

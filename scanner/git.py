@@ -127,6 +127,8 @@ def hooks_dir(cwd: Path | str | None = None) -> Path:
 #: One read from a git pipe: large reads keep the per-call cost of Python small next to git's.
 PIPE_READ_SIZE = 1 << 20
 NULL_OID = "0" * 40
+#: the empty file's blob, whose content never needs reading
+EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 
 def environment() -> dict[str, str]:

@@ -9,13 +9,17 @@ while non-empty, and shared with the parent when the commit changes none of them
 from __future__ import annotations
 
 import os
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from scanner import git
 from scanner.errors import GitError
-from scanner.filters import rule_applies_to
-from scanner.model import Commit, Finding, History, Rule, Skipped
+from scanner.file_rules import FileRule, file_matches, file_rules, path_matches
+from scanner.filters import INLINE_MARKERS, rule_applies_to
+from scanner.findings import fingerprint as make_fingerprint
+from scanner.findings import make_findings
+from scanner.model import Chunk, Commit, Finding, History, Provenance, Rule, Skipped
+from scanner.sources import as_text
 
 Held = frozenset[tuple[str, str]]
 EMPTY: Held = frozenset()
@@ -30,6 +34,10 @@ class Secret:
     in_blob: dict[str, Finding]
     #: its rule, when that rule reports only under some paths (gitleaks' `path`)
     limited_to: Rule | None = None
+    #: a file rule's secret (a committed `.env`) is found from paths, its finding made from
+    #: the first blob at one once the walk is over: (blob, path)
+    file_rule: FileRule | None = None
+    first_file: tuple[str, str] | None = None
     introduced: Commit | None = None
     location: Finding | None = None
     bit: int = 0
@@ -73,8 +81,10 @@ class Walk:
         secrets: dict[str, Secret],
         skipped_blobs: Mapping[str, str],
         stored: Container[str] | None,
+        file_rules: Sequence[FileRule] = (),
     ) -> None:
         self.secrets = secrets
+        self.file_rules = file_rules
         self.stored = stored
         self.skipped_blobs = skipped_blobs
         self.tracked: dict[str, tuple[str, ...]] = {}
@@ -109,6 +119,13 @@ class Walk:
                 self.skipped.setdefault((os.fsdecode(change.path), reason), None)
             gone = self.tracked.get(change.old_oid, ())
             came = self.tracked.get(change.new_oid, ())
+            if self.file_rules:
+                named = self.named_by_path(change.path)
+                if named:
+                    gone = (*gone, *named)
+                    # as a scan of the file would: not when it is empty, binary or skipped
+                    if change.new_oid not in (git.NULL_OID, git.EMPTY_BLOB) and reason is None:
+                        came = (*came, *named)
             if not gone and not came:
                 continue
             path = os.fsdecode(change.path)
@@ -155,15 +172,32 @@ class Walk:
             "repository"
         )
 
+    def named_by_path(self, path: bytes) -> tuple[str, ...]:
+        """The keys of the file rules' secrets that `path` is (most paths: none)."""
+        found = path_matches(path, self.file_rules)
+        if not found:
+            return ()
+        named = []
+        for file_rule, name in found:
+            # every `.env` has the secret `.env`: each path is a leak of its own
+            key = f"{make_fingerprint(file_rule[0].id, name)} {os.fsdecode(path)}"
+            if key not in self.secrets:
+                self.secrets[key] = Secret(in_blob={}, file_rule=file_rule)
+            named.append(key)
+        return tuple(named)
+
     def arrive(self, secret: Secret, commit: git.LoggedCommit, oid: str, path: str) -> int:
         """Record a blob holding the secret landing at `path`; the bit of a first arrival."""
         secret.paths.setdefault(path, None)
         if secret.introduced is not None:
             return 0
         secret.introduced = as_commit(commit)
-        first = secret.in_blob[oid]
-        where = replace(first.location, path=path, commit=commit.sha, kind="commit")
-        secret.location = replace(first, location=where)
+        if secret.file_rule is not None:
+            secret.first_file = (oid, path)
+        else:
+            first = secret.in_blob[oid]
+            where = replace(first.location, path=path, commit=commit.sha, kind="commit")
+            secret.location = replace(first, location=where)
         secret.bit = 1 << len(self.owners)
         self.owners.append(secret)
         return secret.bit
@@ -186,6 +220,8 @@ def attribute(
     tips: Iterable[tuple[str, str]],
     rules: Mapping[str, Rule],
     stored: Container[str] | None = None,
+    read: Callable[[Sequence[str]], Iterable[tuple[str, bytes]]] | None = None,
+    markers: tuple[bytes, ...] = INLINE_MARKERS,
 ) -> Attribution:
     """Findings with their history: one per fingerprint, located in the introducing blob.
 
@@ -193,9 +229,13 @@ def attribute(
     what HEAD holds otherwise). `stored`, when given, holds every blob the scan listed: a blob
     a commit records outside it is missing from the repository, an error.
     """
-    walk = Walk(secrets_by_fingerprint(blob_findings, rules), skipped_blobs, stored)
+    # file rules need the blob of each path they name: without a reader, none are applied
+    named_files = file_rules(rules) if read is not None else ()
+    walk = Walk(secrets_by_fingerprint(blob_findings, rules), skipped_blobs, stored, named_files)
     for index, commit in enumerate(commits):
         walk.visit(index, commit)
+    if read is not None:
+        locate_file_findings(walk.secrets.values(), read, rules, markers)
     walk.last_present()
     walk.name_refs(tips)
     in_head = head_secrets(walk, head, head_blobs)
@@ -207,6 +247,36 @@ def attribute(
     findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
     skipped = tuple(Skipped(path=path, reason=reason) for path, reason in walk.skipped)
     return Attribution(tuple(findings), skipped, walk.commits)
+
+
+def locate_file_findings(
+    secrets: Iterable[Secret],
+    read: Callable[[Sequence[str]], Iterable[tuple[str, bytes]]],
+    rules: Mapping[str, Rule],
+    markers: tuple[bytes, ...],
+) -> None:
+    """File rules' findings, made as a scan of the file's first version would make them (an
+    inline marker on its first line silences one)."""
+    waiting: dict[str, list[Secret]] = {}
+    for secret in secrets:
+        if secret.first_file is not None:
+            waiting.setdefault(secret.first_file[0], []).append(secret)
+    if not waiting:
+        return
+    for oid, content in read(list(waiting)):
+        text = as_text(content)
+        for secret in waiting[oid]:
+            assert secret.first_file is not None and secret.file_rule is not None
+            assert secret.introduced is not None
+            if text is None:
+                continue
+            chunk = Chunk(text, Provenance(path=secret.first_file[1]))
+            findings, _ = make_findings(
+                chunk, file_matches(chunk, [secret.file_rule]), rules, markers
+            )
+            for finding in findings:
+                where = replace(finding.location, commit=secret.introduced.sha, kind="commit")
+                secret.location = replace(finding, location=where)
 
 
 def head_secrets(walk: Walk, head: str | None, head_blobs: Iterable[str] | None) -> set[str]:

@@ -160,6 +160,30 @@ def test_a_rule_limited_to_some_paths_is_introduced_where_it_first_applies(
     assert finding["history"]["paths"] == ["deploy/service.cfg"]
 
 
+def test_committed_env_files_are_found_per_path_with_their_exposure_window(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    added = commit(repo, {".env": "DEBUG=1\n", ".env.example": "DEBUG=\n"}, "add")
+    edited = commit(repo, {".env": "DEBUG=1\nLEVEL=2\n"}, "edit")
+    deleted = commit(repo, {".env": None, "svc/.env.production": "PORT=1\n"}, "move")
+    commit(repo, {"empty/.env": ""}, "an empty one")
+
+    outcome = history(capsys, repo)
+
+    assert outcome.code == 1
+    found = {f["location"]["path"]: f for f in outcome.findings()}
+    assert set(found) == {".env", "svc/.env.production"}
+    gone = found[".env"]
+    assert gone["rule_id"] == "dotenv-file"
+    assert (gone["location"]["commit"], gone["location"]["line"]) == (added, 1)
+    assert gone["history"]["last_present"]["sha"] == edited
+    assert gone["history"]["removed"]["sha"] == deleted
+    assert gone["history"]["in_head"] is False
+    kept = found["svc/.env.production"]
+    assert kept["location"]["commit"] == deleted
+    assert kept["history"]["removed"] is None and kept["history"]["in_head"] is True
+
+
 def test_secret_readded_after_removal_is_one_finding_still_open(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -115,6 +115,23 @@ def test_rename_inside_the_range_adds_nothing(
     assert outcome.findings() == []
 
 
+def test_each_env_file_the_range_adds_is_reported_at_its_own_path(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commit(repo, {"README.md": "docs\n"}, "base")
+    base = branch_off(repo)
+    first = commit(repo, {"api/.env": "PORT=1\n"}, "one")
+    second = commit(repo, {"web/.env": "PORT=2\n", "api/.env": "PORT=3\n"}, "two")
+
+    outcome = in_range(capsys, repo, f"{base}..HEAD")
+
+    assert outcome.code == 1
+    found = {
+        (f["rule_id"], f["location"]["path"], f["location"]["commit"]) for f in outcome.findings()
+    }
+    assert found == {("dotenv-file", "api/.env", first), ("dotenv-file", "web/.env", second)}
+
+
 def test_merging_the_base_in_brings_nothing_new(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -334,7 +334,7 @@ def test_history_report_end_to_end(
     )
     commit(
         repo,
-        {"app/settings.py": "import os\n", "deploy/.env": config_line(kept_key)},
+        {"app/settings.py": "import os\n", "deploy/secrets.cfg": config_line(kept_key)},
         "move the key",
         **author("Grace &lt;i&gt;Hopper", "grace@example.com", "2022-07-08T09:10:11+00:00"),
     )
@@ -347,7 +347,7 @@ def test_history_report_end_to_end(
     with open_page(browser, out) as seen:
         assert seen.requests == [out.as_uri()] and seen.errors == []
         seen.sort_by("Introduced by")
-        assert seen.visible_paths() == ["app/settings.py", "deploy/.env"]
+        assert seen.visible_paths() == ["app/settings.py", "deploy/secrets.cfg"]
         rows = seen.page.locator("#secrets tbody tr")
         assert "Ada Lovelace" in rows.nth(0).inner_text()
         assert "2021-03-04 → 2022-07-08" in rows.nth(0).inner_text()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from scanner import git
 from scanner.commands.scan import ScanOptions, configured_scanner, report
 from scanner.errors import KeyleakError
+from scanner.file_rules import is_file_rule
 from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped
 from scanner.progress import Progress, wanted
 from scanner.report.summary import human_size
@@ -84,6 +85,8 @@ def audit(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     repo = history.repo
     revisions = history.revisions or source.ALL
     log = git.CommitLog(revisions, repo)
+    # started only if a file rule (a committed `.env`) names a path: its finding quotes the file
+    first_versions = git.BlobReader(repo)
     try:
         scanner = configured_scanner(options)
         listing = source.BlobListing(repo, revisions, history.max_blob_size)
@@ -99,8 +102,11 @@ def audit(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             rules=scanner.ruleset.by_id(),
             # the full audit lists the object store, which cannot show what is missing from it
             stored=listing.listed if revisions == source.ALL else None,
+            read=first_versions.read,
+            markers=scanner.markers,
         )
     finally:
+        first_versions.close()
         log.close()
     return ScanResult(
         findings=attribution.findings,
@@ -156,6 +162,7 @@ def scan_ranges(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     """The lines each commit of the ranges adds; one finding per secret, at the first commit
     that added it. A secret the same commit also deletes somewhere was moved, not added."""
     scanner = configured_scanner(options)
+    rules = scanner.ruleset.by_id()
     # outcomes() keeps the order of its items: each chunk's commit waits here for its outcome
     owners: deque[tuple[git.LoggedCommit, bytes]] = deque()
     commits: list[int] = [0]
@@ -180,9 +187,16 @@ def scan_ranges(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             scanned += 1
             size += outcome.size
         for finding in outcome.findings:
-            if finding.fingerprint in findings or finding.secret.encode() in deleted:
+            if is_file_rule(rules[finding.rule_id]):
+                # every `.env` has the secret `.env`: each path is a leak of its own, and what
+                # the commit deletes is lines, not files
+                key = f"{finding.fingerprint} {finding.location.path}"
+            elif finding.secret.encode() in deleted:
                 continue
-            findings[finding.fingerprint] = added_by(finding, commit)
+            else:
+                key = finding.fingerprint
+            if key not in findings:
+                findings[key] = added_by(finding, commit)
     return ScanResult(
         findings=tuple(findings.values()),
         skipped=tuple(skipped),
