@@ -1,9 +1,10 @@
 """Attribution: which commits, paths and refs a secret found in some blobs belongs to.
 
 One pass over the commit graph (`git log --raw`, no contents), parents before children. Only
-blobs that held a finding, or were skipped, are tracked, so memory grows with what was found,
-not with the history: per commit, the set of (secret, path) pairs its tree holds is kept only
-while non-empty, and shared with the parent when the commit changes none of them.
+blobs that held a finding, or were skipped, and paths a file rule names (a committed `.env`) are
+tracked, so memory grows with what was found, not with the history: per commit, the set of
+(secret, path) pairs its tree holds is kept only while non-empty, and shared with the parent
+when the commit changes none of them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from scanner import git
 from scanner.errors import GitError
 from scanner.file_rules import FileRule, file_matches, file_rules, path_matches
-from scanner.filters import INLINE_MARKERS, rule_applies_to
+from scanner.filters import rule_applies_to
 from scanner.findings import fingerprint as make_fingerprint
 from scanner.findings import make_findings
 from scanner.model import Chunk, Commit, Finding, History, Provenance, Rule, Skipped
@@ -81,7 +82,7 @@ class Walk:
         secrets: dict[str, Secret],
         skipped_blobs: Mapping[str, str],
         stored: Container[str] | None,
-        file_rules: Sequence[FileRule] = (),
+        file_rules: Sequence[FileRule],
     ) -> None:
         self.secrets = secrets
         self.file_rules = file_rules
@@ -219,23 +220,23 @@ def attribute(
     head_blobs: Iterable[str] | None,
     tips: Iterable[tuple[str, str]],
     rules: Mapping[str, Rule],
+    read: Callable[[Sequence[str]], Iterable[tuple[str, bytes]]],
+    markers: tuple[bytes, ...],
     stored: Container[str] | None = None,
-    read: Callable[[Sequence[str]], Iterable[tuple[str, bytes]]] | None = None,
-    markers: tuple[bytes, ...] = INLINE_MARKERS,
 ) -> Attribution:
-    """Findings with their history: one per fingerprint, located in the introducing blob.
+    """Findings with their history: one per fingerprint (per path for file rules), located in
+    the introducing blob. `read` fetches blobs by id: the first version of each file a file
+    rule reports, which its finding quotes.
 
     `head_blobs` is read only when HEAD is not among the walked commits (the walk already knows
     what HEAD holds otherwise). `stored`, when given, holds every blob the scan listed: a blob
     a commit records outside it is missing from the repository, an error.
     """
-    # file rules need the blob of each path they name: without a reader, none are applied
-    named_files = file_rules(rules) if read is not None else ()
-    walk = Walk(secrets_by_fingerprint(blob_findings, rules), skipped_blobs, stored, named_files)
+    secrets = secrets_by_fingerprint(blob_findings, rules)
+    walk = Walk(secrets, skipped_blobs, stored, file_rules(rules))
     for index, commit in enumerate(commits):
         walk.visit(index, commit)
-    if read is not None:
-        locate_file_findings(walk.secrets.values(), read, rules, markers)
+    locate_file_findings(walk.secrets.values(), read, rules, markers)
     walk.last_present()
     walk.name_refs(tips)
     in_head = head_secrets(walk, head, head_blobs)
