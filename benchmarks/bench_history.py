@@ -126,10 +126,13 @@ def recall(report: dict[str, Any], manifest: dict[str, Any]) -> bool:
             right += 1
         else:
             problems.append(f"  {label}: attributed to {actual}")
+    # the generator commits .env files, and keyleak reports each as a file of its own
+    env_files = [f for f in report["findings"] if f["rule_id"] == "dotenv-file"]
     extra = [
         f
         for f in report["findings"]
         if f["secret"]
+        and f["rule_id"] != "dotenv-file"
         and hashlib.sha256(f["secret"].encode()).hexdigest()
         not in {p["key_sha256"] for p in planted}
     ]
@@ -140,6 +143,7 @@ def recall(report: dict[str, Any], manifest: dict[str, Any]) -> bool:
     )
     for line in problems:
         print(line)
+    print(f"  {len(env_files)} committed .env files reported (dotenv-file)")
     if extra:
         print(f"  {len(extra)} findings that are not planted keys:")
         for finding in extra[:20]:
