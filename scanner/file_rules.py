@@ -47,12 +47,12 @@ def file_matches(chunk: Chunk, rules: Sequence[FileRule]) -> list[Match]:
     """One match per file rule whose regex matches the chunk's path, spanning its first line."""
     if not chunk.content or not rules:
         return []
+    found = path_matches(chunk.origin.path, rules)
+    if not found:  # nearly every chunk: its first line is not looked for
+        return []
     first_line_end = chunk.content.find(b"\n")
     end = first_line_end if first_line_end > 0 else max(len(chunk.content), 1)
-    return [
-        Match(rule_id=rule.id, start=0, end=end, secret=secret)
-        for (rule, _), secret in path_matches(chunk.origin.path, rules)
-    ]
+    return [Match(rule_id=rule.id, start=0, end=end, secret=secret) for (rule, _), secret in found]
 
 
 def path_matches(path: str | bytes, rules: Sequence[FileRule]) -> list[tuple[FileRule, bytes]]:
