@@ -5,8 +5,11 @@ The marker is assembled from two halves so this file itself holds nothing key-sh
 
 from __future__ import annotations
 
+import functools
 import random
 import string
+
+import regex
 
 OPENAI_MARKER = "T3Blbk" + "FJ"
 ALNUM = string.ascii_letters + string.digits
@@ -33,6 +36,36 @@ OPENAI_SHAPES: tuple[tuple[str, str, int, str], ...] = (
 def random_text(length: int, alphabet: str = ALNUM, rng: random.Random | None = None) -> str:
     chooser = rng or random.SystemRandom()
     return "".join(chooser.choice(alphabet) for _ in range(length))
+
+
+@functools.cache
+def provider_patterns() -> tuple[regex.Pattern[bytes], ...]:
+    from scanner.engine.confirm import compile_rule
+    from scanner.file_rules import is_file_rule
+    from scanner.rules import load_rules
+
+    return tuple(
+        compile_rule(rule).pattern
+        for rule in load_rules().rules
+        if rule.provider != "generic" and not is_file_rule(rule)
+    )
+
+
+def secret_value(rng: random.Random | None = None) -> str:
+    """A random value with letters of both cases and digits, as a generated password has; never
+    one that a provider's rule claims (one draw in millions starts `LTAI`, as Alibaba's keys do,
+    and the provider rule rightly takes precedence)."""
+    chooser = rng or random.SystemRandom()
+    while True:
+        body = random_text(14, ALNUM, chooser)
+        value = (
+            body
+            + chooser.choice("ABCDEFGHJK")
+            + chooser.choice("abcdefghjk")
+            + chooser.choice("23456789")
+        )
+        if not any(pattern.search(value.encode()) for pattern in provider_patterns()):
+            return value
 
 
 def openai_key(prefix: str = "proj-", length: int = 74, alphabet: str = URLSAFE) -> str:

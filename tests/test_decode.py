@@ -25,7 +25,7 @@ from scanner.engine import Matcher, build_matcher, hyperscan_available
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance
 from scanner.rules import load_rules
-from tests.keys import openai_key, random_text
+from tests.keys import openai_key, random_text, secret_value
 
 SHIPPED = load_rules()
 RULES = SHIPPED.by_id()
@@ -62,7 +62,7 @@ def matches_of(matcher: Matcher, text: str) -> list[tuple[str, str, tuple[str, .
 def test_kubernetes_secret_points_at_the_encoded_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
 ) -> None:
-    key, password = openai_key(), random_text(17) + "7"
+    key, password = openai_key(), secret_value()
     manifest = (
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n"
         f"  OPENAI_API_KEY: {b64(key)}\n  DB_PASSWORD: {b64(password)}\n"
@@ -148,7 +148,7 @@ def test_engines_agree_on_encoded_content() -> None:
         pytest.skip("hyperscan not installed")
     key = openai_key()
     text = (
-        f"a: {b64(key)}\nb: {b64('password: ' + random_text(19) + '3')}\n"
+        f"a: {b64(key)}\nb: {b64('password: ' + secret_value())}\n"
         f"c: {urllib.parse.quote(key + '/x', safe='')}\nd: {b64(b64(key))}\n"
     ).encode()
     results = []

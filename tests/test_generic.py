@@ -15,43 +15,20 @@ from scanner.engine.confirm import compile_rule, confirm
 from scanner.engine.hs import KeywordFinder
 from scanner.engine.lines import KEYWORD_START, LINE_FILTER, LINE_START, LineFinder, keyword_lines
 from scanner.engine.placeholders import is_placeholder
-from scanner.file_rules import is_file_rule
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance, Severity
 from scanner.rules import load_rules
-from tests.keys import ALNUM, openai_key, random_text
+from tests.keys import ALNUM, openai_key, random_text, secret_value
 
 SHIPPED = load_rules()
 RULES = SHIPPED.by_id()
 GENERIC = [rule for rule in SHIPPED.rules if rule.provider == "generic"]
-PROVIDER_PATTERNS = [
-    compile_rule(rule).pattern
-    for rule in SHIPPED.rules
-    if rule.provider != "generic" and not is_file_rule(rule)
-]
 ENGINES = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def matcher(request: pytest.FixtureRequest) -> Matcher:
     return build_matcher(SHIPPED.rules, SHIPPED.digest, request.param)
-
-
-def secret_value(rng: random.Random | None = None) -> str:
-    """A random value with letters of both cases and digits, as a generated password has; never
-    one that a provider's rule claims (one draw in millions starts `LTAI`, as Alibaba's keys do,
-    and the provider rule rightly takes precedence)."""
-    chooser = rng or random.SystemRandom()
-    while True:
-        body = random_text(14, ALNUM, chooser)
-        value = (
-            body
-            + chooser.choice("ABCDEFGHJK")
-            + chooser.choice("abcdefghjk")
-            + chooser.choice("23456789")
-        )
-        if not any(pattern.search(value.encode()) for pattern in PROVIDER_PATTERNS):
-            return value
 
 
 def found(matcher: Matcher, text: str, path: str = "app/config") -> list[tuple[str, str]]:

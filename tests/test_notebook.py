@@ -16,7 +16,7 @@ from scanner.cli import main
 from scanner.model import Chunk, Provenance
 from scanner.sources.notebook import split
 from tests.conftest import git
-from tests.keys import openai_key, random_text
+from tests.keys import openai_key, secret_value
 
 PROJECT = "openai-project-key"
 
@@ -72,7 +72,7 @@ def located(report: dict[str, Any]) -> set[tuple[str, str, int, int, int | None,
 def test_cells_sources_and_outputs_name_cell_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key, printed, password = openai_key(), openai_key(), random_text(19) + "5"
+    key, printed, password = openai_key(), openai_key(), secret_value()
     text = notebook(
         [
             markdown(["# Setup\n", "Set the key first.\n"]),
@@ -99,7 +99,7 @@ def test_cells_sources_and_outputs_name_cell_and_line(
 def test_escaped_quotes_in_cells_are_read_as_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    password = random_text(21) + "8"
+    password = secret_value()
     text = notebook([code([f"token = '{password}'\n", f'secret = "{password}x"'])])
     assert '\\"' in text
     (tmp_path / "n.ipynb").write_text(text, encoding="utf-8")
@@ -146,7 +146,7 @@ def test_invalid_notebook_is_scanned_as_text(
 def test_staged_notebook_decodes_added_json_lines(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    password = random_text(19) + "4"
+    password = secret_value()
     key = openai_key()
     text = notebook([code(["import os\n", f'password = "{password}"\n', f"KEY = '{key}'"])])
     (repo / "n.ipynb").write_text(text, encoding="utf-8")
