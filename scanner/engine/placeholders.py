@@ -138,7 +138,7 @@ MARKER_SEGMENTS = frozenset(
     ]
 )
 #: long enough never to turn up by chance inside a random value; four letters are not (`fake`
-#: is in about one random 17-character password in 70,000), so shorter markers must be words
+#: is in one random 17-character password in tens of thousands), so shorter markers must be words
 MARKER_WORDS = re.compile(
     r"example|sample|dummy|placeholder|changeme|redacted|not.?a.?real|notreal"
 )
