@@ -315,12 +315,14 @@ class FakeProvider:
                 try:
                     answer = fake._answer(key)
                     time.sleep(fake.latency + answer.delay)
-                    if answer.close:
-                        self.close_connection = True
-                        return
-                    self._send(answer, route.provider, self.path.split("?")[0])
                 finally:
+                    # before the answer goes out: once the client has read it, it may send its
+                    # next request, which could arrive before this thread got to leave
                     fake._leave(route.provider)
+                if answer.close:
+                    self.close_connection = True
+                    return
+                self._send(answer, route.provider, self.path.split("?")[0])
 
             def _send(self, answer: Answer, provider: str, path: str) -> None:
                 body = answer.body if answer.body is not None else success_body(provider, path)
