@@ -108,8 +108,9 @@ def test_rate_limit_then_success_waits_as_told(
 ) -> None:
     key = make_key("openai")
     if headers.get("Retry-After") == "__date__":
-        # an HTTP date has whole seconds: two seconds ahead waits at least one
-        headers = {"Retry-After": email.utils.formatdate(time.time() + 2, usegmt=True)}
+        # an HTTP date has whole seconds, so three seconds ahead waits at least two less the time
+        # the request took to go out: more than one second even on a slow, loaded machine
+        headers = {"Retry-After": email.utils.formatdate(time.time() + 3, usegmt=True)}
     rate = {"error": {"message": "Rate limit reached", "type": "requests", "code": None}}
     server.script(key, Answer(429, rate, headers), Answer())
     assert verify_one(key, messages) is S.LIVE
