@@ -43,6 +43,12 @@ FileRule = tuple[Rule, tuple[bytes, ...]]
 file_rules = FileRules()
 
 
+def per_path_key(fingerprint: str, path: str) -> str:
+    """What tells one file rule's findings apart: every `.env` has the secret `.env`, and each
+    path is a leak of its own."""
+    return f"{fingerprint} {path}"
+
+
 def file_matches(chunk: Chunk, rules: Sequence[FileRule]) -> list[Match]:
     """One match per file rule whose regex matches the chunk's path, spanning its first line."""
     if not chunk.content or not rules:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from scanner import git
 from scanner.errors import GitError
-from scanner.file_rules import FileRule, file_matches, file_rules, path_matches
+from scanner.file_rules import FileRule, file_matches, file_rules, path_matches, per_path_key
 from scanner.filters import rule_applies_to
 from scanner.findings import fingerprint as make_fingerprint
 from scanner.findings import make_findings
@@ -180,8 +180,7 @@ class Walk:
             return ()
         named = []
         for file_rule, name in found:
-            # every `.env` has the secret `.env`: each path is a leak of its own
-            key = f"{make_fingerprint(file_rule[0].id, name)} {os.fsdecode(path)}"
+            key = per_path_key(make_fingerprint(file_rule[0].id, name), os.fsdecode(path))
             if key not in self.secrets:
                 self.secrets[key] = Secret(in_blob={}, file_rule=file_rule)
             named.append(key)

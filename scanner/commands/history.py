@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from scanner import git
 from scanner.commands.scan import ScanOptions, configured_scanner, report
 from scanner.errors import KeyleakError
-from scanner.file_rules import is_file_rule
+from scanner.file_rules import is_file_rule, per_path_key
 from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped
 from scanner.progress import Progress, wanted
 from scanner.report.summary import human_size
@@ -188,9 +188,8 @@ def scan_ranges(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             size += outcome.size
         for finding in outcome.findings:
             if is_file_rule(rules[finding.rule_id]):
-                # every `.env` has the secret `.env`: each path is a leak of its own, and what
-                # the commit deletes is lines, not files
-                key = f"{finding.fingerprint} {finding.location.path}"
+                # what the commit deletes is lines, not files
+                key = per_path_key(finding.fingerprint, finding.location.path)
             elif finding.secret.encode() in deleted:
                 continue
             else:
