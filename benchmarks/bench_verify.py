@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scanner.config.verification import VerifySettings
 from scanner.verify.runner import verify_findings
-from scanner.verify.settings import VerifySettings
 from tests.fake_provider import fake_provider, finding, make_key, override_all
 
 #: providers whose probe needs nothing but the key (AWS also needs its secret key)

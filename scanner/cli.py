@@ -10,12 +10,12 @@ from typing import Any, get_args
 import click
 
 from scanner import __version__
-from scanner.engine import EngineName
+from scanner.config.settings import EngineName
+from scanner.config.verification import FAIL_ON_CHOICES
 from scanner.entry import State
 from scanner.entry import main as main  # the console script's target, kept importable here
 from scanner.errors import ExitCode
 from scanner.report import FORMATS
-from scanner.verify.settings import FAIL_ON_CHOICES
 
 ENGINES = get_args(EngineName)
 
@@ -24,7 +24,7 @@ class Size(click.ParamType):  # type: ignore[type-arg]
     name = "size"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        from scanner.config import parse_size
+        from scanner.config.project import parse_size
 
         size = parse_size(value)
         if size is None:
@@ -307,8 +307,9 @@ def verify(source: str | None, **options: Any) -> int:
     Each key is sent only to its own provider, in one read-only request; the verdicts are
     printed as a report.
     """
-    from scanner.commands.scan import ScanOptions, verify_settings
+    from scanner.commands.scan import verify_settings
     from scanner.commands.verify import verify_input
+    from scanner.config.settings import ScanOptions
 
     return verify_input(
         source,
@@ -386,8 +387,8 @@ def baseline_options(function: Any) -> Any:
 
 def baseline_settings(options: dict[str, Any]) -> tuple[Any, Any]:
     from scanner.commands.baseline import BaselineOptions
-    from scanner.commands.scan import ScanOptions
-    from scanner.config import load_config
+    from scanner.config.project import load_config
+    from scanner.config.settings import ScanOptions
     from scanner.scan import default_jobs
 
     paths = options["paths"]

@@ -1,14 +1,20 @@
-"""Rules about a file itself, not its content: `filters = ["file"]` (e.g. `dotenv-file`).
+"""Rules and paths: rules about a file itself, and rules limited to some paths.
 
-Such a rule's regex is matched against the chunk's path (`/`-separated), never its content,
-and a hit is reported once per chunk, on its first line: a committed `.env` is a leak whatever
-it holds. Keeping the predicate in the rule's own regex lets `keyleak rules check` exercise it
-with the rule's examples (paths) and negative examples.
+A file rule (`filters = ["file"]`, e.g. `dotenv-file`) is about the file, not its content: its
+regex is matched against the chunk's path (`/`-separated), never its content, and a hit is
+reported once per chunk, on its first line: a committed `.env` is a leak whatever it holds.
+Keeping the predicate in the rule's own regex lets `keyleak rules check` exercise it with the
+rule's examples (paths) and negative examples.
+
+A rule with a `path` regex (gitleaks' `path`) reports only in files whose path matches: a setting
+about where to look, applied to a chunk's matches by whoever knows the chunk's path.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Mapping, Sequence
 
 from scanner.model import Chunk, Match, Rule
@@ -78,3 +84,13 @@ def path_matches(path: str | bytes, rules: Sequence[FileRule]) -> list[tuple[Fil
         if hit is not None:
             found.append((file_rule, hit.group(SECRET_GROUP)))
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def compiled_path_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def rule_applies_to(rule: Rule, path: str) -> bool:
+    """A rule with a `path` regex (gitleaks' `path`) reports only in files whose path matches."""
+    return rule.path is None or compiled_path_pattern(rule.path).search(path) is not None

@@ -15,11 +15,17 @@ from dataclasses import dataclass, field, replace
 
 from scanner import git
 from scanner.errors import GitError
-from scanner.file_rules import FileRule, file_matches, file_rules, path_matches, per_path_key
-from scanner.filters import rule_applies_to
-from scanner.findings import fingerprint as make_fingerprint
-from scanner.findings import make_findings
+from scanner.file_rules import (
+    FileRule,
+    file_matches,
+    file_rules,
+    path_matches,
+    per_path_key,
+    rule_applies_to,
+)
 from scanner.model import Chunk, Commit, Finding, History, Provenance, Rule, Skipped
+from scanner.pipeline.findings import make_findings
+from scanner.redaction import fingerprint as make_fingerprint
 from scanner.sources import as_text
 
 Held = frozenset[tuple[str, str]]

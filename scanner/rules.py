@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from scanner.cache import read_entry, write_entry
 from scanner.errors import RuleError
 from scanner.model import Example, Finding, Rule, Severity
+from scanner.util.disk_cache import read_entry, write_entry
 
 REQUIRED_KEYS: dict[str, type] = {
     "id": str,

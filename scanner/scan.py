@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scanner.engine import EngineName, Matcher, build_matcher
-from scanner.filters import INLINE_MARKERS, rule_applies_to
-from scanner.findings import make_findings
+from scanner.config.settings import EngineName
+from scanner.engine import Matcher, build_matcher
+from scanner.file_rules import rule_applies_to
 from scanner.matching import chunk_matches
 from scanner.model import BLOB, Chunk, Finding, Rule, ScanResult, Skipped
+from scanner.pipeline.findings import make_findings
+from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
 from scanner.sources import notebook
 

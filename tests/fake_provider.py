@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from scanner.findings import fingerprint, redact
+from scanner.config.verification import VerifySettings
 from scanner.model import Finding, Location, Severity, Verdict
+from scanner.redaction import fingerprint, redact
 from scanner.verify.runner import verify_findings
-from scanner.verify.settings import VerifySettings
 from tests.keys import ALNUM, URLSAFE, openai_key, random_text
 
 PROVIDERS = (

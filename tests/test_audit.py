@@ -21,7 +21,7 @@ import pytest
 from scanner.audit import mirror
 from scanner.audit.targets import remote_target
 from scanner.audit.task import AuditJob, audit_repository
-from scanner.commands.scan import ScanOptions
+from scanner.config.settings import ScanOptions
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.fake_provider import fake_provider, make_key

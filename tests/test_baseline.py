@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner import baseline
-from scanner.baseline import Entry
+from scanner.policy import baseline
+from scanner.policy.baseline import Entry
 from tests.cli_helpers import keyleak, scan_json, staged_json, write
 from tests.conftest import git
 from tests.keys import openai_key
@@ -153,7 +153,7 @@ def test_update_adds_new_and_prunes_gone(repo: Path, capsys: pytest.CaptureFixtu
 
 
 def fingerprint_of(key: str) -> str:
-    from scanner.findings import fingerprint
+    from scanner.redaction import fingerprint
 
     return fingerprint("openai-project-key", key.encode())
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from scanner.config import Config, load_config
+from scanner.config.globs import compile_globs, escape
+from scanner.config.project import Config, load_config
 from scanner.errors import ConfigError
-from scanner.globs import compile_globs, escape
 from tests.cli_helpers import keyleak, scan_json, staged_json, write
 from tests.conftest import git
 from tests.keys import openai_key, random_text

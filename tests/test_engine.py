@@ -94,8 +94,8 @@ def test_catastrophic_regex_times_out_instead_of_hanging(monkeypatch: pytest.Mon
 
 @needs_hyperscan
 def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> None:
-    from scanner.cache import cache_dir
     from scanner.engine.cache import entry_name
+    from scanner.util.disk_cache import cache_dir
 
     ruleset = load_rules()
     path = cache_dir() / entry_name(ruleset.digest)

@@ -4,8 +4,9 @@ import hashlib
 
 import pytest
 
-from scanner.findings import LineIndex, fingerprint, make_findings, redact, vendor_prefix
 from scanner.model import Chunk, Match, Provenance
+from scanner.pipeline.findings import LineIndex, make_findings
+from scanner.redaction import fingerprint, redact, vendor_prefix
 from scanner.rules import load_rules
 from tests.keys import openai_key
 

@@ -14,9 +14,9 @@ from scanner.engine import Matcher, build_matcher, hyperscan_available
 from scanner.engine.confirm import compile_rule, confirm
 from scanner.engine.hs import KeywordFinder
 from scanner.engine.lines import KEYWORD_START, LINE_FILTER, LINE_START, LineFinder, keyword_lines
-from scanner.engine.placeholders import is_placeholder
 from scanner.matching import chunk_matches
 from scanner.model import Chunk, Provenance, Severity
+from scanner.policy.placeholders import is_placeholder
 from scanner.rules import load_rules
 from tests.keys import ALNUM, openai_key, random_text, secret_value
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import regex
 
-from scanner import gitleaks
-from scanner.gitleaks import Untranslatable, parse_ignore_line, translate_regex
+from scanner.config import gitleaks
+from scanner.config.gitleaks import Untranslatable, parse_ignore_line, translate_regex
 from scanner.rules import parse_files
 from tests.cli_helpers import keyleak, scan_json, write
 from tests.conftest import git

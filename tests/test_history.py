@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scanner.blobscan import BATCH_OBJECTS
-from scanner.progress import Progress, wanted
+from scanner.util.progress import Progress, wanted
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git, run_process
 from tests.keys import HEX, openai_key, random_text

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.filters import INLINE_MARKERS, inline_allowed
+from scanner.policy.inline import INLINE_MARKERS, inline_allowed
 from tests.cli_helpers import scan_json, staged_json, write
 from tests.conftest import git
 from tests.keys import openai_key, random_text

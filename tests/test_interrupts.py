@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cache import MAGIC
+from scanner.util.disk_cache import MAGIC
 from tests.conftest import git
 from tests.keys import openai_key
 

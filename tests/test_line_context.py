@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.findings import make_findings
-from scanner.line_context import CONTEXT, LineContext
 from scanner.model import Chunk, Finding, Match, Provenance
+from scanner.pipeline.findings import make_findings
+from scanner.pipeline.line_context import CONTEXT, LineContext
 from scanner.rules import load_rules
 from tests.keys import openai_key
 

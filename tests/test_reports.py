@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from scanner.cli import main
-from scanner.findings import fingerprint, redact
 from scanner.model import (
     Commit,
     Finding,
@@ -33,9 +32,10 @@ from scanner.model import (
     Verdict,
     VerdictStatus,
 )
-from scanner.output import should_color
+from scanner.redaction import fingerprint, redact
 from scanner.report import FORMATS, ReportOptions, writer_for
 from scanner.report.sarif_format import FINGERPRINT_KEY
+from scanner.report.writer import should_color
 from tests.keys import ALNUM, OPENAI_MARKER, URLSAFE, random_text
 from tests.report_schemas import assert_valid_json_report, assert_valid_jsonl, assert_valid_sarif
 

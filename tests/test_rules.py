@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cache import cache_dir
 from scanner.cli import main
 from scanner.engine import build_matcher, hyperscan_available
 from scanner.errors import RuleError
 from scanner.model import Rule
 from scanner.rules import load_rules
+from scanner.util.disk_cache import cache_dir
 
 SHIPPED = load_rules()
 ENGINES = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
+from scanner.config.verification import FailOn
 from scanner.model import Verdict, VerdictStatus
-from scanner.verify.policy import exit_code
-from scanner.verify.settings import FailOn
+from scanner.policy.fail_on import exit_code
 from tests.conftest import git
 from tests.fake_provider import Answer, FakeProvider, aws_secret, fake_provider, finding, make_key
 
@@ -265,8 +265,8 @@ def test_fail_on_live_without_verify_warns(
 
 
 def test_settings_out_of_range_are_a_usage_error() -> None:
+    from scanner.config.verification import VerifySettings
     from scanner.errors import ConfigError
-    from scanner.verify.settings import VerifySettings
 
     with pytest.raises(ConfigError, match="concurrency"):
         VerifySettings(concurrency=0)

@@ -28,10 +28,10 @@ from typing import TypeVar
 import pytest
 
 from scanner.cli import main
+from scanner.config.verification import VerifySettings
 from scanner.model import Verdict, VerdictStatus
 from scanner.verify.probe import MAX_BODY, Request
 from scanner.verify.runner import verify_findings
-from scanner.verify.settings import VerifySettings
 from scanner.verify.transport import Transport
 from tests.fake_provider import (
     PROVIDERS,

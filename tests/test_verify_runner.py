@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cache import cache_dir
+from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import VerdictStatus
+from scanner.util.disk_cache import cache_dir
 from scanner.verify.cache import ENTRIES, SALT
 from scanner.verify.runner import verify_findings
-from scanner.verify.settings import VerifySettings
 from scanner.verify.sigv4 import authorization, signing_key
 from tests.fake_provider import (
     FAST,
@@ -229,7 +229,7 @@ def test_damaged_cache_is_ignored_and_rebuilt(
 def test_cache_with_a_wrong_shape_inside_a_valid_entry(
     server: FakeProvider, messages: list[str]
 ) -> None:
-    from scanner.cache import write_entry
+    from scanner.util.disk_cache import write_entry
 
     cached = dataclasses.replace(FAST, use_cache=True)
     key = make_key("openai")

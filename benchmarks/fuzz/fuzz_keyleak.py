@@ -21,8 +21,8 @@ from pathlib import Path
 import atheris
 
 from scanner.engine import build_matcher
-from scanner.findings import make_findings
 from scanner.model import Chunk, Provenance, ScanResult, Skipped
+from scanner.pipeline.findings import make_findings
 from scanner.report import FORMATS, ReportOptions, writer_for
 from scanner.rules import load_rules, parse_files
 from scanner.sources import as_text

@@ -39,7 +39,7 @@ class AuditProgress:
             self.bar.update(self.task, advance=1, last=name)
 
     def say(self, line: str) -> None:
-        from scanner.line_context import clean
+        from scanner.util.printable import clean
 
         line = clean(line)
         if self.bar is not None:

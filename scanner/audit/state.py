@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.atomic import replace_file
 from scanner.audit.codec import result_from_json, result_to_json
 from scanner.audit.targets import Target
 from scanner.audit.task import Previous
 from scanner.model import ScanResult
+from scanner.util.atomic import replace_file
 
 STATE_FORMAT = 1
 

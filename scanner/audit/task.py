@@ -22,8 +22,8 @@ from scanner import __version__, git
 from scanner.audit import mirror
 from scanner.audit.targets import Target
 from scanner.commands.history import HistoryOptions, audit
-from scanner.commands.scan import ScanOptions
-from scanner.config import load_ruleset
+from scanner.config.ruleset import load_ruleset
+from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
 from scanner.model import ScanResult
 

@@ -20,11 +20,12 @@ from scanner.audit.merge import Audited, merge, recount
 from scanner.audit.progress import AuditProgress
 from scanner.audit.targets import Target, collect
 from scanner.audit.task import AuditJob, Previous, RepositoryOutcome, audit_repository
-from scanner.commands.scan import ScanOptions, known_and_allowed, report
+from scanner.commands.scan import known_and_allowed, report
+from scanner.config.settings import ScanOptions
 from scanner.errors import ExitCode, KeyleakError
 from scanner.model import Rule, ScanResult
-from scanner.progress import wanted
 from scanner.report.summary import human_size
+from scanner.util.progress import wanted
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class AuditOptions:
 
 
 def default_cache_dir() -> Path:
-    from scanner.cache import cache_dir
+    from scanner.util.disk_cache import cache_dir
 
     return cache_dir() / "audit"
 
@@ -144,7 +145,7 @@ def executor_for(audit: AuditOptions) -> Executor:
 
 
 def rules(options: ScanOptions) -> Sequence[Rule]:
-    from scanner.config import load_ruleset
+    from scanner.config.ruleset import load_ruleset
 
     return load_ruleset(options.config, lambda _: None).rules
 

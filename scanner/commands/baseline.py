@@ -12,12 +12,13 @@ from pathlib import Path
 
 import click
 
-from scanner import baseline
-from scanner.allowlist import apply_allowlist
-from scanner.commands.scan import ScanOptions, configured_scanner
-from scanner.config import DEFAULT_BASELINE
+from scanner.commands.scan import configured_scanner
+from scanner.config.project import DEFAULT_BASELINE
+from scanner.config.settings import ScanOptions
 from scanner.errors import ExitCode, KeyleakError
 from scanner.model import Finding, ScanResult
+from scanner.policy import baseline
+from scanner.policy.allowlist import allowlist_of, apply_allowlist
 from scanner.scan import run_scan
 
 UNION_HINT = (
@@ -58,7 +59,7 @@ def current_findings(options: ScanOptions, command: BaselineOptions) -> tuple[Fi
         scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
         items = walk(paths, config.path_allowlist(), config.root)
         result = run_scan(scanner, items, options.jobs)
-    return apply_allowlist(result, config.allowlist(), config.root).findings
+    return apply_allowlist(result, allowlist_of(config), config.root).findings
 
 
 def history_result(options: ScanOptions) -> ScanResult:

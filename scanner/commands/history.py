@@ -12,14 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from scanner import git
-from scanner.commands.scan import ScanOptions, configured_scanner, report
+from scanner.commands.scan import configured_scanner, report
+from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
 from scanner.file_rules import is_file_rule, per_path_key
 from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped
-from scanner.progress import Progress, wanted
 from scanner.report.summary import human_size
 from scanner.scan import Scanner, outcomes
 from scanner.sources import history as source
+from scanner.util.progress import Progress, wanted
 
 SHALLOW_NOTE = (
     "shallow clone: history is truncated; secrets older than the oldest commit present are "

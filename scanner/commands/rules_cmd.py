@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from scanner.engine import EngineName, Matcher, build_matcher, hyperscan_available
+from scanner.config.settings import EngineName
+from scanner.engine import Matcher, build_matcher, hyperscan_available
 from scanner.engine.confirm import compile_rule
 from scanner.errors import ExitCode, RuleError
 from scanner.model import Rule
@@ -71,8 +72,8 @@ def import_gitleaks(file: str, output: str | None) -> int:
 
     Exit 0 when every rule was imported, 2 when some were left out (the others are written).
     """
-    from scanner import gitleaks
-    from scanner.output import write_text
+    from scanner.config import gitleaks
+    from scanner.report.writer import write_text
 
     imported = gitleaks.parse(gitleaks.read(Path(file)), file)
     builtin = {rule.id for rule in load_rules().rules}

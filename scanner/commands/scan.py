@@ -5,40 +5,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.config import Config, load_config, load_ruleset
-from scanner.filters import INLINE_MARKERS
+from scanner.config.project import load_config
+from scanner.config.ruleset import load_ruleset
+from scanner.config.settings import ScanOptions
+from scanner.config.verification import VerifySettings
 from scanner.model import ScanResult
-from scanner.output import emit, should_color
+from scanner.policy.fail_on import exit_code, policy_warning
+from scanner.policy.inline import INLINE_MARKERS
 from scanner.report import ReportOptions
+from scanner.report.writer import emit, should_color
 from scanner.scan import Loader, Scanner, run_scan
-from scanner.verify.policy import exit_code, policy_warning
-from scanner.verify.settings import FailOn, VerifySettings
 
 if TYPE_CHECKING:
-    from scanner.engine import EngineName
-
-
-@dataclass(frozen=True)
-class ScanOptions:
-    """A scanning command's settings: its options over the config's over the defaults."""
-
-    format: str = "text"
-    output: str | None = None
-    redact: bool = True
-    quiet: bool = False
-    max_file_size: int = 10 * 1024 * 1024
-    jobs: int = 1
-    engine: EngineName = "auto"
-    verify: VerifySettings = field(default_factory=VerifySettings)
-    fail_on: FailOn = "any"
-    config: Config = field(default_factory=Config)
-    #: --baseline FILE (else the config's, else .keyleak-baseline.json at the root if present)
-    baseline: str | None = None
+    pass
 
 
 def verify_settings(options: dict[str, Any], base: VerifySettings | None = None) -> VerifySettings:
@@ -105,17 +88,17 @@ def known_and_allowed(result: ScanResult, options: ScanOptions) -> ScanResult:
     config = options.config
     path = Path(options.baseline) if options.baseline is not None else config.baseline_file()
     if path is not None and not path.is_file():
-        from scanner.baseline import BaselineError
+        from scanner.policy.baseline import BaselineError
 
         raise BaselineError(f"{path}: no such baseline (create one: keyleak baseline create)")
     if not result.findings:
         return result
-    from scanner.allowlist import apply_allowlist
+    from scanner.policy.allowlist import allowlist_of, apply_allowlist
 
-    result = apply_allowlist(result, config.allowlist(), config.root)
+    result = apply_allowlist(result, allowlist_of(config), config.root)
     if path is None or not result.findings:
         return result
-    from scanner.baseline import load, mark
+    from scanner.policy.baseline import load, mark
 
     return mark(result, load(path), config.root)
 

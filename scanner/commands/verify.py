@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scanner.commands.scan import ScanOptions, report
+from scanner.commands.scan import report
+from scanner.config.settings import ScanOptions
 from scanner.errors import ConfigError
-from scanner.findings import fingerprint, redact, vendor_prefix
 from scanner.model import Chunk, Finding, Location, Provenance, Rule, ScanResult, Severity
+from scanner.redaction import fingerprint, redact, vendor_prefix
 from scanner.rules import load_rules
 from scanner.scan import Scanner, run_scan
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from scanner.model import Match, Rule
 
-EngineName = Literal["auto", "hyperscan", "regex"]
+if TYPE_CHECKING:
+    from scanner.config.settings import EngineName
 
 
 @dataclass(frozen=True)

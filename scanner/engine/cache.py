@@ -14,7 +14,6 @@ from typing import Any
 
 import hyperscan
 
-from scanner.cache import read_entry, write_entry
 from scanner.engine.hs import (
     CompiledDatabase,
     compile_combined,
@@ -23,6 +22,7 @@ from scanner.engine.hs import (
     load_database,
 )
 from scanner.model import Rule
+from scanner.util.disk_cache import read_entry, write_entry
 
 #: bump when the database's expressions change (8: the rules' database alone, the keywords'
 #: base64 forms alone, and both together, each cached when first needed)

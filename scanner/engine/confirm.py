@@ -17,9 +17,9 @@ from scanner.engine.lines import (
     LineFinder,
     keyword_lines,
 )
-from scanner.engine.placeholders import is_placeholder
 from scanner.errors import RuleError
 from scanner.model import Match, Rule
+from scanner.policy.placeholders import is_placeholder
 from scanner.rules import SECRET_GROUP, shannon_entropy
 
 #: Per rule and chunk: long enough for a 50 MB line, short enough that no input can hang a hook.

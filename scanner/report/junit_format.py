@@ -11,10 +11,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from scanner.line_context import clean
 from scanner.model import Finding, ScanResult
 from scanner.report import ReportOptions, shown_line, shown_secret
 from scanner.report.summary import summary_line
+from scanner.util.printable import clean
 
 
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:

@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from scanner.line_context import clean
 from scanner.model import (
     Commit,
     Finding,
@@ -29,6 +28,7 @@ from scanner.report.summary import (
     human_size,
     plural,
 )
+from scanner.util.printable import clean
 
 RED, GREEN, YELLOW, BOLD, DIM, RESET = (
     "\033[31m",

@@ -15,7 +15,7 @@ from scanner.model import Chunk, Provenance, Skipped
 from scanner.sources import lines_as_text
 
 if TYPE_CHECKING:  # the hook imports globs only when the config has a path allowlist
-    from scanner.globs import GlobSet
+    from scanner.config.globs import GlobSet
 
 HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 C_ESCAPES = {

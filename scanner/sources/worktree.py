@@ -7,8 +7,8 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from scanner.config.globs import GlobSet, root_relative
 from scanner.errors import KeyleakError
-from scanner.globs import GlobSet, root_relative
 from scanner.model import Chunk, Provenance, Skipped
 from scanner.sources import as_text
 

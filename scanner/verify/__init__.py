@@ -3,7 +3,3 @@
 The only stage of keyleak that touches the network, and only when asked (`--verify`). This
 package's top level stays light: httpx is imported by `transport` alone, when a request is sent.
 """
-
-from scanner.verify.settings import FAIL_ON_CHOICES, FailOn, VerifySettings
-
-__all__ = ["FAIL_ON_CHOICES", "FailOn", "VerifySettings"]

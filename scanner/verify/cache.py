@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from scanner.atomic import replace_file
-from scanner.cache import cache_dir, read_entry, write_entry
 from scanner.model import Verdict, VerdictStatus
+from scanner.util.atomic import replace_file
+from scanner.util.disk_cache import cache_dir, read_entry, write_entry
 
 ENTRIES = "verify-verdicts.json"
 SALT = "verify-salt"

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from scanner.config.verification import VerifySettings
 from scanner.model import Verdict, VerdictStatus
 from scanner.verify.classify import Decision, decide
 from scanner.verify.probe import Reply, Request
 from scanner.verify.runner import Job
-from scanner.verify.settings import VerifySettings
 from scanner.verify.transport import Transport, TransportFailure
 from scanner.verify.waits import backoff, server_wait
 

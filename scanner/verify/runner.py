@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
-from scanner.findings import redact
 from scanner.model import Finding, Rule, ScanResult, Verdict, VerdictStatus
+from scanner.redaction import kind_prefix, redact
 from scanner.verify.plan import plan_findings
 from scanner.verify.probe import Candidate, Request
 from scanner.verify.providers import Provider, load_provider
-from scanner.verify.settings import VerifySettings
 
 Notify = Callable[[str], None]
-KIND_PREFIX = re.compile(r"[A-Za-z]{2,8}[-_.](?:[a-z]{2,8}[-_])?")
 
 
 @dataclass(frozen=True)
@@ -115,12 +113,6 @@ def describe(job: Job) -> str:
     if hasattr(job.provider, "sign"):
         lines.append("  Authorization: AWS4-HMAC-SHA256 (signed when sent)")
     return "\n".join(lines)
-
-
-def kind_prefix(secret: str) -> str:
-    """The vendor prefix that says what kind of key it is (`sk-proj-`, `ghp_`), kept visible."""
-    found = KIND_PREFIX.match(secret)
-    return found.group(0) if found else ""
 
 
 def run_cached(jobs: Sequence[Job], settings: VerifySettings) -> dict[Candidate, Verdict]:

@@ -22,9 +22,8 @@ from typing import Any
 
 import regex
 
-from scanner.allowlist import GitleaksIgnore
 from scanner.errors import ConfigError
-from scanner.model import Rule, Severity
+from scanner.model import Finding, Rule, Severity
 
 PROVIDER = "gitleaks"
 SEVERITY = Severity.HIGH
@@ -544,8 +543,8 @@ def parse(raw: bytes, source: str) -> Imported:
 def load(path: Path) -> tuple[Imported, str]:
     """A gitleaks config's rules and problems, and a digest of it; cached by content, since the
     hook loads it on every commit."""
-    from scanner.cache import read_entry, write_entry
     from scanner.rules import rule_from_json, rule_to_json
+    from scanner.util.disk_cache import read_entry, write_entry
 
     raw = read(path)
     digest = hashlib.sha256(f"{TRANSLATOR_VERSION}\0{path}\0".encode() + raw).hexdigest()
@@ -617,6 +616,26 @@ def to_keyleak_toml(rules: Sequence[Rule], origin: str) -> str:
 
 
 # --------------------------------------------------------------------------- .gitleaksignore
+
+
+@dataclass(frozen=True)
+class GitleaksIgnore:
+    """One `.gitleaksignore` line: `[commit:]file:rule-id:line`."""
+
+    commit: str | None
+    path: str
+    rule_id: str
+    line: int
+
+    def matches(self, finding: Finding, path: str) -> bool:
+        location = finding.location
+        return (
+            self.rule_id == finding.rule_id
+            and self.line == location.line
+            and self.path == path
+            and (self.commit is None or self.commit == location.commit)
+        )
+
 
 COMMIT_PREFIX = re.compile(r"([0-9a-f]{40}):(.*)", re.DOTALL)
 

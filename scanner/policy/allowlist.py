@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from scanner.globs import root_relative
+from scanner.config.gitleaks import GitleaksIgnore
+from scanner.config.globs import root_relative
+from scanner.config.project import Config
 from scanner.model import Finding, Location, ScanResult
 
 
@@ -24,25 +26,6 @@ def repo_relative(location: Location, root: Path) -> str:
         return location.path
     relative = root_relative(location.path, root)
     return relative if relative is not None else location.path
-
-
-@dataclass(frozen=True)
-class GitleaksIgnore:
-    """One `.gitleaksignore` line: `[commit:]file:rule-id:line`."""
-
-    commit: str | None
-    path: str
-    rule_id: str
-    line: int
-
-    def matches(self, finding: Finding, path: str) -> bool:
-        location = finding.location
-        return (
-            self.rule_id == finding.rule_id
-            and self.line == location.line
-            and self.path == path
-            and (self.commit is None or self.commit == location.commit)
-        )
 
 
 @dataclass(frozen=True)
@@ -93,3 +76,14 @@ def apply_allowlist(result: ScanResult, allowlist: Allowlist, root: Path) -> Sca
     ]
     dropped = len(result.findings) - len(kept)
     return replace(result, findings=tuple(kept), suppressed=result.suppressed + dropped)
+
+
+def allowlist_of(config: Config) -> Allowlist:
+    """The config's secret allowlist, with a `.gitleaksignore` at the root when there is one."""
+    ignore_file = config.root / ".gitleaksignore"
+    ignores: tuple[GitleaksIgnore, ...] = ()
+    if ignore_file.is_file():
+        from scanner.config.gitleaks import read_ignores
+
+        ignores = tuple(read_ignores(ignore_file))
+    return Allowlist.of(config.allow_fingerprints, config.allow_secrets, ignores)

@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from scanner.atomic import replace_file
+from scanner.util.atomic import replace_file
 
 MAGIC = b"keyleak-cache-1"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from scanner.config.verification import FailOn
 from scanner.errors import ExitCode
 from scanner.model import Finding, VerdictStatus
-from scanner.verify.settings import FailOn
 
 LIVE = frozenset(
     (VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED)

@@ -8,11 +8,10 @@ match in the chunk is redacted (inline-allowed ones too), since a line can hold 
 from __future__ import annotations
 
 import bisect
-import functools
-import re
 from collections.abc import Sequence
 
 from scanner.model import Match
+from scanner.util.printable import clean
 
 #: characters of context kept either side of the secret: a minified file's line can be megabytes
 CONTEXT = 60
@@ -20,16 +19,6 @@ CONTEXT = 60
 WINDOW = 4 * CONTEXT
 NEWLINE = ord("\n")
 ELLIPSIS = "…"
-
-
-@functools.cache
-def control_characters() -> re.Pattern[str]:
-    """Terminal escapes and other control characters in a scanned file must never reach a
-    terminal, a CSV cell or an XML report (XML 1.0 cannot carry most of them at all).
-
-    Compiled on first use: a clean commit shows no line.
-    """
-    return re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 class LineContext:
@@ -87,7 +76,3 @@ class LineContext:
 
 def decode(data: bytes) -> str:
     return data.decode("utf-8", "replace")
-
-
-def clean(text: str) -> str:
-    return control_characters().sub("\ufffd", text.replace("\t", " ").replace("\r", ""))

@@ -9,10 +9,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from scanner.atomic import replace_file
 from scanner.errors import KeyleakError
 from scanner.model import Finding, ScanResult
 from scanner.report import ReportOptions, writer_for
+from scanner.util.atomic import replace_file
 
 
 def should_color(stream: object) -> bool:

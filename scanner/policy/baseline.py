@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from scanner.allowlist import repo_relative
 from scanner.errors import ConfigError
 from scanner.model import Finding, ScanResult
+from scanner.policy.allowlist import repo_relative
 
 if TYPE_CHECKING:  # globs are compiled only for entries with a path scope
-    from scanner.globs import GlobSet
+    from scanner.config.globs import GlobSet
 
 FORMAT_VERSION = 1
 ABOUT = (
@@ -64,7 +64,7 @@ class Entry(NamedTuple):
 @functools.lru_cache(maxsize=4096)
 def scope(glob: str) -> GlobSet | None:
     """The compiled path scope; None when the glob is not valid."""
-    from scanner.globs import compile_globs, validate
+    from scanner.config.globs import compile_globs, validate
 
     return compile_globs([glob]) if validate(glob) is None else None
 
@@ -98,7 +98,7 @@ class Baseline:
     def in_scope(self, glob: str, path: str) -> bool:
         globs = scope(glob)
         if globs is None:
-            from scanner.globs import validate
+            from scanner.config.globs import validate
 
             raise BaselineError(f"{self.label}: path {glob!r}: {validate(glob)}")
         return globs.matches(path)
@@ -187,7 +187,7 @@ def render(baseline: Baseline) -> str:
 
 def save(baseline: Baseline, path: Path) -> None:
     """Replace the file atomically, keeping its permissions."""
-    from scanner.atomic import replace_file
+    from scanner.util.atomic import replace_file
 
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -221,7 +221,7 @@ def mark(result: ScanResult, baseline: Baseline, root: Path) -> ScanResult:
 
 
 def entry_of(finding: Finding, root: Path, scope_kind: Scope) -> Entry:
-    from scanner.globs import escape
+    from scanner.config.globs import escape
 
     path = escape(repo_relative(finding.location, root)) if scope_kind == "file" else None
     return Entry(fingerprint=finding.fingerprint, rule_id=finding.rule_id, path=path)

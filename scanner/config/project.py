@@ -18,14 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.errors import ConfigError, GitError, RuleError
-from scanner.verify.settings import FAIL_ON_CHOICES, FailOn, VerifySettings
+from scanner.config.verification import FAIL_ON_CHOICES, FailOn, VerifySettings
+from scanner.errors import ConfigError, GitError
 
-if TYPE_CHECKING:  # the allowlists and globs are built only when a config sets them
-    from scanner.allowlist import Allowlist
-    from scanner.globs import GlobSet
-    from scanner.model import Rule
-    from scanner.rules import RuleSet
+if TYPE_CHECKING:  # the path allowlist's globs are built only when a config sets them
+    from scanner.config.globs import GlobSet
 
 CONFIG_NAME = ".keyleak.toml"
 PYPROJECT = "pyproject.toml"
@@ -90,7 +87,7 @@ class Config:
     def path_allowlist(self) -> GlobSet | None:
         if not self.allow_paths:
             return None
-        from scanner.globs import compile_globs
+        from scanner.config.globs import compile_globs
 
         return compile_globs(self.allow_paths)
 
@@ -99,18 +96,6 @@ class Config:
         if given is not None:
             return given
         return self.max_file_size if self.max_file_size is not None else DEFAULT_MAX_FILE_SIZE
-
-    def allowlist(self) -> Allowlist:
-        """The secret allowlist, with a `.gitleaksignore` at the root when there is one."""
-        from scanner.allowlist import Allowlist, GitleaksIgnore
-
-        ignore_file = self.root / ".gitleaksignore"
-        ignores: tuple[GitleaksIgnore, ...] = ()
-        if ignore_file.is_file():
-            from scanner.gitleaks import read_ignores
-
-            ignores = tuple(read_ignores(ignore_file))
-        return Allowlist.of(self.allow_fingerprints, self.allow_secrets, ignores)
 
     def baseline_file(self) -> Path | None:
         """The configured baseline, else `.keyleak-baseline.json` at the root when it exists."""
@@ -209,7 +194,7 @@ def validate_document(document: dict[str, Any], label: str, prefix: str) -> None
 
 
 def check_allow_values(allow: dict[str, Any], label: str, prefix: str) -> list[str]:
-    from scanner.globs import validate
+    from scanner.config.globs import validate
 
     problems: list[str] = []
     for glob in allow.get("paths", []) if is_str_list(allow.get("paths", [])) else []:
@@ -285,7 +270,7 @@ def parse(raw: bytes, label: str, table_name: str | None) -> Any:
     import hashlib
     import json
 
-    from scanner.cache import read_entry, write_entry
+    from scanner.util.disk_cache import read_entry, write_entry
 
     key = hashlib.sha256(f"{table_name}\0".encode() + raw).hexdigest()[:32]
     cache_name = f"config-v{CONFIG_CACHE_FORMAT}-{key}.json"
@@ -343,28 +328,3 @@ def build(root: Path, label: str, document: Any, table_name: str | None) -> Conf
         gitleaks_config=path_of("gitleaks_config"),
         verify=verify,
     )
-
-
-def load_ruleset(config: Config, warn: Callable[[str], None]) -> RuleSet:
-    """The built-in rules, the config's extra rule files and gitleaks rules, enabled/disabled."""
-    from scanner.rules import builtin_rules_dir, load_rules, select_rules, with_rules
-
-    ruleset = load_rules([builtin_rules_dir(), *config.rules]) if config.rules else load_rules()
-    if config.gitleaks_config is not None:
-        from scanner import gitleaks
-
-        imported, digest = gitleaks.load(config.gitleaks_config)
-        for problem in imported.problems:
-            warn(problem)
-        known = {rule.id for rule in ruleset.rules}
-        extra: list[Rule] = []
-        for rule in imported.rules:
-            if rule.id in known:
-                warn(f"{rule.source}: {rule.id}: skipped: keyleak has a rule with this id")
-            else:
-                extra.append(rule)
-        ruleset = with_rules(ruleset, extra, digest)
-    try:
-        return select_rules(ruleset, config.enable, config.disable)
-    except RuleError as exc:
-        raise ConfigError(f"{config.source}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Settings: the project config file, the values a scan runs with, rules from a config."""
