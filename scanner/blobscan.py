@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-    from scanner.engine import Matcher
+    from scanner.match.results import Matcher
     from scanner.model import Rule
 
 #: Objects per batch: fewer would cost git its delta cache at every boundary; more would leave

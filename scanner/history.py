@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from scanner import git
 from scanner.errors import GitError
-from scanner.file_rules import (
+from scanner.match.file_rules import (
     FileRule,
     file_matches,
     file_rules,

@@ -45,7 +45,7 @@ class Rule:
     source: str = ""
     #: name of the verifier module (scanner.verify.providers.<verify>) that can test the key live
     verify: str | None = None
-    #: name of an offline checksum the secret must pass (scanner.engine.checksums)
+    #: name of an offline checksum the secret must pass (scanner.match.checksums)
     checksum: str | None = None
     #: names of extra filters for the secret, e.g. "placeholder" for generic assignments
     filters: tuple[str, ...] = ()

@@ -2,7 +2,7 @@
 
 Loading is on the pre-commit hot path: a rule set is parsed and validated once per content and
 kept in keyleak's cache as JSON, which loads several times faster than TOML. Compiling the
-regexes is the engine's job (see engine.cache).
+regexes is the engine's job (see match.database_cache).
 """
 
 from __future__ import annotations

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.config.settings import EngineName
-from scanner.engine import Matcher, build_matcher
-from scanner.file_rules import rule_applies_to
-from scanner.matching import chunk_matches
+from scanner.match import notebooks as notebook
+from scanner.match.chunk import chunk_matches
+from scanner.match.engine import build_matcher
+from scanner.match.file_rules import rule_applies_to
+from scanner.match.results import Matcher
 from scanner.model import BLOB, Chunk, Finding, Rule, ScanResult, Skipped
 from scanner.pipeline.findings import make_findings
 from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
-from scanner.sources import notebook
 
 if TYPE_CHECKING:  # concurrent.futures imports logging: too slow for the hook path
     from concurrent.futures import Executor, Future

@@ -40,8 +40,8 @@ def random_text(length: int, alphabet: str = ALNUM, rng: random.Random | None = 
 
 @functools.cache
 def provider_patterns() -> tuple[regex.Pattern[bytes], ...]:
-    from scanner.engine.confirm import compile_rule
-    from scanner.file_rules import is_file_rule
+    from scanner.match.confirm import compile_rule
+    from scanner.match.file_rules import is_file_rule
     from scanner.rules import load_rules
 
     return tuple(

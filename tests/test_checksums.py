@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.engine import build_matcher
-from scanner.engine.checksums import (
+from scanner.errors import RuleError
+from scanner.match.checksums import (
     BASE36,
     BASE62,
     CHECKS,
@@ -20,7 +20,7 @@ from scanner.engine.checksums import (
     gitlab_routable_crc32_valid,
     npm_crc32_valid,
 )
-from scanner.errors import RuleError
+from scanner.match.engine import build_matcher
 from scanner.rules import load_rules
 from tests.keys import ALNUM, random_text
 

@@ -14,15 +14,16 @@ from typing import Any
 import pytest
 
 from scanner.cli import main
-from scanner.decode import (
+from scanner.match.chunk import chunk_matches
+from scanner.match.decoding import (
     MAX_RUN,
     base64_runs,
     decode_layer,
     encoded_matches,
     has_decodable_run,
 )
-from scanner.engine import Matcher, build_matcher, hyperscan_available
-from scanner.matching import chunk_matches
+from scanner.match.engine import build_matcher, hyperscan_available
+from scanner.match.results import Matcher
 from scanner.model import Chunk, Provenance
 from scanner.rules import load_rules
 from tests.keys import openai_key, random_text, secret_value
@@ -189,7 +190,7 @@ def test_decodable_runs_are_told_apart_from_identifiers_paths_and_hex() -> None:
 
 def loaded_databases(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The cache entries read from now on, by kind: rules, encoded or combined."""
-    from scanner.engine import cache
+    from scanner.match import database_cache as cache
 
     names: list[str] = []
     read_entry = cache.read_entry
@@ -222,7 +223,7 @@ def test_the_encodings_database_is_loaded_only_once_a_chunk_could_hold_one(
 def test_past_a_commits_worth_of_text_one_database_holds_rules_and_encodings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from scanner.engine import hs
+    from scanner.match import hyperscan_matcher as hs
 
     loads = loaded_databases(monkeypatch)
     matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")

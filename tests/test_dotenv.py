@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from scanner.cli import main
-from scanner.engine import build_matcher
-from scanner.file_rules import file_matches, file_rules
-from scanner.matching import chunk_matches
+from scanner.match.chunk import chunk_matches
+from scanner.match.engine import build_matcher
+from scanner.match.file_rules import file_matches, file_rules
 from scanner.model import Chunk, Provenance, Severity
 from scanner.rules import load_rules
 from tests.conftest import git

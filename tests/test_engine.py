@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scanner.engine import build_matcher, hyperscan_available
-from scanner.engine import confirm as confirm_module
 from scanner.errors import KeyleakError
+from scanner.match.engine import build_matcher, hyperscan_available
+from scanner.match import confirm as confirm_module
 from scanner.model import Example, Rule, Severity
 from scanner.rules import load_rules
 from tests.keys import every_openai_shape, random_text
@@ -94,7 +94,7 @@ def test_catastrophic_regex_times_out_instead_of_hanging(monkeypatch: pytest.Mon
 
 @needs_hyperscan
 def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> None:
-    from scanner.engine.cache import entry_name
+    from scanner.match.database_cache import entry_name
     from scanner.util.disk_cache import cache_dir
 
     ruleset = load_rules()
@@ -125,9 +125,9 @@ def test_unwritable_cache_directory_still_scans(
 
 
 def test_asking_for_hyperscan_without_it_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import scanner.engine
+    import scanner.match.engine
 
-    monkeypatch.setattr(scanner.engine, "hyperscan_available", lambda: False)
+    monkeypatch.setattr(scanner.match.engine, "hyperscan_available", lambda: False)
     ruleset = load_rules()
     with pytest.raises(KeyleakError, match="hyperscan package is not installed"):
         build_matcher(ruleset.rules, ruleset.digest, "hyperscan")
@@ -136,7 +136,7 @@ def test_asking_for_hyperscan_without_it_is_a_usage_error(monkeypatch: pytest.Mo
 
 @needs_hyperscan
 def test_huge_counted_repeats_are_left_to_the_keyword_gate() -> None:
-    from scanner.engine.hs import compile_database, too_costly_to_compile
+    from scanner.match.hyperscan_matcher import compile_database, too_costly_to_compile
 
     costly = demo_rule(regex=r"(?P<secret>demo_[a-z0-9]{12,20000})")
     assert too_costly_to_compile(costly.regex)

@@ -10,11 +10,18 @@ import random
 
 import pytest
 
-from scanner.engine import Matcher, build_matcher, hyperscan_available
-from scanner.engine.confirm import compile_rule, confirm
-from scanner.engine.hs import KeywordFinder
-from scanner.engine.lines import KEYWORD_START, LINE_FILTER, LINE_START, LineFinder, keyword_lines
-from scanner.matching import chunk_matches
+from scanner.match.chunk import chunk_matches
+from scanner.match.confirm import compile_rule, confirm
+from scanner.match.engine import build_matcher, hyperscan_available
+from scanner.match.hyperscan_matcher import KeywordFinder
+from scanner.match.keyword_lines import (
+    KEYWORD_START,
+    LINE_FILTER,
+    LINE_START,
+    LineFinder,
+    keyword_lines,
+)
+from scanner.match.results import Matcher
 from scanner.model import Chunk, Provenance, Severity
 from scanner.policy.placeholders import is_placeholder
 from scanner.rules import load_rules

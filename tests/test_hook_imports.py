@@ -109,7 +109,7 @@ def test_a_commit_without_rule_keywords_compiles_no_rule_regex(
     """Hyperscan finds no candidate rule: no rule regex is compiled, `regex` is never loaded."""
     pytest.importorskip("hyperscan")
     modules = hook_modules(clean_commit, tmp_path)
-    assert {"regex", "scanner.engine.confirm", "scanner.policy.placeholders"}.isdisjoint(modules)
+    assert {"regex", "scanner.match.confirm", "scanner.policy.placeholders"}.isdisjoint(modules)
 
 
 def test_a_config_file_and_a_baseline_are_read_only_when_needed(

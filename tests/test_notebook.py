@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from scanner.cli import main
+from scanner.match.notebooks import split
 from scanner.model import Chunk, Provenance
-from scanner.sources.notebook import split
 from tests.conftest import git
 from tests.keys import openai_key, secret_value
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanner.engine import Matcher, build_matcher, hyperscan_available
+from scanner.match.engine import build_matcher, hyperscan_available
+from scanner.match.results import Matcher
 from scanner.sources.staged import parse_added_lines, staged_chunks
 from tests.keys import every_openai_shape
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from scanner.engine import hyperscan_available
-from scanner.engine.confirm import compile_rule, confirm
+from scanner.match.confirm import compile_rule, confirm
+from scanner.match.engine import hyperscan_available
 from scanner.model import Rule, ScanResult
 from scanner.rules import load_rules, parse_files, read_rule_files
 from scanner.scan import Scanner, run_scan
@@ -305,7 +305,7 @@ class RecordingPattern:
 
 @pytest.mark.parametrize("shipped", [False, True])
 def test_only_rules_from_elsewhere_pass_the_time_limit_to_every_try(shipped: bool) -> None:
-    from scanner.engine.confirm import anchored
+    from scanner.match.confirm import anchored
 
     content = b"a token here\nanother token\n"
     anchors = [content.find(b"token"), content.rfind(b"token")]

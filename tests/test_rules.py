@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import main
-from scanner.engine import build_matcher, hyperscan_available
 from scanner.errors import RuleError
+from scanner.match.engine import build_matcher, hyperscan_available
 from scanner.model import Rule
 from scanner.rules import load_rules
 from scanner.util.disk_cache import cache_dir

@@ -23,7 +23,7 @@ from typing import Any
 
 import regex
 
-from scanner.engine.fallback import RegexMatcher
+from scanner.match.regex_matcher import RegexMatcher
 from scanner.model import Example, Rule
 from scanner.rules import SECRET_GROUP
 

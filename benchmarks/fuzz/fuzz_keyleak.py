@@ -20,7 +20,7 @@ from pathlib import Path
 
 import atheris
 
-from scanner.engine import build_matcher
+from scanner.match.engine import build_matcher
 from scanner.model import Chunk, Provenance, ScanResult, Skipped
 from scanner.pipeline.findings import make_findings
 from scanner.report import FORMATS, ReportOptions, writer_for

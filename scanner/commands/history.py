@@ -15,7 +15,7 @@ from scanner import git
 from scanner.commands.scan import configured_scanner, report
 from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
-from scanner.file_rules import is_file_rule, per_path_key
+from scanner.match.file_rules import is_file_rule, per_path_key
 from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped
 from scanner.report.summary import human_size
 from scanner.scan import Scanner, outcomes

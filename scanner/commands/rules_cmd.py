@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from scanner.config.settings import EngineName
-from scanner.engine import Matcher, build_matcher, hyperscan_available
-from scanner.engine.confirm import compile_rule
 from scanner.errors import ExitCode, RuleError
+from scanner.match.confirm import compile_rule
+from scanner.match.engine import build_matcher, hyperscan_available
+from scanner.match.results import Matcher
 from scanner.model import Rule
 from scanner.rules import RuleSet, check_examples, load_rules, parse_files, read_rule_files
 

@@ -7,7 +7,7 @@ results. The keywords are checked in Python, and only for the few rules the data
 as literals in the database they halved its speed, short caseless ones (`sk`, `aws`) matching
 all over source code.
 
-The base64 forms of the keywords (scanner.engine.encoded) are reported with their offsets, so
+The base64 forms of the keywords (keyword_encodings) are reported with their offsets, so
 the decoder knows which runs to decode. They make the database four times larger, which a
 pre-commit run would pay for loading while it rarely holds base64 at all; so the first
 `GATE_BYTES` a matcher scans go through the rules' database alone, and through the encodings'
@@ -25,10 +25,10 @@ from typing import Any
 
 import hyperscan
 
-from scanner.decode import has_decodable_run
-from scanner.engine import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
-from scanner.engine.encoded import HINTS, SECRET_MANIFEST, encoded_expressions
-from scanner.engine.lines import LINE_FILTER, KeywordLines
+from scanner.match.decoding import has_decodable_run
+from scanner.match.keyword_encodings import HINTS, SECRET_MANIFEST, encoded_expressions
+from scanner.match.keyword_lines import LINE_FILTER, KeywordLines
+from scanner.match.results import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
 from scanner.model import Match, Rule
 
 REGEX_FLAGS = (
@@ -82,9 +82,9 @@ def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
     """Compile and serialize the rules' database; returns it with the indices of unsupported
     rules.
 
-    Ids 0..n-1 are the rules' regexes; the words that announce base64 (`encoded.HINTS`) follow,
-    then the `kind: Secret` line. Rules whose regex Hyperscan rejects even in prefilter mode are
-    left out: the keyword gate alone selects them.
+    Ids 0..n-1 are the rules' regexes; the words that announce base64 (`keyword_encodings.HINTS`)
+    follow, then the `kind: Secret` line. Rules whose regex Hyperscan rejects even in prefilter
+    mode are left out: the keyword gate alone selects them.
     """
     unsupported = {i for i, rule in enumerate(rules) if too_costly_to_compile(rule.regex)}
     while True:
@@ -103,7 +103,7 @@ def compile_combined(rules: Sequence[Rule], unsupported: frozenset[int]) -> byte
 
 
 def compile_encoded(rules: Sequence[Rule]) -> bytes:
-    """The keywords' base64 forms (scanner.engine.encoded) alone: four times the size of the
+    """The keywords' base64 forms (keyword_encodings) alone: four times the size of the
     rules' database, it is loaded only once a chunk holds a run that could be decoded, which
     most pre-commit runs never see."""
     encoded = keyword_encodings(rules)
@@ -169,7 +169,7 @@ def load_database(serialized: bytes) -> Any:
 
 
 class KeywordFinder:
-    """The keyword lines of line-local rules (engine.lines), found in one Hyperscan pass over the
+    """The keyword lines of line-local rules (keyword_lines), found in one Hyperscan pass over the
     chunk rather than one `find` pass per keyword: the same lines, a fraction of the time. The
     small caseless literal databases compile in about a millisecond, so they are built on first
     use instead of being cached."""
@@ -292,7 +292,7 @@ class HyperscanMatcher:
         )
         if not candidates:
             return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
-        from scanner.engine.confirm import confirm
+        from scanner.match.confirm import confirm
 
         matches: list[Match] = []
         timed_out: list[str] = []
@@ -336,7 +336,7 @@ class HyperscanMatcher:
         with self._confirmers_lock:
             compiled = self._confirmers.get(index)
             if compiled is None:
-                from scanner.engine.confirm import compile_rule
+                from scanner.match.confirm import compile_rule
 
                 compiled = compile_rule(self._rules[index])
                 self._confirmers[index] = compiled

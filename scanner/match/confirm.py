@@ -9,15 +9,15 @@ from typing import Any
 
 import regex
 
-from scanner.engine.checksums import CHECKS
-from scanner.engine.lines import (
+from scanner.errors import RuleError
+from scanner.match.checksums import CHECKS
+from scanner.match.keyword_lines import (
     KEYWORD_START,
     LINE_FILTER,
     LINE_START,
     LineFinder,
     keyword_lines,
 )
-from scanner.errors import RuleError
 from scanner.model import Match, Rule
 from scanner.policy.placeholders import is_placeholder
 from scanner.rules import SECRET_GROUP, shannon_entropy

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scanner.engine import MatchResult, Survey, sorted_matches
-from scanner.engine.confirm import CompiledRule, compile_rules, confirm
-from scanner.engine.encoded import EncodedSearch, is_secret_manifest
+from scanner.match.confirm import CompiledRule, compile_rules, confirm
+from scanner.match.keyword_encodings import EncodedSearch, is_secret_manifest
+from scanner.match.results import MatchResult, Survey, sorted_matches
 from scanner.model import Match, Rule
 
 

@@ -78,7 +78,7 @@ def path_matches(path: str | bytes, rules: Sequence[FileRule]) -> list[tuple[Fil
         # the keyword gate first, as in the matcher: most paths never need `regex` imported
         if not any(k in lowered for k in keywords):
             continue
-        from scanner.engine.confirm import compile_rule
+        from scanner.match.confirm import compile_rule
 
         hit = compile_rule(rule).pattern.search(path)
         if hit is not None:

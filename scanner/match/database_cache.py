@@ -14,7 +14,7 @@ from typing import Any
 
 import hyperscan
 
-from scanner.engine.hs import (
+from scanner.match.hyperscan_matcher import (
     CompiledDatabase,
     compile_combined,
     compile_database,

@@ -7,7 +7,7 @@ text goes through the same matcher. Each decoded run keeps the rest of its line 
 `password: <base64>` is seen as `password: <decoded>` and generic rules still see the name.
 
 Which base64 runs are decoded (`candidate_ends`): those holding a keyword's base64 form, whose
-offsets the matcher reports (scanner.engine.encoded), those a plain match covers, and those on a
+offsets the matcher reports (keyword_encodings), those a plain match covers, and those on a
 line with a word that announces base64 (`atob(`, `b64decode(`, `key_base64:`); finding and
 decoding every run of every file cost more than matching it. In a Kubernetes Secret every run is
 decoded: its values are short passwords named by their key, with no keyword inside.
@@ -26,8 +26,8 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from scanner.engine import NO_MATCHES, MatchResult, Survey
-from scanner.engine.encoded import MIN_RUN, TOKEN_TABLE, is_secret_manifest
+from scanner.match.keyword_encodings import MIN_RUN, TOKEN_TABLE, is_secret_manifest
+from scanner.match.results import NO_MATCHES, MatchResult, Survey
 from scanner.model import Match
 
 #: in a Kubernetes Secret every `data:` value is base64, so short ones (passwords) count too

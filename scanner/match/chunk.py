@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from scanner.decode import encoded_matches
-from scanner.engine import NO_MATCHES, Matcher, MatchResult, sorted_matches
-from scanner.file_rules import file_matches, file_rules, is_file_rule
+from scanner.match.decoding import encoded_matches
+from scanner.match.file_rules import file_matches, file_rules, is_file_rule
+from scanner.match.results import NO_MATCHES, Matcher, MatchResult, sorted_matches
 from scanner.model import Chunk, Match, Rule
 
 GENERIC_PROVIDER = "generic"

@@ -6,7 +6,7 @@ it is enough to decode the runs that contain a keyword's encoding. A keyword sta
 three byte offsets in a 3-byte group; for each, the base64 characters made only of the keyword's
 bits are fixed, those at its edges share bits with unknown neighbours and are character classes.
 A letter's case is one bit of one character, so case-insensitivity is a class too. Both
-alphabets (`+/` and `-_`) are allowed. Decoding goes two layers deep (scanner.decode), so the
+alphabets (`+/` and `-_`) are allowed. Decoding goes two layers deep (decoding), so the
 encodings of those encodings are searched for as well, for keywords of `MIN_TWICE` bytes or more.
 
 `ENCODED` is the pure-Python search; the Hyperscan engine compiles the same patterns into its
@@ -24,7 +24,7 @@ STANDARD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 URLSAFE = {62: ord("-"), 63: ord("_")}
 #: the characters of a token that may be base64 (either alphabet)
 ALPHABET = STANDARD + b"-_"
-#: the shortest run worth decoding outside a Kubernetes Secret (scanner.decode): 24 base64
+#: the shortest run worth decoding outside a Kubernetes Secret (decoding): 24 base64
 #: characters hold 18 bytes, less than any key
 MIN_RUN = 24
 HEX = b"0123456789abcdefABCDEF"
@@ -38,7 +38,7 @@ TOKEN_TABLE = bytes(INSIDE[0] if i in ALPHABET else OUTSIDE[0] for i in range(25
 #: `token_base64:`): a run there is decoded even with no keyword inside, as the key it holds may
 #: be named only by the plain text around it (`awsSecretKey = atob("...")`).
 HINTS = (b"atob", b"b64", b"base64")
-#: a Kubernetes Secret, whose every value is base64 (scanner.decode decodes them all)
+#: a Kubernetes Secret, whose every value is base64 (scanner.match.decoding decodes them all)
 SECRET_MANIFEST = rb"^kind:[ \t]*[\"']?Secret\b"
 SECRET_KIND = re.compile(SECRET_MANIFEST[1:])
 #: stand-ins for an unknown byte, by which of its bits a character takes
@@ -128,7 +128,7 @@ class EncodedSearch:
     """The pure-Python way to the same answers as the Hyperscan database: each token that could
     be decoded, searched for a keyword's encoding; every hint word.
 
-    Tokens too short, or all one case or hex, are never decoded (scanner.decode), so they are
+    Tokens too short, or all one case or hex, are never decoded (decoding), so they are
     not searched; the pattern, thousands of alternatives that take a second to build, is built
     only once a token is worth searching."""
 
