@@ -153,8 +153,9 @@ def cli(debug: bool) -> None:
 )
 def scan(paths: tuple[str, ...], jobs: int | None, **options: Any) -> int:
     """Scan files and directories (default: the current directory)."""
-    from scanner.commands.scan import scan_options, scan_paths
-    from scanner.scan import default_jobs
+    from scanner.commands.options import scan_options
+    from scanner.commands.scan import scan_paths
+    from scanner.pipeline.run import default_jobs
 
     anchor = paths[0] if paths else None
     return scan_paths(paths, scan_options(options, jobs or default_jobs(), anchor))
@@ -164,7 +165,8 @@ def scan(paths: tuple[str, ...], jobs: int | None, **options: Any) -> int:
 @report_options
 def staged(**options: Any) -> int:
     """Scan what is staged for commit: the lines the index adds (the pre-commit hook)."""
-    from scanner.commands.scan import scan_options, scan_staged
+    from scanner.commands.options import scan_options
+    from scanner.commands.staged import scan_staged
 
     return scan_staged(scan_options(options, jobs=1))
 
@@ -202,9 +204,10 @@ def history(
     **options: Any,
 ) -> int:
     """Audit a repository's history (all refs by default), or the commits of a range."""
-    from scanner.commands.history import HistoryOptions, run_history, split_arguments
-    from scanner.commands.scan import scan_options
-    from scanner.scan import default_jobs
+    from scanner.commands.history import run_history, split_arguments
+    from scanner.commands.options import scan_options
+    from scanner.pipeline.history_scan import HistoryOptions
+    from scanner.pipeline.run import default_jobs
 
     repo, revisions = split_arguments(arguments)
     settings = scan_options(options, jobs or default_jobs(), anchor=repo)
@@ -269,8 +272,9 @@ def audit(
     """Audit the history of many repositories: clone URLs, repository paths, directories of
     clones. Mirrors and results are cached: a repository whose refs did not move since the
     last audit is not scanned again. Exit 1 on findings, else 2 if a repository failed."""
-    from scanner.commands.audit import AuditOptions, run_audit
-    from scanner.commands.scan import scan_options
+    from scanner.commands.audit import run_audit
+    from scanner.commands.options import scan_options
+    from scanner.org.coordinator import AuditOptions
 
     settings = scan_options(options, jobs=1)
     return run_audit(
@@ -307,7 +311,7 @@ def verify(source: str | None, **options: Any) -> int:
     Each key is sent only to its own provider, in one read-only request; the verdicts are
     printed as a report.
     """
-    from scanner.commands.scan import verify_settings
+    from scanner.commands.options import verify_settings
     from scanner.commands.verify import verify_input
     from scanner.config.settings import ScanOptions
 
@@ -331,7 +335,7 @@ def rules() -> None:
 @rules.command("list")
 def rules_list() -> int:
     """List the rules: id, severity, provider, name."""
-    from scanner.commands.rules_cmd import list_rules
+    from scanner.commands.rules import list_rules
 
     return list_rules()
 
@@ -340,7 +344,7 @@ def rules_list() -> int:
 @click.argument("files", nargs=-1, type=click.Path())
 def rules_check(files: tuple[str, ...]) -> int:
     """Validate rule files (default: the shipped ones) and run all their examples."""
-    from scanner.commands.rules_cmd import check_rules
+    from scanner.commands.rules import check_rules
 
     return check_rules(files)
 
@@ -350,7 +354,7 @@ def rules_check(files: tuple[str, ...]) -> int:
 @click.option("--output", "-o", metavar="OUT", help="Write keyleak TOML to OUT (default stdout).")
 def rules_import_gitleaks(file: str, output: str | None) -> int:
     """Convert a gitleaks config's [[rules]] to a keyleak rule file."""
-    from scanner.commands.rules_cmd import import_gitleaks
+    from scanner.commands.rules import import_gitleaks
 
     return import_gitleaks(file, output)
 
@@ -389,7 +393,7 @@ def baseline_settings(options: dict[str, Any]) -> tuple[Any, Any]:
     from scanner.commands.baseline import BaselineOptions
     from scanner.config.project import load_config
     from scanner.config.settings import ScanOptions
-    from scanner.scan import default_jobs
+    from scanner.pipeline.run import default_jobs
 
     paths = options["paths"]
     config = load_config(options["config_file"], paths[0] if paths else None)

@@ -58,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run_hook() -> int:
     """`keyleak staged` with its defaults, as click would run it."""
     try:
-        from scanner.commands.scan import scan_options, scan_staged
+        from scanner.commands.options import scan_options
+        from scanner.commands.staged import scan_staged
 
         return scan_staged(scan_options(HOOK_OPTIONS, jobs=1))
     except (EOFError, KeyboardInterrupt) as exc:

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from scanner.audit import mirror
-from scanner.audit.targets import remote_target
-from scanner.audit.task import AuditJob, audit_repository
 from scanner.config.settings import ScanOptions
+from scanner.org import mirror
+from scanner.org.targets import remote_target
+from scanner.org.task import AuditJob, audit_repository
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.fake_provider import fake_provider, make_key

@@ -9,12 +9,6 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scanner.audit.codec import (
-    finding_from_json,
-    finding_to_json,
-    result_from_json,
-    result_to_json,
-)
 from scanner.model import (
     Commit,
     Finding,
@@ -26,6 +20,7 @@ from scanner.model import (
     Verdict,
     VerdictStatus,
 )
+from scanner.org.codec import finding_from_json, finding_to_json, result_from_json, result_to_json
 from tests.keys import openai_key
 
 

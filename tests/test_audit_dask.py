@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from scanner.audit.dask_executor import DaskExecutor
+from scanner.org.dask_executor import DaskExecutor
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.dask_cluster import in_process_cluster, loopback_cluster, wait_for_workers
@@ -169,7 +169,7 @@ def test_an_audit_through_an_in_process_local_cluster(
     local = audit(capsys, tmp_path, tmp_path / "local-cache", "--jobs", "1", *urls)
     # keyleak audit has no option for an in-process cluster: its executor is swapped for one
     monkeypatch.setattr(
-        "scanner.commands.audit.executor_for", lambda _: DaskExecutor(cluster=local_cluster)
+        "scanner.org.coordinator.executor_for", lambda _: DaskExecutor(cluster=local_cluster)
     )
 
     dask = audit(capsys, tmp_path, tmp_path / "dask-cache", *urls)
@@ -191,7 +191,7 @@ def test_an_audit_with_no_scheduler_at_the_address_stops_with_a_clear_error(
         address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
     # nothing listens there now: one second is as good as the default wait to find that out
     monkeypatch.setattr(
-        "scanner.audit.dask_executor.DaskExecutor", partial(DaskExecutor, connect_timeout=1.0)
+        "scanner.org.dask_executor.DaskExecutor", partial(DaskExecutor, connect_timeout=1.0)
     )
 
     outcome = audit(capsys, tmp_path, tmp_path / "cache", "--scheduler", address, *urls)

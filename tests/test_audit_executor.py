@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from scanner.audit.executor import Executor, TaskFailure
-from scanner.audit.local_executor import DIED, LocalExecutor
+from scanner.org.executor import Executor, TaskFailure
+from scanner.org.local_executor import DIED, LocalExecutor
 
 
 def square(number: int) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.audit.targets import collect, expand, remote_target
 from scanner.errors import KeyleakError
+from scanner.org.targets import collect, expand, remote_target
 from tests.conftest import git
 from tests.keys import random_text
 

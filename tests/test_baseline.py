@@ -269,7 +269,6 @@ def test_branches_adding_entries_merge_without_conflict(
 def test_create_from_history_knows_secrets_no_longer_in_the_tree(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("scanner.commands.history")
     old, current = openai_key(), openai_key()
     write(repo, "old.py", f"k = '{old}'\n")
     commit_all(repo, "old")

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from distributed import Client
 
-from scanner.audit.dask_executor import DaskExecutor, SchedulerLost, SchedulerUnreachable
-from scanner.audit.executor import TaskFailure
+from scanner.org.dask_executor import DaskExecutor, SchedulerLost, SchedulerUnreachable
+from scanner.org.executor import TaskFailure
 from tests.dask_cluster import in_process_cluster, loopback_cluster, wait_for_workers
 
 GATE_TIMEOUT = 30.0
@@ -170,7 +170,7 @@ def test_a_malformed_address_is_a_clear_error() -> None:
 
 
 def test_missing_distributed_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from scanner.audit.dask_executor import DistributedMissing
+    from scanner.org.dask_executor import DistributedMissing
 
     # a None entry in sys.modules makes `import distributed` raise ImportError
     monkeypatch.setitem(sys.modules, "distributed", None)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from scanner.errors import KeyleakError
-from scanner.match.engine import build_matcher, hyperscan_available
 from scanner.match import confirm as confirm_module
+from scanner.match.engine import build_matcher, hyperscan_available
 from scanner.model import Example, Rule, Severity
 from scanner.rules import load_rules
 from tests.keys import every_openai_shape, random_text

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.blobscan import BATCH_OBJECTS
+from scanner.pipeline.blob_workers import BATCH_OBJECTS
 from scanner.util.progress import Progress, wanted
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git, run_process
@@ -537,7 +537,8 @@ def test_history_module_and_rich_stay_off_the_hook_path(repo: Path) -> None:
         "    main(['staged'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = [m for m in ('rich', 'scanner.history', 'scanner.progress') if m in sys.modules]\n"
+        "heavy = [m for m in ('rich', 'scanner.pipeline.history_scan',\n"
+        "    'scanner.pipeline.attribution', 'scanner.util.progress') if m in sys.modules]\n"
         "print(heavy)\n"
     )
     completed = run_process([sys.executable, "-c", probe], repo, dict(os.environ))

@@ -87,7 +87,7 @@ def hook_modules(repo: Path, tmp_path: Path) -> set[str]:
     for _ in range(2):
         modules, code, err = imported_by(repo, tmp_path, "staged")
         assert code == 0, err
-    assert "scanner.commands.scan" in modules  # the probe did see keyleak run
+    assert "scanner.commands.staged" in modules  # the probe did see keyleak run
     return modules
 
 

@@ -110,7 +110,7 @@ def test_ctrl_c_during_a_history_scan_exits_130_and_leaves_no_git_behind(
         (repo / f"f{number:03}.txt").write_text(f"version {number}\n" * 1000)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "many blobs")
-    env, started = slowed_down(tmp_path, "scanner.scan", "scan_chunk")
+    env, started = slowed_down(tmp_path, "scanner.pipeline.run", "scan_chunk")
 
     process = keyleak_process(["history", str(repo), "-j", jobs, "--no-progress"], tmp_path, env)
     wait_for(started)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from scanner.match.engine import build_matcher, hyperscan_available
 from scanner.match.results import Matcher
-from scanner.sources.staged import parse_added_lines, staged_chunks
+from scanner.sources.diff import parse_added_lines
+from scanner.sources.staged_diff import staged_chunks
 from tests.keys import every_openai_shape
 
 PROPERTY_SETTINGS = settings(

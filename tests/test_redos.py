@@ -30,8 +30,8 @@ import pytest
 from scanner.match.confirm import compile_rule, confirm
 from scanner.match.engine import hyperscan_available
 from scanner.model import Rule, ScanResult
+from scanner.pipeline.run import Scanner, run_scan
 from scanner.rules import load_rules, parse_files, read_rule_files
-from scanner.scan import Scanner, run_scan
 from scanner.sources.worktree import read_file
 
 SIZE = 100_000

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from scanner.model import Chunk, Skipped
-from scanner.sources.staged import parse_added_lines, staged_chunks, unquote_path
+from scanner.sources.diff import parse_added_lines, unquote_path
+from scanner.sources.staged_diff import staged_chunks
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.keys import OPENAI_MARKER, every_openai_shape, openai_key

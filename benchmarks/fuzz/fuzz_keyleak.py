@@ -25,8 +25,8 @@ from scanner.model import Chunk, Provenance, ScanResult, Skipped
 from scanner.pipeline.findings import make_findings
 from scanner.report import FORMATS, ReportOptions, writer_for
 from scanner.rules import load_rules, parse_files
-from scanner.sources import as_text
-from scanner.sources.staged import staged_chunks
+from scanner.sources.content import as_text
+from scanner.sources.staged_diff import staged_chunks
 
 
 def fuzz_rules(data: bytes) -> None:

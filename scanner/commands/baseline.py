@@ -12,14 +12,13 @@ from pathlib import Path
 
 import click
 
-from scanner.commands.scan import configured_scanner
 from scanner.config.project import DEFAULT_BASELINE
 from scanner.config.settings import ScanOptions
 from scanner.errors import ExitCode, KeyleakError
 from scanner.model import Finding, ScanResult
+from scanner.pipeline.run import configured_scanner, run_scan
 from scanner.policy import baseline
 from scanner.policy.allowlist import allowlist_of, apply_allowlist
-from scanner.scan import run_scan
 
 UNION_HINT = (
     "keyleak: so that branches adding entries never conflict, add this line to .gitattributes: "
@@ -63,11 +62,9 @@ def current_findings(options: ScanOptions, command: BaselineOptions) -> tuple[Fi
 
 
 def history_result(options: ScanOptions) -> ScanResult:
-    try:
-        from scanner.commands.history import HistoryOptions, audit
-    except ImportError as exc:
-        raise KeyleakError("--from-history: this keyleak has no history scan") from exc
-    return audit(
+    from scanner.pipeline.history_scan import HistoryOptions, scan_history
+
+    return scan_history(
         options,
         HistoryOptions(
             repo=str(options.config.root), max_blob_size=options.max_file_size, progress=False

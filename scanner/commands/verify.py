@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scanner.commands.scan import report
 from scanner.config.settings import ScanOptions
 from scanner.errors import ConfigError
 from scanner.model import Chunk, Finding, Location, Provenance, Rule, ScanResult, Severity
+from scanner.pipeline.finish import finish
+from scanner.pipeline.run import Scanner, run_scan
 from scanner.redaction import fingerprint, redact, vendor_prefix
 from scanner.rules import load_rules
-from scanner.scan import Scanner, run_scan
 
 
 def verify_input(source: str | None, options: ScanOptions) -> int:
@@ -38,7 +38,7 @@ def verify_input(source: str | None, options: ScanOptions) -> int:
             rules=ruleset.used_by(findings),
         )
     verify = dataclasses.replace(options.verify, enabled=True)
-    return report(result, dataclasses.replace(options, verify=verify), "input")
+    return finish(result, dataclasses.replace(options, verify=verify), "input")
 
 
 def read_input(source: str | None, label: str) -> str:

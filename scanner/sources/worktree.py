@@ -10,7 +10,7 @@ from pathlib import Path
 from scanner.config.globs import GlobSet, root_relative
 from scanner.errors import KeyleakError
 from scanner.model import Chunk, Provenance, Skipped
-from scanner.sources import as_text
+from scanner.sources.content import as_text
 
 SKIPPED_DIRECTORIES = frozenset({".git"})
 ALLOWLISTED = "path allowlist"

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, cast
 
 from scanner import git
 from scanner.model import Finding, Skipped
-from scanner.scan import Scanner, process_item
-from scanner.sources.history import blob_item
+from scanner.pipeline.run import Scanner, process_item
+from scanner.sources.blobs import blob_item
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection

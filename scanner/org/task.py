@@ -19,13 +19,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scanner import __version__, git
-from scanner.audit import mirror
-from scanner.audit.targets import Target
-from scanner.commands.history import HistoryOptions, audit
 from scanner.config.ruleset import load_ruleset
 from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
 from scanner.model import ScanResult
+from scanner.org import mirror
+from scanner.org.targets import Target
+from scanner.pipeline.history_scan import HistoryOptions, scan_history
 
 #: bump when what an audit finds changes for the same rules, so that every repository is
 #: scanned again rather than reported from an older audit
@@ -86,7 +86,7 @@ def audit_repository(job: AuditJob) -> RepositoryOutcome:
                 )
             history = HistoryOptions(repo=repo, max_blob_size=job.max_blob_size, progress=False)
             # parallelism is across repositories: one process per repository's scan
-            result = audit(replace(job.options, jobs=1), history)
+            result = scan_history(replace(job.options, jobs=1), history)
     except (KeyleakError, OSError) as exc:
         return RepositoryOutcome(
             "failed", error=target.scrub(describe(exc)), elapsed=time.perf_counter() - started

@@ -1,21 +1,19 @@
-"""A repository's history as chunks: each unique blob once, or the lines a range of commits adds.
+"""A repository's history as blobs: each unique blob once, listed while it is being read.
 
 Blobs are named by their object id (a chunk's path is the id) until attribution
-(`scanner.history`) tells which paths and commits they belong to. They are read in bulk by the
-scan workers (`scanner.blobscan`), one at a time, never all held at once.
+(`scanner.pipeline.attribution`) tells which paths and commits they belong to. They are read in
+bulk by the scan workers (`scanner.pipeline.blob_workers`), one at a time, never all held at
+once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 
 from scanner import git
 from scanner.model import BLOB, Chunk, Provenance, Skipped
-from scanner.sources import as_text, looks_binary
-from scanner.sources.staged import parse_added_lines
+from scanner.sources.content import as_text
 
 #: How a Git LFS pointer file starts (the LFS specification): the content lives elsewhere.
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
@@ -69,48 +67,3 @@ def blob_item(oid: str, content: bytes) -> Chunk | Skipped:
     if text is None:
         return Skipped(path=oid, reason="binary")
     return Chunk(content=text, origin=Provenance(path=oid, kind=BLOB))
-
-
-def range_chunks(
-    repo: str, ranges: tuple[str, ...], max_size: int
-) -> Iterator[tuple[git.LoggedCommit, list[Chunk | Skipped], bytes]]:
-    """Per commit of the ranges: the files' added lines as chunks, and its deleted lines.
-
-    `A..B` expressions are walked together (what a push of several refs adds); a lone revision
-    is that one commit, never a walk, since git would combine `C^!` with the others as sets.
-    """
-    walks = tuple(value for value in ranges if ".." in value)
-    singles = tuple(value for value in ranges if ".." not in value)
-    patches = itertools.chain(
-        git.range_patches(walks, repo) if walks else (),
-        git.range_patches(singles, repo, walk=False) if singles else (),
-    )
-    seen: set[str] = set()
-    for commit, patch in patches:
-        if commit.sha in seen:
-            continue
-        seen.add(commit.sha)
-        items: list[Chunk | Skipped] = []
-        for added in parse_added_lines(patch):
-            path = os.fsdecode(added.path)
-            content = b"\n".join(added.lines)
-            if len(content) > max_size:
-                items.append(Skipped(path=path, reason=TOO_BIG))
-            elif looks_binary(content):
-                items.append(Skipped(path=path, reason="binary"))
-            elif content.startswith(LFS_POINTER) and len(content) <= LFS_POINTER_MAX:
-                items.append(Skipped(path=path, reason=LFS))
-            else:
-                origin = Provenance(
-                    path=path, kind="commit", line_numbers=tuple(added.line_numbers)
-                )
-                items.append(Chunk(content=content, origin=origin))
-        yield commit, items, deleted_lines(patch)
-
-
-def deleted_lines(patch: bytes) -> bytes:
-    return b"\n".join(
-        line[1:]
-        for line in patch.split(b"\n")
-        if line.startswith(b"-") and not line.startswith(b"--- ")
-    )

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.audit.codec import result_from_json, result_to_json
-from scanner.audit.targets import Target
-from scanner.audit.task import Previous
 from scanner.model import ScanResult
+from scanner.org.codec import result_from_json, result_to_json
+from scanner.org.targets import Target
+from scanner.org.task import Previous
 from scanner.util.atomic import replace_file
 
 STATE_FORMAT = 1

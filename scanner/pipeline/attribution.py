@@ -26,7 +26,7 @@ from scanner.match.file_rules import (
 from scanner.model import Chunk, Commit, Finding, History, Provenance, Rule, Skipped
 from scanner.pipeline.findings import make_findings
 from scanner.redaction import fingerprint as make_fingerprint
-from scanner.sources import as_text
+from scanner.sources.content import as_text
 
 Held = frozenset[tuple[str, str]]
 EMPTY: Held = frozenset()

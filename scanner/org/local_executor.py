@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from scanner.audit.executor import TaskFailure
+from scanner.org.executor import TaskFailure
 
 if TYPE_CHECKING:  # concurrent.futures is imported only when a pool is started
     from concurrent.futures import Future, ProcessPoolExecutor

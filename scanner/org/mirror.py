@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scanner import git
-from scanner.audit.targets import Target
 from scanner.errors import GitError
+from scanner.org.targets import Target
 
 
 def mirror_path(cache_dir: Path, target: Target) -> Path:

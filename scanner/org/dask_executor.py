@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from scanner.audit.executor import TaskFailure
-from scanner.audit.local_executor import failure
 from scanner.errors import KeyleakError
+from scanner.org.executor import TaskFailure
+from scanner.org.local_executor import failure
 
 if TYPE_CHECKING:
     from distributed import Client, Future

@@ -1,4 +1,5 @@
-"""The pipeline: chunks from a source, through the matcher, into findings and a result."""
+"""A scan: chunks from a source, through the matcher, into findings and a result; in this process
+for one job, else through a pool of worker processes."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scanner.config.settings import EngineName
-from scanner.match import notebooks as notebook
+from scanner.config.ruleset import load_ruleset
+from scanner.config.settings import EngineName, ScanOptions
+from scanner.match import notebooks
 from scanner.match.chunk import chunk_matches
 from scanner.match.engine import build_matcher
 from scanner.match.file_rules import rule_applies_to
@@ -67,7 +69,7 @@ def scan_chunk(
     suppressed = 0
     timed_out: dict[str, None] = {}
     # a notebook is scanned cell by cell; any other chunk is its own only part
-    for part in notebook.split(chunk):
+    for part in notebooks.split(chunk):
         result = chunk_matches(part, matcher, rules)
         # a rule's `path` is a setting about where to look: applied here, not in the matcher;
         # a history blob is named by its object id, and the walk that learns its paths applies it
@@ -81,7 +83,7 @@ def scan_chunk(
         if not matches:  # most chunks: skip building a line index for nothing
             continue
         part_findings, part_suppressed = make_findings(part, matches, rules, markers)
-        findings.extend(notebook.file_column(chunk.content, f) for f in part_findings)
+        findings.extend(notebooks.file_column(chunk.content, f) for f in part_findings)
         suppressed += part_suppressed
     skipped = tuple(
         Skipped(path=chunk.origin.path, reason=f"rule {rule_id} timed out; partly scanned")
@@ -206,3 +208,16 @@ def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def warn(message: str) -> None:
+    print(f"keyleak: warning: {message}", file=sys.stderr, flush=True)
+
+
+def configured_scanner(options: ScanOptions, load: Loader | None = None) -> Scanner:
+    """A Scanner with the config's rules (extra files, gitleaks rules, enable/disable) and its
+    inline-marker setting."""
+    config = options.config
+    ruleset = load_ruleset(config, warn)
+    markers = INLINE_MARKERS if config.inline_ignores else ()
+    return Scanner(ruleset, options.engine, load=load, markers=markers)

@@ -1,21 +1,13 @@
-"""What a commit would add: the lines of the staged diff, with their line numbers in the index.
-
-The diff is read from git (`scanner.git.staged_diff`); this module only parses it.
+"""Unified diffs as git writes them (`-U0`): each file's added lines with their line numbers in
+the new version, and the lines deleted. Used for the staged diff and for each commit of a range;
+git writes the diffs (`scanner.git`), this module only parses them.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from scanner.model import Chunk, Provenance, Skipped
-from scanner.sources import lines_as_text
-
-if TYPE_CHECKING:  # the hook imports globs only when the config has a path allowlist
-    from scanner.config.globs import GlobSet
 
 HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 C_ESCAPES = {
@@ -130,25 +122,9 @@ def parse_added_lines(diff: bytes) -> Iterator[AddedLines]:
         yield current
 
 
-def staged_chunks(
-    diff: bytes, max_size: int, allowlist: GlobSet | None = None
-) -> Iterator[Chunk | Skipped]:
-    """Each file's added lines as a chunk; `allowlist` globs (root-relative, as git's paths are)
-    skip files."""
-    for added in parse_added_lines(diff):
-        path = os.fsdecode(added.path)
-        if allowlist is not None and allowlist.matches(path):
-            yield Skipped(path=path, reason="path allowlist")
-            continue
-        size = sum(len(line) + 1 for line in added.lines)
-        lines = lines_as_text(added.lines) if size <= max_size else None
-        if size > max_size:
-            yield Skipped(path=path, reason="larger than --max-file-size")
-        elif lines is None:
-            yield Skipped(path=path, reason="binary")
-        else:
-            content = b"\n".join(lines)
-            yield Chunk(
-                content=content,
-                origin=Provenance(path=path, kind="staged", line_numbers=tuple(added.line_numbers)),
-            )
+def deleted_lines(patch: bytes) -> bytes:
+    return b"\n".join(
+        line[1:]
+        for line in patch.split(b"\n")
+        if line.startswith(b"-") and not line.startswith(b"--- ")
+    )

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from scanner.audit.targets import Target
 from scanner.model import Finding, RepositoryStatus, Rule, ScanResult, Skipped
+from scanner.org.targets import Target
 
 
 @dataclass(frozen=True)

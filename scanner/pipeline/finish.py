@@ -1,0 +1,64 @@
+"""The end of every scan: the allowlists drop findings, the baseline marks the known ones,
+verification (when asked) asks providers, the report is written, and the findings that fail the
+run by the `--fail-on` policy decide the exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from scanner.config.settings import ScanOptions
+from scanner.model import ScanResult
+from scanner.policy.fail_on import exit_code, policy_warning
+from scanner.report import ReportOptions
+from scanner.report.writer import emit, should_color
+
+
+def finish(result: ScanResult, options: ScanOptions, subject: str, target: str = "") -> int:
+    """Allowlists, baseline, verification and the report; the exit code.
+
+    `subject` names what was scanned for the summary ("file", "staged file", "blob"...); `target`
+    says where (the paths or the repository), for the reports that name it.
+    """
+    to_terminal = options.output in (None, "-")
+    report_options = ReportOptions(
+        redact=options.redact,
+        quiet=options.quiet,
+        color=to_terminal and should_color(sys.stdout),
+        subject=subject,
+        target=target,
+    )
+    result = known_and_allowed(result, options)
+    if options.verify.enabled and result.findings:
+        from scanner.verify.runner import verify_result
+
+        result = verify_result(result, result.rules, options.verify)
+    if warning := policy_warning(options.fail_on, options.verify.enabled):
+        print(f"keyleak: {warning}", file=sys.stderr)
+    emit(result, options.format, options.output, report_options)
+    return exit_code(result.findings, options.fail_on)
+
+
+def known_and_allowed(result: ScanResult, options: ScanOptions) -> ScanResult:
+    """The config's allowlists drop findings; then the baseline marks the known ones.
+
+    The baseline is found (and a missing one named explicitly is an error) on every run, but
+    read only when there is a finding to compare with it: a clean commit imports neither the
+    allowlist nor the baseline code.
+    """
+    config = options.config
+    path = Path(options.baseline) if options.baseline is not None else config.baseline_file()
+    if path is not None and not path.is_file():
+        from scanner.policy.baseline import BaselineError
+
+        raise BaselineError(f"{path}: no such baseline (create one: keyleak baseline create)")
+    if not result.findings:
+        return result
+    from scanner.policy.allowlist import allowlist_of, apply_allowlist
+
+    result = apply_allowlist(result, allowlist_of(config), config.root)
+    if path is None or not result.findings:
+        return result
+    from scanner.policy.baseline import load, mark
+
+    return mark(result, load(path), config.root)

@@ -1,0 +1,121 @@
+"""A repository's history audited: every unique blob reachable from the revisions (all refs by
+default) read and scanned once by the blob workers, then attributed to commits, paths and refs."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+
+from scanner import git
+from scanner.config.settings import ScanOptions
+from scanner.model import Finding, ScanResult
+from scanner.pipeline import blob_workers
+from scanner.pipeline.attribution import attribute
+from scanner.pipeline.run import Scanner, configured_scanner
+from scanner.sources import blobs
+from scanner.util.progress import Progress, wanted
+
+SHALLOW_NOTE = (
+    "shallow clone: history is truncated; secrets older than the oldest commit present are "
+    "attributed to it"
+)
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    """What a history scan reads: a repository, its revisions (all refs when none), or ranges."""
+
+    repo: str = "."
+    revisions: tuple[str, ...] = ()
+    ranges: tuple[str, ...] = ()
+    max_blob_size: int = 10 * 1024 * 1024
+    progress: bool = True
+
+
+@dataclass
+class BlobScan:
+    """What scanning every blob found, findings and skips named by object id."""
+
+    found: dict[str, list[Finding]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    suppressed: int = 0
+    scanned: int = 0
+    size: int = 0
+
+
+def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
+    """Every unique blob reachable from the revisions (all refs by default) read and scanned
+    once, then attributed to commits, paths and refs."""
+    repo = history.repo
+    revisions = history.revisions or blobs.ALL
+    log = git.CommitLog(revisions, repo)
+    # started only if a file rule (a committed `.env`) names a path: its finding quotes the file
+    first_versions = git.BlobReader(repo)
+    try:
+        scanner = configured_scanner(options)
+        listing = blobs.BlobListing(repo, revisions, history.max_blob_size)
+        scan = scan_blobs(scanner, repo, listing, options.jobs, wanted(history.progress))
+        head = git.resolve_commit("HEAD", repo)
+        attribution = attribute(
+            log.commits(),
+            scan.found,
+            scan.skipped,
+            head,
+            head_blobs=git.tree_blobs(head, repo) if head else None,
+            tips=git.ref_tips(repo),
+            rules=scanner.ruleset.by_id(),
+            # the full audit lists the object store, which cannot show what is missing from it
+            stored=listing.listed if revisions == blobs.ALL else None,
+            read=first_versions.read,
+            markers=scanner.markers,
+        )
+    finally:
+        first_versions.close()
+        log.close()
+    return ScanResult(
+        findings=attribution.findings,
+        skipped=attribution.skipped,
+        files_scanned=scan.scanned,
+        bytes_scanned=scan.size,
+        suppressed=scan.suppressed,
+        elapsed=0.0,
+        commits_scanned=attribution.commits,
+        notes=notes(repo),
+        rules=scanner.ruleset.used_by(attribution.findings),
+    )
+
+
+def scan_blobs(
+    scanner: Scanner, repo: str, listing: blobs.BlobListing, jobs: int, show: bool
+) -> BlobScan:
+    """Every listed blob read and scanned by the workers, which start on the first batches
+    while git is still listing the rest; each batch reports back only what it found and how
+    far it got."""
+    scan = BlobScan()
+    listed = listing.blobs()
+    # closed, git's listing stops at once should the scan stop early
+    with contextlib.closing(listed):
+        batches = blob_workers.batches(listed)
+        # a single batch is not worth starting processes for
+        first = list(itertools.islice(batches, 2))
+        with (
+            blob_workers.workers(scanner, repo, jobs if len(first) > 1 else 1) as workers,
+            Progress(listing.objects, listing.size, show) as progress,
+        ):
+            for outcome in workers.run(itertools.chain(first, batches)):
+                progress.expect(listing.objects, listing.size)
+                progress.advance(outcome.read, outcome.objects)
+                for finding in outcome.findings:
+                    scan.found.setdefault(finding.location.path, []).append(finding)
+                for skip in outcome.skipped:
+                    scan.skipped.setdefault(skip.path, skip.reason)
+                scan.suppressed += outcome.suppressed
+                scan.scanned += outcome.scanned
+                scan.size += outcome.size
+    scan.skipped.update(dict.fromkeys(listing.too_big, blobs.TOO_BIG))
+    return scan
+
+
+def notes(repo: str) -> tuple[str, ...]:
+    return (SHALLOW_NOTE,) if git.is_shallow(repo) else ()
