@@ -5,19 +5,16 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
 from scanner import __version__
-from scanner.config.settings import EngineName
-from scanner.config.verification import FAIL_ON_CHOICES
-from scanner.entry import State
-from scanner.entry import main as main  # the console script's target, kept importable here
+from scanner.commands.options import OUTPUT_OPTIONS, STAGED_OPTIONS, VERIFY_OPTIONS, Option
+from scanner.config.settings import ENGINES
+from scanner.error_handler import State
 from scanner.errors import ExitCode
-from scanner.report import FORMATS
-
-ENGINES = get_args(EngineName)
 
 
 class Size(click.ParamType):  # type: ignore[type-arg]
@@ -32,105 +29,40 @@ class Size(click.ParamType):  # type: ignore[type-arg]
         return size
 
 
-def report_options(function: Any) -> Any:
-    options = [
-        click.option(
-            "--format",
-            "format_name",
-            type=click.Choice(FORMATS),
-            default="text",
-            show_default=True,
-            help="Report format.",
-        ),
-        click.option(
-            "--output", "-o", metavar="FILE", help="Write the report to FILE (- for stdout)."
-        ),
-        click.option(
-            "--no-redact", is_flag=True, help="Show secrets in full (never in shared logs)."
-        ),
-        click.option(
-            "--quiet", "-q", is_flag=True, help="Text format: print only the summary (and errors)."
-        ),
-        click.option(
-            "--max-file-size",
-            type=Size(),
-            default=None,
-            help="Skip files larger than this [default: the config's max_file_size, else 10M].",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            metavar="FILE",
-            help="Read settings from FILE, not .keyleak.toml / pyproject.toml at the repo root.",
-        ),
-        click.option(
-            "--baseline",
-            metavar="FILE",
-            help="Known secrets: reported as known, never failing the run "
-            "[default: the config's baseline, else .keyleak-baseline.json if present].",
-        ),
-        click.option(
-            "--engine",
-            type=click.Choice(ENGINES),
-            default="auto",
-            show_default=True,
-            help="Matching engine: Hyperscan prefilter, or pure regex.",
-        ),
-    ]
-    function = verify_options(function)
-    for option in reversed(options):
-        function = option(function)
-    return function
+def click_option(option: Option) -> Any:
+    """The click decorator for one declared option (`scanner.commands.options`)."""
+    kind = option.kind
+    settings: dict[str, Any] = {"default": option.default, "help": option.help}
+    if option.metavar is not None:
+        settings["metavar"] = option.metavar
+    if kind == "flag":
+        settings["is_flag"] = True
+    elif kind == "choice":
+        settings["type"] = click.Choice(option.choices)
+        settings["show_default"] = option.default is not None
+    elif kind == "size":
+        settings["type"] = Size()
+    elif kind == "seconds":
+        settings["type"] = click.FloatRange(min=0.01)
+    elif kind == "count":
+        settings["type"] = click.IntRange(min=1)
+    return click.option(*option.flags, option.name, **settings)
 
 
-def verify_options(function: Any) -> Any:
-    """Live verification and the exit policy; every option unset stays None for config to fill."""
-    options = [
-        click.option(
-            "--verify/--no-verify",
-            default=None,
-            help="Ask each key's provider (read-only) whether it still works. Off by default.",
-        ),
-        click.option(
-            "--verify-dry-run",
-            is_flag=True,
-            default=None,
-            help="Print the verification requests, keys redacted, and send nothing.",
-        ),
-        click.option(
-            "--no-verify-cache",
-            is_flag=True,
-            default=None,
-            help="Neither read nor write remembered verdicts.",
-        ),
-        click.option(
-            "--verify-timeout",
-            type=click.FloatRange(min=0.01),
-            metavar="SECONDS",
-            help="Timeout of each network step of a verification request [default: 10].",
-        ),
-        click.option(
-            "--verify-concurrency",
-            type=click.IntRange(min=1),
-            metavar="N",
-            help="Verification requests in flight [default: 8].",
-        ),
-        click.option(
-            "--verify-per-provider",
-            type=click.IntRange(min=1),
-            metavar="N",
-            help="Verification requests in flight per provider [default: 4].",
-        ),
-        click.option(
-            "--fail-on",
-            type=click.Choice(FAIL_ON_CHOICES),
-            default=None,
-            help="Which findings exit 1: any, live keys, or all but proven-invalid [default: any].",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+def declared(options: Sequence[Option]) -> Callable[[Any], Any]:
+    """A decorator adding `options` to a command, in the order declared."""
+
+    def add(function: Any) -> Any:
+        for option in reversed(options):
+            function = click_option(option)(function)
+        return function
+
+    return add
+
+
+#: the options of every scanning command
+report_options = declared(STAGED_OPTIONS)
+verify_options = declared(VERIFY_OPTIONS)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -294,16 +226,7 @@ def audit(
 
 @cli.command("verify")
 @click.argument("source", required=False, metavar="[REPORT]")
-@click.option(
-    "--format",
-    "format_name",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (- for stdout).")
-@click.option("--no-redact", is_flag=True, help="Show secrets in full (never in shared logs).")
+@declared(OUTPUT_OPTIONS)
 @verify_options
 def verify(source: str | None, **options: Any) -> int:
     """Verify the keys of a JSON report written with --no-redact, or of any text (default: stdin).

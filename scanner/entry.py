@@ -1,9 +1,10 @@
-"""The `keyleak` command's entry point, and the one place where outcomes become exit codes.
+"""The `keyleak` command's entry point.
 
 The pre-commit hook runs `keyleak staged`, with no options, on every commit. That one command
 line runs without click: importing click and declaring every command's options would be about a
-fifth of the hook's time. Its settings are the `staged` command's defaults (a test holds the two
-equal); every other command line goes through the click CLI, `scanner.cli`.
+fifth of the hook's time. Its settings are the defaults of the options `scanner.commands.options`
+declares for click; every other command line goes through the click CLI, `scanner.cli`. Either
+way `scanner.error_handler` turns how the command ended into the exit code.
 """
 
 from __future__ import annotations
@@ -11,38 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from scanner.errors import ExitCode, KeyleakError
+from scanner.error_handler import outcome
 
 #: the hook's command line, as the pre-commit manifest and `keyleak hook install` run it
 HOOK_ARGS = ("staged",)
-#: the options click hands the `staged` command for HOOK_ARGS
-HOOK_OPTIONS: dict[str, Any] = {
-    "format_name": "text",
-    "output": None,
-    "no_redact": False,
-    "quiet": False,
-    "max_file_size": None,
-    "config_file": None,
-    "baseline": None,
-    "engine": "auto",
-    "verify": None,
-    "verify_dry_run": None,
-    "no_verify_cache": None,
-    "verify_timeout": None,
-    "verify_concurrency": None,
-    "verify_per_provider": None,
-    "fail_on": None,
-}
 #: set when a shell asks click for completions, which only click can answer
 COMPLETION_VARIABLE = "_KEYLEAK_COMPLETE"
-
-
-class State:
-    #: `keyleak --debug`: show the traceback of an internal error
-    debug = False
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -58,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run_hook() -> int:
     """`keyleak staged` with its defaults, as click would run it."""
     try:
-        from scanner.commands.options import scan_options
+        from scanner.commands.options import HOOK_OPTIONS, scan_options
         from scanner.commands.staged import scan_staged
 
         return scan_staged(scan_options(HOOK_OPTIONS, jobs=1))
@@ -72,30 +49,3 @@ def run_hook() -> int:
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-
-
-def outcome(command: Callable[[], int]) -> int:
-    """Run `command`; map every way it can end to the documented exit codes."""
-    try:
-        return command()
-    except KeyleakError as exc:
-        say(f"keyleak: error: {exc}")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        say("keyleak: interrupted")
-        return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        return ExitCode.CLEAN
-    except Exception as exc:
-        if State.debug:
-            import traceback
-
-            traceback.print_exc()
-        say(
-            f"keyleak: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
-        )
-        return ExitCode.INTERNAL
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

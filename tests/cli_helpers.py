@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 
 
 @dataclass

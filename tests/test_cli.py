@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scanner import __version__
-from scanner.cli import main
+from scanner.entry import main
 from tests.keys import openai_key
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from scanner.match.chunk import chunk_matches
 from scanner.match.decoding import (
     MAX_RUN,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from scanner.match.chunk import chunk_matches
 from scanner.match.engine import build_matcher
 from scanner.match.file_rules import file_matches, file_rules

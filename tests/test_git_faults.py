@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from tests.conftest import git, run_process
 from tests.keys import openai_key
 

@@ -532,7 +532,7 @@ def test_history_module_and_rich_stay_off_the_hook_path(repo: Path) -> None:
     commit(repo, {"README.md": "x\n"}, "base")
     probe = (
         "import sys\n"
-        "from scanner.cli import main\n"
+        "from scanner.entry import main\n"
         "try:\n"
         "    main(['staged'])\n"
         "except SystemExit:\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.entry import HOOK_OPTIONS
+from scanner.commands.options import HOOK_OPTIONS
 from tests.conftest import git, run_process
 
 #: prints the names in sys.modules to the file named by its first argument when the process
@@ -48,8 +48,9 @@ NEVER = (
     "scanner.config.gitleaks",
     "scanner.verify.runner",
     "scanner.verify.transport",
-    "scanner.verify.cache",
+    "scanner.verify.verdict_cache",
     "scanner.verify.providers",
+    "scanner.verify.registry",
     "scanner.report.json_format",
     "scanner.report.jsonl_format",
     "scanner.report.sarif_format",

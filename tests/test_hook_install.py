@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
 from scanner.commands.hook import BACKUP_SUFFIX, MARKER
+from scanner.entry import main
 from tests.conftest import git
 
 FOREIGN_HOOK = "#!/bin/sh\n# someone else's hook\nexit 0\n"

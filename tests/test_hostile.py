@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from scanner.sources.worktree import read_file
 from tests.conftest import git, run_process
 from tests.keys import openai_key

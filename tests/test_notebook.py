@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from scanner.match.notebooks import split
 from scanner.model import Chunk, Provenance
 from tests.conftest import git

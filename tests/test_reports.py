@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from scanner.model import (
     Commit,
     Finding,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from scanner.errors import RuleError
 from scanner.match.engine import build_matcher, hyperscan_available
 from scanner.model import Rule

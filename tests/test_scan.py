@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 from tests.keys import openai_key
 from tests.tree import build_tree
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
+from scanner.entry import main
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

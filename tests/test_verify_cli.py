@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
 from scanner.config.verification import FailOn
+from scanner.entry import main
 from scanner.model import Verdict, VerdictStatus
 from scanner.policy.fail_on import exit_code
 from tests.conftest import git
@@ -242,7 +242,7 @@ def test_no_http_client_is_imported_without_verify(tmp_path: Path) -> None:
     plant(tmp_path, a=make_key("openai"))
     program = (
         "import sys\n"
-        "from scanner.cli import main\n"
+        "from scanner.entry import main\n"
         "try:\n"
         f"    main(['scan', {str(tmp_path)!r}])\n"
         "except SystemExit:\n"

@@ -27,8 +27,8 @@ from typing import TypeVar
 
 import pytest
 
-from scanner.cli import main
 from scanner.config.verification import VerifySettings
+from scanner.entry import main
 from scanner.model import Verdict, VerdictStatus
 from scanner.verify.probe import MAX_BODY, Request
 from scanner.verify.runner import verify_findings

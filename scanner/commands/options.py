@@ -1,14 +1,82 @@
-"""The scanning commands' options, as the command line names them, turned into ScanOptions: each
-option over the project config's setting over the default."""
+"""The scanning commands' options: declared once, as plain data, and turned into ScanOptions (each
+option over the project config's setting over the default).
+
+The click CLI builds its options from these declarations (`scanner.cli`), and the pre-commit
+hook's fast path, which runs without click, takes their defaults (`HOOK_OPTIONS`): one
+definition, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.config.project import load_config
-from scanner.config.settings import ScanOptions
-from scanner.config.verification import VerifySettings
+from scanner.config.settings import ENGINES, ScanOptions
+from scanner.config.verification import FAIL_ON_CHOICES, VerifySettings
+from scanner.report import FORMATS
+
+
+class Option(NamedTuple):
+    """One command-line option; `kind` says what click makes of it (`scanner.cli.click_option`):
+    "text", "flag", "on-off" (a --x/--no-x pair), "choice" (of `choices`), "size", "seconds"
+    (a number >= 0.01) or "count" (an integer >= 1)."""
+
+    flags: tuple[str, ...]
+    #: the name click hands the command's function
+    name: str
+    kind: str
+    default: Any = None
+    help: str = ""
+    metavar: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+# fmt: off
+#: where the report goes and in what form
+OUTPUT_OPTIONS = (
+    Option(("--format",), "format_name", "choice", default="text", choices=FORMATS,
+           help="Report format."),
+    Option(("--output", "-o"), "output", "text", metavar="FILE",
+           help="Write the report to FILE (- for stdout)."),
+    Option(("--no-redact",), "no_redact", "flag", default=False,
+           help="Show secrets in full (never in shared logs)."),
+)
+#: what a scan reads and with which settings
+SCAN_OPTIONS = (
+    Option(("--quiet", "-q"), "quiet", "flag", default=False,
+           help="Text format: print only the summary (and errors)."),
+    Option(("--max-file-size",), "max_file_size", "size",
+           help="Skip files larger than this [default: the config's max_file_size, else 10M]."),
+    Option(("--config",), "config_file", "text", metavar="FILE",
+           help="Read settings from FILE, not .keyleak.toml / pyproject.toml at the repo root."),
+    Option(("--baseline",), "baseline", "text", metavar="FILE",
+           help="Known secrets: reported as known, never failing the run "
+           "[default: the config's baseline, else .keyleak-baseline.json if present]."),
+    Option(("--engine",), "engine", "choice", default="auto", choices=ENGINES,
+           help="Matching engine: Hyperscan prefilter, or pure regex."),
+)
+#: live verification and the exit policy; every option left unset stays None for the config
+VERIFY_OPTIONS = (
+    Option(("--verify/--no-verify",), "verify", "on-off",
+           help="Ask each key's provider (read-only) whether it still works. Off by default."),
+    Option(("--verify-dry-run",), "verify_dry_run", "flag",
+           help="Print the verification requests, keys redacted, and send nothing."),
+    Option(("--no-verify-cache",), "no_verify_cache", "flag",
+           help="Neither read nor write remembered verdicts."),
+    Option(("--verify-timeout",), "verify_timeout", "seconds", metavar="SECONDS",
+           help="Timeout of each network step of a verification request [default: 10]."),
+    Option(("--verify-concurrency",), "verify_concurrency", "count", metavar="N",
+           help="Verification requests in flight [default: 8]."),
+    Option(("--verify-per-provider",), "verify_per_provider", "count", metavar="N",
+           help="Verification requests in flight per provider [default: 4]."),
+    Option(("--fail-on",), "fail_on", "choice", choices=FAIL_ON_CHOICES,
+           help="Which findings exit 1: any, live keys, or all but proven-invalid [default: any]."),
+)
+# fmt: on
+#: the options of every scanning command, `keyleak staged` among them (the hook runs it with none)
+STAGED_OPTIONS = OUTPUT_OPTIONS + SCAN_OPTIONS + VERIFY_OPTIONS
+HOOK_OPTIONS: dict[str, Any] = {option.name: option.default for option in STAGED_OPTIONS}
 
 
 def verify_settings(options: dict[str, Any], base: VerifySettings | None = None) -> VerifySettings:
