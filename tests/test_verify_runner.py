@@ -17,9 +17,9 @@ from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import VerdictStatus
 from scanner.util.disk_cache import cache_dir
-from scanner.verify.cache import ENTRIES, SALT
 from scanner.verify.runner import verify_findings
 from scanner.verify.sigv4 import authorization, signing_key
+from scanner.verify.verdict_cache import ENTRIES, SALT
 from tests.fake_provider import (
     FAST,
     Answer,
@@ -265,13 +265,22 @@ def test_override_warns_and_bad_override_is_a_usage_error(
 
 
 def test_official_hosts_are_https() -> None:
-    from scanner.verify.providers import load_provider
+    from scanner.verify.registry import provider_named
     from tests.fake_provider import PROVIDERS
 
     for name in PROVIDERS:
-        provider = load_provider(name)
+        provider = provider_named(name)
         assert provider is not None
-        assert provider.BASE_URL.startswith("https://")
+        assert provider.base_url.startswith("https://")
+
+
+def test_every_rule_that_names_a_verifier_names_a_registered_one() -> None:
+    from scanner.rules import load_rules
+    from scanner.verify.registry import PROVIDERS
+
+    named = {rule.verify for rule in load_rules().rules if rule.verify is not None}
+    assert named <= set(PROVIDERS)
+    assert all(name == provider.name for name, provider in PROVIDERS.items())
 
 
 def test_rules_without_a_verifier_are_skipped(server: FakeProvider, messages: list[str]) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.model import Verdict, VerdictStatus
-from scanner.verify.probe import MAX_BODY, Reply
-from scanner.verify.providers import Provider
+from scanner.verify.probe import MAX_BODY, Provider, Reply
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from scanner.config.verification import VerifySettings
 from scanner.model import Verdict, VerdictStatus
 from scanner.verify.classify import Decision, decide
+from scanner.verify.job import Job
 from scanner.verify.probe import Reply, Request
-from scanner.verify.runner import Job
 from scanner.verify.transport import Transport, TransportFailure
 from scanner.verify.waits import backoff, server_wait
 
@@ -83,7 +83,7 @@ def verify_job(
             return decision.verdict
         if wait is None:
             limited = decision.verdict.status is VerdictStatus.RATE_LIMITED
-            if limited and not getattr(job.provider, "RETRY_WITHOUT_HINT", True):
+            if limited and not job.provider.retry_without_hint:
                 return decision.verdict
             wait = backoff(attempt, settings.backoff)
         if wait > settings.max_wait:
@@ -102,9 +102,6 @@ def safe_decide(job: Job, reply: Reply) -> Decision:
 
 def sign(job: Job) -> Request:
     """Providers that sign requests (AWS) sign each attempt afresh, for the host really used."""
-    signer = getattr(job.provider, "sign", None)
-    if signer is None:
+    if job.provider.sign is None:
         return job.request
-    host = urlsplit(job.base_url).netloc
-    signed: Request = signer(job.request, job.candidate, host)
-    return signed
+    return job.provider.sign(job.request, job.candidate, urlsplit(job.base_url).netloc)

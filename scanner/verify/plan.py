@@ -1,4 +1,9 @@
-"""From findings to distinct candidates: which provider each key goes to, and the AWS pairing."""
+"""From findings to distinct candidates: which provider each key goes to, and the pairs.
+
+A provider with a `Pairing` (AWS) tests a key with a second secret that a rule of its own finds:
+each such key goes with the nearest partner finding in the same file, and the partner finding
+shares the key's verdict instead of being sent anywhere itself.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,15 @@ from dataclasses import dataclass
 
 from scanner.model import Finding, Verdict, VerdictStatus
 from scanner.verify.probe import Candidate
-
-AWS = "aws"
-AWS_SECRET_RULE = "aws-secret-access-key"
+from scanner.verify.registry import pairings, provider_named
 
 
 @dataclass(frozen=True)
 class Plan:
     """For each finding, in order: the candidate that decides its verdict, or the verdict itself.
 
-    An AWS secret access key has no probe of its own; it shares the verdict of the key id it was
-    paired with (`shares`: finding index -> index of that key id's finding).
+    A partner finding (an AWS secret access key) has no probe of its own; it shares the verdict
+    of the key it was paired with (`shares`: finding index -> index of that key's finding).
     """
 
     steps: tuple[Candidate | Verdict, ...]
@@ -34,19 +37,23 @@ def skipped(reason: str) -> Verdict:
     return Verdict(VerdictStatus.SKIPPED, reason)
 
 
-def nearest_secret(finding: Finding, secrets: Sequence[tuple[int, Finding]]) -> int | None:
-    """The AWS secret finding in the same file (and commit) on the nearest line, if any."""
+def nearest(finding: Finding, partners: Sequence[tuple[int, Finding]]) -> int | None:
+    """The partner finding in the same file (and commit) on the nearest line, if any."""
     here = finding.location
     same_file = [
         (abs(other.location.line - here.line), abs(other.location.column - here.column), index)
-        for index, other in secrets
+        for index, other in partners
         if other.location.path == here.path and other.location.commit == here.commit
     ]
     return min(same_file)[2] if same_file else None
 
 
 def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | None]) -> Plan:
-    secrets = [(i, f) for i, f in enumerate(findings) if f.rule_id == AWS_SECRET_RULE]
+    paired = pairings()
+    partners: defaultdict[str, list[tuple[int, Finding]]] = defaultdict(list)
+    for index, finding in enumerate(findings):
+        if finding.rule_id in paired:
+            partners[finding.rule_id].append((index, finding))
     claimants: defaultdict[str, set[str]] = defaultdict(set)
     for finding in findings:
         if name := verifiers.get(finding.rule_id):
@@ -55,15 +62,18 @@ def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | Non
     shares: dict[int, int] = {}
     for index, finding in enumerate(findings):
         name = verifiers.get(finding.rule_id)
-        if finding.rule_id == AWS_SECRET_RULE:
-            steps.append(skipped("no AWS access key id near this secret key"))
+        provider = provider_named(name) if name else None
+        if finding.rule_id in paired:
+            pairing = paired[finding.rule_id].pairing
+            assert pairing is not None
+            steps.append(skipped(pairing.unpaired))
         elif not name:
             steps.append(skipped("no verifier for this rule"))
         elif len(claimants[finding.secret]) > 1:
             # a key goes to one provider only: never hand it to a second one to try
             steps.append(skipped("ambiguous provider: rules of several providers match it"))
-        elif name == AWS:
-            partner = nearest_secret(finding, secrets)
+        elif provider is not None and provider.pairing is not None:
+            partner = nearest(finding, partners[provider.pairing.partner_rule])
             if partner is not None:
                 shares.setdefault(partner, index)
             secret = findings[partner].secret if partner is not None else None

@@ -1,10 +1,14 @@
-"""The values a provider module works with: the candidate key, its request, the reply."""
+"""The values a provider module works with: the candidate key, its request, the reply, and what
+a provider is."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from scanner.model import Verdict
 
 #: the most of a response body ever read; enough for every probe's answer
 MAX_BODY = 64 * 1024
@@ -59,3 +63,35 @@ class Reply:
             return True
         start = self.body[:512].lstrip().lower()
         return start.startswith(b"<html") or start.startswith(b"<!doctype html")
+
+
+#: a provider that signs requests (AWS) signs each attempt afresh, for the host really used
+Signer = Callable[[Request, Candidate, str], Request]
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """A key that is tested with a second secret found as a finding of its own (AWS: an access
+    key id and its secret access key): each finding of `partner_rule` goes with the nearest key
+    of this provider in the same file, and shares its verdict."""
+
+    partner_rule: str
+    #: the reason of a partner finding with no key near it (it is never sent on its own)
+    unpaired: str
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A verifier: where one provider's keys go, how their probe is built and its answer read."""
+
+    name: str
+    #: the official scheme and host (no path): the only place the key is ever sent
+    base_url: str
+    #: the read-only probe for a key, or a `skipped` verdict when none may be sent
+    build_request: Callable[[Candidate], Request | Verdict]
+    #: the provider's own table; None leaves the answer to the generic classifier (unknown)
+    classify: Callable[[Reply], Verdict | None]
+    sign: Signer | None = None
+    pairing: Pairing | None = None
+    #: whether a rate limit whose answer names no wait is retried after a backoff
+    retry_without_hint: bool = True

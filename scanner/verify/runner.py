@@ -6,26 +6,18 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import Finding, Rule, ScanResult, Verdict, VerdictStatus
 from scanner.redaction import kind_prefix, redact
+from scanner.verify.job import Job
 from scanner.verify.plan import plan_findings
-from scanner.verify.probe import Candidate, Request
-from scanner.verify.providers import Provider, load_provider
+from scanner.verify.probe import Candidate, Provider
+from scanner.verify.registry import provider_named
 
 Notify = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Job:
-    candidate: Candidate
-    provider: Provider
-    base_url: str
-    request: Request
 
 
 def warn(message: str) -> None:
@@ -38,7 +30,7 @@ def base_url(name: str, provider: Provider, notify: Notify) -> str:
     variable = f"KEYLEAK_{name.upper()}_BASE_URL"
     override = os.environ.get(variable)
     if not override:
-        return provider.BASE_URL
+        return provider.base_url
     parts = urlsplit(override)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
         raise ConfigError(f"{variable} must be an http(s) URL like http://127.0.0.1:8080")
@@ -87,7 +79,7 @@ def prepare(
     jobs: list[Job] = []
     bases: dict[str, str] = {}
     for candidate in candidates:
-        provider = load_provider(candidate.provider)
+        provider = provider_named(candidate.provider)
         if provider is None:
             verdicts[candidate] = Verdict(
                 VerdictStatus.SKIPPED, f"no verifier named {candidate.provider!r}"
@@ -110,13 +102,13 @@ def describe(job: Job) -> str:
         for secret in job.request.secrets:
             value = value.replace(secret, redact(secret, kind_prefix(secret)))
         lines.append(f"  {name}: {value}")
-    if hasattr(job.provider, "sign"):
+    if job.provider.sign is not None:
         lines.append("  Authorization: AWS4-HMAC-SHA256 (signed when sent)")
     return "\n".join(lines)
 
 
 def run_cached(jobs: Sequence[Job], settings: VerifySettings) -> dict[Candidate, Verdict]:
-    from scanner.verify.cache import VerdictCache
+    from scanner.verify.verdict_cache import VerdictCache
 
     cache = VerdictCache(settings.cache_ttl) if settings.use_cache else None
     found: dict[Candidate, Verdict] = {}

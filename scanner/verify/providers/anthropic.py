@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     by_status,
     error_fields,
     exhausted,
@@ -38,3 +38,6 @@ def classify(reply: Reply) -> Verdict | None:
     if reply.status == 429 and kind in ("rate_limit_error", ""):
         return rate_limited()
     return by_status(reply, listing("data"))
+
+
+PROVIDER = Provider("anthropic", BASE_URL, build_request, classify)

@@ -6,8 +6,8 @@ import re
 from datetime import UTC, datetime
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Pairing, Provider, Reply, Request
+from scanner.verify.providers.common import (
     headers,
     invalid,
     live,
@@ -80,3 +80,16 @@ def classify(reply: Reply) -> Verdict | None:
     if reply.status in (400, 429) and code in ("Throttling", "ThrottlingException"):
         return rate_limited()
     return None
+
+
+PROVIDER = Provider(
+    name="aws",
+    base_url=BASE_URL,
+    build_request=build_request,
+    classify=classify,
+    sign=sign,
+    pairing=Pairing(
+        partner_rule="aws-secret-access-key",
+        unpaired="no AWS access key id near this secret key",
+    ),
+)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     bearer_get,
     by_status,
     exhausted,
@@ -42,3 +42,6 @@ def _balance(body: dict[str, Any]) -> Verdict | None:
     if not available:
         return exhausted("balance not available", currencies=currencies)
     return live(currencies=currencies)
+
+
+PROVIDER = Provider("deepseek", BASE_URL, build_request, classify)

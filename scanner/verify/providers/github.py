@@ -5,8 +5,8 @@ from __future__ import annotations
 import zlib
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     USER_AGENT,
     bearer,
     invalid,
@@ -20,8 +20,6 @@ from scanner.verify.providers._common import (
 )
 
 BASE_URL = "https://api.github.com"
-#: GitHub asks integrations that hit a limit without a reset time to wait at least a minute
-RETRY_WITHOUT_HINT = False
 CHECKSUMMED = ("ghp_", "gho_", "ghu_", "ghs_")
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -85,3 +83,13 @@ def classify(reply: Reply) -> Verdict | None:
         if "user-agent" in text:
             return unknown("request refused: User-Agent")
     return None
+
+
+PROVIDER = Provider(
+    name="github",
+    base_url=BASE_URL,
+    build_request=build_request,
+    classify=classify,
+    # GitHub asks integrations that hit a limit without a reset time to wait at least a minute
+    retry_without_hint=False,
+)

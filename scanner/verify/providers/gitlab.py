@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     by_status,
     invalid,
     live,
@@ -42,3 +42,6 @@ def _token(body: dict[str, Any]) -> Verdict | None:
     if body.get("active") is False:
         return invalid("inactive token")
     return None
+
+
+PROVIDER = Provider("gitlab", BASE_URL, build_request, classify)

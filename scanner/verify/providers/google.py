@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     by_status,
     exhausted,
     invalid,
@@ -61,3 +61,6 @@ def classify(reply: Reply) -> Verdict | None:
     if reply.status == 429 and status == "RESOURCE_EXHAUSTED":
         return rate_limited()
     return None
+
+
+PROVIDER = Provider("google", BASE_URL, build_request, classify)

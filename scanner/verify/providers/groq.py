@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     bearer_get,
     by_status,
     error_fields,
@@ -25,3 +25,6 @@ def classify(reply: Reply) -> Verdict | None:
     if reply.status == 401 and code == "invalid_api_key":
         return invalid(code)
     return by_status(reply, listing("data"), {429: rate_limited()})
+
+
+PROVIDER = Provider("groq", BASE_URL, build_request, classify)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import bearer_get, by_status, invalid, live, rate_limited
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import bearer_get, by_status, invalid, live, rate_limited
 
 BASE_URL = "https://huggingface.co"
 ERRORS = {401: invalid("unauthorized"), 429: rate_limited()}
@@ -27,3 +27,6 @@ def _whoami(body: dict[str, Any]) -> Verdict | None:
     token = auth.get("accessToken")
     token = token if isinstance(token, dict) else {}
     return live(role=token.get("role"), expires=token.get("expiration"))
+
+
+PROVIDER = Provider("huggingface", BASE_URL, build_request, classify)

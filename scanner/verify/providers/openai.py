@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     bearer_get,
     by_status,
     error_fields,
@@ -54,3 +54,6 @@ def _models(body: dict[str, Any]) -> Verdict | None:
         return None
     # an admin key's list names other keys' owners: keep none of it
     return live()
+
+
+PROVIDER = Provider("openai", BASE_URL, build_request, classify)

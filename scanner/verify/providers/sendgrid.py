@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     bearer_get,
     by_status,
     invalid,
@@ -36,3 +36,6 @@ def _scopes(body: dict[str, Any]) -> Verdict | None:
     if not isinstance(scopes, list):
         return None
     return live(scope_count=len(scopes), mail_send="mail.send" in scopes)
+
+
+PROVIDER = Provider("sendgrid", BASE_URL, build_request, classify)

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     bearer,
     by_status,
     invalid,
@@ -57,3 +57,6 @@ def _auth_test(body: dict[str, Any]) -> Verdict | None:
         # Slack's codes are short snake_case words; anything else is not repeated
         return unknown(f"slack error {error}" if ERROR_CODE.fullmatch(error) else "slack error")
     return None
+
+
+PROVIDER = Provider("slack", BASE_URL, build_request, classify)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     bearer_get,
     by_status,
     error_fields,
@@ -39,3 +39,6 @@ def classify(reply: Reply) -> Verdict | None:
 
 def _balance(body: dict[str, Any]) -> Verdict | None:
     return live(livemode=body.get("livemode")) if body.get("object") == "balance" else None
+
+
+PROVIDER = Provider("stripe", BASE_URL, build_request, classify)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Verdict
-from scanner.verify.probe import Candidate, Reply, Request
-from scanner.verify.providers._common import (
+from scanner.verify.probe import Candidate, Provider, Reply, Request
+from scanner.verify.providers.common import (
     bearer_get,
     by_status,
     exhausted,
@@ -36,3 +36,6 @@ def _key(body: dict[str, Any]) -> Verdict | None:
     if body["team_blocked"]:
         return exhausted("team_blocked")
     return live(name=body.get("name"), acls=body.get("acls"))
+
+
+PROVIDER = Provider("xai", BASE_URL, build_request, classify)
