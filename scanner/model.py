@@ -56,8 +56,17 @@ class Rule:
     shipped: bool = False
 
 
-#: the kind of a history blob's chunk: named by its object id, as its paths are not known yet
-BLOB = "blob"
+class SourceKind(StrEnum):
+    """What kind of place a chunk, and so a finding, comes from."""
+
+    #: a file on disk (`keyleak scan`)
+    FILE = "file"
+    #: the lines the index adds (`keyleak staged`)
+    STAGED = "staged"
+    #: a commit's version of a file (history and range scans)
+    COMMIT = "commit"
+    #: a history blob, before attribution tells its paths and commits
+    BLOB = "blob"
 
 
 @dataclass(frozen=True)
@@ -70,10 +79,12 @@ class Provenance:
     """
 
     path: str
-    kind: str = "file"
+    kind: SourceKind = SourceKind.FILE
     line_numbers: tuple[int, ...] | None = None
     #: notebooks: the 1-based cell this chunk was taken from (its lines are the cell's lines)
     cell: int | None = None
+    #: a history blob's object id (its path is not known yet, and left empty)
+    blob: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ class Location:
     line: int
     column: int
     end_line: int
-    kind: str = "file"
+    kind: SourceKind = SourceKind.FILE
     #: the commit whose version of the file holds the secret (history and range scans)
     commit: str | None = None
     #: for notebooks: the 1-based cell index and the line inside that cell
@@ -113,6 +124,8 @@ class Location:
     cell_line: int | None = None
     #: organisation audits: the repository (its name as the audit shows it) holding the secret
     repository: str | None = None
+    #: history scans: the object id of the blob the secret was found in
+    blob: str | None = None
 
 
 class VerdictStatus(StrEnum):
@@ -194,6 +207,8 @@ class Skipped:
 
     path: str
     reason: str
+    #: a history blob, not yet known by its paths (`path` is empty)
+    blob: str | None = None
 
 
 @dataclass(frozen=True)

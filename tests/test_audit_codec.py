@@ -17,6 +17,7 @@ from scanner.model import (
     ScanResult,
     Severity,
     Skipped,
+    SourceKind,
     Verdict,
     VerdictStatus,
 )
@@ -45,7 +46,7 @@ def full_finding() -> Finding:
             line=3,
             column=12,
             end_line=4,
-            kind="commit",
+            kind=SourceKind.COMMIT,
             commit="a" * 40,
             cell=2,
             cell_line=1,

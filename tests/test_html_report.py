@@ -26,6 +26,7 @@ from scanner.model import (
     RepositoryStatus,
     ScanResult,
     Skipped,
+    SourceKind,
     Verdict,
     VerdictStatus,
 )
@@ -72,7 +73,9 @@ LATEST = person("Dan", "dan@example.com", "2024-03-01T10:00:00+00:00", "0")
 
 
 def in_repo(repository: str, path: str, line: int, start: Commit) -> Location:
-    return Location(path, line, 5, line, kind="history", commit=start.sha, repository=repository)
+    return Location(
+        path, line, 5, line, kind=SourceKind.COMMIT, commit=start.sha, repository=repository
+    )
 
 
 def audit_result() -> ScanResult:

@@ -29,6 +29,7 @@ from scanner.model import (
     ScanResult,
     Severity,
     Skipped,
+    SourceKind,
     Verdict,
     VerdictStatus,
 )
@@ -120,7 +121,7 @@ def sample_result() -> ScanResult:
         make(
             OPENAI_RULE,
             OPENAI,
-            Location("deploy/.env", 3, 16, 3, kind="history", commit=ALICE.sha),
+            Location("deploy/.env", 3, 16, 3, kind=SourceKind.COMMIT, commit=ALICE.sha),
             "OPENAI_API_KEY={}",
             history=History(ALICE, BOB, None, ("deploy/.env", "app/settings.py"), True, ("main",)),
         ),

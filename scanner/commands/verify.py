@@ -12,7 +12,16 @@ from typing import Any
 
 from scanner.config.settings import ScanOptions
 from scanner.errors import ConfigError
-from scanner.model import Chunk, Finding, Location, Provenance, Rule, ScanResult, Severity
+from scanner.model import (
+    Chunk,
+    Finding,
+    Location,
+    Provenance,
+    Rule,
+    ScanResult,
+    Severity,
+    SourceKind,
+)
 from scanner.pipeline.finish import finish
 from scanner.pipeline.run import Scanner, run_scan
 from scanner.redaction import fingerprint, redact, vendor_prefix
@@ -91,7 +100,7 @@ def finding_from_item(item: dict[str, Any], rules: Mapping[str, Rule], label: st
             line=line,
             column=int(where.get("column") or 0),
             end_line=int(where.get("end_line") or line),
-            kind=str(where.get("kind") or "file"),
+            kind=source_kind(where.get("kind")),
             commit=where.get("commit") if isinstance(where.get("commit"), str) else None,
         ),
         secret=secret,
@@ -106,3 +115,11 @@ def severity_of(value: object, rule: Rule | None) -> Severity:
         return Severity(str(value))
     except ValueError:
         return rule.severity if rule else Severity.HIGH
+
+
+def source_kind(value: object) -> SourceKind:
+    """A report's location kind; a file's when it names none keyleak knows."""
+    try:
+        return SourceKind(str(value or SourceKind.FILE))
+    except ValueError:
+        return SourceKind.FILE

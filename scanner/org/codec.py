@@ -17,6 +17,7 @@ from scanner.model import (
     ScanResult,
     Severity,
     Skipped,
+    SourceKind,
     Verdict,
     VerdictStatus,
 )
@@ -81,6 +82,7 @@ def location_to_json(location: Location) -> dict[str, Any]:
         "cell": location.cell,
         "cell_line": location.cell_line,
         "repository": location.repository,
+        "blob": location.blob,
     }
 
 
@@ -90,11 +92,13 @@ def location_from_json(value: Any) -> Location:
         line=value["line"],
         column=value["column"],
         end_line=value["end_line"],
-        kind=value["kind"],
+        kind=SourceKind(value["kind"]),
         commit=value["commit"],
         cell=value["cell"],
         cell_line=value["cell_line"],
         repository=value["repository"],
+        # absent from the state of audits before the blob had a field of its own
+        blob=value.get("blob"),
     )
 
 

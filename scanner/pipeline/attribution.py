@@ -23,7 +23,7 @@ from scanner.match.file_rules import (
     per_path_key,
     rule_applies_to,
 )
-from scanner.model import Chunk, Commit, Finding, History, Provenance, Rule, Skipped
+from scanner.model import Chunk, Commit, Finding, History, Provenance, Rule, Skipped, SourceKind
 from scanner.pipeline.findings import make_findings
 from scanner.redaction import fingerprint as make_fingerprint
 from scanner.sources.content import as_text
@@ -202,7 +202,7 @@ class Walk:
             secret.first_file = (oid, path)
         else:
             first = secret.in_blob[oid]
-            where = replace(first.location, path=path, commit=commit.sha, kind="commit")
+            where = replace(first.location, path=path, commit=commit.sha, kind=SourceKind.COMMIT)
             secret.location = replace(first, location=where)
         secret.bit = 1 << len(self.owners)
         self.owners.append(secret)
@@ -281,7 +281,9 @@ def locate_file_findings(
                 chunk, file_matches(chunk, [secret.file_rule]), rules, markers
             )
             for finding in findings:
-                where = replace(finding.location, commit=secret.introduced.sha, kind="commit")
+                where = replace(
+                    finding.location, commit=secret.introduced.sha, kind=SourceKind.COMMIT
+                )
                 secret.location = replace(finding, location=where)
 
 

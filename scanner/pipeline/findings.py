@@ -88,6 +88,7 @@ def make_findings(
                     kind=chunk.origin.kind,
                     cell=chunk.origin.cell,
                     cell_line=cell_line,
+                    blob=chunk.origin.blob,
                 ),
                 secret=secret,
                 redacted=label,

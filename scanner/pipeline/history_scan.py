@@ -107,9 +107,11 @@ def scan_blobs(
                 progress.expect(listing.objects, listing.size)
                 progress.advance(outcome.read, outcome.objects)
                 for finding in outcome.findings:
-                    scan.found.setdefault(finding.location.path, []).append(finding)
+                    assert finding.location.blob is not None
+                    scan.found.setdefault(finding.location.blob, []).append(finding)
                 for skip in outcome.skipped:
-                    scan.skipped.setdefault(skip.path, skip.reason)
+                    assert skip.blob is not None
+                    scan.skipped.setdefault(skip.blob, skip.reason)
                 scan.suppressed += outcome.suppressed
                 scan.scanned += outcome.scanned
                 scan.size += outcome.size

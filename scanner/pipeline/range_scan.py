@@ -10,7 +10,7 @@ from dataclasses import replace
 from scanner import git
 from scanner.config.settings import ScanOptions
 from scanner.match.file_rules import is_file_rule, per_path_key
-from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped
+from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped, SourceKind
 from scanner.pipeline.history_scan import HistoryOptions, notes
 from scanner.pipeline.run import configured_scanner, outcomes
 from scanner.sources.commits import range_chunks
@@ -68,6 +68,6 @@ def scan_ranges(options: ScanOptions, history: HistoryOptions) -> ScanResult:
 
 
 def added_by(finding: Finding, commit: git.LoggedCommit) -> Finding:
-    location: Location = replace(finding.location, commit=commit.sha, kind="commit")
+    location: Location = replace(finding.location, commit=commit.sha, kind=SourceKind.COMMIT)
     author = Commit(commit.sha, commit.author_name, commit.author_email, commit.date)
     return replace(finding, location=location, introduced_by=author)

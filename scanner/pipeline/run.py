@@ -19,7 +19,7 @@ from scanner.match.chunk import chunk_matches
 from scanner.match.engine import build_matcher
 from scanner.match.file_rules import rule_applies_to
 from scanner.match.results import Matcher
-from scanner.model import BLOB, Chunk, Finding, Rule, ScanResult, Skipped
+from scanner.model import Chunk, Finding, Rule, ScanResult, Skipped
 from scanner.pipeline.findings import make_findings
 from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
@@ -72,11 +72,11 @@ def scan_chunk(
     for part in notebooks.split(chunk):
         result = chunk_matches(part, matcher, rules)
         # a rule's `path` is a setting about where to look: applied here, not in the matcher;
-        # a history blob is named by its object id, and the walk that learns its paths applies it
+        # a history blob's paths are not known yet, and the walk that learns them applies it
         path = part.origin.path
         matches = (
             result.matches
-            if part.origin.kind == BLOB
+            if part.origin.blob is not None
             else [m for m in result.matches if rule_applies_to(rules[m.rule_id], path)]
         )
         timed_out.update(dict.fromkeys(result.timed_out))
@@ -86,7 +86,7 @@ def scan_chunk(
         findings.extend(notebooks.file_column(chunk.content, f) for f in part_findings)
         suppressed += part_suppressed
     skipped = tuple(
-        Skipped(path=chunk.origin.path, reason=f"rule {rule_id} timed out; partly scanned")
+        Skipped(chunk.origin.path, f"rule {rule_id} timed out; partly scanned", chunk.origin.blob)
         for rule_id in timed_out
     )
     return ChunkOutcome(tuple(findings), skipped, suppressed, len(chunk.content))

@@ -13,7 +13,7 @@ from pathlib import Path
 from scanner.config.gitleaks import GitleaksIgnore
 from scanner.config.globs import root_relative
 from scanner.config.project import Config
-from scanner.model import Finding, Location, ScanResult
+from scanner.model import Finding, Location, ScanResult, SourceKind
 
 
 def repo_relative(location: Location, root: Path) -> str:
@@ -22,7 +22,7 @@ def repo_relative(location: Location, root: Path) -> str:
     Staged and history findings carry git's root-relative paths already; `scan` reports paths
     as the user named them.
     """
-    if location.kind != "file":
+    if location.kind is not SourceKind.FILE:
         return location.path
     relative = root_relative(location.path, root)
     return relative if relative is not None else location.path

@@ -1,6 +1,6 @@
 """A repository's history as blobs: each unique blob once, listed while it is being read.
 
-Blobs are named by their object id (a chunk's path is the id) until attribution
+Blobs are known by their object id (`Provenance.blob`; their path is empty) until attribution
 (`scanner.pipeline.attribution`) tells which paths and commits they belong to. They are read in
 bulk by the scan workers (`scanner.pipeline.blob_workers`), one at a time, never all held at
 once.
@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Generator
 
 from scanner import git
-from scanner.model import BLOB, Chunk, Provenance, Skipped
+from scanner.model import Chunk, Provenance, Skipped, SourceKind
 from scanner.sources.content import as_text
 
 #: How a Git LFS pointer file starts (the LFS specification): the content lives elsewhere.
@@ -60,10 +60,10 @@ class BlobListing:
 
 
 def blob_item(oid: str, content: bytes) -> Chunk | Skipped:
-    """A blob's text, as a chunk named by its object id; binary and LFS pointers are skipped."""
+    """A blob's text, as a chunk known by its object id; binary and LFS pointers are skipped."""
     if len(content) <= LFS_POINTER_MAX and content.startswith(LFS_POINTER):
-        return Skipped(path=oid, reason=LFS)
+        return Skipped(path="", reason=LFS, blob=oid)
     text = as_text(content)
     if text is None:
-        return Skipped(path=oid, reason="binary")
-    return Chunk(content=text, origin=Provenance(path=oid, kind=BLOB))
+        return Skipped(path="", reason="binary", blob=oid)
+    return Chunk(content=text, origin=Provenance(path="", kind=SourceKind.BLOB, blob=oid))

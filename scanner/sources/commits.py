@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 
 from scanner import git
-from scanner.model import Chunk, Provenance, Skipped
+from scanner.model import Chunk, Provenance, Skipped, SourceKind
 from scanner.sources.blobs import LFS, LFS_POINTER, LFS_POINTER_MAX, TOO_BIG
 from scanner.sources.content import looks_binary
 from scanner.sources.diff import deleted_lines, parse_added_lines
@@ -45,7 +45,7 @@ def range_chunks(
                 items.append(Skipped(path=path, reason=LFS))
             else:
                 origin = Provenance(
-                    path=path, kind="commit", line_numbers=tuple(added.line_numbers)
+                    path=path, kind=SourceKind.COMMIT, line_numbers=tuple(added.line_numbers)
                 )
                 items.append(Chunk(content=content, origin=origin))
         yield commit, items, deleted_lines(patch)

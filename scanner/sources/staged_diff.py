@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from scanner.model import Chunk, Provenance, Skipped
+from scanner.model import Chunk, Provenance, Skipped, SourceKind
 from scanner.sources.content import lines_as_text
 from scanner.sources.diff import parse_added_lines
 
@@ -36,5 +36,7 @@ def staged_chunks(
             content = b"\n".join(lines)
             yield Chunk(
                 content=content,
-                origin=Provenance(path=path, kind="staged", line_numbers=tuple(added.line_numbers)),
+                origin=Provenance(
+                    path=path, kind=SourceKind.STAGED, line_numbers=tuple(added.line_numbers)
+                ),
             )
