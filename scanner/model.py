@@ -47,8 +47,12 @@ class Rule:
     verify: str | None = None
     #: name of an offline checksum the secret must pass (scanner.match.checksums)
     checksum: str | None = None
-    #: names of extra filters for the secret, e.g. "placeholder" for generic assignments
+    #: what changes what the rule reports: "placeholder" (drop values that stand for a secret),
+    #: "file" (match the file's path, not its content)
     filters: tuple[str, ...] = ()
+    #: what only makes the rule faster and never changes what it finds: "line" (confirm it on
+    #: keyword lines only), "keyword-start", "line-start", "quoted" (scanner.match.confirm)
+    hints: tuple[str, ...] = ()
     #: a regex the chunk's path must match for the rule to apply (gitleaks' `path`)
     path: str | None = None
     #: from keyleak's own packs, whose regexes tests/test_redos.py holds to never needing the

@@ -39,19 +39,24 @@ OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "verify": str,
     "checksum": str,
     "filters": list,
+    "hints": list,
     "path": str,
     #: "gitleaks" for rules `keyleak rules import-gitleaks` wrote: they may come without examples
     "imported": str,
 }
 IMPORTED_FROM = ("gitleaks",)
 SECRET_GROUP = "secret"
-#: what a rule's `filters` may name: values that stand for a secret, keyword lines only, the
-#: file's path instead of its content, a secret between quotes
-FILTER_NAMES = frozenset({"placeholder", "line", "file", "quoted", "keyword-start", "line-start"})
-#: filters that work on the keyword lines the `line` filter finds
+#: what a rule's `filters` may name, which change what it reports: drop values that stand for a
+#: secret; match the file's path instead of its content
+FILTER_NAMES = frozenset({"placeholder", "file"})
+#: what a rule's `hints` may name, which only make it faster and never change what it finds:
+#: confirm it on keyword lines only, only where a keyword starts, only at line starts, only on
+#: lines holding a quote (scanner.match.confirm)
+HINT_NAMES = frozenset({"line", "keyword-start", "line-start", "quoted"})
+#: hints that work on the keyword lines the `line` hint finds
 NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached JSON form of a rule changes shape
-RULES_CACHE_FORMAT = 3
+RULES_CACHE_FORMAT = 4
 RULE_SCALARS = (
     "id",
     "name",
@@ -216,6 +221,7 @@ def rule_to_json(rule: Rule) -> dict[str, Any]:
         "negative_examples": list(rule.negative_examples),
         "allow": list(rule.allow),
         "filters": list(rule.filters),
+        "hints": list(rule.hints),
     }
 
 
@@ -228,6 +234,7 @@ def rule_from_json(item: dict[str, Any]) -> Rule:
         negative_examples=tuple(item["negative_examples"]),
         allow=tuple(item["allow"]),
         filters=tuple(item["filters"]),
+        hints=tuple(item["hints"]),
     )
 
 
@@ -276,12 +283,22 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
     allow = table.get("allow", [])
     if not all(isinstance(a, str) for a in allow):
         problems.append(f"{label}: 'allow' must be a list of regex strings")
-    filters = table.get("filters", [])
+    # hints were once listed with the filters: rule files written then still load
+    listed, given = table.get("filters", []), table.get("hints", [])
+    moved = [f for f in listed if isinstance(f, str) and f in HINT_NAMES]
+    filters = [f for f in listed if f not in moved]
+    hints = [*given, *(h for h in moved if h not in given)]
     if not all(isinstance(f, str) and f in FILTER_NAMES for f in filters):
-        names = ", ".join(sorted(FILTER_NAMES))
-        problems.append(f"{label}: 'filters' must be a list of filter names: {names}")
-    if any(f in filters for f in NEEDS_LINES) and "line" not in filters:
-        problems.append(f"{label}: filters {', '.join(NEEDS_LINES)} need the 'line' filter too")
+        names, speed = ", ".join(sorted(FILTER_NAMES)), ", ".join(sorted(HINT_NAMES))
+        problems.append(
+            f"{label}: 'filters' must be a list of filter names: {names} "
+            f"(or of hint names: {speed})"
+        )
+    if not all(isinstance(h, str) and h in HINT_NAMES for h in hints):
+        names = ", ".join(sorted(HINT_NAMES))
+        problems.append(f"{label}: 'hints' must be a list of hint names: {names}")
+    if any(h in hints for h in NEEDS_LINES) and "line" not in hints:
+        problems.append(f"{label}: hints {', '.join(NEEDS_LINES)} need the 'line' hint too")
     imported = table.get("imported")
     if imported is not None and imported not in IMPORTED_FROM:
         problems.append(f"{label}: 'imported' must be one of {', '.join(IMPORTED_FROM)}")
@@ -311,6 +328,7 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
             verify=table.get("verify"),
             checksum=table.get("checksum"),
             filters=tuple(filters),
+            hints=tuple(hints),
             path=table.get("path"),
         ),
         [],

@@ -16,7 +16,7 @@ from scanner.match.engine import build_matcher, hyperscan_available
 from scanner.match.hyperscan_matcher import KeywordFinder
 from scanner.match.keyword_lines import (
     KEYWORD_START,
-    LINE_FILTER,
+    LINE_HINT,
     LINE_START,
     LineFinder,
     keyword_lines,
@@ -229,12 +229,12 @@ def test_short_marker_words_that_random_text_spells_by_chance_are_not_placeholde
         assert not is_placeholder(value.encode()), value
 
 
-SPEED_UPS = {LINE_FILTER, KEYWORD_START, LINE_START}
+SPEED_UPS = {LINE_HINT, KEYWORD_START, LINE_START}
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_line_windows_and_anchors_find_what_a_whole_chunk_scan_finds(seed: int) -> None:
-    """The `line`, `keyword-start` and `line-start` filters are only speed-ups: with either
+    """The `line`, `keyword-start` and `line-start` hints are only speed-ups: with either
     engine's keyword finder, confirming at the anchors of the keyword lines gives every match."""
     rng = random.Random(seed)
     templates = [template for _, template in SYNTAXES] + NEGATIVES
@@ -254,10 +254,8 @@ def test_line_windows_and_anchors_find_what_a_whole_chunk_scan_finds(seed: int) 
     content = "\n".join(lines).encode()
     finders: list[LineFinder] = [keyword_lines, KeywordFinder()]
     for rule in GENERIC:
-        assert LINE_FILTER in rule.filters
-        whole = dataclasses.replace(
-            rule, filters=tuple(f for f in rule.filters if f not in SPEED_UPS)
-        )
+        assert LINE_HINT in rule.hints
+        whole = dataclasses.replace(rule, hints=tuple(h for h in rule.hints if h not in SPEED_UPS))
         reference, _ = confirm(compile_rule(whole), content)
         for finder in finders:
             windowed, _ = confirm(compile_rule(rule), content, finder)
@@ -267,8 +265,8 @@ def test_line_windows_and_anchors_find_what_a_whole_chunk_scan_finds(seed: int) 
 
 def test_anchored_rules_are_the_generic_ones_that_pay_for_it() -> None:
     by_id = {rule.id: rule for rule in GENERIC}
-    assert KEYWORD_START in by_id["generic-secret-assignment"].filters
-    assert LINE_START in by_id["generic-secret-unquoted"].filters
+    assert KEYWORD_START in by_id["generic-secret-assignment"].hints
+    assert LINE_START in by_id["generic-secret-unquoted"].hints
 
 
 def test_keyword_lines_merge_neighbours_and_ignore_case() -> None:

@@ -265,7 +265,7 @@ ENGINES = [
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     "filters",
-    ["", 'filters = ["line", "keyword-start"]'],
+    ["", 'hints = ["line", "keyword-start"]'],
     ids=["searched", "tried-at-keywords"],
 )
 def test_catastrophic_rule_is_reported_as_skipped_region(

@@ -94,12 +94,20 @@ def test_check_accepts_a_valid_custom_file(tmp_path: Path) -> None:
         (('id = "demo-token"', 'id = "Demo Token"'), "'id' must be lowercase"),
         (
             ('keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["qoted"]'),
-            "'filters' must be a list of filter names: file, keyword-start, line, line-start, "
-            "placeholder, quoted",
+            "'filters' must be a list of filter names: file, placeholder "
+            "(or of hint names: keyword-start, line, line-start, quoted)",
+        ),
+        (
+            ('keywords = ["demo_"]', 'keywords = ["demo_"]\nhints = ["qoted"]'),
+            "'hints' must be a list of hint names: keyword-start, line, line-start, quoted",
+        ),
+        (
+            ('keywords = ["demo_"]', 'keywords = ["demo_"]\nhints = ["keyword-start"]'),
+            "hints keyword-start, line-start need the 'line' hint too",
         ),
         (
             ('keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["keyword-start"]'),
-            "filters keyword-start, line-start need the 'line' filter too",
+            "hints keyword-start, line-start need the 'line' hint too",
         ),
     ],
 )
@@ -112,6 +120,22 @@ def test_schema_errors_name_file_rule_and_problem(
     assert f"{path}: " in err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_hints_listed_under_filters_still_load_as_hints(tmp_path: Path) -> None:
+    """Rule files from before `hints` existed listed them with the filters."""
+    older = VALID_RULE.replace(
+        'keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["placeholder", "line", "quoted"]'
+    )
+    (tmp_path / "older").mkdir()
+    [rule] = load_rules([write_rules(tmp_path / "older", older)]).rules
+    assert (rule.filters, rule.hints) == (("placeholder",), ("line", "quoted"))
+    newer = VALID_RULE.replace(
+        'keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["placeholder"]\nhints = ["line"]'
+    )
+    (tmp_path / "newer").mkdir()
+    [rule] = load_rules([write_rules(tmp_path / "newer", newer)]).rules
+    assert (rule.filters, rule.hints) == (("placeholder",), ("line",))
 
 
 def test_failing_example_and_negative_are_reported(

@@ -13,7 +13,7 @@ from scanner.errors import RuleError
 from scanner.match.checksums import CHECKS
 from scanner.match.keyword_lines import (
     KEYWORD_START,
-    LINE_FILTER,
+    LINE_HINT,
     LINE_START,
     LineFinder,
     keyword_lines,
@@ -59,7 +59,7 @@ def compile_rules(rules: Sequence[Rule]) -> list[CompiledRule]:
 
 #: the rule's secret sits between quotes: a window without any quote cannot hold one, and most
 #: lines naming a token or password in code pass it around rather than spell it out
-QUOTED_FILTER = "quoted"
+QUOTED_HINT = "quoted"
 QUOTES = (b'"', b"'", b"`")
 
 
@@ -75,13 +75,13 @@ def confirm(
     `find_lines` finds the keyword lines of line-local rules (the same whoever finds them)."""
     matches: list[Match] = []
     rule = compiled.rule
-    lines = find_lines(content, compiled.keywords) if LINE_FILTER in rule.filters else None
+    lines = find_lines(content, compiled.keywords) if LINE_HINT in rule.hints else None
     windows = lines.windows if lines else [(0, len(content))]
-    if QUOTED_FILTER in rule.filters:
+    if QUOTED_HINT in rule.hints:
         windows = [(start, end) for start, end in windows if has_quote(content, start, end)]
-    if lines and KEYWORD_START in rule.filters:
+    if lines and KEYWORD_START in rule.hints:
         found_all = anchored(compiled.pattern, content, windows, lines.positions, rule.shipped)
-    elif LINE_START in rule.filters:
+    elif LINE_START in rule.hints:
         anchors = line_starts(content, windows)
         found_all = anchored(compiled.pattern, content, windows, anchors, rule.shipped)
     else:

@@ -27,7 +27,7 @@ import hyperscan
 
 from scanner.match.decoding import has_decodable_run
 from scanner.match.keyword_encodings import HINTS, SECRET_MANIFEST, encoded_expressions
-from scanner.match.keyword_lines import LINE_FILTER, KeywordLines
+from scanner.match.keyword_lines import LINE_HINT, KeywordLines
 from scanner.match.results import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
 from scanner.model import Match, Rule
 
@@ -223,7 +223,7 @@ class HyperscanMatcher:
         #: line-local rules, confirmed only on their keywords' lines: which finds none where no
         #: keyword occurs, so checking for one first would only look for them twice
         self._line_local = frozenset(
-            index for index, rule in enumerate(rules) if LINE_FILTER in rule.filters
+            index for index, rule in enumerate(rules) if LINE_HINT in rule.hints
         )
         self._database = compiled.database
         self._always = compiled.always_candidates

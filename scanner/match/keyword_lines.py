@@ -1,11 +1,11 @@
-"""Line-local rules (`filters = ["line"]`): confirmed only on the lines that hold a keyword.
+"""Line-local rules (`hints = ["line"]`): confirmed only on the lines that hold a keyword.
 
 A generic rule's regex starts with a case-insensitive alternation of names, which the `regex`
 module runs at a few MB/s over a whole file. Its matches never span a newline and always contain
 one of the rule's keywords, so running it on just the lines that contain a keyword finds exactly
 the same matches, at a small fraction of the cost.
 
-Two more filters go further, for rules whose every match starts at a known kind of place: with
+Two more hints go further, for rules whose every match starts at a known kind of place: with
 `keyword-start` the regex is tried only where one of the rule's keywords starts, with
 `line-start` only at the starts of the keyword lines. Tried at those places in order, each past
 the end of the last match, a regex finds what scanning the windows position by position finds,
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-LINE_FILTER = "line"
+LINE_HINT = "line"
 KEYWORD_START = "keyword-start"
 LINE_START = "line-start"
 
