@@ -234,6 +234,48 @@ class RepositoryStatus:
     elapsed: float = 0.0
 
 
+class Suppression(StrEnum):
+    """Why a match is not reported as a new finding."""
+
+    #: a `keyleak:allow` (or another tool's) marker on its line
+    INLINE = "inline"
+    #: the config's allowed fingerprints or secrets, or a `.gitleaksignore`
+    ALLOWLIST = "allowlist"
+    #: a generic rule's value that stands for a secret (`changeme`, `${TOKEN}`)
+    PLACEHOLDER = "placeholder"
+    #: known from the baseline: still reported, as known, and never failing a run
+    BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """How many matches were dropped, by reason; baselined findings are reported, and counted
+    from the findings themselves."""
+
+    inline: int = 0
+    allowlist: int = 0
+    placeholder: int = 0
+
+    def __add__(self, other: Suppressed) -> Suppressed:
+        return Suppressed(
+            self.inline + other.inline,
+            self.allowlist + other.allowlist,
+            self.placeholder + other.placeholder,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.inline or self.allowlist or self.placeholder)
+
+    @property
+    def silenced(self) -> int:
+        """Findings silenced by a marker or dropped by an allowlist (reports' `suppressed`)."""
+        return self.inline + self.allowlist
+
+
+#: what most chunks suppress: shared, since the dataclass is frozen
+NOTHING_SUPPRESSED = Suppressed()
+
+
 @dataclass(frozen=True)
 class ScanResult:
     """Everything a report needs about one scan."""
@@ -242,7 +284,7 @@ class ScanResult:
     skipped: tuple[Skipped, ...]
     files_scanned: int
     bytes_scanned: int
-    suppressed: int
+    suppressed: Suppressed
     elapsed: float
     #: history and range scans: commits walked
     commits_scanned: int = 0

@@ -18,6 +18,7 @@ from scanner.model import (
     Severity,
     Skipped,
     SourceKind,
+    Suppressed,
     Verdict,
     VerdictStatus,
 )
@@ -101,7 +102,7 @@ def test_a_result_round_trips_without_its_rules() -> None:
         skipped=(Skipped("big.bin", "larger than --max-blob-size"), Skipped("lfs", "binary")),
         files_scanned=12,
         bytes_scanned=3456,
-        suppressed=2,
+        suppressed=Suppressed(inline=2),
         elapsed=1.25,
         commits_scanned=7,
         notes=("shallow clone: history is truncated",),

@@ -27,6 +27,7 @@ from scanner.model import (
     ScanResult,
     Skipped,
     SourceKind,
+    Suppressed,
     Verdict,
     VerdictStatus,
 )
@@ -125,7 +126,7 @@ def audit_result() -> ScanResult:
         skipped=(Skipped("team/web:assets/logo.png", "binary"),),
         files_scanned=880,
         bytes_scanned=5_400_000,
-        suppressed=2,
+        suppressed=Suppressed(inline=2),
         elapsed=3.5,
         commits_scanned=163,
         notes=("team/web: shallow clone: history is truncated",),

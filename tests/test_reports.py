@@ -30,6 +30,7 @@ from scanner.model import (
     Severity,
     Skipped,
     SourceKind,
+    Suppressed,
     Verdict,
     VerdictStatus,
 )
@@ -147,7 +148,7 @@ def sample_result() -> ScanResult:
         skipped=(Skipped("assets/logo.png", "binary"),),
         files_scanned=42,
         bytes_scanned=123_456,
-        suppressed=1,
+        suppressed=Suppressed(inline=1),
         elapsed=0.25,
         commits_scanned=7,
         notes=("shallow clone: history before 1a2b3c4d5e6f is not scanned",),
@@ -157,7 +158,12 @@ def sample_result() -> ScanResult:
 
 def clean_result() -> ScanResult:
     return ScanResult(
-        findings=(), skipped=(), files_scanned=3, bytes_scanned=2048, suppressed=0, elapsed=0.1
+        findings=(),
+        skipped=(),
+        files_scanned=3,
+        bytes_scanned=2048,
+        suppressed=Suppressed(),
+        elapsed=0.1,
     )
 
 
@@ -441,3 +447,33 @@ def test_text_wrap_shortcut_for_lines_that_fit_wraps_as_textwrap_does() -> None:
             drop_whitespace=not code,
         ) or [first.rstrip()]
         assert text_format.wrap(text, first, rest, code) == expected
+
+
+def test_every_report_with_a_summary_counts_suppressions_by_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One match dropped for each reason, and one finding known from the baseline."""
+    from tests.cli_helpers import keyleak, write
+    from tests.keys import openai_key
+
+    marked, allowed, known = openai_key(), openai_key(), openai_key()
+    write(tmp_path, "marked.py", f"key = '{marked}'  # keyleak:allow\n")
+    write(tmp_path, "allowed.py", f"key = '{allowed}'\n")
+    write(tmp_path, "settings.py", 'password = "changeme123"\n')
+    write(tmp_path, "known.py", f"key = '{known}'\n")
+    allowed_fingerprint = fingerprint("openai-project-key", allowed.encode())
+    write(tmp_path, ".keyleak.toml", f'[allow]\nfingerprints = ["{allowed_fingerprint}"]\n')
+    assert keyleak(capsys, tmp_path, "baseline", "create").code == 0
+
+    document = json.loads(keyleak(capsys, tmp_path, "scan", ".", "--format", "json").out)
+    expected = {"inline": 1, "allowlist": 1, "placeholder": 1, "baseline": 1}
+    assert document["stats"]["suppressions"] == expected
+    assert document["stats"]["suppressed"] == 2  # inline markers and allowlists, as before
+    sarif = json.loads(keyleak(capsys, tmp_path, "scan", ".", "--format", "sarif").out)
+    assert sarif["runs"][0]["properties"]["suppressions"] == expected
+    words = "1 allowed inline; 1 allowlisted; 1 placeholder ignored"
+    text = keyleak(capsys, tmp_path, "scan", ".").out
+    assert words in text and "1 known, 0 new" in text
+    assert words in keyleak(capsys, tmp_path, "scan", ".", "--format", "junit").out
+    html = keyleak(capsys, tmp_path, "scan", ".", "--format", "html").out
+    assert all(part in html for part in words.split("; "))

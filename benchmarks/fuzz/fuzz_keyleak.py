@@ -21,7 +21,7 @@ from pathlib import Path
 import atheris
 
 from scanner.match.engine import build_matcher
-from scanner.model import Chunk, Provenance, ScanResult, Skipped
+from scanner.model import Chunk, Provenance, ScanResult, Skipped, Suppressed
 from scanner.pipeline.findings import make_findings
 from scanner.report import FORMATS, ReportOptions, writer_for
 from scanner.rules import load_rules, parse_files
@@ -68,7 +68,7 @@ def fuzz_reports(data: bytes) -> None:
         skipped=(Skipped(path=path, reason="fuzz"),),
         files_scanned=1,
         bytes_scanned=len(content),
-        suppressed=suppressed,
+        suppressed=Suppressed(inline=suppressed),
         elapsed=0.0,
     )
     for format_name in FORMATS:

@@ -13,6 +13,7 @@ from typing import Any
 from scanner.config.settings import ScanOptions
 from scanner.errors import ConfigError
 from scanner.model import (
+    NOTHING_SUPPRESSED,
     Chunk,
     Finding,
     Location,
@@ -42,7 +43,7 @@ def verify_input(source: str | None, options: ScanOptions) -> int:
             skipped=(),
             files_scanned=0,
             bytes_scanned=0,
-            suppressed=0,
+            suppressed=NOTHING_SUPPRESSED,
             elapsed=0.0,
             rules=ruleset.used_by(findings),
         )

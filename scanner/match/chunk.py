@@ -18,16 +18,18 @@ GENERIC_PROVIDER = "generic"
 
 
 def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> MatchResult:
+    """Every match of the chunk. The placeholders counted are those of the text as written:
+    a decoded run's buffer repeats the text of its line, which would count them twice."""
     surveyed = matcher.survey(chunk.content)
     plain = surveyed.result
     encoded = encoded_matches(chunk.content, matcher.survey, surveyed)
     if not plain.matches and not encoded.matches:  # most chunks: nothing to choose between
         by_file = file_matches(chunk, file_rules(rules))
         timed_out = (*plain.timed_out, *encoded.timed_out)
-        if not by_file and not timed_out:
+        if not by_file and not timed_out and not plain.placeholders:
             return NO_MATCHES
         return MatchResult(
-            matches=sorted_matches(by_file), timed_out=tuple(dict.fromkeys(timed_out))
+            sorted_matches(by_file), tuple(dict.fromkeys(timed_out)), plain.placeholders
         )
     content = [
         match
@@ -37,6 +39,7 @@ def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> 
     return MatchResult(
         matches=sorted_matches(preferred(content, rules) + file_matches(chunk, file_rules(rules))),
         timed_out=tuple(dict.fromkeys((*plain.timed_out, *encoded.timed_out))),
+        placeholders=plain.placeholders,
     )
 
 

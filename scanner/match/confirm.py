@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
@@ -67,13 +67,23 @@ def has_quote(content: bytes, start: int, end: int) -> bool:
     return any(content.find(quote, start, end) >= 0 for quote in QUOTES)
 
 
+class Confirmed(NamedTuple):
+    """One rule's accepted matches in a text, whether the time limit cut the search short, and
+    how many matches its placeholder filter dropped (`policy.placeholders`)."""
+
+    matches: list[Match]
+    cut_short: bool
+    placeholders: int
+
+
 def confirm(
     compiled: CompiledRule, content: bytes, find_lines: LineFinder = keyword_lines
-) -> tuple[list[Match], bool]:
-    """All accepted matches of one rule in `content`, and whether the time limit cut it short.
+) -> Confirmed:
+    """All accepted matches of one rule in `content`.
 
     `find_lines` finds the keyword lines of line-local rules (the same whoever finds them)."""
     matches: list[Match] = []
+    placeholders = 0
     rule = compiled.rule
     lines = find_lines(content, compiled.keywords) if LINE_HINT in rule.hints else None
     windows = lines.windows if lines else [(0, len(content))]
@@ -105,11 +115,12 @@ def confirm(
             if any(allow.search(secret) for allow in compiled.allow):
                 continue
             if "placeholder" in rule.filters and is_placeholder(secret):
+                placeholders += 1
                 continue
             matches.append(Match(rule_id=rule.id, start=start, end=end, secret=secret))
     except TimeoutError:
-        return matches, True
-    return matches, False
+        return Confirmed(matches, True, placeholders)
+    return Confirmed(matches, False, placeholders)
 
 
 def line_starts(content: bytes, windows: list[tuple[int, int]]) -> Iterator[int]:

@@ -296,12 +296,14 @@ class HyperscanMatcher:
 
         matches: list[Match] = []
         timed_out: list[str] = []
+        placeholders = 0
         for index in candidates:
-            found, cut_short = confirm(self._confirmer(index), content, self._lines)
-            matches.extend(found)
-            if cut_short:
+            confirmed = confirm(self._confirmer(index), content, self._lines)
+            matches.extend(confirmed.matches)
+            placeholders += confirmed.placeholders
+            if confirmed.cut_short:
                 timed_out.append(self._rules[index].id)
-        result = MatchResult(matches=sorted_matches(matches), timed_out=tuple(timed_out))
+        result = MatchResult(sorted_matches(matches), tuple(timed_out), placeholders)
         return Survey(result, ends, tuple(hinted), is_manifest)
 
     def expect_volume(self) -> None:

@@ -21,14 +21,16 @@ class RegexMatcher:
         lowered = content.lower()
         matches: list[Match] = []
         timed_out: list[str] = []
+        placeholders = 0
         for compiled in self._compiled:
             if not any(keyword in lowered for keyword in compiled.keywords):
                 continue
-            found, cut_short = confirm(compiled, content)
-            matches.extend(found)
-            if cut_short:
+            confirmed = confirm(compiled, content)
+            matches.extend(confirmed.matches)
+            placeholders += confirmed.placeholders
+            if confirmed.cut_short:
                 timed_out.append(compiled.rule.id)
-        return MatchResult(matches=sorted_matches(matches), timed_out=tuple(timed_out))
+        return MatchResult(sorted_matches(matches), tuple(timed_out), placeholders)
 
     def expect_volume(self) -> None:
         """Nothing to load ahead: the encodings' pattern is built on first need either way."""

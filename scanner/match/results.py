@@ -12,9 +12,13 @@ from scanner.model import Match
 
 @dataclass(frozen=True)
 class MatchResult:
+    """A text's matches, sorted; the rules cut short; the placeholder values dropped."""
+
     matches: tuple[Match, ...]
     #: rules whose regex hit the time limit on this chunk: the region was not fully scanned
     timed_out: tuple[str, ...] = ()
+    #: matches the placeholder filter of generic rules dropped (`policy.placeholders`)
+    placeholders: int = 0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from scanner.model import (
     Severity,
     Skipped,
     SourceKind,
+    Suppressed,
     Verdict,
     VerdictStatus,
 )
@@ -142,6 +143,22 @@ def finding_from_json(value: Any) -> Finding:
     )
 
 
+def suppressed_to_json(suppressed: Suppressed) -> dict[str, int]:
+    return {
+        "inline": suppressed.inline,
+        "allowlist": suppressed.allowlist,
+        "placeholder": suppressed.placeholder,
+    }
+
+
+def suppressed_from_json(value: Any) -> Suppressed:
+    # the state of an audit before suppressions had reasons holds one count: the inline
+    # markers' (allowlists apply to the merged result, not to a stored repository's)
+    if isinstance(value, int):
+        return Suppressed(inline=value)
+    return Suppressed(value["inline"], value["allowlist"], value["placeholder"])
+
+
 def result_to_json(result: ScanResult) -> dict[str, Any]:
     """Everything but the rules."""
     return {
@@ -149,7 +166,7 @@ def result_to_json(result: ScanResult) -> dict[str, Any]:
         "skipped": [[skip.path, skip.reason] for skip in result.skipped],
         "files_scanned": result.files_scanned,
         "bytes_scanned": result.bytes_scanned,
-        "suppressed": result.suppressed,
+        "suppressed": suppressed_to_json(result.suppressed),
         "elapsed": result.elapsed,
         "commits_scanned": result.commits_scanned,
         "notes": list(result.notes),
@@ -162,7 +179,7 @@ def result_from_json(value: Any) -> ScanResult:
         skipped=tuple(Skipped(path, reason) for path, reason in value["skipped"]),
         files_scanned=value["files_scanned"],
         bytes_scanned=value["bytes_scanned"],
-        suppressed=value["suppressed"],
+        suppressed=suppressed_from_json(value["suppressed"]),
         elapsed=value["elapsed"],
         commits_scanned=value["commits_scanned"],
         notes=tuple(value["notes"]),

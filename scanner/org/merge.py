@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from scanner.model import Finding, RepositoryStatus, Rule, ScanResult, Skipped
+from scanner.model import NOTHING_SUPPRESSED, Finding, RepositoryStatus, Rule, ScanResult, Skipped
 from scanner.org.targets import Target
 
 
@@ -33,7 +33,8 @@ def merge(
     skipped: list[Skipped] = []
     notes: list[str] = []
     used: dict[str, Rule] = {}
-    files = size = commits = suppressed = 0
+    files = size = commits = 0
+    suppressed = NOTHING_SUPPRESSED
     for entry in audited:
         result = entry.result
         if result is None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from scanner import git
-from scanner.model import Finding, Skipped
+from scanner.model import NOTHING_SUPPRESSED, Finding, Skipped, Suppressed
 from scanner.pipeline.run import Scanner, process_item
 from scanner.sources.blobs import blob_item
 
@@ -48,7 +48,7 @@ class BatchOutcome:
 
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    suppressed: int = 0
+    suppressed: Suppressed = NOTHING_SUPPRESSED
     #: blobs scanned (read and not skipped), and their bytes
     scanned: int = 0
     size: int = 0
@@ -93,7 +93,8 @@ def scan_batch(
         result = process_item(blob_item(oid, content), None, matcher, rules, markers)
         outcome.findings.extend(result.findings)
         outcome.skipped.extend(result.skipped)
-        outcome.suppressed += result.suppressed
+        if result.suppressed:
+            outcome.suppressed += result.suppressed
         if result.size or not result.skipped:
             outcome.scanned += 1
             outcome.size += result.size

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from scanner import git
 from scanner.config.settings import ScanOptions
-from scanner.model import Finding, ScanResult
+from scanner.model import NOTHING_SUPPRESSED, Finding, ScanResult, Suppressed
 from scanner.pipeline import blob_workers
 from scanner.pipeline.attribution import attribute
 from scanner.pipeline.run import Scanner, configured_scanner
@@ -39,7 +39,7 @@ class BlobScan:
 
     found: dict[str, list[Finding]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    suppressed: int = 0
+    suppressed: Suppressed = NOTHING_SUPPRESSED
     scanned: int = 0
     size: int = 0
 
@@ -112,7 +112,8 @@ def scan_blobs(
                 for skip in outcome.skipped:
                     assert skip.blob is not None
                     scan.skipped.setdefault(skip.blob, skip.reason)
-                scan.suppressed += outcome.suppressed
+                if outcome.suppressed:
+                    scan.suppressed += outcome.suppressed
                 scan.scanned += outcome.scanned
                 scan.size += outcome.size
     scan.skipped.update(dict.fromkeys(listing.too_big, blobs.TOO_BIG))

@@ -10,7 +10,16 @@ from dataclasses import replace
 from scanner import git
 from scanner.config.settings import ScanOptions
 from scanner.match.file_rules import is_file_rule, per_path_key
-from scanner.model import Chunk, Commit, Finding, Location, ScanResult, Skipped, SourceKind
+from scanner.model import (
+    NOTHING_SUPPRESSED,
+    Chunk,
+    Commit,
+    Finding,
+    Location,
+    ScanResult,
+    Skipped,
+    SourceKind,
+)
 from scanner.pipeline.history_scan import HistoryOptions, notes
 from scanner.pipeline.run import configured_scanner, outcomes
 from scanner.sources.commits import range_chunks
@@ -36,11 +45,13 @@ def scan_ranges(options: ScanOptions, history: HistoryOptions) -> ScanResult:
 
     findings: dict[str, Finding] = {}
     skipped: list[Skipped] = []
-    suppressed = scanned = size = 0
+    suppressed = NOTHING_SUPPRESSED
+    scanned = size = 0
     for outcome in outcomes(scanner, items(), options.jobs):
         commit, deleted = owners.popleft()
         skipped.extend(outcome.skipped)
-        suppressed += outcome.suppressed
+        if outcome.suppressed:
+            suppressed += outcome.suppressed
         if outcome.size or not outcome.skipped:
             scanned += 1
             size += outcome.size

@@ -19,7 +19,15 @@ from scanner.match.chunk import chunk_matches
 from scanner.match.engine import build_matcher
 from scanner.match.file_rules import rule_applies_to
 from scanner.match.results import Matcher
-from scanner.model import Chunk, Finding, Rule, ScanResult, Skipped
+from scanner.model import (
+    NOTHING_SUPPRESSED,
+    Chunk,
+    Finding,
+    Rule,
+    ScanResult,
+    Skipped,
+    Suppressed,
+)
 from scanner.pipeline.findings import make_findings
 from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
@@ -39,9 +47,11 @@ IN_FLIGHT_PER_JOB = 4
 
 @dataclass(frozen=True)
 class ChunkOutcome:
+    """What scanning one item found, skipped and suppressed, and the bytes it scanned."""
+
     findings: tuple[Finding, ...] = ()
     skipped: tuple[Skipped, ...] = ()
-    suppressed: int = 0
+    suppressed: Suppressed = NOTHING_SUPPRESSED
     size: int = 0
 
 
@@ -66,7 +76,7 @@ def scan_chunk(
     markers: tuple[bytes, ...] = INLINE_MARKERS,
 ) -> ChunkOutcome:
     findings: list[Finding] = []
-    suppressed = 0
+    inline = placeholders = 0
     timed_out: dict[str, None] = {}
     # a notebook is scanned cell by cell; any other chunk is its own only part
     for part in notebooks.split(chunk):
@@ -80,14 +90,20 @@ def scan_chunk(
             else [m for m in result.matches if rule_applies_to(rules[m.rule_id], path)]
         )
         timed_out.update(dict.fromkeys(result.timed_out))
+        placeholders += result.placeholders
         if not matches:  # most chunks: skip building a line index for nothing
             continue
-        part_findings, part_suppressed = make_findings(part, matches, rules, markers)
+        part_findings, silenced = make_findings(part, matches, rules, markers)
         findings.extend(notebooks.file_column(chunk.content, f) for f in part_findings)
-        suppressed += part_suppressed
+        inline += silenced
     skipped = tuple(
         Skipped(chunk.origin.path, f"rule {rule_id} timed out; partly scanned", chunk.origin.blob)
         for rule_id in timed_out
+    )
+    suppressed = (
+        Suppressed(inline=inline, placeholder=placeholders)
+        if inline or placeholders
+        else NOTHING_SUPPRESSED
     )
     return ChunkOutcome(tuple(findings), skipped, suppressed, len(chunk.content))
 
@@ -186,11 +202,13 @@ def run_scan(scanner: Scanner, items: Iterable[Item], jobs: int) -> ScanResult:
     started = time.perf_counter()
     findings: list[Finding] = []
     skipped: list[Skipped] = []
-    suppressed = scanned = size = 0
+    suppressed = NOTHING_SUPPRESSED
+    scanned = size = 0
     for outcome in outcomes(scanner, items, jobs):
         findings.extend(outcome.findings)
         skipped.extend(outcome.skipped)
-        suppressed += outcome.suppressed
+        if outcome.suppressed:  # most items: nothing to add
+            suppressed += outcome.suppressed
         if outcome.size or not outcome.skipped:
             scanned += 1
             size += outcome.size

@@ -13,7 +13,7 @@ from pathlib import Path
 from scanner.config.gitleaks import GitleaksIgnore
 from scanner.config.globs import root_relative
 from scanner.config.project import Config
-from scanner.model import Finding, Location, ScanResult, SourceKind
+from scanner.model import Finding, Location, ScanResult, SourceKind, Suppressed
 
 
 def repo_relative(location: Location, root: Path) -> str:
@@ -66,7 +66,7 @@ class Allowlist:
 
 
 def apply_allowlist(result: ScanResult, allowlist: Allowlist, root: Path) -> ScanResult:
-    """Drop the findings the allowlist covers; they count as suppressed."""
+    """Drop the findings the allowlist covers; they count as suppressed by the allowlist."""
     if not allowlist or not result.findings:
         return result
     kept = [
@@ -75,7 +75,8 @@ def apply_allowlist(result: ScanResult, allowlist: Allowlist, root: Path) -> Sca
         if not allowlist.allows(finding, functools.partial(repo_relative, finding.location, root))
     ]
     dropped = len(result.findings) - len(kept)
-    return replace(result, findings=tuple(kept), suppressed=result.suppressed + dropped)
+    suppressed = result.suppressed + Suppressed(allowlist=dropped)
+    return replace(result, findings=tuple(kept), suppressed=suppressed)
 
 
 def allowlist_of(config: Config) -> Allowlist:

@@ -23,7 +23,7 @@ from scanner import __version__
 from scanner.model import Commit, Finding, ScanResult, VerdictStatus
 from scanner.report import ReportOptions
 from scanner.report.html_timeline import Span, parse_date, timeline
-from scanner.report.summary import human_size, plural, severity_counts
+from scanner.report.summary import human_size, plural, severity_counts, suppression_parts
 
 NOT_VERIFIED = "not verified"
 REDACTION_NOTE = (
@@ -372,8 +372,8 @@ def notes(result: ScanResult) -> str:
         reasons = Counter(skip.reason for skip in result.skipped)
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         items.append(esc(f"{len(result.skipped)} skipped, not scanned: {detail}"))
-    if result.suppressed:
-        items.append(esc(f"{result.suppressed} allowed inline (keyleak:allow and the like)"))
+    for part in suppression_parts(result):
+        items.append(esc(part))
     if not items:
         return ""
     listed = "".join(f"<li>{item}</li>" for item in items)

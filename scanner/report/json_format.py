@@ -12,7 +12,12 @@ from typing import Any, TextIO
 from scanner import __version__
 from scanner.model import Commit, Finding, History, Location, ScanResult, Verdict
 from scanner.report import ReportOptions, shown_line, shown_secret
-from scanner.report.summary import known_count, severity_counts, verdict_counts
+from scanner.report.summary import (
+    known_count,
+    severity_counts,
+    suppression_counts,
+    verdict_counts,
+)
 
 SCHEMA_VERSION = 2
 
@@ -102,7 +107,8 @@ def count_object(result: ScanResult) -> dict[str, Any]:
         "new": len(result.findings) - known,
         "by_severity": severity_counts(result.findings),
         "by_verdict": verdict_counts(result.findings),
-        "suppressed": result.suppressed,
+        "suppressed": result.suppressed.silenced,
+        "suppressions": suppression_counts(result),
     }
 
 

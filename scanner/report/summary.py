@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from scanner.model import Finding, ScanResult, Severity, VerdictStatus
+from scanner.model import Finding, ScanResult, Severity, Suppression, VerdictStatus
 
 
 def human_size(size: int) -> str:
@@ -35,6 +35,32 @@ def verdict_counts(findings: Iterable[Finding]) -> dict[str, int]:
 
 def known_count(findings: Iterable[Finding]) -> int:
     return sum(1 for finding in findings if finding.baselined)
+
+
+def suppression_counts(result: ScanResult) -> dict[str, int]:
+    """Every reason a match was not reported as new, in `Suppression` order, zeros included:
+    the dropped ones, and the findings the baseline marked known (still reported)."""
+    suppressed = result.suppressed
+    return {
+        Suppression.INLINE.value: suppressed.inline,
+        Suppression.ALLOWLIST.value: suppressed.allowlist,
+        Suppression.PLACEHOLDER.value: suppressed.placeholder,
+        Suppression.BASELINE.value: known_count(result.findings),
+    }
+
+
+def suppression_parts(result: ScanResult) -> list[str]:
+    """The dropped matches, by reason, in words (known findings have a line of their own)."""
+    suppressed = result.suppressed
+    parts = []
+    if suppressed.inline:
+        parts.append(f"{suppressed.inline} allowed inline")
+    if suppressed.allowlist:
+        parts.append(f"{suppressed.allowlist} allowlisted")
+    if suppressed.placeholder:
+        count = suppressed.placeholder
+        parts.append(f"{count} {plural(count, 'placeholder')} ignored")
+    return parts
 
 
 def summary_line(result: ScanResult, subject: str) -> str:
@@ -76,9 +102,7 @@ def scan_parts(result: ScanResult, subject: str) -> list[str]:
 
 
 def exception_parts(result: ScanResult) -> list[str]:
-    parts = []
-    if result.suppressed:
-        parts.append(f"{result.suppressed} allowed inline")
+    parts = suppression_parts(result)
     if result.skipped:
         reasons = Counter(skip.reason for skip in result.skipped)
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
