@@ -55,8 +55,8 @@ class Rule:
     hints: tuple[str, ...] = ()
     #: a regex the chunk's path must match for the rule to apply (gitleaks' `path`)
     path: str | None = None
-    #: from keyleak's own packs, whose regexes tests/test_redos.py holds to never needing the
-    #: confirm step's time limit
+    #: from keyleak's own packs, whose regexes tests/match/test_redos.py holds to never needing
+    #: the confirm step's time limit
     shipped: bool = False
 
 

@@ -143,7 +143,7 @@ def anchored(
     the (sorted) anchors: tried at each anchor inside a window, past the last match's end.
 
     One time limit for the whole rule, as `finditer` has, rather than one per anchor. A
-    shipped rule's regex cannot run away on one try (tests/test_redos.py), so its limit is
+    shipped rule's regex cannot run away on one try (tests/match/test_redos.py), so its limit is
     checked between tries only: passed to each one, it cost as much as the try itself."""
     deadline = time.monotonic() + REGEX_TIMEOUT_SECONDS
     window = iter(windows)

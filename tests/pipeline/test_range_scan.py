@@ -12,7 +12,7 @@ import pytest
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.keys import openai_key
-from tests.test_history import author, commit, config_line
+from tests.repos import author, commit, config_line
 
 
 def in_range(capsys: pytest.CaptureFixture[str], repo: Path, *ranges: str) -> Outcome:

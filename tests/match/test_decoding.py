@@ -1,4 +1,4 @@
-"""Encoded content: base64 and URL-encoded runs are decoded and scanned (scanner/decode.py).
+"""Encoded content: base64 and URL-encoded runs are decoded and scanned (scanner/match/decoding.py).
 
 Keys are built at run time (tests/keys.py) and encoded here; nothing key-shaped is written down.
 """

@@ -266,7 +266,7 @@ def test_hundred_thousand_small_files(tmp_path: Path) -> None:
         for number in range(1000):
             (folder / f"f{number:04}.txt").write_bytes(b"value = %d\n" % number)
     (root / "d042" / "f0420.txt").write_text(f"KEY={openai_key()}\n")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
     completed = run_process(
         [sys.executable, "-m", "scanner", "scan", str(root), "--format", "json", "-j", "2"],

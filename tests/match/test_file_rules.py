@@ -1,4 +1,4 @@
-"""A committed .env file is a finding of its own (rules/dotenv.toml, scanner/file_rules.py)."""
+"""A committed .env file is a finding of its own (rules/dotenv.toml, match/file_rules.py)."""
 
 from __future__ import annotations
 

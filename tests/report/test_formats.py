@@ -41,7 +41,7 @@ from scanner.report.writer import should_color
 from tests.keys import ALNUM, OPENAI_MARKER, URLSAFE, random_text
 from tests.report_schemas import assert_valid_json_report, assert_valid_jsonl, assert_valid_sarif
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 EXTENSIONS = {"text": "text", "json": "json", "jsonl": "jsonl", "sarif": "sarif"}
 EXTENSIONS |= {"csv": "csv", "junit": "xml", "html": "html"}
 SEEDED = random.Random(20240501)

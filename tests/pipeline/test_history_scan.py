@@ -6,9 +6,7 @@ Every test builds a real repository under tmp_path; keys are built at run time (
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from scanner.util.progress import Progress, wanted
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git, run_process
 from tests.keys import HEX, openai_key, random_text
+from tests.repos import author, commit, config_line
 
 PROJECT = "openai-project-key"
 
@@ -26,35 +25,6 @@ def history(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> Outco
     return keyleak(
         capsys, repo, "history", str(repo), *args, "--format", "json", "--no-redact", "-j", "1"
     )
-
-
-def commit(repo: Path, files: Mapping[str, str | bytes | None], message: str, **env: str) -> str:
-    """Write (or, for None, delete) files, commit them all, return the new commit's id."""
-    for name, content in files.items():
-        path = repo / name
-        if content is None:
-            path.unlink()
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-    git(repo, "add", "-A")
-    completed = subprocess.run(
-        ["git", "commit", "-q", "--allow-empty", "-m", message],
-        cwd=repo,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    assert completed.returncode == 0
-    return git(repo, "rev-parse", "HEAD").stdout.strip()
-
-
-def author(name: str, email: str, date: str) -> dict[str, str]:
-    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date}
-
-
-def config_line(key: str) -> str:
-    return f'API_KEY = "{key}"\n'
 
 
 # --- provenance ------------------------------------------------------------------------------

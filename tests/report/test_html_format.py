@@ -2,7 +2,7 @@
 loads from file:// with no request, sorts, filters and renders; and `keyleak history --format
 html` end to end.
 
-UPDATE_GOLDEN=1 rewrites tests/golden/audit.html, as for tests/test_reports.py. The browser
+UPDATE_GOLDEN=1 rewrites tests/golden/audit.html, as for tests/report/test_formats.py. The browser
 tests drive Debian's chromium through Playwright (no browser download is possible here) and skip,
 saying why, when either is missing.
 """
@@ -34,8 +34,8 @@ from scanner.model import (
 from scanner.report import ReportOptions
 from tests.cli_helpers import keyleak
 from tests.keys import ALNUM, OPENAI_MARKER, URLSAFE, openai_key, random_text
-from tests.test_history import author, commit, config_line
-from tests.test_reports import GITHUB_RULE, OPENAI_RULE, assert_golden, make, render
+from tests.report.test_formats import GITHUB_RULE, OPENAI_RULE, assert_golden, make, render
+from tests.repos import author, commit, config_line
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -147,7 +147,7 @@ def test_audit_page_matches_golden_file() -> None:
 
 
 def test_golden_page_holds_no_key() -> None:
-    text = (Path(__file__).parent / "golden" / "audit.html").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[1] / "golden" / "audit.html").read_text(encoding="utf-8")
     for secret in (OPENAI, GITHUB):
         assert not any(secret[i : i + 12] in text for i in range(len(secret) - 11))
     assert f"…{OPENAI[-4:]}" in text and f"…{GITHUB[-4:]}" in text

@@ -20,7 +20,7 @@ from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.dask_cluster import in_process_cluster, loopback_cluster, wait_for_workers
 from tests.keys import openai_key
-from tests.test_history import commit, config_line
+from tests.repos import commit, config_line
 
 
 @pytest.fixture(scope="module")

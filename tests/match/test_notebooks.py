@@ -1,4 +1,4 @@
-"""Jupyter notebooks are scanned cell by cell (scanner/sources/notebook.py).
+"""Jupyter notebooks are scanned cell by cell (scanner/match/notebooks.py).
 
 Notebooks are written the way Jupyter writes them (json.dumps with indent=1, ensure_ascii=False);
 keys are built at run time.

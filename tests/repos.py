@@ -1,0 +1,39 @@
+"""Real git repositories built in tests: commits with chosen files, authors and dates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from tests.conftest import git
+
+
+def commit(repo: Path, files: Mapping[str, str | bytes | None], message: str, **env: str) -> str:
+    """Write (or, for None, delete) files, commit them all, return the new commit's id."""
+    for name, content in files.items():
+        path = repo / name
+        if content is None:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    git(repo, "add", "-A")
+    completed = subprocess.run(
+        ["git", "commit", "-q", "--allow-empty", "-m", message],
+        cwd=repo,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    assert completed.returncode == 0
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def author(name: str, email: str, date: str) -> dict[str, str]:
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": date}
+
+
+def config_line(key: str) -> str:
+    return f'API_KEY = "{key}"\n'
