@@ -1,4 +1,5 @@
-"""A loopback stand-in for every provider keyleak verifies against (providers.md §8).
+"""A loopback stand-in for every provider keyleak verifies against
+(docs/providers.md#the-tests-fake-server).
 
 One ThreadingHTTPServer on 127.0.0.1 answers each provider's probe at its real path. It checks
 the request the way the provider would (method, path, headers, SigV4 shape) and answers 400 to a

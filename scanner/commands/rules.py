@@ -1,4 +1,4 @@
-"""`keyleak rules list` and `keyleak rules check`."""
+"""`keyleak rules list`, `keyleak rules check` and `keyleak rules import-gitleaks`."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # globs are compiled only for entries with a path scope
 FORMAT_VERSION = 1
 ABOUT = (
     "keyleak baseline: known secrets, by fingerprint only. One entry per line, sorted; "
-    "the final null keeps every entry line alike for merges. See README, Adopting keyleak."
+    "the final null keeps every entry line alike for merges. See docs/adopting.md."
 )
 ENTRY_KEYS = frozenset({"rule_id", "fingerprint", "path"})
 FINGERPRINT = re.compile(r"[0-9a-f]{64}")

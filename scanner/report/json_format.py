@@ -1,7 +1,8 @@
 """The JSON format: one object, `version` first.
 
-The schema is `keyleak-report.schema.json` beside this module (shipped in the package); README
-"Output formats" describes it. `version` changes only when a field changes meaning or goes away.
+The schema is `keyleak-report.schema.json` beside this module (shipped in the package);
+docs/formats.md#json-and-jsonl describes it. `version` changes only when a field changes meaning
+or goes away.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The generic classifier around each provider's own table (providers.md §2)."""
+"""The generic classifier around each provider's own table
+(docs/verification.md#generic-classifier)."""
 
 from __future__ import annotations
 

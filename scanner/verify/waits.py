@@ -1,4 +1,5 @@
-"""How long a server asks us to wait before retrying (providers.md §3)."""
+"""How long a server asks us to wait before retrying
+(docs/verification.md#retries-and-rate-limit-headers)."""
 
 from __future__ import annotations
 

@@ -42,8 +42,8 @@ from tests.keys import ALNUM, OPENAI_MARKER, URLSAFE, random_text
 from tests.report_schemas import assert_valid_json_report, assert_valid_jsonl, assert_valid_sarif
 
 GOLDEN = Path(__file__).parents[1] / "golden"
-EXTENSIONS = {"text": "text", "json": "json", "jsonl": "jsonl", "sarif": "sarif"}
-EXTENSIONS |= {"csv": "csv", "junit": "xml", "html": "html"}
+#: a golden file's extension, where it is not the format's name
+EXTENSIONS = {"junit": "xml"}
 SEEDED = random.Random(20240501)
 OPENAI = (
     "sk-proj-" + random_text(20, URLSAFE, SEEDED) + OPENAI_MARKER + random_text(20, ALNUM, SEEDED)
@@ -182,13 +182,14 @@ def assert_golden(name: str, text: str) -> None:
 
 @pytest.mark.parametrize("format_name", FORMATS)
 def test_format_matches_golden_file(format_name: str) -> None:
-    assert_golden(f"report.{EXTENSIONS[format_name]}", render(format_name, ReportOptions()))
+    extension = EXTENSIONS.get(format_name, format_name)
+    assert_golden(f"report.{extension}", render(format_name, ReportOptions()))
 
 
 @pytest.mark.parametrize("format_name", FORMATS)
 def test_clean_result_matches_golden_file(format_name: str) -> None:
     text = render(format_name, ReportOptions(), clean_result())
-    assert_golden(f"clean.{EXTENSIONS[format_name]}", text)
+    assert_golden(f"clean.{EXTENSIONS.get(format_name, format_name)}", text)
 
 
 def test_quiet_text_is_only_the_summary() -> None:
