@@ -4,6 +4,7 @@ Run by hand (never from the test suite), from the project root:
 
     .venv/bin/python benchmarks/bench_staged.py --make-venv benchmarks/out/venv
     .venv/bin/python benchmarks/bench_staged.py --keyleak PATH [--runs 20] [--cases A,B]
+    .venv/bin/python benchmarks/bench_staged.py --keyleak PATH --baseline-keyleak OTHER
 
 It builds a temporary git repository with an initial commit of a few hundred source files, then
 times, alternating, --runs (default 20) runs each of `keyleak staged` (cwd = the repository;
@@ -14,7 +15,9 @@ after two untimed warm-ups of each:
   case B: 200 files of 50 to 200 lines each are staged (half changed, half new).
 
 It prints the median, min and max wall time of each, the difference of the medians (what keyleak
-adds over a bare interpreter start) and their ratio. The machine is noisy: compare the numbers of
+adds over a bare interpreter start) and their ratio. With --baseline-keyleak, that keyleak (another
+version, installed in its own compiled venv) runs in the same rotation, and the ratio of the two
+keyleaks' medians is printed too. The machine is noisy: compare the numbers of
 one run of this script, not timings across runs.
 
 Start-up-bound timings must be taken from an installed (non-editable) venv whose bytecode was
@@ -189,11 +192,14 @@ def bench_case(
     env: dict[str, str],
     runs: int,
     warmup: int,
+    baseline: Path | None = None,
 ) -> None:
     commands: dict[str, list[str]] = {
         "python -c pass": [str(python), "-c", "pass"],
         "keyleak staged": [str(keyleak), "staged"],
     }
+    if baseline is not None:
+        commands["baseline staged"] = [str(baseline), "staged"]
 
     def run(name: str) -> float:
         return run_once(commands[name], repo, env)
@@ -204,7 +210,9 @@ def bench_case(
             run(name)
     times: dict[str, list[float]] = {name: [] for name in names}
     for i in range(runs):
-        for name in names if i % 2 == 0 else reversed(names):
+        # each command goes first in turn, so that none always follows the same one
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
             times[name].append(run(name))
 
     print(f"\ncase {label}")
@@ -217,12 +225,25 @@ def bench_case(
     base = statistics.median(times["python -c pass"])
     med = statistics.median(times["keyleak staged"])
     print(f"difference of medians: {(med - base) * 1e3:.1f} ms   ratio: {med / base:.2f}x")
+    if baseline is not None:
+        other = statistics.median(times["baseline staged"])
+        print(
+            f"keyleak / baseline: {med / other:.3f} (medians {med * 1e3:.1f} / "
+            f"{other * 1e3:.1f} ms; keyleak over python: {(med - base) * 1e3:.1f} ms, "
+            f"baseline over python: {(other - base) * 1e3:.1f} ms)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keyleak", default=default_keyleak(), help="keyleak executable")
     parser.add_argument("--python", type=Path, help="baseline interpreter (default: keyleak's)")
+    parser.add_argument(
+        "--baseline-keyleak",
+        type=Path,
+        metavar="PATH",
+        help="another keyleak (the previous commit's, in its own compiled venv) to alternate with",
+    )
     parser.add_argument(
         "--make-venv",
         type=Path,
@@ -267,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
             gen = gen_tree.Gen(args.seed)
             repo, files = make_repo(parent, gen, args.files)
             label = f"{name}: {cases[name](repo, files, gen)}"
-            bench_case(label, repo, keyleak, python, env, args.runs, args.warmup)
+            bench_case(
+                label, repo, keyleak, python, env, args.runs, args.warmup, args.baseline_keyleak
+            )
     finally:
         if args.keep:
             print(f"\nrepositories kept in {parent}")

@@ -28,7 +28,6 @@ from scanner.model import (
     Skipped,
     Suppressed,
 )
-from scanner.pipeline.findings import make_findings
 from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
 
@@ -93,6 +92,9 @@ def scan_chunk(
         placeholders += result.placeholders
         if not matches:  # most chunks: skip building a line index for nothing
             continue
+        # most chunks have no match: a clean commit never imports what makes findings
+        from scanner.pipeline.findings import make_findings
+
         part_findings, silenced = make_findings(part, matches, rules, markers)
         findings.extend(notebooks.file_column(chunk.content, f) for f in part_findings)
         inline += silenced
