@@ -166,6 +166,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--keyleak", default=default_keyleak())
+    parser.add_argument(
+        "--baseline-keyleak",
+        metavar="PATH",
+        help="another keyleak (the previous commit's, say) timed in the same runs",
+    )
     parser.add_argument("--skip-log", action="store_true", help="leave out `git log -p --all`")
     parser.add_argument("--commits", type=int, default=20_000)
     parser.add_argument("--files", type=int, default=3000)
@@ -179,18 +184,22 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
-        keyleak = [
-            args.keyleak,
-            "history",
-            str(repo),
-            "--format",
-            "json",
-            "--no-redact",
-            "--no-progress",
-            "-o",
-            str(report_path),
-            *(["-j", str(args.jobs)] if args.jobs else []),
-        ]
+
+        def history(executable: str, report: Path) -> list[str]:
+            return [
+                executable,
+                "history",
+                str(repo),
+                "--format",
+                "json",
+                "--no-redact",
+                "--no-progress",
+                "-o",
+                str(report),
+                *(["-j", str(args.jobs)] if args.jobs else []),
+            ]
+
+        keyleak = history(args.keyleak, report_path)
         commands: dict[str, tuple[list[str], tuple[int, ...]]] = {
             "git cat-file --batch-all-objects": (
                 [
@@ -206,6 +215,9 @@ def main() -> int:
             ),
             "keyleak history": (keyleak, (0, 1)),
         }
+        if args.baseline_keyleak:
+            baseline = history(args.baseline_keyleak, Path(scratch) / "baseline.json")
+            commands["baseline keyleak history"] = (baseline, (0, 1))
         if not args.skip_log:
             commands["git log -p --all"] = (["git", "-C", str(repo), "log", "-p", "--all"], (0,))
         gitleaks = shutil.which("gitleaks")
@@ -246,6 +258,11 @@ def main() -> int:
                 f"{summary(name, values, floor_or_none)}  CPU {statistics.median(cpu[name]):6.2f}s"
                 f"  peak RSS {peaks[name] / 1024:5.0f} MB"
             )
+        if args.baseline_keyleak:
+            ratio = statistics.median(times["keyleak history"]) / statistics.median(
+                times["baseline keyleak history"]
+            )
+            print(f"keyleak / baseline: {ratio:.3f}")
         report = json.loads(report_path.read_text())
         print(
             f"keyleak history: {report['stats']['commits_scanned']} commits, "

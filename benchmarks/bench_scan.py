@@ -164,40 +164,57 @@ def run(args: argparse.Namespace, tree: Path, keyleak: str, tmpdir: Path) -> int
     mb = size / 1e6
     report: Path = args.report or tmpdir / "report.json"
     cat_cmd = f"find {shlex.quote(str(tree))} -type f -print0 | xargs -0 cat > /dev/null"
-    scan_cmd = [keyleak, "scan", str(tree), "--format", "json", "--output", str(report)]
-    if args.jobs is not None:
-        scan_cmd += ["--jobs", str(args.jobs)]
+
+    def scan_command(executable: str, output: Path) -> list[str]:
+        command = [executable, "scan", str(tree), "--format", "json", "--output", str(output)]
+        return command + (["--jobs", str(args.jobs)] if args.jobs is not None else [])
+
+    scan_cmd = scan_command(keyleak, report)
+    baseline_report = tmpdir / "baseline-report.json"
+    baseline_cmd = None
+    if args.baseline_keyleak is not None:
+        baseline_cmd = scan_command(str(args.baseline_keyleak), baseline_report)
 
     def run_cat() -> float:
         return timed(cat_cmd, ok=(0,))[0]
 
-    def run_scan() -> float:
-        report.unlink(missing_ok=True)
-        elapsed, _ = timed(scan_cmd, ok=(0, 1))
-        if not report.exists():
-            print(f"keyleak wrote no report at {report}", file=sys.stderr)
+    def run_scan(command: list[str] = scan_cmd, written: Path = report) -> float:
+        written.unlink(missing_ok=True)
+        elapsed, _ = timed(command, ok=(0, 1))
+        if not written.exists():
+            print(f"keyleak wrote no report at {written}", file=sys.stderr)
             sys.exit(2)
         return elapsed
+
+    runners = {"cat": run_cat, "keyleak": run_scan}
+    if baseline_cmd is not None:
+        runners["baseline"] = lambda: run_scan(baseline_cmd, baseline_report)
 
     print(f"tree: {tree}  {files} files  {mb:.1f} MB  (MB = 10**6 bytes)")
     print(f"keyleak: {shlex.join(scan_cmd)}")
     print(f"cpus: {os.cpu_count()}  runs: {args.runs} each, alternating, after one warm-up")
-    run_cat()  # warm the page cache
-    run_scan()
-    times: dict[str, list[float]] = {"cat": [], "keyleak": []}
+    for warm_up in runners.values():  # the page cache, the rules' and databases' caches
+        warm_up()
+    names = list(runners)
+    times: dict[str, list[float]] = {name: [] for name in names}
     for i in range(args.runs):
-        order = ("cat", "keyleak") if i % 2 == 0 else ("keyleak", "cat")
-        for name in order:
-            times[name].append(run_cat() if name == "cat" else run_scan())
+        # each command goes first in turn, so that none always follows the same one
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(runners[name]())
 
     base = statistics.median(times["cat"])
-    print(f"\n{'':<14}{'median s':>10}{'min s':>9}{'max s':>9}{'MB/s':>10}{'x cat':>8}")
-    for name, label in (("cat", "cat"), ("keyleak", "keyleak scan")):
+    print(f"\n{'':<16}{'median s':>10}{'min s':>9}{'max s':>9}{'MB/s':>10}{'x cat':>8}")
+    labels = {"cat": "cat", "keyleak": "keyleak scan", "baseline": "baseline scan"}
+    for name in names:
         med = statistics.median(times[name])
         print(
-            f"{label:<14}{med:>10.3f}{min(times[name]):>9.3f}{max(times[name]):>9.3f}"
+            f"{labels[name]:<16}{med:>10.3f}{min(times[name]):>9.3f}{max(times[name]):>9.3f}"
             f"{mb / med:>10.1f}{med / base:>8.2f}"
         )
+    if baseline_cmd is not None:
+        ratio = statistics.median(times["keyleak"]) / statistics.median(times["baseline"])
+        print(f"keyleak / baseline: {ratio:.3f}")
     try:
         stats = json.loads(report.read_text(encoding="utf-8")).get("stats")
         if stats:
@@ -219,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each (default 5)")
     parser.add_argument("--jobs", type=int, help="passed to keyleak scan --jobs")
     parser.add_argument("--keyleak", default=default_keyleak(), help="keyleak executable")
+    parser.add_argument(
+        "--baseline-keyleak",
+        type=Path,
+        metavar="PATH",
+        help="another keyleak (the previous commit's, say) timed in the same rotation",
+    )
     parser.add_argument("--size-mb", type=float, default=200.0, help="size if TREE is generated")
     parser.add_argument("--seed", type=int, default=1, help="seed if TREE is generated")
     parser.add_argument("--report", type=Path, help="keep keyleak's last JSON report here")
