@@ -165,8 +165,13 @@ def run(args: argparse.Namespace, tree: Path, keyleak: str, tmpdir: Path) -> int
     report: Path = args.report or tmpdir / "report.json"
     cat_cmd = f"find {shlex.quote(str(tree))} -type f -print0 | xargs -0 cat > /dev/null"
 
+    # no project config: keyleak's own pyproject.toml leaves benchmarks/out/ unscanned
+    empty_config = tmpdir / "empty.toml"
+    empty_config.write_text("", encoding="utf-8")
+
     def scan_command(executable: str, output: Path) -> list[str]:
         command = [executable, "scan", str(tree), "--format", "json", "--output", str(output)]
+        command += ["--config", str(empty_config)]
         return command + (["--jobs", str(args.jobs)] if args.jobs is not None else [])
 
     scan_cmd = scan_command(keyleak, report)
