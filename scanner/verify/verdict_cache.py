@@ -1,7 +1,7 @@
 """Verdicts remembered between runs, keyed by a salted hash of the key, never the key itself.
 
 The salt is created once per cache directory, so the hashes cannot be matched against hashes of
-known keys computed elsewhere. The file carries a checksum (scanner.cache) and is replaced
+known keys computed elsewhere. The file carries a checksum (scanner.util.disk_cache) and is replaced
 atomically; a damaged file, or one whose shape is wrong, is ignored and rewritten.
 """
 
