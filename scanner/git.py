@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple, NoReturn, cast
 
@@ -409,8 +408,10 @@ class Change(NamedTuple):
     path: bytes
 
 
-@dataclass(frozen=True)
-class LoggedCommit:
+class LoggedCommit(NamedTuple):
+    """One commit of the log: its parents, its author, and the blobs it changes (a named tuple,
+    like `Change`: the hook creates the class on every commit)."""
+
     sha: str
     parents: tuple[str, ...]
     author_name: str

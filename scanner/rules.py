@@ -75,6 +75,8 @@ RULE_SCALARS = (
 
 @dataclass(frozen=True)
 class RuleSet:
+    """The rules a scan runs, and a digest of where they came from (the caches' key)."""
+
     rules: tuple[Rule, ...]
     digest: str
 

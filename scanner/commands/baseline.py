@@ -28,6 +28,8 @@ UNION_HINT = (
 
 @dataclass(frozen=True)
 class BaselineOptions:
+    """What a baseline command works on: the paths or the history, where it writes, the scope."""
+
     paths: tuple[str, ...] = ()
     from_history: bool = False
     output: str | None = None

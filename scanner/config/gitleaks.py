@@ -71,6 +71,8 @@ class Untranslatable(Exception):
 
 @dataclass
 class Translation:
+    """A gitleaks regex in keyleak's syntax, and the literals every match contains."""
+
     pattern: str
     #: literal runs every match must contain, for rules without keywords
     literals: list[str] = field(default_factory=list)
@@ -346,6 +348,8 @@ class Translator:
 
 @dataclass
 class Imported:
+    """What a gitleaks config gave: the rules translated, and what could not be."""
+
     rules: list[Rule] = field(default_factory=list)
     #: one line per construct that could not be translated, naming the rule
     problems: list[str] = field(default_factory=list)
@@ -381,6 +385,8 @@ def allowlists_of(table: dict[str, Any]) -> list[Any]:
 
 @dataclass
 class Allowance:
+    """What keyleak can express of one gitleaks allowlist: secret patterns and paths."""
+
     secret_patterns: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
 

@@ -28,6 +28,8 @@ REGEX_TIMEOUT_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class CompiledRule:
+    """A rule with its regex and allow patterns compiled, and its keywords as bytes."""
+
     rule: Rule
     pattern: Any
     allow: tuple[Any, ...]

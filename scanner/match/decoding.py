@@ -24,7 +24,8 @@ import bisect
 import re
 import string
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from scanner.match.keyword_encodings import MIN_RUN, TOKEN_TABLE, is_secret_manifest
 from scanner.match.results import NO_MATCHES, MatchResult, Survey
@@ -60,9 +61,9 @@ DECODE_CALL = re.compile(rb"[\w.$]+\([ \t]*(?=[\"'`]?\Z)")
 Scan = Callable[[bytes], Survey]
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One decoded run inside a layer's buffer, with the line text around it.
+class Segment(NamedTuple):
+    """One decoded run inside a layer's buffer, with the line text around it (a named tuple:
+    the hook creates the class on every commit, and a dataclass costs several times as much).
 
     The buffer holds `prefix + decoded + suffix`, then, when there is context, a newline and
     `decoded` again: the first copy lets `password: <base64>` read as an assignment, the second
@@ -122,8 +123,9 @@ class Segment:
         return end <= self.end and self.decoded_offset(start) is not None
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
+    """One layer of decoding: every decoded run of a text in one buffer, and where each is."""
+
     buffer: bytes
     segments: tuple[Segment, ...]
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import hyperscan
 
@@ -66,9 +65,9 @@ def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
     return tuple(tuple(k.lower().encode() for k in rule.keywords) for rule in rules)
 
 
-@dataclass(frozen=True)
-class CompiledDatabase:
-    """The rules' database, and loaders of the others, each called on first need."""
+class CompiledDatabase(NamedTuple):
+    """The rules' database, and loaders of the others, each called on first need (a named
+    tuple: the hook creates the class on every commit)."""
 
     database: Any
     always_candidates: frozenset[int]

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from scanner.model import Chunk, Finding
 
@@ -29,9 +29,9 @@ def is_notebook(path: str) -> bool:
     return path.endswith(SUFFIX)
 
 
-@dataclass(frozen=True)
-class Text:
-    """One cell source or output: its lines, and the file line of each."""
+class Text(NamedTuple):
+    """One cell source or output: its lines, and the file line of each (a named tuple: the hook
+    creates the class on every commit)."""
 
     cell: int
     lines: tuple[str, ...]

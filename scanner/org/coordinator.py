@@ -30,6 +30,8 @@ from scanner.util.progress import wanted
 
 @dataclass(frozen=True)
 class AuditOptions:
+    """What an organisation audit covers and how it runs."""
+
     targets: tuple[str, ...] = ()
     #: a file listing targets, one per line (`-`: stdin)
     list_file: str | None = None

@@ -56,6 +56,8 @@ class Secret:
 
 @dataclass(frozen=True)
 class Attribution:
+    """The findings with their history, what was skipped, and the commits walked."""
+
     findings: tuple[Finding, ...]
     skipped: tuple[Skipped, ...]
     commits: int

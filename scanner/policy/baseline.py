@@ -71,6 +71,8 @@ def scope(glob: str) -> GlobSet | None:
 
 @dataclass(frozen=True)
 class Baseline:
+    """A baseline's entries, and where they were read from."""
+
     entries: tuple[Entry, ...]
     #: where it was read from, for messages
     label: str = "baseline"
@@ -233,6 +235,8 @@ def build(findings: Iterable[Finding], root: Path, scope_kind: Scope) -> Baselin
 
 @dataclass(frozen=True)
 class Update:
+    """A baseline refreshed, with the entries it added and those it pruned."""
+
     baseline: Baseline
     added: tuple[Entry, ...]
     pruned: tuple[Entry, ...]

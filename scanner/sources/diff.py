@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 HUNK_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 C_ESCAPES = {
@@ -23,11 +22,16 @@ C_ESCAPES = {
 }
 
 
-@dataclass
 class AddedLines:
-    path: bytes
-    lines: list[bytes] = field(default_factory=list)
-    line_numbers: list[int] = field(default_factory=list)
+    """One file's added lines in a diff, with each one's line number in the new version (a
+    plain class: the hook creates it on every commit, and a dataclass costs far more)."""
+
+    __slots__ = ("line_numbers", "lines", "path")
+
+    def __init__(self, path: bytes) -> None:
+        self.path = path
+        self.lines: list[bytes] = []
+        self.line_numbers: list[int] = []
 
 
 def unquote_path(raw: bytes) -> bytes:

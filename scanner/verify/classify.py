@@ -11,6 +11,8 @@ from scanner.verify.probe import MAX_BODY, Provider, Reply
 
 @dataclass(frozen=True)
 class Decision:
+    """A verdict, and whether asking again may give a better one."""
+
     verdict: Verdict
     #: another attempt may give a better answer (network trouble, 5xx, rate limit)
     retry: bool = False

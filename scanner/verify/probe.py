@@ -39,6 +39,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
+    """A provider's answer: status, headers, and the start of the body."""
+
     status: int
     #: header names lowercased
     headers: dict[str, str] = field(default_factory=dict)
