@@ -149,8 +149,7 @@ def serve(
     reader = git.BlobReader(repo)
     try:
         if matcher is None:
-            matcher = scanner.matcher()
-            matcher.expect_volume()
+            matcher = scanner.volume_matcher()
         rules = scanner.ruleset.by_id()
         while (oids := connection.recv()) is not None:
             connection.send(scan_batch(oids, reader, matcher, rules, scanner.markers))
@@ -177,8 +176,7 @@ class Pool:
         self.workers: list[tuple[BaseProcess, Connection]] = []
         # built once, here: forked workers share it, and databases not yet in the cache are
         # compiled once rather than by every worker at the same time
-        matcher = scanner.matcher()
-        matcher.expect_volume()
+        matcher = scanner.volume_matcher()
         try:
             for _ in range(jobs):
                 ours, theirs = context.Pipe()

@@ -67,6 +67,16 @@ class Scanner:
     def matcher(self) -> Matcher:
         return build_matcher(self.ruleset.rules, self.ruleset.digest, self.engine)
 
+    def volume_matcher(self) -> Matcher:
+        """A matcher ready for far more than a commit's worth of text: a parallel scan's, or a
+        spawned worker's. The code that makes findings is loaded with it, which a clean commit
+        never needs, so that forked workers share it rather than each importing it."""
+        from scanner.pipeline import findings  # noqa: F401
+
+        matcher = self.matcher()
+        matcher.expect_volume()
+        return matcher
+
 
 def scan_chunk(
     chunk: Chunk,
@@ -135,8 +145,7 @@ class Worker:
     def start(cls, scanner: Scanner, matcher: Matcher | None) -> None:
         """`matcher`: the parent's, shared by a forked worker; None: build one (spawn)."""
         if matcher is None:
-            matcher = scanner.matcher()
-            matcher.expect_volume()
+            matcher = scanner.volume_matcher()
         cls.current = (scanner, matcher, scanner.ruleset.by_id())
 
     @classmethod
@@ -173,8 +182,7 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
     fork = sys.platform == "linux"
     # built once, here: forked workers share it, and databases not yet in the cache are
     # compiled once rather than by every worker at the same time
-    matcher = scanner.matcher()
-    matcher.expect_volume()
+    matcher = scanner.volume_matcher()
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
