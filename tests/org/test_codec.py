@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -52,6 +53,7 @@ def full_finding() -> Finding:
             cell=2,
             cell_line=1,
             repository="github.com/org/app",
+            blob="e" * 40,
         ),
         secret=key,
         redacted=f"sk-proj-{key[8:10]}…{key[-4:]}",
@@ -102,12 +104,24 @@ def test_a_result_round_trips_without_its_rules() -> None:
         skipped=(Skipped("big.bin", "larger than --max-blob-size"), Skipped("lfs", "binary")),
         files_scanned=12,
         bytes_scanned=3456,
-        suppressed=Suppressed(inline=2),
+        suppressed=Suppressed(inline=2, allowlist=1, placeholder=5),
         elapsed=1.25,
         commits_scanned=7,
         notes=("shallow clone: history is truncated",),
     )
     assert result_from_json(through_json(result_to_json(result))) == result
+
+
+def test_the_state_of_an_older_audit_still_reads() -> None:
+    """Before suppressions had reasons the state held one count (the inline markers': the
+    allowlists apply to the merged result), and before blobs had a field, no blob."""
+    result = ScanResult((full_finding(),), (), 1, 10, Suppressed(inline=3), 0.5)
+    stored: Any = through_json(result_to_json(result))
+    stored["suppressed"] = 3
+    del stored["findings"][0]["location"]["blob"]
+    read = result_from_json(stored)
+    assert read.suppressed == Suppressed(inline=3)
+    assert read.findings[0].location.blob is None
 
 
 @given(
