@@ -212,24 +212,25 @@ def audit(
     """Audit the history of many repositories: clone URLs, repository paths, directories of
     clones. Mirrors and results are cached: a repository whose refs did not move since the
     last audit is not scanned again. Exit 1 on findings, else 2 if a repository failed."""
-    from scanner.commands.audit import run_audit
+    from scanner.commands.audit import audit_config, run_audit
     from scanner.commands.options import scan_options
     from scanner.org.coordinator import AuditOptions
 
-    settings = scan_options(options, jobs=1)
-    return run_audit(
-        settings,
-        AuditOptions(
-            targets=targets,
-            list_file=list_file,
-            jobs=jobs,
-            scheduler=scheduler,
-            cache_dir=cache_dir,
-            max_blob_size=max_blob_size or settings.max_file_size,
-            fetch=not no_fetch,
-            progress=not no_progress,
-        ),
-    )
+    with audit_config(options["config_file"]) as config:
+        settings = scan_options(options, jobs=1, config=config)
+        return run_audit(
+            settings,
+            AuditOptions(
+                targets=targets,
+                list_file=list_file,
+                jobs=jobs,
+                scheduler=scheduler,
+                cache_dir=cache_dir,
+                max_blob_size=max_blob_size or settings.max_file_size,
+                fetch=not no_fetch,
+                progress=not no_progress,
+            ),
+        )
 
 
 @cli.command("verify")
