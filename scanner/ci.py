@@ -76,7 +76,9 @@ def history_command(plan: Plan, repo: str, sarif: str, env: Mapping[str, str]) -
     fail_on = env.get("KEYLEAK_FAIL_ON", "").strip() or "any"
     if fail_on not in FAIL_POLICIES:
         raise KeyleakError(f"fail-on: {fail_on!r} is not one of {', '.join(FAIL_POLICIES)}")
-    command = [sys.executable, "-m", "scanner", "history", repo, *plan.arguments]
+    # -I: the working directory is the scanned checkout, whose `scanner` package (a pull
+    # request can add one) must never be imported in keyleak's place
+    command = [sys.executable, "-I", "-m", "scanner", "history", repo, *plan.arguments]
     command += ["--format", "sarif", "--output", sarif, "--no-progress", "--fail-on", fail_on]
     if env.get("KEYLEAK_VERIFY", "").strip().lower() in ("true", "1", "yes"):
         command.append("--verify")
@@ -90,12 +92,26 @@ def escape(text: str, in_property: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
 
 
+def known(result: dict[str, Any]) -> bool:
+    """A result the baseline accepts; an inline marker the range added itself is only under
+    review, and its result as new as any other."""
+    suppressions = result.get("suppressions") or []
+    return any(item.get("status", "accepted") == "accepted" for item in suppressions)
+
+
+def notices(sarif: dict[str, Any]) -> list[str]:
+    """keyleak's notes on the run: the config it applied, what the range changes of it."""
+    invocations = sarif["runs"][0].get("invocations") or [{}]
+    items = invocations[0].get("toolExecutionNotifications", [])
+    return [str(item["message"]["text"]) for item in items]
+
+
 def workflow_annotations(sarif: dict[str, Any]) -> list[str]:
     """One workflow annotation per new result: shown on the pull request's diff even where
     code scanning is not enabled. Messages are redacted: SARIF never holds a full key."""
     lines = []
     for result in sarif["runs"][0]["results"]:
-        if result.get("suppressions"):
+        if known(result):
             continue
         location = result["locations"][0]["physicalLocation"]
         path = location["artifactLocation"]["uri"]
@@ -111,8 +127,10 @@ def workflow_annotations(sarif: dict[str, Any]) -> list[str]:
 
 def step_summary(sarif: dict[str, Any], plan: Plan) -> str:
     results = sarif["runs"][0]["results"]
-    new = [r for r in results if not r.get("suppressions")]
+    new = [r for r in results if not known(r)]
     lines = [f"### keyleak: {len(new)} new, {len(results) - len(new)} known", "", plan.description]
+    if told := notices(sarif):
+        lines += ["", *(f"- {text.replace('|', '/')}" for text in told)]
     if new:
         lines += ["", "| location | rule | finding |", "| --- | --- | --- |"]
         for result in new:
@@ -138,8 +156,9 @@ def run(env: Mapping[str, str]) -> int:
             payload = json.loads(Path(event_path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise KeyleakError(f"{event_path}: cannot read the event payload: {exc}") from exc
-    repo = env.get("GITHUB_WORKSPACE") or "."
-    sarif_path = Path.cwd() / (env.get("KEYLEAK_SARIF_FILE") or "keyleak.sarif")
+    repo = os.path.abspath(env.get("GITHUB_WORKSPACE") or ".")
+    # relative to the workspace: action.yml runs this script from outside it
+    sarif_path = Path(repo) / (env.get("KEYLEAK_SARIF_FILE") or "keyleak.sarif")
     plan = plan_for(event_name, payload)
     if plan is None:
         print("keyleak: the push deleted a branch; nothing to scan")
@@ -149,12 +168,14 @@ def run(env: Mapping[str, str]) -> int:
     # a report left by an earlier run must never pass for this one's
     sarif_path.unlink(missing_ok=True)
     sarif_path.parent.mkdir(parents=True, exist_ok=True)
-    code = subprocess.run(history_command(plan, repo, str(sarif_path), env), check=False)
+    # in the workspace, so that paths in the `args` input mean what they always meant
+    command = history_command(plan, repo, str(sarif_path), env)
+    code = subprocess.run(command, cwd=repo, check=False)
     if code.returncode not in (ExitCode.CLEAN, ExitCode.FINDINGS):
         return code.returncode
     sarif = json.loads(sarif_path.read_text(encoding="utf-8"))
     results = sarif["runs"][0]["results"]
-    new = sum(1 for result in results if not result.get("suppressions"))
+    new = sum(1 for result in results if not known(result))
     for line in workflow_annotations(sarif):
         print(line)
     # sarif-file only once there is one, so an upload step can test for it

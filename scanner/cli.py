@@ -113,6 +113,11 @@ def staged(**options: Any) -> int:
     metavar="BASE..HEAD",
     help="Scan only the lines these commits add (repeatable; a lone REV is that one commit).",
 )
+@click.option(
+    "--head-config",
+    is_flag=True,
+    help="With --range: apply the config the work tree holds, not the base revision's.",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar on a terminal.")
 @click.option(
     "--max-blob-size",
@@ -130,29 +135,32 @@ def staged(**options: Any) -> int:
 def history(
     arguments: tuple[str, ...],
     ranges: tuple[str, ...],
+    head_config: bool,
     no_progress: bool,
     max_blob_size: int | None,
     jobs: int | None,
     **options: Any,
 ) -> int:
     """Audit a repository's history (all refs by default), or the commits of a range."""
-    from scanner.commands.history import run_history, split_arguments
+    from scanner.commands.history import range_config, run_history, split_arguments
     from scanner.commands.options import scan_options
     from scanner.pipeline.history_scan import HistoryOptions
     from scanner.pipeline.run import default_jobs
 
     repo, revisions = split_arguments(arguments)
-    settings = scan_options(options, jobs or default_jobs(), anchor=repo)
-    return run_history(
-        settings,
-        HistoryOptions(
-            repo=repo,
-            revisions=revisions,
-            ranges=ranges,
-            max_blob_size=max_blob_size or settings.max_file_size,
-            progress=not no_progress,
-        ),
-    )
+    with range_config(repo, ranges, options["config_file"], head_config) as trust:
+        settings = scan_options(options, jobs or default_jobs(), anchor=repo, config=trust.config)
+        return run_history(
+            settings,
+            HistoryOptions(
+                repo=repo,
+                revisions=revisions,
+                ranges=ranges,
+                max_blob_size=max_blob_size or settings.max_file_size,
+                progress=not no_progress,
+            ),
+            trust,
+        )
 
 
 @cli.command()
@@ -204,24 +212,25 @@ def audit(
     """Audit the history of many repositories: clone URLs, repository paths, directories of
     clones. Mirrors and results are cached: a repository whose refs did not move since the
     last audit is not scanned again. Exit 1 on findings, else 2 if a repository failed."""
-    from scanner.commands.audit import run_audit
+    from scanner.commands.audit import audit_config, run_audit
     from scanner.commands.options import scan_options
     from scanner.org.coordinator import AuditOptions
 
-    settings = scan_options(options, jobs=1)
-    return run_audit(
-        settings,
-        AuditOptions(
-            targets=targets,
-            list_file=list_file,
-            jobs=jobs,
-            scheduler=scheduler,
-            cache_dir=cache_dir,
-            max_blob_size=max_blob_size or settings.max_file_size,
-            fetch=not no_fetch,
-            progress=not no_progress,
-        ),
-    )
+    with audit_config(options["config_file"]) as config:
+        settings = scan_options(options, jobs=1, config=config)
+        return run_audit(
+            settings,
+            AuditOptions(
+                targets=targets,
+                list_file=list_file,
+                jobs=jobs,
+                scheduler=scheduler,
+                cache_dir=cache_dir,
+                max_blob_size=max_blob_size or settings.max_file_size,
+                fetch=not no_fetch,
+                progress=not no_progress,
+            ),
+        )
 
 
 @cli.command("verify")

@@ -678,3 +678,41 @@ def refs(cwd: Path | str | None = None) -> dict[str, str]:
     output = run(["for-each-ref", "--format=%(objectname) %(refname)"], cwd)
     pairs = (line.split(" ", 1) for line in output.decode("utf-8", "replace").splitlines())
     return {name: oid for oid, name in pairs}
+
+
+class TreeFile(NamedTuple):
+    """A regular file of a commit's tree: its root-relative path, blob id and size."""
+
+    path: str
+    oid: str
+    size: int
+
+
+#: the modes of regular files in a tree (links and submodules are never read as files)
+REGULAR_MODES = (b"100644", b"100755")
+
+
+def tree_files(revision: str, path: str, cwd: Path | str | None = None) -> list[TreeFile]:
+    """The regular files at `path` in `revision`'s tree: the file itself, or every file under
+    a directory; none when there is no such path."""
+    args = ["ls-tree", "-r", "-z", "-l", "--full-tree", "--end-of-options", revision, "--", path]
+    files = []
+    for record in run(args, cwd).split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 4 and fields[0] in REGULAR_MODES and fields[3].isdigit():
+            files.append(TreeFile(os.fsdecode(name), fields[2].decode(), int(fields[3])))
+    return files
+
+
+def file_at(
+    revision: str, path: str, cwd: Path | str | None = None, limit: int = 10 * 1024 * 1024
+) -> bytes | None:
+    """The bytes of the regular file `revision:path`; None when there is none. A file larger
+    than `limit` is an error: it is read into memory, and configs are small."""
+    found = [item for item in tree_files(revision, path, cwd) if item.path == path]
+    if not found:
+        return None
+    if found[0].size > limit:
+        raise GitError(f"{revision}:{path}: {found[0].size} bytes, over the {limit}-byte limit")
+    return run(["cat-file", "blob", found[0].oid], cwd)

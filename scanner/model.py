@@ -204,6 +204,9 @@ class Finding:
     #: the source line holding the secret, with every secret on it already redacted (reports
     #: show context without ever holding the unredacted line)
     line_text: str = ""
+    #: range scans under the base's config: the inline marker the range itself put on the
+    #: secret's line, which a pull request cannot use to silence its own key
+    inline_marker: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,26 @@ def commit(repo: Path, message: str, files: dict[str, str | None]) -> str:
     return git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
+def step(name: str) -> str:
+    """The shell script of action.yml's step `name`, as the runner runs it."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    found = next(item for item in action["runs"]["steps"] if item.get("name") == name)
+    assert found["shell"] == "bash"
+    return str(found["run"])
+
+
+def installed_keyleak(runner_temp: Path) -> None:
+    """What the Install step leaves in $RUNNER_TEMP/keyleak-venv, without the network: a
+    python that is this test's interpreter, which has keyleak installed."""
+    python = runner_temp / "keyleak-venv" / "bin" / "python"
+    python.parent.mkdir(parents=True, exist_ok=True)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
+
+
 class Action:
-    """One run of the action's script, and what it left behind."""
+    """One run of the action's Scan step (action.yml's own script, in the workspace, as the
+    runner runs it), and what it left behind."""
 
     def __init__(self, tmp_path: Path, repo: Path, event: str, payload: dict[str, Any]) -> None:
         self.home = tmp_path / "runner"
@@ -60,7 +78,8 @@ class Action:
                 **inputs,
             }
         )
-        completed = run_process([sys.executable, "-m", "scanner.ci"], self.repo, env)
+        installed_keyleak(self.home)
+        completed = run_process(["bash", "-e", "-c", step("Scan")], self.repo, env)
         return completed.returncode, completed.stdout, completed.stderr
 
     def outputs(self) -> dict[str, str]:
@@ -256,3 +275,134 @@ def test_action_yml_runs_the_script_with_every_input() -> None:
     assert action["inputs"]["fail-on"]["default"] == "any"
     for name, output in action["outputs"].items():
         assert output["value"] == f"${{{{ steps.scan.outputs.{name} }}}}"
+
+
+HOSTILE = """import pathlib, sys
+pathlib.Path({marker!r}).write_text("ran")
+sys.exit(0)
+"""
+
+
+def plant(repo: Path, package: str, marker: Path) -> dict[str, str]:
+    """A package of the pull request's that, imported, leaves `marker` and exits 0."""
+    code = HOSTILE.format(marker=str(marker))
+    return {f"{package}/__init__.py": code, f"{package}/__main__.py": code}
+
+
+def commit_files(repo: Path, message: str, files: dict[str, str]) -> str:
+    for name in files:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+    return commit(repo, message, dict(files))
+
+
+def test_a_hostile_pull_request_cannot_run_its_code_in_the_scan(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    """The pull request plants a `scanner` package: the Scan step must neither import it nor
+    pass, and report the key the pull request adds."""
+    base_sha, _ = base
+    marker = tmp_path / "planted-code-ran"
+    key = openai_key()
+    git(repo, "checkout", "-q", "-b", "feature")
+    files = {**plant(repo, "scanner", marker), "scanner/ci.py": HOSTILE.format(marker=str(marker))}
+    head = commit_files(repo, "add a key, and a scanner", {**files, "app.py": f'K = "{key}"\n'})
+    payload = {"pull_request": {"base": {"sha": base_sha}, "head": {"sha": head}}}
+    action = Action(tmp_path, repo, "pull_request", payload)
+
+    code, stdout, stderr = action.run()
+
+    assert not marker.exists(), "the pull request's code ran"
+    assert code == 1, stdout + stderr
+    assert secrets_reported(action.sarif()) == {shown(key)}
+
+
+def test_a_hostile_pull_request_cannot_run_its_code_in_the_install(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    """The Install step runs in the same workspace: a planted `venv` or `pip` package must not
+    stand in for the real ones. It runs for real, offline: keyleak's place is taken by a small
+    wheel, so nothing is fetched."""
+    marker = tmp_path / "planted-code-ran"
+    commit_files(repo, "plant", {**plant(repo, "venv", marker), **plant(repo, "pip", marker)})
+    wheel = tmp_path / "action" / "standin-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    build_wheel(wheel)
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys._base_executable)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GITHUB")}
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}",
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_ACTION_PATH": str(wheel),
+            "GITHUB_WORKSPACE": str(repo),
+            "PIP_NO_INDEX": "1",
+        }
+    )
+
+    completed = run_process(["bash", "-e", "-c", step("Install keyleak")], repo, env, timeout=180)
+
+    assert not marker.exists(), "the pull request's code ran"
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    venv_python = runner_temp / "keyleak-venv" / "bin" / "python"
+    shown_version = run_process(
+        [str(venv_python), "-c", "import standin; print(standin.VERSION)"], tmp_path, env
+    )
+    assert shown_version.stdout.strip() == "1.0"
+
+
+def build_wheel(path: Path) -> None:
+    """The smallest wheel pip installs: one module and its metadata."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {
+        "standin.py": "VERSION = '1.0'\n",
+        "standin-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: standin\nVersion: 1.0\n",
+        "standin-1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{name},sha256={digest.decode()},{len(text.encode())}")
+    record.append("standin-1.0.dist-info/RECORD,,")
+    files["standin-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+
+
+def test_a_pull_request_that_allowlists_its_own_keys_fails_and_the_summary_says_how(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    base_sha, _ = base
+    allowed, marked = openai_key(), openai_key()
+    git(repo, "checkout", "-q", "-b", "feature")
+    files = {
+        ".keyleak.toml": f'[allow]\nsecrets = ["{allowed}"]\n',
+        "app.py": f'A = "{allowed}"\n',
+        "marked.py": f'M = "{marked}"  # gitleaks:allow\n',
+    }
+    head = commit(repo, "keys, allowed by the pull request itself", files)
+    payload = {"pull_request": {"base": {"sha": base_sha}, "head": {"sha": head}}}
+    action = Action(tmp_path, repo, "pull_request", payload)
+
+    code, stdout, stderr = action.run()
+
+    assert code == 1, stdout + stderr
+    sarif = action.sarif()
+    assert secrets_reported(sarif) == {shown(allowed), shown(marked)}
+    # the marked key stays a new finding, annotated on the diff like any other
+    assert "::error file=marked.py,line=1" in stdout
+    assert action.outputs()["new-findings"] == action.outputs()["findings"]
+    summary = action.summary.read_text(encoding="utf-8")
+    assert f".keyleak.toml: allow.secrets adds '{shown(allowed)}'" in summary
+    assert "marked.py:1: the range adds an inline marker (gitleaks:allow)" in summary
+    everything = stdout + stderr + json.dumps(sarif) + summary
+    assert allowed not in everything and marked not in everything

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from scanner.entry import main
+from scanner.errors import GitError
+from scanner.git import file_at, tree_files
 from tests.conftest import git, run_process
 from tests.keys import openai_key
 
@@ -230,3 +232,22 @@ def test_an_abandoned_stream_neither_waits_for_git_nor_hides_the_reason(committe
 
     assert not hung
     assert outcome == ["the consumer gave up"]
+
+
+def test_file_at_reads_regular_files_of_a_revision_only(repo: Path) -> None:
+    (repo / "dir").mkdir()
+    (repo / "dir" / "inner.txt").write_text("inner\n", encoding="utf-8")
+    (repo / "plain.txt").write_text("plain\n", encoding="utf-8")
+    (repo / "link.txt").symlink_to("plain.txt")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "files")
+
+    assert file_at("HEAD", "plain.txt", repo) == b"plain\n"
+    assert file_at("HEAD", "dir/inner.txt", repo) == b"inner\n"
+    # a link, a directory and a missing path are no file
+    assert file_at("HEAD", "link.txt", repo) is None
+    assert file_at("HEAD", "dir", repo) is None
+    assert file_at("HEAD", "missing.txt", repo) is None
+    assert [item.path for item in tree_files("HEAD", "dir", repo)] == ["dir/inner.txt"]
+    with pytest.raises(GitError, match="over the 3-byte limit"):
+        file_at("HEAD", "plain.txt", repo, limit=3)

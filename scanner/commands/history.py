@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from scanner import git
+from scanner.config.project import Config
 from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
 from scanner.model import ScanResult
@@ -25,7 +30,68 @@ def split_arguments(arguments: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     return ".", arguments
 
 
-def run_history(options: ScanOptions, history: HistoryOptions) -> int:
+@dataclass(frozen=True)
+class RangeTrust:
+    """Which config a range scan applies (None: the one found as every command finds it), what
+    the range changes of it, and whether the inline markers it adds are reported, not obeyed."""
+
+    config: Config | None = None
+    notices: tuple[str, ...] = ()
+    report_markers: bool = False
+
+
+def range_ends(ranges: tuple[str, ...]) -> tuple[str, str]:
+    """The base of the first range and the head of the last (a lone REV: its parent, itself)."""
+    first, last = ranges[0], ranges[-1]
+    base = (first.split("..", 1)[0] or "HEAD") if ".." in first else f"{first}^"
+    head = last.rsplit("..", 1)[1].lstrip(".") if ".." in last else last
+    return base, head or "HEAD"
+
+
+@contextlib.contextmanager
+def range_config(
+    repo: str, ranges: tuple[str, ...], explicit: str | None, head_config: bool
+) -> Iterator[RangeTrust]:
+    """A range scan applies its base's config (written to a private directory for as long as
+    the scan runs); `--config FILE` and `--head-config` are the user's choice of another."""
+    if not ranges:
+        yield RangeTrust()
+        return
+    from scanner.config.revision import Snapshot, materialize, snapshot
+    from scanner.errors import ConfigError
+    from scanner.pipeline.range_trust import config_changes
+
+    base_name, head_name = range_ends(ranges)
+    base_sha, head_sha = git.resolve_commit(base_name, repo), git.resolve_commit(head_name, repo)
+    # a lone root commit has no base: nothing configured before it
+    base = snapshot(repo, base_sha, base_name) if base_sha else Snapshot(base_name)
+    notices: list[str] = []
+    if head_sha:
+        try:
+            notices = config_changes(base, snapshot(repo, head_sha, head_name))
+        except ConfigError as exc:
+            notices = [f"the range's config cannot be read: {exc}"]
+    notices = [f"the range changes keyleak's config: {notice}" for notice in notices]
+    if explicit is not None or head_config:
+        chosen = (
+            f"--config {explicit}" if explicit is not None else "the work tree's (--head-config)"
+        )
+        yield RangeTrust(None, (f"config applied: {chosen}", *notices))
+        return
+    lead = (
+        f"config applied: the base revision {base_name}'s (--head-config applies the work tree's)"
+    )
+    with tempfile.TemporaryDirectory(prefix="keyleak-base-config-") as directory:
+        config = materialize(base, Path(directory))
+        report_markers = config.inline_ignores
+        # markers are read after the scan, so that the range's own ones do not silence a key
+        config = replace(config, inline_ignores=False)
+        yield RangeTrust(config, (lead, *notices), report_markers)
+
+
+def run_history(
+    options: ScanOptions, history: HistoryOptions, trust: RangeTrust = RangeTrust()
+) -> int:
     repo = history.repo
     if not os.path.isdir(repo):
         raise KeyleakError(f"{repo}: no such directory")
@@ -33,6 +99,7 @@ def run_history(options: ScanOptions, history: HistoryOptions) -> int:
     started = time.perf_counter()
     result = scan_ranges(options, history) if history.ranges else scan_history(options, history)
     result = replace(result, elapsed=time.perf_counter() - started)
+    result = with_trust(result, options, trust)
     if wanted(history.progress):
         # the bar vanishes when done: this line says what it did
         print(summary(result), file=sys.stderr)
@@ -46,3 +113,20 @@ def summary(result: ScanResult) -> str:
         f"{'blob' if result.files_scanned == 1 else 'blobs'}, "
         f"{human_size(result.bytes_scanned)} in {result.elapsed:.2f}s"
     )
+
+
+def with_trust(result: ScanResult, options: ScanOptions, trust: RangeTrust) -> ScanResult:
+    """The range's changes to the config, and its inline markers, as notes every report shows,
+    and on stderr when the report goes elsewhere."""
+    notices = list(trust.notices)
+    if trust.report_markers:
+        from scanner.pipeline.range_trust import mark_inline
+
+        result, markers = mark_inline(result)
+        notices += markers
+    if not notices:
+        return result
+    if options.format != "text" or options.output not in (None, "-"):
+        for notice in notices:
+            print(f"keyleak: notice: {notice}", file=sys.stderr)
+    return replace(result, notes=(*result.notes, *notices))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, NamedTuple
 
-from scanner.config.project import load_config
+from scanner.config.project import Config, load_config
 from scanner.config.settings import ENGINES, ScanOptions
 from scanner.config.verification import FAIL_ON_CHOICES, VerifySettings
 from scanner.report import FORMATS
@@ -94,10 +94,12 @@ def verify_settings(options: dict[str, Any], base: VerifySettings | None = None)
     return dataclasses.replace(base, **chosen) if base else VerifySettings(**chosen)
 
 
-def scan_options(options: dict[str, Any], jobs: int, anchor: str | None = None) -> ScanOptions:
-    """The command's settings: its options (named as the CLI's), else the config's (found from
-    `anchor`), else the defaults."""
-    config = load_config(options["config_file"], anchor)
+def scan_options(
+    options: dict[str, Any], jobs: int, anchor: str | None = None, config: Config | None = None
+) -> ScanOptions:
+    """The command's settings: its options (named as the CLI's), else the config's (`config`,
+    else the one found from `anchor`), else the defaults."""
+    config = config or load_config(options["config_file"], anchor)
     return ScanOptions(
         format=options["format_name"],
         output=options["output"],

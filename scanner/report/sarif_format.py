@@ -154,6 +154,15 @@ def sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
         result["suppressions"] = [
             {"kind": "external", "justification": "known: listed in the keyleak baseline"}
         ]
+    elif finding.inline_marker:
+        # a marker the scanned range added itself: shown to the reviewer, never accepted
+        result["suppressions"] = [
+            {
+                "kind": "inSource",
+                "status": "underReview",
+                "justification": f"inline marker added by this range: {finding.inline_marker}",
+            }
+        ]
     return result
 
 

@@ -539,3 +539,45 @@ def test_verify_asks_about_a_key_found_in_several_repositories_once(
     assert sorted(f["secret"] for f in outcome.findings()) == sorted([shared, shared, own])
     assert {f["verdict"]["status"] for f in outcome.findings()} == {"live"}
     assert provider.requests[shared] == provider.requests[own] == 1
+
+
+# --- whose configuration -----------------------------------------------------------------------
+
+
+def test_an_audited_repository_cannot_allowlist_its_own_keys(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Audited from inside itself, a repository's own config, `.gitleaksignore` and baseline
+    are data like the rest of it: its key is reported."""
+    from scanner.redaction import fingerprint
+
+    key = openai_key()
+    entry = {"rule_id": PROJECT, "fingerprint": fingerprint(PROJECT, key.encode())}
+    server.create(
+        "sly",
+        {
+            "app.py": line(key),
+            ".keyleak.toml": f'[allow]\nsecrets = ["{key}"]\n',
+            ".gitleaksignore": f"app.py:{PROJECT}:1\n",
+            ".keyleak-baseline.json": json.dumps({"keyleak_baseline": 1, "entries": [entry]}),
+        },
+    )
+
+    outcome = audit(capsys, server.work("sly"), ".")
+
+    assert outcome.code == 1, outcome.err
+    assert [finding["baselined"] for finding in outcome.findings()] == [False]
+    assert outcome.secrets() == {key}
+
+
+def test_the_users_config_file_applies_to_every_repository(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    leaky = server.create("leaky", {"app.py": line(key)})
+    mine = tmp_path / "mine" / "keyleak.toml"
+    mine.parent.mkdir()
+    mine.write_text(f'[allow]\nsecrets = ["{key}"]\n', encoding="utf-8")
+
+    assert audit(capsys, tmp_path, leaky).code == 1
+    assert audit(capsys, tmp_path, leaky, "--config", str(mine)).code == 0
