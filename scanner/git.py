@@ -225,6 +225,43 @@ def resolve_commit(name: str, cwd: Path | str | None = None) -> str | None:
         return None
 
 
+def commit_id(name: str, cwd: Path | str | None = None) -> str:
+    """The commit a name from the command line names, as its id: a usage error when it names
+    none. rev-parse reads it after `--end-of-options`, so `--output=x` is a name, not an option."""
+    sha = resolve_commit(name, cwd)
+    if sha is None:
+        raise GitError(f"{name!r}: unknown revision (it names no commit)")
+    return sha
+
+
+def resolve_revision(expression: str, cwd: Path | str | None = None) -> str:
+    """A revision or range from the command line with every commit it names resolved to its id:
+    `A`, `^A`, `A^!`, `A^@`, `A..B`, `A...B` (a side left out is HEAD, as in git). What git is
+    then handed is ids and these operators only: nothing it could read as an option or a path.
+    """
+    for operator in ("...", ".."):
+        left, found, right = expression.partition(operator)
+        if found:
+            return commit_id(left or "HEAD", cwd) + operator + commit_id(right or "HEAD", cwd)
+    if expression.startswith("^") and len(expression) > 1:
+        return "^" + commit_id(expression[1:], cwd)
+    if expression.endswith(("^!", "^@")) and len(expression) > 2:
+        return commit_id(expression[:-2], cwd) + expression[-2:]
+    return commit_id(expression, cwd)
+
+
+#: the revisions of a full audit: every ref
+ALL_REFS = ("--all",)
+
+
+def revision_arguments(revisions: Sequence[str]) -> list[str]:
+    """`--all` as the option it is; any other revisions after `--end-of-options`, so that even
+    one not checked by `resolve_revision` is never taken for an option."""
+    if tuple(revisions) == ALL_REFS:
+        return list(ALL_REFS)
+    return ["--end-of-options", *revisions]
+
+
 def list_blobs(
     revisions: Sequence[str], cwd: Path | str | None = None
 ) -> Generator[tuple[str, int], None, None]:
@@ -234,7 +271,13 @@ def list_blobs(
     blob over the size limit is skipped without ever being read.
     """
     walk = spawn(
-        ["rev-list", "--objects", "--no-object-names", "--filter=object:type=blob", *revisions],
+        [
+            "rev-list",
+            "--objects",
+            "--no-object-names",
+            "--filter=object:type=blob",
+            *revision_arguments(revisions),
+        ],
         cwd,
     )
     check = spawn(
@@ -461,7 +504,7 @@ class CommitLog:
             "--no-ext-diff",
             "--ignore-submodules=none",
             log_format(self.mark),
-            *revisions,
+            *revision_arguments(revisions),
             "--",
         ]
         self.output = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by commits() or close()
@@ -583,7 +626,7 @@ def range_patches(
         "--topo-order",
         log_format(mark, "%x02"),
         *([] if walk else ["--no-walk"]),
-        *ranges,
+        *revision_arguments(ranges),
         "--",
     ]
     process = spawn(args, cwd)
@@ -670,7 +713,7 @@ def fetch_mirror(path: Path | str, url: str) -> None:
 
 
 def set_head(path: Path | str, ref: str) -> None:
-    run(["symbolic-ref", "HEAD", ref], path)
+    run(["symbolic-ref", "--", "HEAD", ref], path)
 
 
 def refs(cwd: Path | str | None = None) -> dict[str, str]:

@@ -20,7 +20,7 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 #: LFS pointers are small; a larger blob starting like one is ordinary text.
 LFS_POINTER_MAX = 1024
 #: the revisions of a full audit: every ref
-ALL = ("--all",)
+ALL = git.ALL_REFS
 TOO_BIG = "larger than --max-blob-size"
 LFS = "Git LFS pointer"
 
