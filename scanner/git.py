@@ -6,6 +6,7 @@ the `git commit` that started it for `index.lock`) and turns every failure into 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -29,12 +30,9 @@ STABLE_DIFF_OPTIONS = (
 )
 
 
-def run(args: list[str], cwd: Path | str | None = None, *, remote: bool = False) -> bytes:
-    """git's output; `remote` for commands that reach another machine, which must fail rather
-    than wait for someone to type a password."""
+def run(args: list[str], cwd: Path | str | None = None) -> bytes:
+    """git's output, for a command that reads or writes this machine's repositories only."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    if remote:
-        env.update(NON_INTERACTIVE)
     try:
         completed = subprocess.run(
             ["git", "-c", "core.quotePath=true", *args],
@@ -43,8 +41,6 @@ def run(args: list[str], cwd: Path | str | None = None, *, remote: bool = False)
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
-            # no controlling terminal: ssh cannot ask for a password or a host key on it
-            start_new_session=remote,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed or not on PATH") from exc
@@ -670,11 +666,99 @@ def init_bare(path: Path | str) -> None:
     run(["init", "--bare", "--quiet", "--template=", "--", os.fspath(path)])
 
 
-def remote_refs(url: str) -> tuple[dict[str, str], str | None]:
+#: the only transports a remote command may use, whatever URL, redirect or config asks for
+#: another (git's own allowlist: no `ext::`/`fd::` helper, no plain http)
+REMOTE_PROTOCOLS = "https:ssh:git:file"
+#: seconds a remote command may go without a byte of output (progress included) before it is
+#: stopped: a server that accepts and never answers must not hang an audit
+NETWORK_TIMEOUT = 120.0
+#: what is kept of a remote command's stderr for its error message: the end, where git says why
+STDERR_KEPT = 1 << 16
+
+
+def run_remote(args: list[str], cwd: Path | str | None, timeout: float) -> bytes:
+    """git's output, for a command that reaches another machine: it never waits for a person,
+    uses only REMOTE_PROTOCOLS, and is stopped, with every process it started (ssh, `git
+    remote-https`, in its own process group), once it has said nothing for `timeout` seconds."""
+    env = {
+        **environment(),
+        **NON_INTERACTIVE,
+        "GIT_ALLOW_PROTOCOL": REMOTE_PROTOCOLS,
+    }
+    try:
+        process = subprocess.Popen(
+            ["git", "-c", "core.quotePath=true", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # a group to stop at once; no controlling terminal, so ssh cannot prompt on it
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH") from exc
+    except NotADirectoryError as exc:
+        raise GitError(f"{cwd}: not a directory") from exc
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from exc
+    try:
+        stdout, stderr = read_until_silent(process, timeout)
+    except BaseException:
+        stop_group(process)
+        raise
+    code = process.wait()
+    stop_group(process)  # anything it left behind
+    if code != 0:
+        raise GitError(describe_failure(stderr))
+    return stdout
+
+
+def read_until_silent(process: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
+    """A process's stdout and the end of its stderr, read until both close; a GitError once
+    neither has had anything for `timeout` seconds."""
+    import selectors
+
+    assert process.stdout is not None and process.stderr is not None
+    out, err = bytearray(), bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ, out)
+        selector.register(process.stderr, selectors.EVENT_READ, err)
+        while selector.get_map():
+            ready = selector.select(timeout)
+            if not ready:
+                raise GitError(
+                    f"the remote did not answer for {timeout:g} seconds (--network-timeout)"
+                )
+            for key, _ in ready:
+                data = os.read(key.fd, PIPE_READ_SIZE)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                key.data.extend(data)
+                if key.data is err and len(err) > 2 * STDERR_KEPT:
+                    del err[:-STDERR_KEPT]
+    process.stdout.close()
+    process.stderr.close()
+    return bytes(out), bytes(err)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a session leader's whole process group and reap the leader. Its id names the group
+    until the leader is reaped, so the group is killed first: no other process can hold it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def remote_refs(url: str, timeout: float = NETWORK_TIMEOUT) -> tuple[dict[str, str], str | None]:
     """A remote's branches and tags (full name -> object id, tags unpeeled) and the branch its
     HEAD names (None when it names none, e.g. an empty repository)."""
-    output = run(
-        ["ls-remote", "--symref", "--", url, "HEAD", "refs/heads/*", "refs/tags/*"], remote=True
+    output = run_remote(
+        ["ls-remote", "--symref", "--", url, "HEAD", "refs/heads/*", "refs/tags/*"], None, timeout
     ).decode("utf-8", "replace")
     refs: dict[str, str] = {}
     head: str | None = None
@@ -687,9 +771,10 @@ def remote_refs(url: str) -> tuple[dict[str, str], str | None]:
     return refs, head
 
 
-def fetch_mirror(path: Path | str, url: str) -> None:
-    """Bring a mirror's branches and tags to the remote's, deleting those the remote deleted."""
-    run(
+def fetch_mirror(path: Path | str, url: str, timeout: float = NETWORK_TIMEOUT) -> None:
+    """Bring a mirror's branches and tags to the remote's, deleting those the remote deleted.
+    With `--progress`, a slow transfer that still moves is not taken for a silent remote."""
+    run_remote(
         [
             # a mirror runs no hooks, and a gc must not go on in the background while it is read
             "-c",
@@ -702,13 +787,13 @@ def fetch_mirror(path: Path | str, url: str) -> None:
             "--prune",
             "--no-tags",
             "--no-write-fetch-head",
-            "--quiet",
+            "--progress",
             "--",
             url,
             *MIRROR_REFSPECS,
         ],
         path,
-        remote=True,
+        timeout,
     )
 
 
