@@ -32,12 +32,11 @@ STABLE_DIFF_OPTIONS = (
 
 def run(args: list[str], cwd: Path | str | None = None) -> bytes:
     """git's output, for a command that reads or writes this machine's repositories only."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
         completed = subprocess.run(
             ["git", "-c", "core.quotePath=true", *args],
             cwd=cwd,
-            env=env,
+            env=environment(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
@@ -57,6 +56,12 @@ def describe_failure(stderr: bytes) -> str:
     lines = [
         line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()
     ]
+    for line in lines:
+        # a partial clone's object, which no local command may fetch (LOCAL_ONLY)
+        unfetched = line.removeprefix("fatal: could not fetch ")
+        if unfetched != line and unfetched.endswith(" from promisor remote"):
+            oid = unfetched.removesuffix(" from promisor remote")
+            return f"object {oid} is missing from this partial clone (keyleak never fetches)"
     fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
     message = (fatal or lines or ["git failed"])[0]
     message = message.removeprefix("fatal: ").removeprefix("error: ")
@@ -126,8 +131,14 @@ NULL_OID = "0" * 40
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 
+#: A local git command never reaches the network: a partial clone's missing object is not
+#: fetched from its promisor remote (GIT_NO_LAZY_FETCH, git 2.44 and later), and no transport
+#: is allowed to try (an empty GIT_ALLOW_PROTOCOL, for the gits before it).
+LOCAL_ONLY = {"GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": ""}
+
+
 def environment() -> dict[str, str]:
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", **LOCAL_ONLY}
 
 
 class GitProcess(subprocess.Popen[bytes]):
@@ -212,6 +223,21 @@ def is_shallow(cwd: Path | str | None = None) -> bool:
     return run(["rev-parse", "--is-shallow-repository"], cwd).strip() == b"true"
 
 
+def is_partial_clone(cwd: Path | str | None = None) -> bool:
+    """Whether objects may be missing by design: a promisor remote is configured (a clone made
+    with `--filter`), as git itself decides."""
+    try:
+        if run(["config", "--get", "extensions.partialClone"], cwd).strip():
+            return True
+    except GitError:
+        pass  # not set
+    try:
+        run(["config", "--type=bool", "--get-regexp", r"^remote\..*\.promisor$", "^true$"], cwd)
+    except GitError:
+        return False
+    return True
+
+
 def resolve_commit(name: str, cwd: Path | str | None = None) -> str | None:
     """The commit `name` names, or None when it names nothing (an unborn HEAD)."""
     args = ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"]
@@ -258,13 +284,19 @@ def revision_arguments(revisions: Sequence[str]) -> list[str]:
     return ["--end-of-options", *revisions]
 
 
+#: the size `blob_records` gives a blob a partial clone lacks
+MISSING = -1
+
+
 def list_blobs(
-    revisions: Sequence[str], cwd: Path | str | None = None
+    revisions: Sequence[str], cwd: Path | str | None = None, partial: bool = False
 ) -> Generator[tuple[str, int], None, None]:
     """(object id, size) of every blob reachable from `revisions` (e.g. `--all`), each once.
 
     `rev-list --objects` walks the trees; `cat-file --batch-check` adds type and size, so a
-    blob over the size limit is skipped without ever being read.
+    blob over the size limit is skipped without ever being read. In a `partial` clone a blob
+    the clone lacks is listed with the size MISSING, never looked for elsewhere; in any other
+    repository a missing object is an error.
     """
     walk = spawn(
         [
@@ -272,6 +304,8 @@ def list_blobs(
             "--objects",
             "--no-object-names",
             "--filter=object:type=blob",
+            # `?<id>` lines, which cat-file answers `?<id> missing` without looking it up
+            *(["--missing=print"] if partial else []),
             *revision_arguments(revisions),
         ],
         cwd,
@@ -318,11 +352,14 @@ def blob_records(blocks: Iterator[bytes]) -> Iterator[tuple[str, int]]:
 
     blob = re.compile(rb"blob ([0-9a-f]+) ([0-9]+)")
     missing = re.compile(rb"^([0-9a-f]+) missing$", re.MULTILINE)
+    not_fetched = re.compile(rb"^\?([0-9a-f]+) missing$", re.MULTILINE)
     for block in blocks:
         if b" missing\n" in block:
             absent = missing.search(block)
             if absent:
                 raise GitError(f"object {absent[1].decode()} is missing from the repository")
+            for oid in not_fetched.findall(block):
+                yield oid.decode(), MISSING
         for oid, size in blob.findall(block):
             yield oid.decode(), int(size)
 
@@ -600,13 +637,16 @@ def ref_tips(cwd: Path | str | None = None) -> list[tuple[str, str]]:
 
 
 def range_patches(
-    ranges: Sequence[str], cwd: Path | str | None = None, walk: bool = True
+    ranges: Sequence[str],
+    cwd: Path | str | None = None,
+    walk: bool = True,
+    exclude: Sequence[bytes] = (),
 ) -> Iterator[tuple[LoggedCommit, bytes]]:
     """Each commit of `ranges` (parents first) with its `-U0` patch against its first parent.
 
     A merge shows only what its author changed by hand (`--remerge-diff`): what it brings from
     the merged branch belongs to that branch's own commits. Renames add nothing (`-M`). Without
-    `walk`, `ranges` are single commits, each shown alone.
+    `walk`, `ranges` are single commits, each shown alone. Paths in `exclude` are left out.
     """
     mark = commit_mark()
     args = [
@@ -624,6 +664,7 @@ def range_patches(
         *([] if walk else ["--no-walk"]),
         *revision_arguments(ranges),
         "--",
+        *excluded_paths(exclude),
     ]
     process = spawn(args, cwd)
     try:
@@ -644,6 +685,48 @@ def range_patches(
 
 def range_commit(header: bytes) -> LoggedCommit:
     return logged_commit(header.replace(b"\x02", b"\0"))
+
+
+def range_commits(
+    ranges: Sequence[str], cwd: Path | str | None = None, walk: bool = True
+) -> list[LoggedCommit]:
+    """The commits `range_patches` would show, in its order, each with the blobs it changes
+    against its first parent: named, never read (no rename detection, which compares
+    contents), so a partial clone can be asked about them without a fetch."""
+    mark = commit_mark()
+    args = [
+        "log",
+        "--raw",
+        "--no-abbrev",
+        "-z",
+        "--no-renames",
+        "--diff-merges=first-parent",
+        "--reverse",
+        "--topo-order",
+        "--no-textconv",
+        "--no-ext-diff",
+        log_format(mark),
+        *([] if walk else ["--no-walk"]),
+        *revision_arguments(ranges),
+        "--",
+    ]
+    records = run(args, cwd).split(mark)
+    return [logged_commit(record) for record in records[1:]]
+
+
+def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> set[str]:
+    """The objects of these commits' trees that the (partial) clone lacks: listed by rev-list,
+    which neither reads nor fetches them."""
+    if not commits:
+        return set()
+    args = ["rev-list", "--objects", "--no-object-names", "--missing=print", "--no-walk"]
+    output = run([*args, *revision_arguments(commits)], cwd)
+    return {line[1:].decode() for line in output.split() if line.startswith(b"?")}
+
+
+def excluded_paths(paths: Sequence[bytes]) -> list[str]:
+    """Pathspecs that leave exactly these paths out (from the top, no wildcards)."""
+    return [":(top,exclude,literal)" + os.fsdecode(path) for path in paths]
 
 
 # --- audits: mirrors of remote repositories -------------------------------------------------
