@@ -787,32 +787,38 @@ def run_remote(args: list[str], cwd: Path | str | None, timeout: float) -> bytes
         raise GitError(f"cannot run git: {exc.strerror}") from exc
     try:
         stdout, stderr = read_until_silent(process, timeout)
-    except BaseException:
-        stop_group(process)
-        raise
-    code = process.wait()
-    stop_group(process)  # anything it left behind
+    finally:
+        # on the way out as on a timeout: nothing git started outlives it
+        code = stop_group(process)
     if code != 0:
         raise GitError(describe_failure(stderr))
     return stdout
 
 
 def read_until_silent(process: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
-    """A process's stdout and the end of its stderr, read until both close; a GitError once
-    neither has had anything for `timeout` seconds."""
+    """A process's stdout and the end of its stderr, read until both close or it has exited
+    (a child it left behind may hold them); a GitError once neither has had anything for
+    `timeout` seconds. The process is waited for but not reaped: see `stop_group`."""
     import selectors
+    import time
 
     assert process.stdout is not None and process.stderr is not None
     out, err = bytearray(), bytearray()
+    deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ, out)
         selector.register(process.stderr, selectors.EVENT_READ, err)
         while selector.get_map():
-            ready = selector.select(timeout)
+            ready = selector.select(min(1.0, max(0.0, deadline - time.monotonic())))
             if not ready:
-                raise GitError(
-                    f"the remote did not answer for {timeout:g} seconds (--network-timeout)"
-                )
+                if exited(process):
+                    break
+                if time.monotonic() >= deadline:
+                    raise GitError(
+                        f"the remote did not answer for {timeout:g} seconds (--network-timeout)"
+                    )
+                continue
+            deadline = time.monotonic() + timeout
             for key, _ in ready:
                 data = os.read(key.fd, PIPE_READ_SIZE)
                 if not data:
@@ -821,20 +827,26 @@ def read_until_silent(process: subprocess.Popen[bytes], timeout: float) -> tuple
                 key.data.extend(data)
                 if key.data is err and len(err) > 2 * STDERR_KEPT:
                     del err[:-STDERR_KEPT]
-    process.stdout.close()
-    process.stderr.close()
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
     return bytes(out), bytes(err)
 
 
-def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill a session leader's whole process group and reap the leader. Its id names the group
-    until the leader is reaped, so the group is killed first: no other process can hold it."""
+def exited(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the process has exited, leaving it unreaped (`poll` would reap it)."""
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    return os.waitid(os.P_PID, process.pid, flags) is not None
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> int:
+    """Kill a session leader's whole process group, then reap the leader: its exit status.
+    Until the leader is reaped its id names the group, so no other process can be hit."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    code = process.wait()
     for stream in (process.stdout, process.stderr):
         if stream is not None:
             stream.close()
+    return code
 
 
 def remote_refs(url: str, timeout: float = NETWORK_TIMEOUT) -> tuple[dict[str, str], str | None]:
