@@ -15,6 +15,7 @@ from scanner.commands.options import OUTPUT_OPTIONS, STAGED_OPTIONS, VERIFY_OPTI
 from scanner.config.settings import ENGINES
 from scanner.error_handler import State
 from scanner.errors import ExitCode
+from scanner.git import NETWORK_TIMEOUT
 
 
 class Size(click.ParamType):  # type: ignore[type-arg]
@@ -197,6 +198,15 @@ def history(
     help="Skip larger blobs [default: --max-file-size].",
 )
 @click.option("--no-fetch", is_flag=True, help="Audit existing mirrors as they are.")
+@click.option(
+    "--network-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=NETWORK_TIMEOUT,
+    show_default=True,
+    envvar="KEYLEAK_NETWORK_TIMEOUT",
+    metavar="SECONDS",
+    help="Give up a clone or fetch after this long without a word from the remote.",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar on a terminal.")
 def audit(
     targets: tuple[str, ...],
@@ -206,6 +216,7 @@ def audit(
     cache_dir: str | None,
     max_blob_size: int | None,
     no_fetch: bool,
+    network_timeout: float,
     no_progress: bool,
     **options: Any,
 ) -> int:
@@ -229,6 +240,7 @@ def audit(
                 max_blob_size=max_blob_size or settings.max_file_size,
                 fetch=not no_fetch,
                 progress=not no_progress,
+                network_timeout=network_timeout,
             ),
         )
 

@@ -6,6 +6,7 @@ the `git commit` that started it for `index.lock`) and turns every failure into 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -29,22 +30,16 @@ STABLE_DIFF_OPTIONS = (
 )
 
 
-def run(args: list[str], cwd: Path | str | None = None, *, remote: bool = False) -> bytes:
-    """git's output; `remote` for commands that reach another machine, which must fail rather
-    than wait for someone to type a password."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    if remote:
-        env.update(NON_INTERACTIVE)
+def run(args: list[str], cwd: Path | str | None = None) -> bytes:
+    """git's output, for a command that reads or writes this machine's repositories only."""
     try:
         completed = subprocess.run(
             ["git", "-c", "core.quotePath=true", *args],
             cwd=cwd,
-            env=env,
+            env=environment(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
-            # no controlling terminal: ssh cannot ask for a password or a host key on it
-            start_new_session=remote,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed or not on PATH") from exc
@@ -61,6 +56,12 @@ def describe_failure(stderr: bytes) -> str:
     lines = [
         line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()
     ]
+    for line in lines:
+        # a partial clone's object, which no local command may fetch (LOCAL_ONLY)
+        unfetched = line.removeprefix("fatal: could not fetch ")
+        if unfetched != line and unfetched.endswith(" from promisor remote"):
+            oid = unfetched.removesuffix(" from promisor remote")
+            return f"object {oid} is missing from this partial clone (keyleak never fetches)"
     fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
     message = (fatal or lines or ["git failed"])[0]
     message = message.removeprefix("fatal: ").removeprefix("error: ")
@@ -130,8 +131,14 @@ NULL_OID = "0" * 40
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 
+#: A local git command never reaches the network: a partial clone's missing object is not
+#: fetched from its promisor remote (GIT_NO_LAZY_FETCH, git 2.44 and later), and no transport
+#: is allowed to try (an empty GIT_ALLOW_PROTOCOL, for the gits before it).
+LOCAL_ONLY = {"GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": ""}
+
+
 def environment() -> dict[str, str]:
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", **LOCAL_ONLY}
 
 
 class GitProcess(subprocess.Popen[bytes]):
@@ -216,6 +223,21 @@ def is_shallow(cwd: Path | str | None = None) -> bool:
     return run(["rev-parse", "--is-shallow-repository"], cwd).strip() == b"true"
 
 
+def is_partial_clone(cwd: Path | str | None = None) -> bool:
+    """Whether objects may be missing by design: a promisor remote is configured (a clone made
+    with `--filter`), as git itself decides."""
+    try:
+        if run(["config", "--get", "extensions.partialClone"], cwd).strip():
+            return True
+    except GitError:
+        pass  # not set
+    try:
+        run(["config", "--type=bool", "--get-regexp", r"^remote\..*\.promisor$", "^true$"], cwd)
+    except GitError:
+        return False
+    return True
+
+
 def resolve_commit(name: str, cwd: Path | str | None = None) -> str | None:
     """The commit `name` names, or None when it names nothing (an unborn HEAD)."""
     args = ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"]
@@ -225,16 +247,67 @@ def resolve_commit(name: str, cwd: Path | str | None = None) -> str | None:
         return None
 
 
+def commit_id(name: str, cwd: Path | str | None = None) -> str:
+    """The commit a name from the command line names, as its id: a usage error when it names
+    none. rev-parse reads it after `--end-of-options`, so `--output=x` is a name, not an option."""
+    sha = resolve_commit(name, cwd)
+    if sha is None:
+        raise GitError(f"{name!r}: unknown revision (it names no commit)")
+    return sha
+
+
+def resolve_revision(expression: str, cwd: Path | str | None = None) -> str:
+    """A revision or range from the command line with every commit it names resolved to its id:
+    `A`, `^A`, `A^!`, `A^@`, `A..B`, `A...B` (a side left out is HEAD, as in git). What git is
+    then handed is ids and these operators only: nothing it could read as an option or a path.
+    """
+    for operator in ("...", ".."):
+        left, found, right = expression.partition(operator)
+        if found:
+            return commit_id(left or "HEAD", cwd) + operator + commit_id(right or "HEAD", cwd)
+    if expression.startswith("^") and len(expression) > 1:
+        return "^" + commit_id(expression[1:], cwd)
+    if expression.endswith(("^!", "^@")) and len(expression) > 2:
+        return commit_id(expression[:-2], cwd) + expression[-2:]
+    return commit_id(expression, cwd)
+
+
+#: the revisions of a full audit: every ref
+ALL_REFS = ("--all",)
+
+
+def revision_arguments(revisions: Sequence[str]) -> list[str]:
+    """`--all` as the option it is; any other revisions after `--end-of-options`, so that even
+    one not checked by `resolve_revision` is never taken for an option."""
+    if tuple(revisions) == ALL_REFS:
+        return list(ALL_REFS)
+    return ["--end-of-options", *revisions]
+
+
+#: the size `blob_records` gives a blob a partial clone lacks
+MISSING = -1
+
+
 def list_blobs(
-    revisions: Sequence[str], cwd: Path | str | None = None
+    revisions: Sequence[str], cwd: Path | str | None = None, partial: bool = False
 ) -> Generator[tuple[str, int], None, None]:
     """(object id, size) of every blob reachable from `revisions` (e.g. `--all`), each once.
 
     `rev-list --objects` walks the trees; `cat-file --batch-check` adds type and size, so a
-    blob over the size limit is skipped without ever being read.
+    blob over the size limit is skipped without ever being read. In a `partial` clone a blob
+    the clone lacks is listed with the size MISSING, never looked for elsewhere; in any other
+    repository a missing object is an error.
     """
     walk = spawn(
-        ["rev-list", "--objects", "--no-object-names", "--filter=object:type=blob", *revisions],
+        [
+            "rev-list",
+            "--objects",
+            "--no-object-names",
+            "--filter=object:type=blob",
+            # `?<id>` lines, which cat-file answers `?<id> missing` without looking it up
+            *(["--missing=print"] if partial else []),
+            *revision_arguments(revisions),
+        ],
         cwd,
     )
     check = spawn(
@@ -279,11 +352,14 @@ def blob_records(blocks: Iterator[bytes]) -> Iterator[tuple[str, int]]:
 
     blob = re.compile(rb"blob ([0-9a-f]+) ([0-9]+)")
     missing = re.compile(rb"^([0-9a-f]+) missing$", re.MULTILINE)
+    not_fetched = re.compile(rb"^\?([0-9a-f]+) missing$", re.MULTILINE)
     for block in blocks:
         if b" missing\n" in block:
             absent = missing.search(block)
             if absent:
                 raise GitError(f"object {absent[1].decode()} is missing from the repository")
+            for oid in not_fetched.findall(block):
+                yield oid.decode(), MISSING
         for oid, size in blob.findall(block):
             yield oid.decode(), int(size)
 
@@ -461,7 +537,7 @@ class CommitLog:
             "--no-ext-diff",
             "--ignore-submodules=none",
             log_format(self.mark),
-            *revisions,
+            *revision_arguments(revisions),
             "--",
         ]
         self.output = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by commits() or close()
@@ -561,13 +637,16 @@ def ref_tips(cwd: Path | str | None = None) -> list[tuple[str, str]]:
 
 
 def range_patches(
-    ranges: Sequence[str], cwd: Path | str | None = None, walk: bool = True
+    ranges: Sequence[str],
+    cwd: Path | str | None = None,
+    walk: bool = True,
+    exclude: Sequence[bytes] = (),
 ) -> Iterator[tuple[LoggedCommit, bytes]]:
     """Each commit of `ranges` (parents first) with its `-U0` patch against its first parent.
 
     A merge shows only what its author changed by hand (`--remerge-diff`): what it brings from
     the merged branch belongs to that branch's own commits. Renames add nothing (`-M`). Without
-    `walk`, `ranges` are single commits, each shown alone.
+    `walk`, `ranges` are single commits, each shown alone. Paths in `exclude` are left out.
     """
     mark = commit_mark()
     args = [
@@ -583,8 +662,9 @@ def range_patches(
         "--topo-order",
         log_format(mark, "%x02"),
         *([] if walk else ["--no-walk"]),
-        *ranges,
+        *revision_arguments(ranges),
         "--",
+        *excluded_paths(exclude),
     ]
     process = spawn(args, cwd)
     try:
@@ -607,6 +687,48 @@ def range_commit(header: bytes) -> LoggedCommit:
     return logged_commit(header.replace(b"\x02", b"\0"))
 
 
+def range_commits(
+    ranges: Sequence[str], cwd: Path | str | None = None, walk: bool = True
+) -> list[LoggedCommit]:
+    """The commits `range_patches` would show, in its order, each with the blobs it changes
+    against its first parent: named, never read (no rename detection, which compares
+    contents), so a partial clone can be asked about them without a fetch."""
+    mark = commit_mark()
+    args = [
+        "log",
+        "--raw",
+        "--no-abbrev",
+        "-z",
+        "--no-renames",
+        "--diff-merges=first-parent",
+        "--reverse",
+        "--topo-order",
+        "--no-textconv",
+        "--no-ext-diff",
+        log_format(mark),
+        *([] if walk else ["--no-walk"]),
+        *revision_arguments(ranges),
+        "--",
+    ]
+    records = run(args, cwd).split(mark)
+    return [logged_commit(record) for record in records[1:]]
+
+
+def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> set[str]:
+    """The objects of these commits' trees that the (partial) clone lacks: listed by rev-list,
+    which neither reads nor fetches them."""
+    if not commits:
+        return set()
+    args = ["rev-list", "--objects", "--no-object-names", "--missing=print", "--no-walk"]
+    output = run([*args, *revision_arguments(commits)], cwd)
+    return {line[1:].decode() for line in output.split() if line.startswith(b"?")}
+
+
+def excluded_paths(paths: Sequence[bytes]) -> list[str]:
+    """Pathspecs that leave exactly these paths out (from the top, no wildcards)."""
+    return [":(top,exclude,literal)" + os.fsdecode(path) for path in paths]
+
+
 # --- audits: mirrors of remote repositories -------------------------------------------------
 
 #: A remote git command must never wait for a person: no terminal prompt, no askpass program
@@ -627,11 +749,111 @@ def init_bare(path: Path | str) -> None:
     run(["init", "--bare", "--quiet", "--template=", "--", os.fspath(path)])
 
 
-def remote_refs(url: str) -> tuple[dict[str, str], str | None]:
+#: the only transports a remote command may use, whatever URL, redirect or config asks for
+#: another (git's own allowlist: no `ext::`/`fd::` helper, no plain http)
+REMOTE_PROTOCOLS = "https:ssh:git:file"
+#: seconds a remote command may go without a byte of output (progress included) before it is
+#: stopped: a server that accepts and never answers must not hang an audit
+NETWORK_TIMEOUT = 120.0
+#: what is kept of a remote command's stderr for its error message: the end, where git says why
+STDERR_KEPT = 1 << 16
+
+
+def run_remote(args: list[str], cwd: Path | str | None, timeout: float) -> bytes:
+    """git's output, for a command that reaches another machine: it never waits for a person,
+    uses only REMOTE_PROTOCOLS, and is stopped, with every process it started (ssh, `git
+    remote-https`, in its own process group), once it has said nothing for `timeout` seconds."""
+    env = {
+        **environment(),
+        **NON_INTERACTIVE,
+        "GIT_ALLOW_PROTOCOL": REMOTE_PROTOCOLS,
+    }
+    try:
+        process = subprocess.Popen(
+            ["git", "-c", "core.quotePath=true", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # a group to stop at once; no controlling terminal, so ssh cannot prompt on it
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH") from exc
+    except NotADirectoryError as exc:
+        raise GitError(f"{cwd}: not a directory") from exc
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from exc
+    try:
+        stdout, stderr = read_until_silent(process, timeout)
+    finally:
+        # on the way out as on a timeout: nothing git started outlives it
+        code = stop_group(process)
+    if code != 0:
+        raise GitError(describe_failure(stderr))
+    return stdout
+
+
+def read_until_silent(process: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
+    """A process's stdout and the end of its stderr, read until both close or it has exited
+    (a child it left behind may hold them); a GitError once neither has had anything for
+    `timeout` seconds. The process is waited for but not reaped: see `stop_group`."""
+    import selectors
+    import time
+
+    assert process.stdout is not None and process.stderr is not None
+    out, err = bytearray(), bytearray()
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ, out)
+        selector.register(process.stderr, selectors.EVENT_READ, err)
+        while selector.get_map():
+            ready = selector.select(min(1.0, max(0.0, deadline - time.monotonic())))
+            if not ready:
+                if exited(process):
+                    break
+                if time.monotonic() >= deadline:
+                    raise GitError(
+                        f"the remote did not answer for {timeout:g} seconds (--network-timeout)"
+                    )
+                continue
+            deadline = time.monotonic() + timeout
+            for key, _ in ready:
+                data = os.read(key.fd, PIPE_READ_SIZE)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                key.data.extend(data)
+                if key.data is err and len(err) > 2 * STDERR_KEPT:
+                    del err[:-STDERR_KEPT]
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+    return bytes(out), bytes(err)
+
+
+def exited(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the process has exited, leaving it unreaped (`poll` would reap it)."""
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    return os.waitid(os.P_PID, process.pid, flags) is not None
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> int:
+    """Kill a session leader's whole process group, then reap the leader: its exit status.
+    Until the leader is reaped its id names the group, so no other process can be hit."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    code = process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+    return code
+
+
+def remote_refs(url: str, timeout: float = NETWORK_TIMEOUT) -> tuple[dict[str, str], str | None]:
     """A remote's branches and tags (full name -> object id, tags unpeeled) and the branch its
     HEAD names (None when it names none, e.g. an empty repository)."""
-    output = run(
-        ["ls-remote", "--symref", "--", url, "HEAD", "refs/heads/*", "refs/tags/*"], remote=True
+    output = run_remote(
+        ["ls-remote", "--symref", "--", url, "HEAD", "refs/heads/*", "refs/tags/*"], None, timeout
     ).decode("utf-8", "replace")
     refs: dict[str, str] = {}
     head: str | None = None
@@ -644,9 +866,10 @@ def remote_refs(url: str) -> tuple[dict[str, str], str | None]:
     return refs, head
 
 
-def fetch_mirror(path: Path | str, url: str) -> None:
-    """Bring a mirror's branches and tags to the remote's, deleting those the remote deleted."""
-    run(
+def fetch_mirror(path: Path | str, url: str, timeout: float = NETWORK_TIMEOUT) -> None:
+    """Bring a mirror's branches and tags to the remote's, deleting those the remote deleted.
+    With `--progress`, a slow transfer that still moves is not taken for a silent remote."""
+    run_remote(
         [
             # a mirror runs no hooks, and a gc must not go on in the background while it is read
             "-c",
@@ -659,18 +882,18 @@ def fetch_mirror(path: Path | str, url: str) -> None:
             "--prune",
             "--no-tags",
             "--no-write-fetch-head",
-            "--quiet",
+            "--progress",
             "--",
             url,
             *MIRROR_REFSPECS,
         ],
         path,
-        remote=True,
+        timeout,
     )
 
 
 def set_head(path: Path | str, ref: str) -> None:
-    run(["symbolic-ref", "HEAD", ref], path)
+    run(["symbolic-ref", "--", "HEAD", ref], path)
 
 
 def refs(cwd: Path | str | None = None) -> dict[str, str]:

@@ -96,6 +96,13 @@ def run_history(
     if not os.path.isdir(repo):
         raise KeyleakError(f"{repo}: no such directory")
     git.git_dir(repo)
+    # shown as the user named them; git is handed only the commits they resolve to
+    target = " ".join((os.path.abspath(repo), *history.revisions, *history.ranges))
+    history = replace(
+        history,
+        revisions=tuple(git.resolve_revision(name, repo) for name in history.revisions),
+        ranges=tuple(git.resolve_revision(name, repo) for name in history.ranges),
+    )
     started = time.perf_counter()
     result = scan_ranges(options, history) if history.ranges else scan_history(options, history)
     result = replace(result, elapsed=time.perf_counter() - started)
@@ -103,7 +110,6 @@ def run_history(
     if wanted(history.progress):
         # the bar vanishes when done: this line says what it did
         print(summary(result), file=sys.stderr)
-    target = " ".join((os.path.abspath(repo), *history.revisions, *history.ranges))
     return finish(result, options, "blob" if not history.ranges else "changed file", target)
 
 

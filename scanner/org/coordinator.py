@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
+from scanner.git import NETWORK_TIMEOUT
 from scanner.model import Rule, ScanResult
 from scanner.org import state
 from scanner.org.audit_progress import AuditProgress
@@ -42,6 +43,8 @@ class AuditOptions:
     max_blob_size: int = 10 * 1024 * 1024
     fetch: bool = True
     progress: bool = True
+    #: seconds a remote may stay silent before its clone or fetch is given up
+    network_timeout: float = NETWORK_TIMEOUT
 
 
 def default_cache_dir() -> Path:
@@ -83,6 +86,7 @@ def audit_all(
             max_blob_size=audit.max_blob_size,
             previous=previous.previous if previous else None,
             fetch=audit.fetch,
+            network_timeout=audit.network_timeout,
         )
         for target, previous in zip(targets, stored, strict=True)
     ]

@@ -36,8 +36,9 @@ def locked(mirror: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def update(target: Target, mirror: Path, fetch: bool) -> None:
-    """Clone the mirror if it is new; else, with `fetch`, bring it up to the remote's refs.
+def update(target: Target, mirror: Path, fetch: bool, timeout: float = git.NETWORK_TIMEOUT) -> None:
+    """Clone the mirror if it is new; else, with `fetch`, bring it up to the remote's refs;
+    each network step stopped after `timeout` seconds without a word from the remote.
 
     Asking for the remote's refs first costs one round trip and spares the fetch when nothing
     moved, which, audit after audit, is most repositories.
@@ -48,9 +49,9 @@ def update(target: Target, mirror: Path, fetch: bool) -> None:
     try:
         if new:
             git.init_bare(mirror)
-        remote, head = git.remote_refs(target.location)
+        remote, head = git.remote_refs(target.location, timeout)
         if new or remote != mirror_refs(mirror):
-            git.fetch_mirror(mirror, target.location)
+            git.fetch_mirror(mirror, target.location, timeout)
         if head is not None:
             git.set_head(mirror, head)
     except GitError as exc:

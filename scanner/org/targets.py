@@ -23,6 +23,11 @@ SCP = re.compile(r"^(?:(?P<user>[^@/:]+)@)?(?P<host>[^@/:]+):(?P<path>.*)$")
 #: schemes whose user part is a credential (a token is often given as the user name)
 HTTP_SCHEMES = frozenset({"http", "https", "ftp", "ftps"})
 SLUG_LENGTH = 60
+#: the transports an audit uses; scp-like `host:path` is ssh, and a local path is read in place
+ALLOWED_SCHEMES = frozenset({"https", "ssh", "git", "file"})
+#: git's remote-helper syntax, `<transport>::<address>` (`fd::0`, `ext::<command>`)
+HELPER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.-]*::")
+ALLOWED = "use an https://, ssh://, git:// or file:// URL, user@host:path, or a local path"
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,24 @@ def remote_target(url: str) -> Target:
     )
 
 
+def allowed(target: Target) -> Target:
+    """The target, when git would reach it over an allowed transport; a usage error naming
+    the URL without its credentials otherwise (a helper could run a command or read a file
+    descriptor, plain http is readable on the way)."""
+    url = target.location
+    helper = HELPER.match(url)
+    scheme = SCHEME.match(url)
+    if helper:
+        refused = f"{helper[0]}: a git remote helper"
+    elif scheme and scheme[0].removesuffix("://").lower() not in ALLOWED_SCHEMES:
+        refused = f"{target.url}: not an allowed URL scheme"
+    elif not scheme and SCP.match(url) and url.partition("@")[2].startswith("-"):
+        refused = f"{target.url}: a host name that is an ssh option"
+    else:
+        return target
+    raise KeyleakError(f"{refused}; {ALLOWED}")
+
+
 def strip_suffix(where: str) -> str:
     where = where.rstrip("/")
     return where.removesuffix(".git").rstrip("/") or where
@@ -120,7 +143,7 @@ def expand(entry: str) -> list[Target]:
     if entry.startswith("-"):
         raise KeyleakError(f"{entry!r}: not a repository URL or path")
     if not os.path.exists(entry) and is_url(entry):
-        return [remote_target(entry)]
+        return [allowed(remote_target(entry))]
     path = Path(entry)
     if not path.is_dir() or is_repository(path):
         # a missing path is audited like any other, and fails with its error in the report

@@ -54,6 +54,8 @@ class AuditJob:
     previous: Previous | None = None
     #: fetch mirrors that already exist (a missing one is cloned either way)
     fetch: bool = True
+    #: seconds a remote may stay silent before its clone or fetch is given up
+    network_timeout: float = git.NETWORK_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def repository(job: AuditJob) -> Iterator[str]:
         return
     path = mirror.mirror_path(Path(job.cache_dir), target)
     with mirror.locked(path):
-        mirror.update(target, path, job.fetch)
+        mirror.update(target, path, job.fetch, job.network_timeout)
         yield str(path)
 
 

@@ -91,10 +91,12 @@ class Walk:
         skipped_blobs: Mapping[str, str],
         stored: Container[str] | None,
         file_rules: Sequence[FileRule],
+        absent: str | None = None,
     ) -> None:
         self.secrets = secrets
         self.file_rules = file_rules
         self.stored = stored
+        self.absent = absent
         self.skipped_blobs = skipped_blobs
         self.tracked: dict[str, tuple[str, ...]] = {}
         for fingerprint, secret in secrets.items():
@@ -121,9 +123,9 @@ class Walk:
             if change.new_mode == SUBMODULE_MODE:
                 self.skipped.setdefault((os.fsdecode(change.path), "submodule"), None)
                 continue
-            if self.stored is not None and change.new_oid not in self.stored:
-                self.missing(commit, change)
             reason = self.skipped_blobs.get(change.new_oid)
+            if reason is None and self.stored is not None and change.new_oid not in self.stored:
+                reason = self.missing(commit, change)
             if reason is not None:
                 self.skipped.setdefault((os.fsdecode(change.path), reason), None)
             gone = self.tracked.get(change.old_oid, ())
@@ -171,10 +173,13 @@ class Walk:
                 if secret.last_present is None or secret.last_present[0] < index:
                     secret.last_present = (index, commit)
 
-    def missing(self, commit: git.LoggedCommit, change: git.Change) -> None:
-        """A blob the commit records but the object store lacks (deletions name no blob)."""
+    def missing(self, commit: git.LoggedCommit, change: git.Change) -> str | None:
+        """A blob the commit records but the object store lacks (deletions name no blob): the
+        reason it was not scanned when blobs may be absent (a partial clone), else an error."""
         if change.new_oid == git.NULL_OID:
-            return
+            return None
+        if self.absent is not None:
+            return self.absent
         path = os.fsdecode(change.path)
         raise GitError(
             f"object {change.new_oid} ({path} in commit {commit.sha}) is missing from the "
@@ -230,6 +235,7 @@ def attribute(
     read: Callable[[Sequence[str]], Iterable[tuple[str, bytes]]],
     markers: tuple[bytes, ...],
     stored: Container[str] | None = None,
+    absent: str | None = None,
 ) -> Attribution:
     """Findings with their history: one per fingerprint (per path for file rules), located in
     the introducing blob. `read` fetches blobs by id: the first version of each file a file
@@ -237,10 +243,11 @@ def attribute(
 
     `head_blobs` is read only when HEAD is not among the walked commits (the walk already knows
     what HEAD holds otherwise). `stored`, when given, holds every blob the scan listed: a blob
-    a commit records outside it is missing from the repository, an error.
+    a commit records outside it is missing from the repository: an error, unless `absent` is
+    the reason to report it under (a partial clone's blob, not scanned).
     """
     secrets = secrets_by_fingerprint(blob_findings, rules)
-    walk = Walk(secrets, skipped_blobs, stored, file_rules(rules))
+    walk = Walk(secrets, skipped_blobs, stored, file_rules(rules), absent)
     for index, commit in enumerate(commits):
         walk.visit(index, commit)
     locate_file_findings(walk.secrets.values(), read, rules, markers)

@@ -52,9 +52,10 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     log = git.CommitLog(revisions, repo)
     # started only if a file rule (a committed `.env`) names a path: its finding quotes the file
     first_versions = git.BlobReader(repo)
+    partial = git.is_partial_clone(repo)
     try:
         scanner = configured_scanner(options)
-        listing = blobs.BlobListing(repo, revisions, history.max_blob_size)
+        listing = blobs.BlobListing(repo, revisions, history.max_blob_size, partial)
         scan = scan_blobs(scanner, repo, listing, options.jobs, wanted(history.progress))
         head = git.resolve_commit("HEAD", repo)
         attribution = attribute(
@@ -67,6 +68,8 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             rules=scanner.ruleset.by_id(),
             # the full audit lists the object store, which cannot show what is missing from it
             stored=listing.listed if revisions == blobs.ALL else None,
+            # what a partial clone lacks is not scanned, and said so; elsewhere it is an error
+            absent=blobs.NOT_FETCHED if partial else None,
             read=first_versions.read,
             markers=scanner.markers,
         )
@@ -117,6 +120,7 @@ def scan_blobs(
                 scan.scanned += outcome.scanned
                 scan.size += outcome.size
     scan.skipped.update(dict.fromkeys(listing.too_big, blobs.TOO_BIG))
+    scan.skipped.update(dict.fromkeys(listing.absent, blobs.NOT_FETCHED))
     return scan
 
 

@@ -20,22 +20,30 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 #: LFS pointers are small; a larger blob starting like one is ordinary text.
 LFS_POINTER_MAX = 1024
 #: the revisions of a full audit: every ref
-ALL = ("--all",)
+ALL = git.ALL_REFS
 TOO_BIG = "larger than --max-blob-size"
 LFS = "Git LFS pointer"
+#: a partial clone's blob that was never fetched: keyleak never fetches, so it is not scanned
+NOT_FETCHED = "missing from this partial clone (not fetched)"
 
 
 class BlobListing:
     """The blobs to read, listed while they are being read; those over the size limit are
     set aside unread. What was listed so far is counted, for progress."""
 
-    def __init__(self, repo: str, revisions: tuple[str, ...], max_size: int) -> None:
+    def __init__(
+        self, repo: str, revisions: tuple[str, ...], max_size: int, partial: bool = False
+    ) -> None:
         self.repo = repo
         self.revisions = revisions
         self.max_size = max_size
+        #: a partial clone: a blob it lacks is set aside as NOT_FETCHED, never an error
+        self.partial = partial
         #: every blob listed, too big or not: in a full audit, what the object store holds
         self.listed: set[str] = set()
         self.too_big: list[str] = []
+        #: the blobs a partial clone lacks (a full audit lists the store, so never any)
+        self.absent: list[str] = []
         self.objects = 0
         self.size = 0
 
@@ -45,11 +53,14 @@ class BlobListing:
         listing = (
             git.stored_blobs(self.repo)
             if revisions == ALL
-            else git.list_blobs(revisions, self.repo)
+            else git.list_blobs(revisions, self.repo, self.partial)
         )
         # closed, git is waited for even when the reading stops early
         with contextlib.closing(listing):
             for oid, size in listing:
+                if size == git.MISSING:
+                    self.absent.append(oid)
+                    continue
                 self.listed.add(oid)
                 if size > self.max_size:
                     self.too_big.append(oid)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from scanner import git
+from scanner.errors import GitError
 from scanner.model import Chunk, Provenance, Skipped, SourceKind
-from scanner.sources.blobs import LFS, LFS_POINTER, LFS_POINTER_MAX, TOO_BIG
+from scanner.sources.blobs import LFS, LFS_POINTER, LFS_POINTER_MAX, NOT_FETCHED, TOO_BIG
 from scanner.sources.content import looks_binary
 from scanner.sources.diff import deleted_lines, parse_added_lines
 
@@ -24,16 +25,26 @@ def range_chunks(
     """
     walks = tuple(value for value in ranges if ".." in value)
     singles = tuple(value for value in ranges if ".." not in value)
-    patches = itertools.chain(
-        git.range_patches(walks, repo) if walks else (),
-        git.range_patches(singles, repo, walk=False) if singles else (),
-    )
+    patches: Iterable[tuple[git.LoggedCommit, list[Skipped], bytes]]
+    if git.is_partial_clone(repo):
+        patches = itertools.chain(
+            partial_patches(walks, repo) if walks else (),
+            partial_patches(singles, repo, walk=False) if singles else (),
+        )
+    else:
+        patches = (
+            (commit, [], patch)
+            for commit, patch in itertools.chain(
+                git.range_patches(walks, repo) if walks else (),
+                git.range_patches(singles, repo, walk=False) if singles else (),
+            )
+        )
     seen: set[str] = set()
-    for commit, patch in patches:
+    for commit, not_fetched, patch in patches:
         if commit.sha in seen:
             continue
         seen.add(commit.sha)
-        items: list[Chunk | Skipped] = []
+        items: list[Chunk | Skipped] = [*not_fetched]
         for added in parse_added_lines(patch):
             path = os.fsdecode(added.path)
             content = b"\n".join(added.lines)
@@ -49,3 +60,33 @@ def range_chunks(
                 )
                 items.append(Chunk(content=content, origin=origin))
         yield commit, items, deleted_lines(patch)
+
+
+def partial_patches(
+    ranges: tuple[str, ...], repo: str, walk: bool = True
+) -> Iterator[tuple[git.LoggedCommit, list[Skipped], bytes]]:
+    """The range's commits in a partial clone, which must not fetch what it lacks: each commit's
+    patch leaves out the paths whose blob, before or after, is missing, and names them as not
+    scanned. The commits and the blobs they change are listed first without reading a blob."""
+    commits = git.range_commits(ranges, repo, walk)
+    shas = {sha for commit in commits for sha in (commit.sha, *commit.parents)}
+    missing = git.missing_objects(sorted(shas), repo)
+    for commit in commits:
+        absent = [
+            change.path
+            for change in commit.changes
+            if change.old_oid in missing or change.new_oid in missing
+        ]
+        skipped = [Skipped(path=os.fsdecode(path), reason=NOT_FETCHED) for path in absent]
+        try:
+            shown = list(git.range_patches([commit.sha], repo, False, absent))
+        except GitError:
+            if len(commit.parents) < 2:
+                raise
+            # a merge's remerge needs blobs of both sides and their base, which the clone may
+            # lack: the whole merge is then not scanned, and said so
+            yield commit, [Skipped(path=commit.sha, reason=NOT_FETCHED)], b""
+            continue
+        # a commit that changes nothing but the paths left out is not shown at all
+        for logged, patch in shown or [(commit, b"")]:
+            yield logged, skipped, patch
