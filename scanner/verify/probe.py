@@ -97,3 +97,5 @@ class Provider:
     pairing: Pairing | None = None
     #: whether a rate limit whose answer names no wait is retried after a backoff
     retry_without_hint: bool = True
+    #: the verdict of an answer longer than MAX_BODY, from its status and start (a long listing)
+    long_answer: Callable[[Reply], Verdict | None] | None = None

@@ -192,6 +192,16 @@ def test_cache_answers_the_second_run(server: FakeProvider, messages: list[str])
     assert len((cache_dir() / SALT).read_bytes()) == 32
 
 
+def test_the_verdict_cache_folder_is_private(server: FakeProvider, messages: list[str]) -> None:
+    """A scan may have made the cache directory already, readable by others (0755)."""
+    cache_dir().mkdir(parents=True, mode=0o755)
+    cache_dir().chmod(0o755)
+    verify_one(make_key("openai"), messages, dataclasses.replace(FAST, use_cache=True))
+    for name in (ENTRIES, SALT):
+        assert ((cache_dir() / name).parent.stat().st_mode & 0o777) == 0o700, name
+        assert ((cache_dir() / name).stat().st_mode & 0o777) == 0o600, name
+
+
 def test_cache_entries_expire(server: FakeProvider, messages: list[str]) -> None:
     expired = dataclasses.replace(FAST, use_cache=True, cache_ttl=0.0)
     key = make_key("openai")

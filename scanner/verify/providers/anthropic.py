@@ -10,6 +10,7 @@ from scanner.verify.providers.common import (
     exhausted,
     invalid,
     listing,
+    long_listing,
     probe,
     rate_limited,
     skipped,
@@ -40,4 +41,4 @@ def classify(reply: Reply) -> Verdict | None:
     return by_status(reply, listing("data"))
 
 
-PROVIDER = Provider("anthropic", BASE_URL, build_request, classify)
+PROVIDER = Provider("anthropic", BASE_URL, build_request, classify, long_answer=long_listing)

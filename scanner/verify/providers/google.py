@@ -11,6 +11,7 @@ from scanner.verify.providers.common import (
     exhausted,
     invalid,
     listing,
+    long_listing,
     probe,
     rate_limited,
     restricted,
@@ -63,4 +64,4 @@ def classify(reply: Reply) -> Verdict | None:
     return None
 
 
-PROVIDER = Provider("google", BASE_URL, build_request, classify)
+PROVIDER = Provider("google", BASE_URL, build_request, classify, long_answer=long_listing)

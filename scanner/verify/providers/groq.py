@@ -10,6 +10,7 @@ from scanner.verify.providers.common import (
     error_fields,
     invalid,
     listing,
+    long_listing,
     rate_limited,
 )
 
@@ -27,4 +28,4 @@ def classify(reply: Reply) -> Verdict | None:
     return by_status(reply, listing("data"), {429: rate_limited()})
 
 
-PROVIDER = Provider("groq", BASE_URL, build_request, classify)
+PROVIDER = Provider("groq", BASE_URL, build_request, classify, long_answer=long_listing)

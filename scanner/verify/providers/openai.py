@@ -13,6 +13,7 @@ from scanner.verify.providers.common import (
     exhausted,
     invalid,
     live,
+    long_listing,
     rate_limited,
     restricted,
     unknown,
@@ -20,7 +21,8 @@ from scanner.verify.providers.common import (
 
 BASE_URL = "https://api.openai.com"
 ADMIN_PREFIX = "sk-admin-"
-QUOTA_CODES = ("insufficient_quota", "credit_balance_exhausted")
+#: quota, not rate: asking again cannot help (billing_not_active: no active billing plan)
+QUOTA_CODES = ("insufficient_quota", "credit_balance_exhausted", "billing_not_active")
 
 
 def build_request(candidate: Candidate) -> Request:
@@ -56,4 +58,4 @@ def _models(body: dict[str, Any]) -> Verdict | None:
     return live()
 
 
-PROVIDER = Provider("openai", BASE_URL, build_request, classify)
+PROVIDER = Provider("openai", BASE_URL, build_request, classify, long_answer=long_listing)
