@@ -85,6 +85,9 @@ def prepare(
                 VerdictStatus.SKIPPED, f"no verifier named {candidate.provider!r}"
             )
             continue
+        if not sendable(candidate):
+            verdicts[candidate] = Verdict(VerdictStatus.SKIPPED, "not ASCII: no provider's key")
+            continue
         request = provider.build_request(candidate)
         if isinstance(request, Verdict):
             verdicts[candidate] = request
@@ -93,6 +96,11 @@ def prepare(
             bases[candidate.provider] = base_url(candidate.provider, provider, notify)
         jobs.append(Job(candidate, provider, bases[candidate.provider], request))
     return jobs
+
+
+def sendable(candidate: Candidate) -> bool:
+    """HTTP headers carry ASCII only, and no provider issues a key with any other character."""
+    return candidate.secret.isascii() and (candidate.partner or "").isascii()
 
 
 def describe(job: Job) -> str:

@@ -303,6 +303,24 @@ def test_rules_without_a_verifier_are_skipped(server: FakeProvider, messages: li
     assert server.total == 0
 
 
+@pytest.mark.parametrize("provider", ["openai", "slack", "aws"])
+def test_a_key_with_a_non_ascii_character_costs_that_key_only(
+    provider: str, server: FakeProvider, messages: list[str]
+) -> None:
+    """A custom rule may find a key with any character; HTTP headers carry ASCII only."""
+    odd, good = make_key(provider)[:-1] + "\u00e9", make_key(provider)
+    findings = [finding(provider, odd), finding(provider, good, path="b.py")]
+    if provider == "aws":
+        findings += [
+            finding("aws-secret-access-key", aws_secret(), line=2),
+            finding("aws-secret-access-key", aws_secret(), path="b.py", line=2),
+        ]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    statuses = [r.verdict.status for r in results[:2] if r.verdict]
+    assert statuses == [S.SKIPPED, S.LIVE]
+    assert server.requests[good] == 1 and server.total == 1
+
+
 def test_a_key_two_providers_claim_is_sent_to_neither(
     server: FakeProvider, messages: list[str]
 ) -> None:
