@@ -91,8 +91,10 @@ class Provider:
     base_url: str
     #: the read-only probe for a key, or a `skipped` verdict when none may be sent
     build_request: Callable[[Candidate], Request | Verdict]
+    #: regexes for the keys the provider issues (`scanner.verify.shapes`): no other is sent
     #: the provider's own table; None leaves the answer to the generic classifier (unknown)
     classify: Callable[[Reply], Verdict | None]
+    shapes: tuple[str, ...] = ()
     sign: Signer | None = None
     pairing: Pairing | None = None
     #: whether a rate limit whose answer names no wait is retried after a backoff

@@ -16,6 +16,7 @@ from scanner.verify.job import Job
 from scanner.verify.plan import plan_findings
 from scanner.verify.probe import Candidate, Provider
 from scanner.verify.registry import provider_named
+from scanner.verify.shapes import has_shape
 
 Notify = Callable[[str], None]
 
@@ -85,8 +86,10 @@ def prepare(
                 VerdictStatus.SKIPPED, f"no verifier named {candidate.provider!r}"
             )
             continue
-        if not sendable(candidate):
-            verdicts[candidate] = Verdict(VerdictStatus.SKIPPED, "not ASCII: no provider's key")
+        if not has_shape(provider, candidate.secret):
+            # whatever rule found it: a rule (a repository's own, too) may name any provider
+            reason = f"not a key of {candidate.provider}'s shape"
+            verdicts[candidate] = Verdict(VerdictStatus.SKIPPED, reason)
             continue
         request = provider.build_request(candidate)
         if isinstance(request, Verdict):
@@ -96,11 +99,6 @@ def prepare(
             bases[candidate.provider] = base_url(candidate.provider, provider, notify)
         jobs.append(Job(candidate, provider, bases[candidate.provider], request))
     return jobs
-
-
-def sendable(candidate: Candidate) -> bool:
-    """HTTP headers carry ASCII only, and no provider issues a key with any other character."""
-    return candidate.secret.isascii() and (candidate.partner or "").isascii()
 
 
 def describe(job: Job) -> str:

@@ -19,6 +19,8 @@ from scanner.verify.providers.common import (
 from scanner.verify.sigv4 import authorization
 
 BASE_URL = "https://sts.amazonaws.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",)
 QUERY = "Action=GetCallerIdentity&Version=2011-06-15"
 ARN_KIND = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::\d{12}:([a-z-]+)")
 
@@ -87,6 +89,7 @@ PROVIDER = Provider(
     base_url=BASE_URL,
     build_request=build_request,
     classify=classify,
+    shapes=SHAPES,
     sign=sign,
     pairing=Pairing(
         partner_rule="aws-secret-access-key",

@@ -17,6 +17,8 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://api.x.ai"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"xai-[A-Za-z0-9]{80}",)
 FLAGS = ("api_key_blocked", "api_key_disabled", "team_blocked")
 ERRORS = {401: invalid("invalid api key"), 429: rate_limited()}
 #: xAI answers 400 to a bad key and to a bad request alike: only its message tells them apart
@@ -43,4 +45,4 @@ def _key(body: dict[str, Any]) -> Verdict | None:
     return live(name=body.get("name"), acls=body.get("acls"))
 
 
-PROVIDER = Provider("xai", BASE_URL, build_request, classify)
+PROVIDER = Provider("xai", BASE_URL, build_request, classify, SHAPES)
