@@ -80,6 +80,9 @@ class Pairing:
     partner_rule: str
     #: the reason of a partner finding with no key near it (it is never sent on its own)
     unpaired: str
+    #: the reason of a verdict that refuses the pair's signature: the secret is not the key's
+    #: own, which says nothing of the key, so the next secret near it is tried
+    refused: str
 
 
 @dataclass(frozen=True)

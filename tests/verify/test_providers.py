@@ -394,10 +394,11 @@ CASES = (
         S.INVALID,
     ),
     Case(
+        # the id exists; only this secret is not its own: proof of nothing about the id
         "aws-wrong-secret",
         "aws",
         (Answer(403, aws_error("SignatureDoesNotMatch"), content_type="text/xml"),),
-        S.INVALID,
+        S.UNKNOWN,
     ),
     Case(
         "aws-clock-skew",

@@ -17,6 +17,7 @@ from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import VerdictStatus
 from scanner.util.disk_cache import cache_dir
+from scanner.verify.plan import MAX_PARTNERS
 from scanner.verify.runner import verify_findings
 from scanner.verify.sigv4 import authorization, signing_key
 from scanner.verify.verdict_cache import ENTRIES, SALT
@@ -347,6 +348,52 @@ def test_aws_pairs_the_nearest_secret_in_the_same_file(
     assert statuses == [S.SKIPPED, S.LIVE, S.LIVE, S.SKIPPED]
     assert server.requests[key_id] == 1
     assert not server.malformed
+
+
+def test_aws_ids_and_secrets_of_two_accounts_on_adjacent_lines_are_each_paired_right(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    """The DEV id's nearest secret is PROD's: signed with it, STS refuses the signature; the
+    next secret near the id is tried, and both accounts' keys are live."""
+    dev_id, prod_id = make_key("aws"), make_key("aws")
+    dev_secret, prod_secret = aws_secret(), aws_secret()
+    server.aws_secrets.update({dev_id: dev_secret, prod_id: prod_secret})
+    findings = [
+        finding("aws", dev_id, line=1),
+        finding("aws", prod_id, line=2),
+        finding("aws-secret-access-key", prod_secret, line=3),
+        finding("aws-secret-access-key", dev_secret, line=4),
+    ]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    assert [r.verdict.status for r in results if r.verdict] == [S.LIVE] * 4
+    assert (server.requests[dev_id], server.requests[prod_id]) == (2, 1)
+    assert not server.malformed
+
+
+def test_an_aws_id_is_never_invalid_because_the_secrets_near_it_are_not_its_own(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key_id = make_key("aws")
+    server.aws_secrets[key_id] = aws_secret()
+    findings = [finding("aws", key_id)]
+    findings += [finding("aws-secret-access-key", aws_secret(), line=n) for n in (2, 3)]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    verdict = results[0].verdict
+    assert verdict is not None and verdict.status is S.UNKNOWN
+    assert "does not belong" in verdict.reason
+    assert server.requests[key_id] == 2
+
+
+def test_the_secrets_tried_with_one_aws_id_are_bounded(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key_id = make_key("aws")
+    server.aws_secrets[key_id] = aws_secret()
+    findings = [finding("aws", key_id)]
+    findings += [finding("aws-secret-access-key", aws_secret(), line=n) for n in range(2, 30)]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    assert results[0].verdict is not None and results[0].verdict.status is S.UNKNOWN
+    assert server.requests[key_id] == MAX_PARTNERS
 
 
 def test_sigv4_signing_key_matches_the_aws_documented_example() -> None:
