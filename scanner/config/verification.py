@@ -29,6 +29,8 @@ class VerifySettings:
     timeout: float = 10.0
     #: seconds for a whole request, so a server trickling bytes cannot hold a worker for ever
     deadline: float = 15.0
+    #: seconds for the whole verification: what is in flight then ends, what waits is not sent
+    run_deadline: float = 120.0
     #: requests in flight overall, and per provider
     concurrency: int = 8
     per_provider: int = 4
@@ -44,6 +46,7 @@ class VerifySettings:
             "cache_ttl": self.cache_ttl >= 0,
             "timeout": self.timeout > 0,
             "deadline": self.deadline > 0,
+            "run_deadline": self.run_deadline > 0,
             "concurrency": self.concurrency >= 1,
             "per_provider": self.per_provider >= 1,
             "max_retries": self.max_retries >= 0,

@@ -87,6 +87,24 @@ def test_trickling_server_hits_the_total_deadline(
     assert verify_one(key, messages, settings) is S.UNKNOWN
 
 
+def test_the_whole_verification_ends_at_its_deadline(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    """One hung key must not hold the run for its timeouts and retries: what is in flight ends
+    at the run's deadline, and what has not started is not sent."""
+    hung, queued = make_key("openai"), make_key("openai")
+    server.script(hung, Answer(delay=5.0))
+    settings = dataclasses.replace(
+        FAST, concurrency=1, per_provider=1, timeout=10.0, deadline=15.0, run_deadline=0.5
+    )
+    findings = [finding("openai", hung), finding("openai", queued, line=2)]
+    results = verify_findings(findings, VERIFIERS, settings, messages.append)
+    verdicts = [r.verdict for r in results if r.verdict]
+    assert [v.status for v in verdicts] == [S.UNKNOWN, S.UNKNOWN]
+    assert verdicts[1].reason == "verification deadline reached"
+    assert (server.requests[hung], server.requests[queued]) == (1, 0)
+
+
 def test_timeouts_are_retried(server: FakeProvider, messages: list[str]) -> None:
     key = make_key("openai")
     server.script(key, Answer(delay=3.0), Answer())
