@@ -124,6 +124,16 @@ def test_the_user_config_file_turns_verification_on(
     assert verdicts(outcome) == [None]
 
 
+def test_the_user_config_file_is_read_by_the_hook(
+    leaky: tuple[Path, str], server: FakeProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`keyleak staged` as the pre-commit hook runs it, without click."""
+    repo, key = leaky
+    write(user_config_path().parent, "config.toml", "[verify]\nenabled = true\nuse_cache = false\n")
+    assert keyleak(capsys, repo, "staged").code == 1
+    assert server.requests[key] == 1
+
+
 def test_the_environment_turns_verification_on(
     leaky: tuple[Path, str],
     server: FakeProvider,
