@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,6 +26,7 @@ from scanner.config.verification import VerifySettings
 from scanner.model import Finding, Location, Severity, Verdict
 from scanner.redaction import fingerprint, redact
 from scanner.verify.runner import verify_findings
+from scanner.verify.sigv4 import authorization
 from tests.keys import ALNUM, URLSAFE, openai_key, random_text
 
 PROVIDERS = (
@@ -45,6 +47,10 @@ PROVIDERS = (
 )
 #: verification against the loopback fake: no cache between tests, retries without a real wait
 FAST = VerifySettings(enabled=True, timeout=5.0, backoff=0.01, use_cache=False)
+AWS_MISMATCH = (
+    "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
+    "calculated does not match the signature you provided.</Message></Error></ErrorResponse>"
+)
 SIGV4 = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<id>[A-Z0-9]{20})/(?P<date>\d{8})/us-east-1/sts/aws4_request, "
     r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=[0-9a-f]{64}"
@@ -238,6 +244,9 @@ class FakeProvider:
         self._in_flight: Counter[str] = Counter()
         self.max_in_flight: Counter[str] = Counter()
         self.max_in_flight_total = 0
+        #: AWS key id -> its secret access key: a request signed with another is refused, as
+        #: STS does (SignatureDoesNotMatch); ids not listed accept any signature
+        self.aws_secrets: dict[str, str] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -284,6 +293,24 @@ class FakeProvider:
         with self._lock:
             self._in_flight[provider] -= 1
 
+    def signed_by_owner(self, key_id: str, headers: Any) -> bool:
+        """The request's SigV4 signature is the one the id's own secret gives (if known)."""
+        secret = self.aws_secrets.get(key_id)
+        if secret is None:
+            return True
+        when = datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        _, expected = authorization(
+            key_id=key_id,
+            secret=secret,
+            host=headers["Host"],
+            path="/",
+            query="Action=GetCallerIdentity&Version=2011-06-15",
+            when=when,
+            region="us-east-1",
+            service="sts",
+        )
+        return bool(headers["Authorization"] == expected)
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -312,6 +339,11 @@ class FakeProvider:
                     self._send(Answer(400, {"error": "malformed request"}), "", "")
                     return
                 route, key = found
+                if route.provider == "aws" and not fake.signed_by_owner(key, self.headers):
+                    with fake._lock:
+                        fake.requests[key] += 1
+                    self._send(Answer(403, AWS_MISMATCH, content_type="text/xml"), "aws", "/")
+                    return
                 fake._enter(route.provider)
                 try:
                     answer = fake._answer(key)

@@ -8,12 +8,20 @@ definition, so the two cannot drift apart.
 
 from __future__ import annotations
 
-import dataclasses
+import sys
 from typing import Any, NamedTuple
 
-from scanner.config.project import Config, load_config
+from scanner.config.project import PYPROJECT, Config, load_config
 from scanner.config.settings import ENGINES, ScanOptions
-from scanner.config.verification import FAIL_ON_CHOICES, VerifySettings
+from scanner.config.verification import (
+    FAIL_ON_CHOICES,
+    VerifySettings,
+    checked,
+    env_settings,
+    table_settings,
+    user_config_path,
+    user_settings,
+)
 from scanner.report import FORMATS
 
 
@@ -65,11 +73,15 @@ VERIFY_OPTIONS = (
     Option(("--no-verify-cache",), "no_verify_cache", "flag",
            help="Neither read nor write remembered verdicts."),
     Option(("--verify-timeout",), "verify_timeout", "seconds", metavar="SECONDS",
-           help="Timeout of each network step of a verification request [default: 10]."),
+           help="Timeout of each network step of a verification request, 0.5 to 60 "
+           "[default: 10]."),
+    Option(("--verify-deadline",), "verify_deadline", "seconds", metavar="SECONDS",
+           help="Time for the whole verification, 5 to 3600: keys not answered by then are "
+           "unknown [default: 120]."),
     Option(("--verify-concurrency",), "verify_concurrency", "count", metavar="N",
-           help="Verification requests in flight [default: 8]."),
+           help="Verification requests in flight, 1 to 64 [default: 8]."),
     Option(("--verify-per-provider",), "verify_per_provider", "count", metavar="N",
-           help="Verification requests in flight per provider [default: 4]."),
+           help="Verification requests in flight per provider, 1 to 16 [default: 4]."),
     Option(("--fail-on",), "fail_on", "choice", choices=FAIL_ON_CHOICES,
            help="Which findings exit 1: any, live keys, or all but proven-invalid [default: any]."),
 )
@@ -79,19 +91,51 @@ STAGED_OPTIONS = OUTPUT_OPTIONS + SCAN_OPTIONS + VERIFY_OPTIONS
 HOOK_OPTIONS: dict[str, Any] = {option.name: option.default for option in STAGED_OPTIONS}
 
 
-def verify_settings(options: dict[str, Any], base: VerifySettings | None = None) -> VerifySettings:
-    """The --verify options over `base` (the config's), else the defaults."""
-    given = {
-        # a dry run is a verification that sends nothing; --no-verify overrides the config
+#: the command line's numeric verification options, by the setting each sets
+BOUNDED_OPTIONS = {
+    "timeout": ("verify_timeout", "--verify-timeout"),
+    "run_deadline": ("verify_deadline", "--verify-deadline"),
+    "concurrency": ("verify_concurrency", "--verify-concurrency"),
+    "per_provider": ("verify_per_provider", "--verify-per-provider"),
+}
+
+
+def verify_settings(options: dict[str, Any], config: Config | None = None) -> VerifySettings:
+    """The verification settings, each from the first source that sets it: the command line,
+    the environment, a config file the user named (--config), the user's config file, the
+    defaults. A repository's own config is never one: its `[verify]` table is ignored."""
+    given: dict[str, Any] = {
+        # a dry run is a verification that sends nothing; --no-verify overrides the rest
         "enabled": True if options["verify_dry_run"] else options["verify"],
         "dry_run": options["verify_dry_run"],
         "use_cache": None if options["no_verify_cache"] is None else not options["no_verify_cache"],
-        "timeout": options["verify_timeout"],
-        "concurrency": options["verify_concurrency"],
-        "per_provider": options["verify_per_provider"],
     }
+    for name, (key, flag) in BOUNDED_OPTIONS.items():
+        if options[key] is not None:
+            given[name] = checked(name, options[key], flag)
+    named: dict[str, Any] = {}
+    if config is not None and config.verify is not None:
+        if options["config_file"] is not None:
+            named = table_settings(config.verify, str(config.source))
+        else:
+            ignore_repository_table(config)
     chosen = {name: value for name, value in given.items() if value is not None}
-    return dataclasses.replace(base, **chosen) if base else VerifySettings(**chosen)
+    return VerifySettings(**{**user_settings(), **named, **env_settings(), **chosen})
+
+
+def ignore_repository_table(config: Config) -> None:
+    """One line on stderr: a repository's `[verify]` table, from before it was ignored, must
+    neither break the run nor be silently dropped."""
+    table = (
+        "[tool.keyleak.verify]"
+        if config.source and config.source.endswith(PYPROJECT)
+        else "[verify]"
+    )
+    keys = ", ".join(map(str, config.verify)) if isinstance(config.verify, dict) else "all"
+    sys.stderr.write(
+        f"keyleak: warning: {config.source}: {table} ignored ({keys}): verification settings come "
+        f"only from the command line, the environment or {user_config_path()}\n"
+    )
 
 
 def scan_options(
@@ -108,7 +152,7 @@ def scan_options(
         max_file_size=config.file_size_limit(options["max_file_size"]),
         jobs=jobs,
         engine=options["engine"],
-        verify=verify_settings(options, config.verify),
+        verify=verify_settings(options, config),
         fail_on=options["fail_on"] or config.fail_on,
         config=config,
         baseline=options["baseline"],

@@ -9,7 +9,6 @@ repository root, as are the allowlist's globs.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import re
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.config.verification import FAIL_ON_CHOICES, FailOn, VerifySettings
+from scanner.config.verification import FAIL_ON_CHOICES, FailOn
 from scanner.errors import ConfigError, GitError
 
 if TYPE_CHECKING:  # the path allowlist's globs are built only when a config sets them
@@ -82,7 +81,9 @@ class Config:
     fail_on: FailOn = "any"
     inline_ignores: bool = True
     gitleaks_config: Path | None = None
-    verify: VerifySettings = field(default_factory=VerifySettings)
+    #: the `[verify]` table as written (None: absent), unchecked: it applies only when the user
+    #: named the file (`--config`); a repository's is ignored (scanner.commands.options)
+    verify: Any = None
 
     def path_allowlist(self) -> GlobSet | None:
         if not self.allow_paths:
@@ -137,30 +138,9 @@ ALLOW: dict[str, tuple[Check, str]] = {
     "fingerprints": (is_str_list, "a list of fingerprints (64 or 16 hex digits)"),
     "secrets": (is_str_list, "a list of regular expressions"),
 }
+#: `verify` is not checked here: a repository's is ignored whatever it holds, and one the user
+#: names is checked where verification settings are (scanner.config.verification)
 TABLES = ("allow", "verify")
-VERIFY_TYPES: dict[str, tuple[Check, str]] = {
-    "bool": (is_bool, "true or false"),
-    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1"),
-    "float": (
-        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0,
-        "a number of seconds >= 0",
-    ),
-}
-
-
-def verify_schema() -> dict[str, tuple[Check, str]]:
-    """The `[verify]` keys are VerifySettings' fields, so the two can never drift apart."""
-    schema = {
-        item.name: VERIFY_TYPES[str(item.type)]
-        for item in dataclasses.fields(VerifySettings)
-        if str(item.type) in VERIFY_TYPES
-    }
-    # zero retries is a choice; zero requests in flight would never finish
-    schema["max_retries"] = (
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
-        "an integer >= 0",
-    )
-    return schema
 
 
 def check_table(
@@ -186,7 +166,6 @@ def validate_document(document: dict[str, Any], label: str, prefix: str) -> None
     problems = check_table(top, TOP_LEVEL, label, prefix)
     allow = document.get("allow", {})
     problems += check_table(allow, ALLOW, label, f"{prefix}allow.")
-    problems += check_table(document.get("verify", {}), verify_schema(), label, f"{prefix}verify.")
     if isinstance(allow, dict):
         problems += check_allow_values(allow, label, f"{prefix}allow.")
     if problems:
@@ -305,7 +284,6 @@ def build(root: Path, label: str, document: Any, table_name: str | None) -> Conf
     if not isinstance(document, dict):
         raise ConfigError(f"{label}: {table_name or 'config'}: expected a table")
     allow = document.get("allow", {})
-    verify = VerifySettings(**document.get("verify", {}))
 
     def path_of(key: str) -> Path | None:
         value = document.get(key)
@@ -326,5 +304,5 @@ def build(root: Path, label: str, document: Any, table_name: str | None) -> Conf
         fail_on=document.get("fail_on", "any"),
         inline_ignores=document.get("inline_ignores", True),
         gitleaks_config=path_of("gitleaks_config"),
-        verify=verify,
+        verify=document.get("verify"),
     )

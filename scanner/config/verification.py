@@ -5,8 +5,11 @@ Kept free of heavy imports: the CLI builds it on the pre-commit path even when v
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from pathlib import Path
+from typing import Any, Literal, get_args
 
 from scanner.errors import ConfigError
 
@@ -29,6 +32,8 @@ class VerifySettings:
     timeout: float = 10.0
     #: seconds for a whole request, so a server trickling bytes cannot hold a worker for ever
     deadline: float = 15.0
+    #: seconds for the whole verification: what is in flight then ends, what waits is not sent
+    run_deadline: float = 120.0
     #: requests in flight overall, and per provider
     concurrency: int = 8
     per_provider: int = 4
@@ -44,6 +49,7 @@ class VerifySettings:
             "cache_ttl": self.cache_ttl >= 0,
             "timeout": self.timeout > 0,
             "deadline": self.deadline > 0,
+            "run_deadline": self.run_deadline > 0,
             "concurrency": self.concurrency >= 1,
             "per_provider": self.per_provider >= 1,
             "max_retries": self.max_retries >= 0,
@@ -53,3 +59,107 @@ class VerifySettings:
         wrong = [name for name, ok in positive.items() if not ok]
         if wrong:
             raise ConfigError(f"verification setting out of range: {', '.join(wrong)}")
+
+
+# --------------------------------------------------------------------------- sources
+#
+# The scanned repository is data, never authority: its config never turns the network on, raises
+# a cap or shortens a deadline. Verification settings come from the command line, the
+# environment (KEYLEAK_VERIFY_<SETTING>), the user's own config file, or a config file the user
+# names with --config; each value within BOUNDS, else the run stops with a usage error.
+
+#: (lowest, highest) a user may set, both included; a value outside is an error, never clamped
+BOUNDS: dict[str, tuple[float, float]] = {
+    "timeout": (0.5, 60.0),
+    "deadline": (1.0, 120.0),
+    "run_deadline": (5.0, 3600.0),
+    "max_retries": (0, 5),
+    "max_wait": (0.0, 300.0),
+    "backoff": (0.01, 10.0),
+    "concurrency": (1, 64),
+    "per_provider": (1, 16),
+    "cache_ttl": (0.0, 30 * 24 * 3600.0),
+}
+INTEGERS = frozenset(("max_retries", "concurrency", "per_provider"))
+SWITCHES = ("enabled", "dry_run", "use_cache")
+USER_KEYS = (*SWITCHES, *BOUNDS)
+ENV_PREFIX = "KEYLEAK_VERIFY_"
+ENV_WORDS = {"1": True, "true": True, "yes": True, "on": True}
+ENV_WORDS |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def user_config_path() -> Path:
+    """`$XDG_CONFIG_HOME/keyleak/config.toml`, by default `~/.config/keyleak/config.toml`."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "keyleak" / "config.toml"
+
+
+def checked(name: str, value: Any, label: str) -> Any:
+    """`value` if `name` may be set to it; else a ConfigError naming `label` and the bounds."""
+    if name in SWITCHES:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label}: expected true or false, got {value!r}")
+        return value
+    low, high = BOUNDS[name]
+    whole = name in INTEGERS
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or (whole and value != int(value)) or not low <= value <= high:
+        kind = "an integer" if whole else "seconds"
+        raise ConfigError(f"{label}: expected {kind} from {low:g} to {high:g}, got {value!r}")
+    return int(value) if whole else float(value)
+
+
+def table_settings(table: Any, label: str) -> dict[str, Any]:
+    """The settings of a trusted `[verify]` table (`label`: the file, for messages)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{label}: [verify]: expected a table")
+    settings: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in USER_KEYS:
+            known = ", ".join(USER_KEYS)
+            raise ConfigError(f"{label}: [verify] {name}: unknown key (expected one of: {known})")
+        settings[name] = checked(name, value, f"{label}: [verify] {name}")
+    return settings
+
+
+def user_settings() -> dict[str, Any]:
+    """The user's config file's `[verify]` table; nothing (one failed open) when there is none."""
+    path = user_config_path()
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    import tomllib  # only when the user has a config file
+
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for name in document:
+        if name != "verify":
+            raise ConfigError(f"{path}: {name}: unknown key (expected: [verify])")
+    return table_settings(document.get("verify", {}), str(path))
+
+
+def env_value(name: str, text: str) -> Any:
+    """The variable's text as the setting's type, or the text itself when it is not one."""
+    if name in SWITCHES:
+        return ENV_WORDS.get(text.strip().lower(), text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def env_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """KEYLEAK_VERIFY_<SETTING> variables: true/false (1/0, yes/no, on/off) or a number."""
+    settings: dict[str, Any] = {}
+    for name in USER_KEYS:
+        variable = ENV_PREFIX + name.upper()
+        text = environ.get(variable)
+        if text is None:
+            continue
+        settings[name] = checked(name, env_value(name, text), variable)
+    return settings

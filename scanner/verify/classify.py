@@ -29,9 +29,15 @@ def decide(provider: Provider, reply: Reply) -> Decision:
     if 300 <= status < 400:
         return Decision(Verdict(VerdictStatus.UNKNOWN, "redirect (not followed)"))
     if reply.looks_html():
-        return Decision(Verdict(VerdictStatus.UNKNOWN, f"HTTP {status} HTML page, not the API"))
+        # a proxy's or CDN's 5xx page is as passing as the API's own 5xx
+        page = Verdict(VerdictStatus.UNKNOWN, f"HTTP {status} HTML page, not the API")
+        return Decision(page, may_retry and retryable_status(status))
     if reply.truncated:
-        # no probe's answer is that long, and the start of one proves nothing
+        # a listing's success proves the key works however long the list; for any other
+        # answer the start of it proves nothing
+        long = provider.long_answer(reply) if provider.long_answer is not None else None
+        if long is not None:
+            return Decision(long)
         reason = f"HTTP {status} answer over {MAX_BODY // 1024} KiB, not read in full"
         return Decision(Verdict(VerdictStatus.UNKNOWN, reason))
     verdict = provider.classify(reply)

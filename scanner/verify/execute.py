@@ -18,6 +18,9 @@ from scanner.verify.probe import Reply, Request
 from scanner.verify.transport import Transport, TransportFailure
 from scanner.verify.waits import backoff, server_wait
 
+#: the verdict of a key not asked about, or not answered, before the run's deadline
+DEADLINE = Verdict(VerdictStatus.UNKNOWN, "verification deadline reached")
+
 
 def run_jobs(jobs: Sequence[Job], settings: VerifySettings) -> list[Verdict]:
     """Every job's verdict, in order: `concurrency` threads share one connection pool.
@@ -32,6 +35,7 @@ def run_jobs(jobs: Sequence[Job], settings: VerifySettings) -> list[Verdict]:
     }
     order = interleave(range(len(jobs)), key=lambda index: jobs[index].candidate.provider)
     verdicts: dict[int, Verdict] = {}
+    stop = time.monotonic() + settings.run_deadline
     with Transport(
         timeout=settings.timeout, deadline=settings.deadline, connections=settings.concurrency
     ) as transport:
@@ -44,6 +48,7 @@ def run_jobs(jobs: Sequence[Job], settings: VerifySettings) -> list[Verdict]:
                     transport,
                     slots[jobs[index].candidate.provider],
                     settings,
+                    stop,
                 )
                 for index in order
             }
@@ -64,21 +69,31 @@ def interleave(items: Iterable[int], key: Callable[[int], str]) -> list[int]:
 
 
 def verify_job(
-    job: Job, transport: Transport, slots: threading.BoundedSemaphore, settings: VerifySettings
+    job: Job,
+    transport: Transport,
+    slots: threading.BoundedSemaphore,
+    settings: VerifySettings,
+    stop: float = float("inf"),
 ) -> Verdict:
-    """Ask once, and again only for network trouble, 5xx and rate limits, waiting as told."""
+    """Ask once, and again only for network trouble, 5xx and rate limits, waiting as told; all
+    of it before `stop` (a monotonic time, the run's deadline)."""
     attempt = 0
     while True:
         wait: float | None = None
         request = sign(job)
-        with slots:
-            try:
-                reply = transport.send(job.base_url, request)
-            except TransportFailure as failure:
-                decision = Decision(Verdict(VerdictStatus.UNKNOWN, str(failure)), retry=True)
-            else:
-                decision = safe_decide(job, reply)
-                wait = server_wait(reply.headers, time.time())
+        if not slots.acquire(timeout=max(0.0, stop - time.monotonic())):
+            return DEADLINE
+        try:
+            if time.monotonic() >= stop:
+                return DEADLINE
+            reply = transport.send(job.base_url, request, until=stop)
+        except TransportFailure as failure:
+            decision = Decision(Verdict(VerdictStatus.UNKNOWN, str(failure)), retry=True)
+        else:
+            decision = safe_decide(job, reply)
+            wait = server_wait(reply.headers, time.time())
+        finally:
+            slots.release()
         if not decision.retry or attempt >= settings.max_retries:
             return decision.verdict
         if wait is None:
@@ -86,7 +101,7 @@ def verify_job(
             if limited and not job.provider.retry_without_hint:
                 return decision.verdict
             wait = backoff(attempt, settings.backoff)
-        if wait > settings.max_wait:
+        if wait > settings.max_wait or time.monotonic() + wait >= stop:
             return decision.verdict
         time.sleep(wait)
         attempt += 1

@@ -1,8 +1,11 @@
 """From findings to distinct candidates: which provider each key goes to, and the pairs.
 
-A provider with a `Pairing` (AWS) tests a key with a second secret that a rule of its own finds:
-each such key goes with the nearest partner finding in the same file, and the partner finding
-shares the key's verdict instead of being sent anywhere itself.
+A provider with a `Pairing` (AWS) tests a key with a second secret that a rule of its own finds.
+Ids and secrets of several accounts often sit on adjacent lines, so the nearest secret is not
+always the id's own: each id is tried with the secrets nearest it in the same file, one after
+the other (at most MAX_PARTNERS), until a secret's answer is about the id rather than a
+signature that secret cannot make. A partner finding is never sent anywhere itself: it takes
+the verdict of the pairs it was tried in.
 """
 
 from __future__ import annotations
@@ -15,37 +18,40 @@ from scanner.model import Finding, Verdict, VerdictStatus
 from scanner.verify.probe import Candidate
 from scanner.verify.registry import pairings, provider_named
 
+#: the most secrets one key id is tried with (each try is one request)
+MAX_PARTNERS = 4
+LIVE = frozenset(
+    (VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED)
+)
+
 
 @dataclass(frozen=True)
 class Plan:
-    """For each finding, in order: the candidate that decides its verdict, or the verdict itself.
+    """For each finding, in order: the candidates that decide its verdict, tried one after the
+    other (one, unless its key pairs with a second secret), or the verdict itself.
 
-    A partner finding (an AWS secret access key) has no probe of its own; it shares the verdict
-    of the key it was paired with (`shares`: finding index -> index of that key's finding).
+    A partner finding (an AWS secret access key) has no probe of its own: `partners` maps its
+    index to the candidates it is part of.
     """
 
-    steps: tuple[Candidate | Verdict, ...]
-    shares: Mapping[int, int]
-
-    def candidates(self) -> list[Candidate]:
-        """Each distinct candidate once, in the order first found."""
-        seen = dict.fromkeys(step for step in self.steps if isinstance(step, Candidate))
-        return list(seen)
+    steps: tuple[tuple[Candidate, ...] | Verdict, ...]
+    partners: Mapping[int, tuple[Candidate, ...]]
 
 
 def skipped(reason: str) -> Verdict:
     return Verdict(VerdictStatus.SKIPPED, reason)
 
 
-def nearest(finding: Finding, partners: Sequence[tuple[int, Finding]]) -> int | None:
-    """The partner finding in the same file (and commit) on the nearest line, if any."""
+def nearest(finding: Finding, partners: Sequence[tuple[int, Finding]]) -> list[int]:
+    """The partner findings in the same file (and commit), nearest line first, at most
+    MAX_PARTNERS."""
     here = finding.location
-    same_file = [
+    same_file = sorted(
         (abs(other.location.line - here.line), abs(other.location.column - here.column), index)
         for index, other in partners
         if other.location.path == here.path and other.location.commit == here.commit
-    ]
-    return min(same_file)[2] if same_file else None
+    )
+    return [index for _, _, index in same_file[:MAX_PARTNERS]]
 
 
 def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | None]) -> Plan:
@@ -58,9 +64,9 @@ def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | Non
     for finding in findings:
         if name := verifiers.get(finding.rule_id):
             claimants[finding.secret].add(name)
-    steps: list[Candidate | Verdict] = []
-    shares: dict[int, int] = {}
-    for index, finding in enumerate(findings):
+    steps: list[tuple[Candidate, ...] | Verdict] = []
+    tried_with: defaultdict[int, list[Candidate]] = defaultdict(list)
+    for finding in findings:
         name = verifiers.get(finding.rule_id)
         provider = provider_named(name) if name else None
         if finding.rule_id in paired:
@@ -73,11 +79,17 @@ def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | Non
             # a key goes to one provider only: never hand it to a second one to try
             steps.append(skipped("ambiguous provider: rules of several providers match it"))
         elif provider is not None and provider.pairing is not None:
-            partner = nearest(finding, partners[provider.pairing.partner_rule])
-            if partner is not None:
-                shares.setdefault(partner, index)
-            secret = findings[partner].secret if partner is not None else None
-            steps.append(Candidate(name, finding.secret, secret))
+            near = nearest(finding, partners[provider.pairing.partner_rule])
+            tries = tuple(Candidate(name, finding.secret, findings[i].secret) for i in near)
+            for index, candidate in zip(near, tries, strict=True):
+                tried_with[index].append(candidate)
+            steps.append(tries or (Candidate(name, finding.secret),))
         else:
-            steps.append(Candidate(name, finding.secret))
-    return Plan(tuple(steps), shares)
+            steps.append((Candidate(name, finding.secret),))
+    return Plan(tuple(steps), {index: tuple(tried) for index, tried in tried_with.items()})
+
+
+def settle(tries: Sequence[Verdict]) -> Verdict:
+    """The verdict of a key from those of the pairs it was tried in (in the order tried): a live
+    pair proves the key; else the last answer, as only a refused signature leads to a next try."""
+    return next((verdict for verdict in tries if verdict.status in LIVE), tries[-1])

@@ -80,6 +80,9 @@ class Pairing:
     partner_rule: str
     #: the reason of a partner finding with no key near it (it is never sent on its own)
     unpaired: str
+    #: the reason of a verdict that refuses the pair's signature: the secret is not the key's
+    #: own, which says nothing of the key, so the next secret near it is tried
+    refused: str
 
 
 @dataclass(frozen=True)
@@ -91,9 +94,13 @@ class Provider:
     base_url: str
     #: the read-only probe for a key, or a `skipped` verdict when none may be sent
     build_request: Callable[[Candidate], Request | Verdict]
+    #: regexes for the keys the provider issues (`scanner.verify.shapes`): no other is sent
     #: the provider's own table; None leaves the answer to the generic classifier (unknown)
     classify: Callable[[Reply], Verdict | None]
+    shapes: tuple[str, ...] = ()
     sign: Signer | None = None
     pairing: Pairing | None = None
     #: whether a rate limit whose answer names no wait is retried after a backoff
     retry_without_hint: bool = True
+    #: the verdict of an answer longer than MAX_BODY, from its status and start (a long listing)
+    long_answer: Callable[[Reply], Verdict | None] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -13,9 +14,10 @@ from scanner.errors import ConfigError
 from scanner.model import Finding, Rule, ScanResult, Verdict, VerdictStatus
 from scanner.redaction import kind_prefix, redact
 from scanner.verify.job import Job
-from scanner.verify.plan import plan_findings
+from scanner.verify.plan import plan_findings, settle
 from scanner.verify.probe import Candidate, Provider
 from scanner.verify.registry import provider_named
+from scanner.verify.shapes import has_shape
 
 Notify = Callable[[str], None]
 
@@ -53,37 +55,89 @@ def verify_findings(
     settings: VerifySettings,
     notify: Notify = warn,
 ) -> tuple[Finding, ...]:
-    """The findings with a verdict each; identical keys are asked about once."""
+    """The findings with a verdict each; identical keys are asked about once.
+
+    Candidates go in rounds: a key paired with a secret that is not its own (the signature is
+    refused) is tried with the next secret near it in the next round, after the first try ended.
+    """
     plan = plan_findings(findings, verifiers)
     verdicts: dict[Candidate, Verdict] = {}
-    jobs = prepare(plan.candidates(), verdicts, notify)
-    if settings.dry_run:
-        for job in jobs:
-            notify(describe(job))
-            verdicts[job.candidate] = Verdict(VerdictStatus.SKIPPED, "dry run: nothing sent")
-    else:
-        verdicts.update(run_cached(jobs, settings))
-    steps = [verdicts[step] if isinstance(step, Candidate) else step for step in plan.steps]
-    for secret_index, id_index in plan.shares.items():
-        steps[secret_index] = steps[id_index]
+    bases: dict[str, str] = {}
+    tried: dict[int, list[Verdict]] = defaultdict(list)
+    waiting = {index: step for index, step in enumerate(plan.steps) if isinstance(step, tuple)}
+    attempt = 0
+    while waiting:
+        asked = dict.fromkeys(step[attempt] for step in waiting.values())
+        ask(
+            [candidate for candidate in asked if candidate not in verdicts],
+            verdicts,
+            bases,
+            settings,
+            notify,
+        )
+        for index, step in list(waiting.items()):
+            verdict = verdicts[step[attempt]]
+            tried[index].append(verdict)
+            if attempt + 1 == len(step) or not refused(step[attempt], verdict):
+                del waiting[index]
+        attempt += 1
+    steps = [
+        settle(tried[index]) if isinstance(step, tuple) else step
+        for index, step in enumerate(plan.steps)
+    ]
+    for index, candidates in plan.partners.items():
+        if answers := [verdicts[candidate] for candidate in candidates if candidate in verdicts]:
+            steps[index] = settle(answers)
     return tuple(
         dataclasses.replace(finding, verdict=verdict)
         for finding, verdict in zip(findings, steps, strict=True)
     )
 
 
+def ask(
+    candidates: Iterable[Candidate],
+    verdicts: dict[Candidate, Verdict],
+    bases: dict[str, str],
+    settings: VerifySettings,
+    notify: Notify,
+) -> None:
+    """Each candidate's verdict into `verdicts`: from the cache, the provider, or a dry run."""
+    jobs = prepare(candidates, verdicts, bases, notify)
+    if settings.dry_run:
+        for job in jobs:
+            notify(describe(job))
+            verdicts[job.candidate] = Verdict(VerdictStatus.SKIPPED, "dry run: nothing sent")
+    else:
+        verdicts.update(run_cached(jobs, settings))
+
+
+def refused(candidate: Candidate, verdict: Verdict) -> bool:
+    """The pair's second secret is not the key's own: the answer says nothing of the key."""
+    provider = provider_named(candidate.provider)
+    pairing = provider.pairing if provider is not None else None
+    return pairing is not None and verdict.reason == pairing.refused
+
+
 def prepare(
-    candidates: Iterable[Candidate], verdicts: dict[Candidate, Verdict], notify: Notify
+    candidates: Iterable[Candidate],
+    verdicts: dict[Candidate, Verdict],
+    bases: dict[str, str],
+    notify: Notify,
 ) -> list[Job]:
-    """A job for each candidate that may be sent; a verdict for those that may not."""
+    """A job for each candidate that may be sent; a verdict for those that may not (`bases`:
+    each provider's URL, looked up once a run)."""
     jobs: list[Job] = []
-    bases: dict[str, str] = {}
     for candidate in candidates:
         provider = provider_named(candidate.provider)
         if provider is None:
             verdicts[candidate] = Verdict(
                 VerdictStatus.SKIPPED, f"no verifier named {candidate.provider!r}"
             )
+            continue
+        if not has_shape(provider, candidate.secret):
+            # whatever rule found it: a rule (a repository's own, too) may name any provider
+            reason = f"not a key of {candidate.provider}'s shape"
+            verdicts[candidate] = Verdict(VerdictStatus.SKIPPED, reason)
             continue
         request = provider.build_request(candidate)
         if isinstance(request, Verdict):

@@ -136,8 +136,9 @@ class Transport:
     ) -> None:
         self._pool.close()
 
-    def send(self, base_url: str, request: Request) -> Reply:
-        self._deadline.at = time.monotonic() + self._budget
+    def send(self, base_url: str, request: Request, until: float = float("inf")) -> Reply:
+        """The reply, within the request's deadline and by `until` (monotonic) at the latest."""
+        self._deadline.at = min(time.monotonic() + self._budget, until)
         try:
             return self._send(base_url, request)
         except httpcore.TimeoutException:

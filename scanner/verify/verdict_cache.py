@@ -7,6 +7,7 @@ atomically; a damaged file, or one whose shape is wrong, is ignored and rewritte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -18,8 +19,10 @@ from scanner.model import Verdict, VerdictStatus
 from scanner.util.atomic import replace_file
 from scanner.util.disk_cache import cache_dir, read_entry, write_entry
 
-ENTRIES = "verify-verdicts.json"
-SALT = "verify-salt"
+#: a folder of its own, private (0700): the rest of the cache is derived data others may read
+FOLDER = "verify"
+ENTRIES = f"{FOLDER}/verify-verdicts.json"
+SALT = f"{FOLDER}/verify-salt"
 SALT_BYTES = 32
 #: answers about the key itself; rate limits and unknowns say nothing worth keeping
 CACHEABLE = frozenset(
@@ -32,7 +35,16 @@ CACHEABLE = frozenset(
 )
 
 
+def private_folder() -> None:
+    """Create the verdicts' folder, or take an existing one back, readable by the owner only."""
+    folder = cache_dir() / FOLDER
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
+
+
 def load_salt() -> bytes:
+    private_folder()
     path = cache_dir() / SALT
     try:
         salt = path.read_bytes()
@@ -41,11 +53,9 @@ def load_salt() -> bytes:
     except OSError:
         pass
     salt = secrets.token_bytes(SALT_BYTES)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # an unwritable cache only costs the requests next time
+    with contextlib.suppress(OSError):
         replace_file(path, salt, 0o600)
-    except OSError:
-        pass  # an unwritable cache only costs the requests next time
     return salt
 
 
@@ -93,6 +103,7 @@ class VerdictCache:
             return
         merged = {**self._read(), **self._added}
         fresh = {key: item for key, item in merged.items() if self._fresh(item)}
+        private_folder()
         write_entry(ENTRIES, json.dumps(fresh, separators=(",", ":")).encode())
 
     def _fresh(self, item: Any) -> bool:

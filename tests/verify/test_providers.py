@@ -61,6 +61,14 @@ class Case:
     details: dict[str, str] = field(default_factory=dict)
 
 
+def long_list(field: str) -> dict[str, object]:
+    """A listing answer longer than the 64 KiB keyleak reads: many models, as a real API has."""
+    return {
+        "object": "list",
+        field: [{"id": f"model-{n:05d}", "object": "model"} for n in range(3000)],
+    }
+
+
 OPENAI_SCOPES = "You have insufficient permissions for this operation. Missing scopes: model.read."
 CASES = (
     # OpenAI
@@ -90,6 +98,13 @@ CASES = (
         S.LIVE_QUOTA_EXHAUSTED,
     ),
     Case(
+        "openai-billing-not-active",
+        "openai",
+        (Answer(429, error("billing_not_active", "billing_not_active", "Account not active")),),
+        S.LIVE_QUOTA_EXHAUSTED,
+    ),
+    Case("openai-long-list", "openai", (Answer(200, long_list("data")),), S.LIVE),
+    Case(
         "openai-rate",
         "openai",
         (Answer(429, error("rate_limit_exceeded", "requests", "Rate limit"), LATER),),
@@ -110,6 +125,7 @@ CASES = (
     ),
     # Anthropic
     Case("anthropic-live", "anthropic", (Answer(),), S.LIVE),
+    Case("anthropic-long-list", "anthropic", (Answer(200, long_list("data")),), S.LIVE),
     Case(
         "anthropic-invalid",
         "anthropic",
@@ -320,6 +336,7 @@ CASES = (
     Case("huggingface-rate", "huggingface", (Answer(429, {}, LATER),), S.RATE_LIMITED),
     # Google
     Case("google-live", "google", (Answer(),), S.LIVE),
+    Case("google-long-list", "google", (Answer(200, long_list("models")),), S.LIVE),
     Case(
         "google-invalid",
         "google",
@@ -377,10 +394,11 @@ CASES = (
         S.INVALID,
     ),
     Case(
+        # the id exists; only this secret is not its own: proof of nothing about the id
         "aws-wrong-secret",
         "aws",
         (Answer(403, aws_error("SignatureDoesNotMatch"), content_type="text/xml"),),
-        S.INVALID,
+        S.UNKNOWN,
     ),
     Case(
         "aws-clock-skew",
@@ -411,6 +429,7 @@ CASES = (
     ),
     # Groq
     Case("groq-live", "groq", (Answer(),), S.LIVE),
+    Case("groq-long-list", "groq", (Answer(200, long_list("data")),), S.LIVE),
     Case(
         "groq-invalid",
         "groq",
@@ -477,6 +496,9 @@ CASES = (
         S.LIVE_QUOTA_EXHAUSTED,
     ),
     Case("xai-bad-key", "xai", (Answer(400, {"error": "Incorrect API key provided"}),), S.INVALID),
+    # a 400 about anything but the key (a malformed request, a changed API) proves nothing
+    Case("xai-other-400", "xai", (Answer(400, {"error": "Invalid request body"}),), S.UNKNOWN),
+    Case("xai-bare-400", "xai", (Answer(400, {}),), S.UNKNOWN),
     Case("xai-forbidden", "xai", (Answer(403, {"error": "blocked"}),), S.UNKNOWN),
     Case("xai-rate", "xai", (Answer(429, {}, LATER),), S.RATE_LIMITED),
     # SendGrid
@@ -526,6 +548,16 @@ GENERIC = (
     # a rate limit asking for a longer wait than the run allows returns at once
     ("rate-limit-too-long", (Answer(429, {}, LATER),), S.RATE_LIMITED, 1),
     ("server-error-then-success", (Answer(500, {}), Answer()), S.LIVE, 2),
+    # a proxy's or CDN's error page is a 5xx like any other: worth asking again
+    (
+        "html-server-error-then-success",
+        (
+            Answer(503, "<html><body>Service Unavailable</body></html>", content_type="text/html"),
+            Answer(),
+        ),
+        S.LIVE,
+        2,
+    ),
 )
 
 

@@ -17,6 +17,7 @@ from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import VerdictStatus
 from scanner.util.disk_cache import cache_dir
+from scanner.verify.plan import MAX_PARTNERS
 from scanner.verify.runner import verify_findings
 from scanner.verify.sigv4 import authorization, signing_key
 from scanner.verify.verdict_cache import ENTRIES, SALT
@@ -84,6 +85,24 @@ def test_trickling_server_hits_the_total_deadline(
     server.script(key, Answer(200, {"object": "list", "data": ["x" * 200]}, trickle=0.05))
     settings = dataclasses.replace(FAST, timeout=0.3, deadline=0.6, max_retries=0)
     assert verify_one(key, messages, settings) is S.UNKNOWN
+
+
+def test_the_whole_verification_ends_at_its_deadline(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    """One hung key must not hold the run for its timeouts and retries: what is in flight ends
+    at the run's deadline, and what has not started is not sent."""
+    hung, queued = make_key("openai"), make_key("openai")
+    server.script(hung, Answer(delay=5.0))
+    settings = dataclasses.replace(
+        FAST, concurrency=1, per_provider=1, timeout=10.0, deadline=15.0, run_deadline=0.5
+    )
+    findings = [finding("openai", hung), finding("openai", queued, line=2)]
+    results = verify_findings(findings, VERIFIERS, settings, messages.append)
+    verdicts = [r.verdict for r in results if r.verdict]
+    assert [v.status for v in verdicts] == [S.UNKNOWN, S.UNKNOWN]
+    assert verdicts[1].reason == "verification deadline reached"
+    assert (server.requests[hung], server.requests[queued]) == (1, 0)
 
 
 def test_timeouts_are_retried(server: FakeProvider, messages: list[str]) -> None:
@@ -192,6 +211,16 @@ def test_cache_answers_the_second_run(server: FakeProvider, messages: list[str])
     assert len((cache_dir() / SALT).read_bytes()) == 32
 
 
+def test_the_verdict_cache_folder_is_private(server: FakeProvider, messages: list[str]) -> None:
+    """A scan may have made the cache directory already, readable by others (0755)."""
+    cache_dir().mkdir(parents=True, mode=0o755)
+    cache_dir().chmod(0o755)
+    verify_one(make_key("openai"), messages, dataclasses.replace(FAST, use_cache=True))
+    for name in (ENTRIES, SALT):
+        assert ((cache_dir() / name).parent.stat().st_mode & 0o777) == 0o700, name
+        assert ((cache_dir() / name).stat().st_mode & 0o777) == 0o600, name
+
+
 def test_cache_entries_expire(server: FakeProvider, messages: list[str]) -> None:
     expired = dataclasses.replace(FAST, use_cache=True, cache_ttl=0.0)
     key = make_key("openai")
@@ -293,6 +322,24 @@ def test_rules_without_a_verifier_are_skipped(server: FakeProvider, messages: li
     assert server.total == 0
 
 
+@pytest.mark.parametrize("provider", ["openai", "slack", "aws"])
+def test_a_key_with_a_non_ascii_character_costs_that_key_only(
+    provider: str, server: FakeProvider, messages: list[str]
+) -> None:
+    """A custom rule may find a key with any character; HTTP headers carry ASCII only."""
+    odd, good = make_key(provider)[:-1] + "\u00e9", make_key(provider)
+    findings = [finding(provider, odd), finding(provider, good, path="b.py")]
+    if provider == "aws":
+        findings += [
+            finding("aws-secret-access-key", aws_secret(), line=2),
+            finding("aws-secret-access-key", aws_secret(), path="b.py", line=2),
+        ]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    statuses = [r.verdict.status for r in results[:2] if r.verdict]
+    assert statuses == [S.SKIPPED, S.LIVE]
+    assert server.requests[good] == 1 and server.total == 1
+
+
 def test_a_key_two_providers_claim_is_sent_to_neither(
     server: FakeProvider, messages: list[str]
 ) -> None:
@@ -319,6 +366,52 @@ def test_aws_pairs_the_nearest_secret_in_the_same_file(
     assert statuses == [S.SKIPPED, S.LIVE, S.LIVE, S.SKIPPED]
     assert server.requests[key_id] == 1
     assert not server.malformed
+
+
+def test_aws_ids_and_secrets_of_two_accounts_on_adjacent_lines_are_each_paired_right(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    """The DEV id's nearest secret is PROD's: signed with it, STS refuses the signature; the
+    next secret near the id is tried, and both accounts' keys are live."""
+    dev_id, prod_id = make_key("aws"), make_key("aws")
+    dev_secret, prod_secret = aws_secret(), aws_secret()
+    server.aws_secrets.update({dev_id: dev_secret, prod_id: prod_secret})
+    findings = [
+        finding("aws", dev_id, line=1),
+        finding("aws", prod_id, line=2),
+        finding("aws-secret-access-key", prod_secret, line=3),
+        finding("aws-secret-access-key", dev_secret, line=4),
+    ]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    assert [r.verdict.status for r in results if r.verdict] == [S.LIVE] * 4
+    assert (server.requests[dev_id], server.requests[prod_id]) == (2, 1)
+    assert not server.malformed
+
+
+def test_an_aws_id_is_never_invalid_because_the_secrets_near_it_are_not_its_own(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key_id = make_key("aws")
+    server.aws_secrets[key_id] = aws_secret()
+    findings = [finding("aws", key_id)]
+    findings += [finding("aws-secret-access-key", aws_secret(), line=n) for n in (2, 3)]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    verdict = results[0].verdict
+    assert verdict is not None and verdict.status is S.UNKNOWN
+    assert "does not belong" in verdict.reason
+    assert server.requests[key_id] == 2
+
+
+def test_the_secrets_tried_with_one_aws_id_are_bounded(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key_id = make_key("aws")
+    server.aws_secrets[key_id] = aws_secret()
+    findings = [finding("aws", key_id)]
+    findings += [finding("aws-secret-access-key", aws_secret(), line=n) for n in range(2, 30)]
+    results = verify_findings(findings, VERIFIERS, FAST, messages.append)
+    assert results[0].verdict is not None and results[0].verdict.status is S.UNKNOWN
+    assert server.requests[key_id] == MAX_PARTNERS
 
 
 def test_sigv4_signing_key_matches_the_aws_documented_example() -> None:

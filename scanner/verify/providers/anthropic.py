@@ -10,12 +10,15 @@ from scanner.verify.providers.common import (
     exhausted,
     invalid,
     listing,
+    long_listing,
     probe,
     rate_limited,
     skipped,
 )
 
 BASE_URL = "https://api.anthropic.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA",)
 API_VERSION = "2023-06-01"
 OAUTH_PREFIXES = ("sk-ant-oat", "sk-ant-ort")
 
@@ -40,4 +43,6 @@ def classify(reply: Reply) -> Verdict | None:
     return by_status(reply, listing("data"))
 
 
-PROVIDER = Provider("anthropic", BASE_URL, build_request, classify)
+PROVIDER = Provider(
+    "anthropic", BASE_URL, build_request, classify, SHAPES, long_answer=long_listing
+)

@@ -19,7 +19,10 @@ from scanner.verify.providers.common import (
 from scanner.verify.sigv4 import authorization
 
 BASE_URL = "https://sts.amazonaws.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",)
 QUERY = "Action=GetCallerIdentity&Version=2011-06-15"
+REFUSED = "secret key does not belong to this key id"
 ARN_KIND = re.compile(r"arn:aws[\w-]*:(?:iam|sts)::\d{12}:([a-z-]+)")
 
 
@@ -74,7 +77,7 @@ def classify(reply: Reply) -> Verdict | None:
         if code == "SignatureDoesNotMatch":
             if "signature expired" in (_tag(body, "Message") or "").lower():
                 return unknown("clock skew")
-            return invalid("secret key does not belong to this key id")
+            return unknown(REFUSED)
         if code == "ExpiredToken":
             return invalid(code)
     if reply.status in (400, 429) and code in ("Throttling", "ThrottlingException"):
@@ -87,9 +90,11 @@ PROVIDER = Provider(
     base_url=BASE_URL,
     build_request=build_request,
     classify=classify,
+    shapes=SHAPES,
     sign=sign,
     pairing=Pairing(
         partner_rule="aws-secret-access-key",
         unpaired="no AWS access key id near this secret key",
+        refused=REFUSED,
     ),
 )

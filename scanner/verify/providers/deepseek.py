@@ -16,6 +16,8 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://api.deepseek.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"sk-[a-z0-9]{32}",)
 ERRORS = {
     401: invalid("authentication fails"),
     402: exhausted("insufficient balance"),
@@ -44,4 +46,4 @@ def _balance(body: dict[str, Any]) -> Verdict | None:
     return live(currencies=currencies)
 
 
-PROVIDER = Provider("deepseek", BASE_URL, build_request, classify)
+PROVIDER = Provider("deepseek", BASE_URL, build_request, classify, SHAPES)

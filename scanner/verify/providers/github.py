@@ -20,6 +20,12 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://api.github.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (
+    r"gh[pousr]_[A-Za-z0-9]{36}",
+    r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+    r"ghs_[0-9]{1,12}_[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}",
+)
 CHECKSUMMED = ("ghp_", "gho_", "ghu_", "ghs_")
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -90,6 +96,7 @@ PROVIDER = Provider(
     base_url=BASE_URL,
     build_request=build_request,
     classify=classify,
+    shapes=SHAPES,
     # GitHub asks integrations that hit a limit without a reset time to wait at least a minute
     retry_without_hint=False,
 )

@@ -17,6 +17,8 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://gitlab.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"glpat-(?:[A-Za-z0-9_-]{27,300}\.[0-9a-z]{2}\.[0-9a-z]{9}|[A-Za-z0-9_-]{20})",)
 ERRORS = {401: invalid("unauthorized"), 429: rate_limited()}
 
 
@@ -44,4 +46,4 @@ def _token(body: dict[str, Any]) -> Verdict | None:
     return None
 
 
-PROVIDER = Provider("gitlab", BASE_URL, build_request, classify)
+PROVIDER = Provider("gitlab", BASE_URL, build_request, classify, SHAPES)

@@ -11,6 +11,7 @@ from scanner.verify.providers.common import (
     exhausted,
     invalid,
     listing,
+    long_listing,
     probe,
     rate_limited,
     restricted,
@@ -18,6 +19,8 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://generativelanguage.googleapis.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"AIza[A-Za-z0-9_-]{35}",)
 RESTRICTIONS = frozenset(
     (
         "SERVICE_DISABLED",
@@ -63,4 +66,4 @@ def classify(reply: Reply) -> Verdict | None:
     return None
 
 
-PROVIDER = Provider("google", BASE_URL, build_request, classify)
+PROVIDER = Provider("google", BASE_URL, build_request, classify, SHAPES, long_answer=long_listing)

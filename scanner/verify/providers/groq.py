@@ -10,10 +10,13 @@ from scanner.verify.providers.common import (
     error_fields,
     invalid,
     listing,
+    long_listing,
     rate_limited,
 )
 
 BASE_URL = "https://api.groq.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"gsk_[A-Za-z0-9]{52}",)
 
 
 def build_request(candidate: Candidate) -> Request:
@@ -27,4 +30,4 @@ def classify(reply: Reply) -> Verdict | None:
     return by_status(reply, listing("data"), {429: rate_limited()})
 
 
-PROVIDER = Provider("groq", BASE_URL, build_request, classify)
+PROVIDER = Provider("groq", BASE_URL, build_request, classify, SHAPES, long_answer=long_listing)

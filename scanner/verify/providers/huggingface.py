@@ -9,6 +9,8 @@ from scanner.verify.probe import Candidate, Provider, Reply, Request
 from scanner.verify.providers.common import bearer_get, by_status, invalid, live, rate_limited
 
 BASE_URL = "https://huggingface.co"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"(?:hf_|api_org_)[A-Za-z0-9]{34}",)
 ERRORS = {401: invalid("unauthorized"), 429: rate_limited()}
 
 
@@ -29,4 +31,4 @@ def _whoami(body: dict[str, Any]) -> Verdict | None:
     return live(role=token.get("role"), expires=token.get("expiration"))
 
 
-PROVIDER = Provider("huggingface", BASE_URL, build_request, classify)
+PROVIDER = Provider("huggingface", BASE_URL, build_request, classify, SHAPES)

@@ -13,14 +13,24 @@ from scanner.verify.providers.common import (
     exhausted,
     invalid,
     live,
+    long_listing,
     rate_limited,
     restricted,
     unknown,
 )
 
 BASE_URL = "https://api.openai.com"
+#: the marker every key holds, base64 of "OpenAI" (split so no scanner reads this as a key)
+MARKER = "T3Blbk" + "FJ"
+HALVES = "|".join(f"[A-Za-z0-9_-]{{{n}}}{MARKER}[A-Za-z0-9_-]{{{n}}}" for n in (74, 58, 20))
+#: legacy keys, then project, service account, admin and user keys
+SHAPES = (
+    f"sk-[A-Za-z0-9]{{20}}{MARKER}[A-Za-z0-9]{{20}}",
+    f"sk-(?:proj|svcacct|service|admin|None)-(?:{HALVES})",
+)
 ADMIN_PREFIX = "sk-admin-"
-QUOTA_CODES = ("insufficient_quota", "credit_balance_exhausted")
+#: quota, not rate: asking again cannot help (billing_not_active: no active billing plan)
+QUOTA_CODES = ("insufficient_quota", "credit_balance_exhausted", "billing_not_active")
 
 
 def build_request(candidate: Candidate) -> Request:
@@ -56,4 +66,4 @@ def _models(body: dict[str, Any]) -> Verdict | None:
     return live()
 
 
-PROVIDER = Provider("openai", BASE_URL, build_request, classify)
+PROVIDER = Provider("openai", BASE_URL, build_request, classify, SHAPES, long_answer=long_listing)

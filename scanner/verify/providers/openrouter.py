@@ -16,6 +16,8 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://openrouter.ai"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"sk-or-v1-[a-f0-9]{64}",)
 ERRORS = {401: invalid("unauthorized"), 402: exhausted("payment required"), 429: rate_limited()}
 
 
@@ -38,4 +40,4 @@ def _key(body: dict[str, Any]) -> Verdict | None:
     return live(is_free_tier=free)
 
 
-PROVIDER = Provider("openrouter", BASE_URL, build_request, classify)
+PROVIDER = Provider("openrouter", BASE_URL, build_request, classify, SHAPES)

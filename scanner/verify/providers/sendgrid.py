@@ -16,6 +16,8 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://api.sendgrid.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",)
 ERRORS = {
     401: invalid("authorization required"),
     403: restricted("forbidden"),
@@ -38,4 +40,4 @@ def _scopes(body: dict[str, Any]) -> Verdict | None:
     return live(scope_count=len(scopes), mail_send="mail.send" in scopes)
 
 
-PROVIDER = Provider("sendgrid", BASE_URL, build_request, classify)
+PROVIDER = Provider("sendgrid", BASE_URL, build_request, classify, SHAPES)

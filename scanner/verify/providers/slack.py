@@ -19,6 +19,14 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://slack.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (
+    r"xoxb-[0-9]{8,14}-(?:[0-9]{8,14}-)?[A-Za-z0-9]{24}",
+    r"xoxp-[0-9]{8,14}-[0-9]{8,14}-[0-9]{8,14}-[a-f0-9]{32}",
+    r"xapp-[0-9]{1,2}-A[A-Z0-9]{8,12}-[0-9]{8,14}-[a-f0-9]{64}",
+    r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,250}",
+    r"xox[ars]-(?:[0-9]{1,14}-){1,4}[A-Za-z0-9]{10,64}",
+)
 ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 INVALID_ERRORS = frozenset(
     ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
@@ -59,4 +67,4 @@ def _auth_test(body: dict[str, Any]) -> Verdict | None:
     return None
 
 
-PROVIDER = Provider("slack", BASE_URL, build_request, classify)
+PROVIDER = Provider("slack", BASE_URL, build_request, classify, SHAPES)

@@ -18,6 +18,8 @@ from scanner.verify.providers.common import (
 )
 
 BASE_URL = "https://api.stripe.com"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,247}",)
 ERRORS = {403: restricted("missing permissions"), 429: rate_limited()}
 
 
@@ -41,4 +43,4 @@ def _balance(body: dict[str, Any]) -> Verdict | None:
     return live(livemode=body.get("livemode")) if body.get("object") == "balance" else None
 
 
-PROVIDER = Provider("stripe", BASE_URL, build_request, classify)
+PROVIDER = Provider("stripe", BASE_URL, build_request, classify, SHAPES)

@@ -12,12 +12,17 @@ from scanner.verify.providers.common import (
     exhausted,
     invalid,
     live,
+    message,
     rate_limited,
 )
 
 BASE_URL = "https://api.x.ai"
+#: the keys it issues (scanner.verify.shapes)
+SHAPES = (r"xai-[A-Za-z0-9]{80}",)
 FLAGS = ("api_key_blocked", "api_key_disabled", "team_blocked")
-ERRORS = {400: invalid("invalid api key"), 401: invalid("invalid api key"), 429: rate_limited()}
+ERRORS = {401: invalid("invalid api key"), 429: rate_limited()}
+#: xAI answers 400 to a bad key and to a bad request alike: only its message tells them apart
+BAD_KEY_MESSAGES = ("incorrect api key", "invalid api key")
 
 
 def build_request(candidate: Candidate) -> Request:
@@ -25,6 +30,8 @@ def build_request(candidate: Candidate) -> Request:
 
 
 def classify(reply: Reply) -> Verdict | None:
+    if reply.status == 400 and any(text in message(reply) for text in BAD_KEY_MESSAGES):
+        return invalid("invalid api key")
     return by_status(reply, _key, ERRORS)
 
 
@@ -38,4 +45,4 @@ def _key(body: dict[str, Any]) -> Verdict | None:
     return live(name=body.get("name"), acls=body.get("acls"))
 
 
-PROVIDER = Provider("xai", BASE_URL, build_request, classify)
+PROVIDER = Provider("xai", BASE_URL, build_request, classify, SHAPES)
