@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from scanner.errors import ConfigError
 from scanner.model import Finding, ScanResult
 from scanner.policy.allowlist import repo_relative
+from scanner.redaction import quoted
 
 if TYPE_CHECKING:  # globs are compiled only for entries with a path scope
     from scanner.config.globs import GlobSet
@@ -102,7 +103,7 @@ class Baseline:
         if globs is None:
             from scanner.config.globs import validate
 
-            raise BaselineError(f"{self.label}: path {glob!r}: {validate(glob)}")
+            raise BaselineError(f"{self.label}: path {quoted(glob)}: {validate(glob)}")
         return globs.matches(path)
 
 
@@ -152,7 +153,7 @@ def entry_problem(item: Any) -> str:
         return "expected an object"
     unknown = sorted(set(item) - ENTRY_KEYS)
     if unknown:
-        return f"unknown key {unknown[0]!r}"
+        return f"unknown key {quoted(unknown[0])}"
     rule_id, fingerprint = item.get("rule_id"), item.get("fingerprint")
     if not isinstance(rule_id, str) or not rule_id:
         return "'rule_id' must be a rule id"
