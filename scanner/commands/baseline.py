@@ -16,7 +16,7 @@ from scanner.config.globs import root_relative
 from scanner.config.project import DEFAULT_BASELINE
 from scanner.config.settings import ScanOptions
 from scanner.errors import ExitCode, KeyleakError
-from scanner.model import Finding, ScanResult
+from scanner.model import ScanResult
 from scanner.pipeline.run import configured_scanner, run_scan
 from scanner.policy import baseline
 from scanner.policy.allowlist import allowlist_of, apply_allowlist
@@ -57,12 +57,8 @@ def target(options: ScanOptions, command: BaselineOptions) -> Path:
 NOTHING_HIDDEN = frozenset({ALLOWLISTED, "symlink", "not a regular file", "binary", "submodule"})
 
 
-def current_findings(options: ScanOptions, command: BaselineOptions) -> tuple[Finding, ...]:
-    """What a scan (of the work tree, or of the whole history) finds, after the allowlists."""
-    return current_scan(options, command).findings
-
-
 def current_scan(options: ScanOptions, command: BaselineOptions) -> ScanResult:
+    """What a scan (of the work tree, or of the whole history) finds, after the allowlists."""
     config = options.config
     if command.from_history:
         result = history_result(options)
@@ -125,7 +121,7 @@ def create(options: ScanOptions, command: BaselineOptions) -> int:
         raise KeyleakError(
             f"{path}: already exists (refresh it with `keyleak baseline update`, or --force)"
         )
-    findings = current_findings(options, command)
+    findings = current_scan(options, command).findings
     created = baseline.build(
         findings, options.config.root, command.scope, from_history=command.from_history
     )
@@ -162,7 +158,10 @@ def update(options: ScanOptions, command: BaselineOptions) -> int:
     for entry in result.pruned:
         click.echo(f"  pruned: {describe(entry)}")
     if result.unjudged:
-        click.echo(f"keyleak: kept {len(result.unjudged)} {why_unjudged(existing, command)}")
+        click.echo(
+            f"keyleak: kept {len(result.unjudged)} unmatched entries this scan could not judge: "
+            f"{why_unjudged(existing, command)}"
+        )
     return ExitCode.CLEAN
 
 
@@ -175,12 +174,12 @@ def describe(entry: baseline.Entry) -> str:
 def why_unjudged(existing: baseline.Baseline, command: BaselineOptions) -> str:
     if existing.from_history and not command.from_history:
         return (
-            "entries no longer in the work tree: the baseline was made from the history "
-            "(prune them with `keyleak baseline update --from-history`)"
+            "the baseline was made from the history, which a scan of the work tree cannot "
+            "judge (use --from-history)"
         )
     return (
-        "entries this scan could not judge: not scanned, or not read "
-        "(too large or unreadable; see `keyleak scan`'s skipped files)"
+        "their files were not all scanned, or not all read (paths given; a file too large "
+        "or unreadable)"
     )
 
 
@@ -188,7 +187,9 @@ def check(options: ScanOptions, command: BaselineOptions) -> int:
     """List entries that match no current finding; exit 1 when there are any."""
     path = target(options, command)
     existing = baseline.load(path)
-    stale = baseline.stale(existing, current_findings(options, command), options.config.root)
+    scan = current_scan(options, command)
+    judged = coverage(options, command, existing, scan)
+    stale = baseline.stale(existing, scan.findings, options.config.root, judged)
     for entry in stale:
         click.echo(f"{path}: stale: {describe(entry)}")
     total = len(existing.entries)
@@ -198,5 +199,13 @@ def check(options: ScanOptions, command: BaselineOptions) -> int:
             "(`keyleak baseline update` prunes them)"
         )
         return ExitCode.FINDINGS
-    click.echo(f"keyleak: all {total} baseline entries still match")
+    matched = {existing.entry_for(finding, options.config.root) for finding in scan.findings}
+    unjudged = [entry for entry in existing.entries if entry not in matched]
+    if unjudged:
+        click.echo(
+            f"keyleak: no stale entry; {len(unjudged)} of {total} match nothing this scan "
+            f"could judge: {why_unjudged(existing, command)}"
+        )
+    else:
+        click.echo(f"keyleak: all {total} baseline entries still match")
     return ExitCode.CLEAN

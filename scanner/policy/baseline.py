@@ -325,7 +325,12 @@ def update(
     )
 
 
-def stale(baseline: Baseline, findings: Sequence[Finding], root: Path) -> tuple[Entry, ...]:
-    """Entries that match no finding: the secret was removed (or its rule changed)."""
+def stale(
+    baseline: Baseline, findings: Sequence[Finding], root: Path, coverage: Coverage
+) -> tuple[Entry, ...]:
+    """Entries the scan judged that match no finding: the secret was removed (or its rule
+    changed). The same entries `update` would prune."""
     used = {baseline.entry_for(finding, root) for finding in findings}
-    return tuple(entry for entry in baseline.entries if entry not in used)
+    return tuple(
+        entry for entry in baseline.entries if entry not in used and coverage.judges(entry)
+    )

@@ -413,3 +413,21 @@ def test_update_lists_what_it_added_and_pruned_redacted(
     assert f"pruned: openai-project-key {fingerprint_of(gone)[:16]}" in outcome.out
     assert added not in outcome.out + outcome.err
     assert gone not in outcome.out + outcome.err
+
+
+def test_check_calls_stale_only_what_its_scan_judged(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, current = openai_key(), openai_key()
+    write(repo, "old.py", f"k = '{old}'\n")
+    commit_all(repo, "old")
+    (repo / "old.py").unlink()
+    write(repo, "src/new.py", f"k = '{current}'\n")
+    commit_all(repo, "new")
+    keyleak(capsys, repo, "baseline", "create", "--from-history")
+    outcome = keyleak(capsys, repo, "baseline", "check")
+    assert outcome.code == 0, outcome.out
+    assert keyleak(capsys, repo, "baseline", "check", "--from-history").code == 0
+    write(repo, "a.py", f"k = '{openai_key()}'\n")
+    keyleak(capsys, repo, "baseline", "create", "--force")
+    assert keyleak(capsys, repo, "baseline", "check", "src").code == 0
