@@ -4,11 +4,16 @@ with --debug)."""
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 from scanner.errors import ExitCode, KeyleakError
 from scanner.util.streams import discard
+
+#: errors of a write that no retry or bug fix can help: the disk or the quota is full
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 class State:
@@ -35,6 +40,11 @@ def ended(command: Callable[[], int]) -> int:
         discard(sys.stdout)
         return ExitCode.CLEAN
     except Exception as exc:
+        if isinstance(exc, OSError) and (exc.errno in DISK_FULL or not writable(sys.stdout)):
+            # output that cannot be written (a full disk, a closed stream) is the user's to
+            # fix, not a bug in keyleak
+            say(f"keyleak: error: cannot write output: {exc.strerror or exc}")
+            return ExitCode.USAGE
         if State.debug:
             import traceback
 
@@ -61,6 +71,19 @@ def flushed(code: int) -> int:
         say(f"keyleak: error: cannot write to standard output: {reason}")
         return ExitCode.USAGE if code in (ExitCode.CLEAN, ExitCode.FINDINGS) else code
     return code
+
+
+def writable(stream: TextIO | None) -> bool:
+    """Whether what `stream` holds can still be written out: if not, it is pointed at
+    /dev/null."""
+    if stream is None:
+        return True
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        discard(stream)
+        return False
+    return True
 
 
 def say(message: str) -> None:

@@ -125,3 +125,11 @@ def test_the_hook_keeps_its_exit_code_when_the_reader_stops_early(
     errors = process.stderr.read()
     assert process.wait(timeout=120) == 1
     assert errors == b""
+
+
+def test_any_command_with_a_full_stdout_is_a_usage_error() -> None:
+    # the rule list is longer than stdout's buffer: the write fails mid-command
+    with open("/dev/full", "wb") as full:
+        completed = keyleak(["rules", "list"], stdout=full.fileno())
+    assert completed.returncode == 2
+    assert b"keyleak: error: cannot write output: No space left" in completed.stderr
