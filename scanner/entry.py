@@ -9,7 +9,6 @@ way `scanner.error_handler` turns how the command ended into the exit code.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -43,9 +42,3 @@ def run_hook() -> int:
         # as click does: a blank line ends the terminal's `^C` line, and either is an interrupt
         print(file=sys.stderr)
         raise KeyboardInterrupt from exc
-    except BrokenPipeError:
-        # click's handling of a closed stdout: status 1, and no second error when Python
-        # flushes stdout at exit
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1

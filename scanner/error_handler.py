@@ -4,10 +4,16 @@ with --debug)."""
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 from scanner.errors import ExitCode, KeyleakError
+from scanner.util.streams import discard
+
+#: errors of a write that no retry or bug fix can help: the disk or the quota is full
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 class State:
@@ -17,6 +23,10 @@ class State:
 
 def outcome(command: Callable[[], int]) -> int:
     """Run `command`; map every way it can end to the documented exit codes."""
+    return flushed(ended(command))
+
+
+def ended(command: Callable[[], int]) -> int:
     try:
         return command()
     except KeyleakError as exc:
@@ -26,8 +36,15 @@ def outcome(command: Callable[[], int]) -> int:
         say("keyleak: interrupted")
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
+        # the reader of our output stopped reading: not an error, and nothing more to say
+        discard(sys.stdout)
         return ExitCode.CLEAN
     except Exception as exc:
+        if isinstance(exc, OSError) and (exc.errno in DISK_FULL or not writable(sys.stdout)):
+            # output that cannot be written (a full disk, a closed stream) is the user's to
+            # fix, not a bug in keyleak
+            say(f"keyleak: error: cannot write output: {exc.strerror or exc}")
+            return ExitCode.USAGE
         if State.debug:
             import traceback
 
@@ -38,5 +55,43 @@ def outcome(command: Callable[[], int]) -> int:
         return ExitCode.INTERNAL
 
 
+def flushed(code: int) -> int:
+    """Write what is still buffered now, while a failure can still set the exit code: a clean
+    or dirty verdict whose output was lost must not read as one."""
+    stream = sys.stdout
+    if stream is None:
+        return code
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        discard(stream)
+    except (OSError, ValueError) as exc:
+        discard(stream)
+        reason = getattr(exc, "strerror", None) or exc
+        say(f"keyleak: error: cannot write to standard output: {reason}")
+        return ExitCode.USAGE if code in (ExitCode.CLEAN, ExitCode.FINDINGS) else code
+    return code
+
+
+def writable(stream: TextIO | None) -> bool:
+    """Whether what `stream` holds can still be written out: if not, it is pointed at
+    /dev/null."""
+    if stream is None:
+        return True
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        discard(stream)
+        return False
+    return True
+
+
 def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """One line on stderr, if stderr can still be written; the exit code tells either way."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        print(message, file=stream, flush=True)
+    except (OSError, ValueError):
+        discard(stream)

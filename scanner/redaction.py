@@ -6,6 +6,7 @@ import functools
 import hashlib
 import os
 import re
+from typing import Any
 
 from scanner.model import Rule
 
@@ -47,3 +48,29 @@ def kind_prefix(secret: str) -> str:
     """The vendor prefix that says what kind of key it is (`sk-proj-`, `ghp_`), kept visible."""
     found = KIND_PREFIX.match(secret)
     return found.group(0) if found else ""
+
+
+#: a run of the characters keys are made of, long enough to be one
+KEY_RUN = re.compile(r"[A-Za-z0-9+/=_.~-]{16,}")
+
+
+def masked(text: str) -> str:
+    """`text` with every run that could be a key (letters and digits, 16 or more) redacted.
+
+    For messages that quote a value someone typed or pasted (a config's, a baseline's): an error
+    must not print a key pasted in the wrong place. A long file name may be shortened too;
+    the message still says which key of which file is wrong.
+    """
+    return KEY_RUN.sub(mask_run, text)
+
+
+def mask_run(found: re.Match[str]) -> str:
+    run = found.group()
+    if any(char.isdigit() for char in run) and any(char.isalpha() for char in run):
+        return redact(run)
+    return run
+
+
+def quoted(value: Any) -> str:
+    """`repr(value)` for an error message, with anything key-shaped in it redacted."""
+    return masked(repr(value))

@@ -12,13 +12,16 @@ from pathlib import Path
 
 import click
 
+from scanner.config.globs import root_relative
 from scanner.config.project import DEFAULT_BASELINE
 from scanner.config.settings import ScanOptions
 from scanner.errors import ExitCode, KeyleakError
-from scanner.model import Finding, ScanResult
+from scanner.model import ScanResult
 from scanner.pipeline.run import configured_scanner, run_scan
 from scanner.policy import baseline
 from scanner.policy.allowlist import allowlist_of, apply_allowlist
+from scanner.sources.worktree import ALLOWLISTED, read_file, walk
+from scanner.util.printable import clean
 
 UNION_HINT = (
     "keyleak: so that branches adding entries never conflict, add this line to .gitattributes: "
@@ -47,20 +50,48 @@ def target(options: ScanOptions, command: BaselineOptions) -> Path:
     return config.baseline or config.root / DEFAULT_BASELINE
 
 
-def current_findings(options: ScanOptions, command: BaselineOptions) -> tuple[Finding, ...]:
+#: why a file was skipped when it can hold no finding in any scan (the path allowlist drops its
+#: findings anyway; a link's target, if in the tree, is scanned as itself): an entry naming it
+#: can still be judged. Any other reason (too large, unreadable, vanished, a rule that timed
+#: out) means a secret may be in what was not read.
+NOTHING_HIDDEN = frozenset({ALLOWLISTED, "symlink", "not a regular file", "binary", "submodule"})
+
+
+def current_scan(options: ScanOptions, command: BaselineOptions) -> ScanResult:
     """What a scan (of the work tree, or of the whole history) finds, after the allowlists."""
     config = options.config
     if command.from_history:
         result = history_result(options)
     else:
-        from scanner.sources.worktree import read_file, walk
-
-        here = Path.cwd().resolve() == config.root.resolve()
-        paths = command.paths or ((os.curdir,) if here else (str(config.root),))
         scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
-        items = walk(paths, config.path_allowlist(), config.root)
+        items = walk(tree_paths(options, command), config.path_allowlist(), config.root)
         result = run_scan(scanner, items, options.jobs)
-    return apply_allowlist(result, allowlist_of(config), config.root).findings
+    return apply_allowlist(result, allowlist_of(config), config.root)
+
+
+def tree_paths(options: ScanOptions, command: BaselineOptions) -> tuple[str, ...]:
+    root = options.config.root
+    here = Path.cwd().resolve() == root.resolve()
+    return command.paths or ((os.curdir,) if here else (str(root),))
+
+
+def coverage(
+    options: ScanOptions, command: BaselineOptions, existing: baseline.Baseline, result: ScanResult
+) -> baseline.Coverage:
+    """What the scan judged: the paths it covered, less what it could not read."""
+    root = options.config.root
+    unread = [skip for skip in result.skipped if skip.reason not in NOTHING_HIDDEN]
+    if command.from_history:
+        # history paths are git's, relative to the root; a blob never named has none
+        return baseline.Coverage(None, tuple(skip.path for skip in unread))
+    if existing.from_history:
+        return baseline.JUDGES_NOTHING
+    scanned = [root_relative(path, root) for path in tree_paths(options, command)]
+    relative = [root_relative(skip.path, root) for skip in unread]
+    return baseline.Coverage(
+        None if "" in scanned else tuple(path for path in scanned if path is not None),
+        tuple(path for path in relative if path is not None),
+    )
 
 
 def history_result(options: ScanOptions) -> ScanResult:
@@ -90,8 +121,10 @@ def create(options: ScanOptions, command: BaselineOptions) -> int:
         raise KeyleakError(
             f"{path}: already exists (refresh it with `keyleak baseline update`, or --force)"
         )
-    findings = current_findings(options, command)
-    created = baseline.build(findings, options.config.root, command.scope)
+    findings = current_scan(options, command).findings
+    created = baseline.build(
+        findings, options.config.root, command.scope, from_history=command.from_history
+    )
     baseline.save(created, path)
     click.echo(
         f"keyleak: wrote {path}: {len(created.entries)} "
@@ -105,24 +138,60 @@ def create(options: ScanOptions, command: BaselineOptions) -> int:
 def update(options: ScanOptions, command: BaselineOptions) -> int:
     existing = baseline.load(target(options, BaselineOptions()))
     path = target(options, command)
-    findings = current_findings(options, command)
-    result = baseline.update(existing, findings, options.config.root, command.scope)
+    scan = current_scan(options, command)
+    result = baseline.update(
+        existing,
+        scan.findings,
+        options.config.root,
+        command.scope,
+        coverage(options, command, existing, scan),
+        command.from_history,
+    )
     baseline.save(result.baseline, path)
     click.echo(
         f"keyleak: updated {path}: {len(result.added)} added, {len(result.pruned)} pruned, "
         f"{len(result.baseline.entries)} in all"
     )
+    for entry, finding in result.added:
+        location = f"{clean(finding.location.path)}:{finding.location.line}"
+        click.echo(f"  added: {entry.rule_id} {location} {clean(finding.redacted)}")
+    for entry in result.pruned:
+        click.echo(f"  pruned: {describe(entry)}")
+    if result.unjudged:
+        click.echo(
+            f"keyleak: kept {len(result.unjudged)} unmatched entries this scan could not judge: "
+            f"{why_unjudged(existing, command)}"
+        )
     return ExitCode.CLEAN
+
+
+def describe(entry: baseline.Entry) -> str:
+    """An entry as messages show it: never a secret, which the baseline does not hold."""
+    scope = f" path={clean(entry.path)}" if entry.path is not None else ""
+    return f"{entry.rule_id} {entry.fingerprint[:16]}{scope}"
+
+
+def why_unjudged(existing: baseline.Baseline, command: BaselineOptions) -> str:
+    if existing.from_history and not command.from_history:
+        return (
+            "the baseline was made from the history, which a scan of the work tree cannot "
+            "judge (use --from-history)"
+        )
+    return (
+        "their files were not all scanned, or not all read (paths given; a file too large "
+        "or unreadable)"
+    )
 
 
 def check(options: ScanOptions, command: BaselineOptions) -> int:
     """List entries that match no current finding; exit 1 when there are any."""
     path = target(options, command)
     existing = baseline.load(path)
-    stale = baseline.stale(existing, current_findings(options, command), options.config.root)
+    scan = current_scan(options, command)
+    judged = coverage(options, command, existing, scan)
+    stale = baseline.stale(existing, scan.findings, options.config.root, judged)
     for entry in stale:
-        scope = f" path={entry.path}" if entry.path is not None else ""
-        click.echo(f"{path}: stale: {entry.rule_id} {entry.fingerprint[:16]}{scope}")
+        click.echo(f"{path}: stale: {describe(entry)}")
     total = len(existing.entries)
     if stale:
         click.echo(
@@ -130,5 +199,13 @@ def check(options: ScanOptions, command: BaselineOptions) -> int:
             "(`keyleak baseline update` prunes them)"
         )
         return ExitCode.FINDINGS
-    click.echo(f"keyleak: all {total} baseline entries still match")
+    matched = {existing.entry_for(finding, options.config.root) for finding in scan.findings}
+    unjudged = [entry for entry in existing.entries if entry not in matched]
+    if unjudged:
+        click.echo(
+            f"keyleak: no stale entry; {len(unjudged)} of {total} match nothing this scan "
+            f"could judge: {why_unjudged(existing, command)}"
+        )
+    else:
+        click.echo(f"keyleak: all {total} baseline entries still match")
     return ExitCode.CLEAN

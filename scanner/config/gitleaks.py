@@ -24,6 +24,7 @@ import regex
 
 from scanner.errors import ConfigError
 from scanner.model import Finding, Rule, Severity
+from scanner.redaction import quoted
 
 PROVIDER = "gitleaks"
 SEVERITY = Severity.HIGH
@@ -398,7 +399,7 @@ def read_allowlist(item: Any, label: str, problems: list[str]) -> Allowance:
         problems.append(f"{label}: allowlist: expected a table")
         return allowance
     for key in sorted(set(item) - ALLOWLIST_KEYS):
-        problems.append(f"{label}: allowlist: unknown key {key!r} ignored")
+        problems.append(f"{label}: allowlist: unknown key {quoted(key)} ignored")
     regexes = list(item.get("regexes", []))
     stopwords = list(item.get("stopwords", []))
     paths = list(item.get("paths", []))
@@ -410,19 +411,19 @@ def read_allowlist(item: Any, label: str, problems: list[str]) -> Allowance:
         problems.append(f"{label}: allowlist commits dropped (keyleak has no per-commit allowlist)")
     target = item.get("regexTarget", "secret")
     if regexes and target != "secret":
-        problems.append(f"{label}: allowlist regexes with regexTarget {target!r} dropped")
+        problems.append(f"{label}: allowlist regexes with regexTarget {quoted(target)} dropped")
         regexes = []
     for pattern in regexes:
         try:
             allowance.secret_patterns.append(translate_regex_plain(pattern))
         except Untranslatable as exc:
-            problems.append(f"{label}: allowlist regex {pattern!r} dropped: {exc}")
+            problems.append(f"{label}: allowlist regex {quoted(pattern)} dropped: {exc}")
     allowance.secret_patterns.extend(f"(?i:{re.escape(word)})" for word in stopwords)
     for pattern in paths:
         try:
             allowance.paths.append(translate_regex_plain(pattern))
         except Untranslatable as exc:
-            problems.append(f"{label}: allowlist path {pattern!r} dropped: {exc}")
+            problems.append(f"{label}: allowlist path {quoted(pattern)} dropped: {exc}")
     return allowance
 
 
@@ -440,7 +441,7 @@ def convert_rule(
     original_id: str = table["id"]
     label = f"{source}: {original_id}"
     for key in sorted(set(table) - RULE_KEYS):
-        problems.append(f"{label}: unknown key {key!r} ignored")
+        problems.append(f"{label}: unknown key {quoted(key)} ignored")
     go_regex = table.get("regex")
     if not isinstance(go_regex, str) or not go_regex:
         return None, [*problems, f"{label}: skipped: rules without a regex (path only) unsupported"]
@@ -500,7 +501,7 @@ def convert(document: dict[str, Any], source: str) -> Imported:
     """Every translatable rule of a parsed gitleaks config, and what could not be translated."""
     result = Imported()
     for key in sorted(set(document) - TOP_KEYS):
-        result.problems.append(f"{source}: unknown top-level key {key!r} ignored")
+        result.problems.append(f"{source}: unknown top-level key {quoted(key)} ignored")
     if "extend" in document:
         result.problems.append(
             f"{source}: [extend] ignored: gitleaks' default rules are not imported "

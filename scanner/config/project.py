@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.config.verification import FAIL_ON_CHOICES, FailOn
 from scanner.errors import ConfigError, GitError
+from scanner.redaction import masked, quoted
 
 if TYPE_CHECKING:  # the path allowlist's globs are built only when a config sets them
     from scanner.config.globs import GlobSet
@@ -152,11 +153,13 @@ def check_table(
     for key, value in table.items():
         if key not in schema:
             known = ", ".join(sorted(schema))
-            problems.append(f"{label}: {prefix}{key}: unknown key (expected one of: {known})")
+            problems.append(
+                f"{label}: {prefix}{masked(str(key))}: unknown key (expected one of: {known})"
+            )
             continue
         check, expected = schema[key]
         if not check(value):
-            problems.append(f"{label}: {prefix}{key}: expected {expected}, got {value!r}")
+            problems.append(f"{label}: {prefix}{key}: expected {expected}, got {quoted(value)}")
     return problems
 
 
@@ -178,12 +181,12 @@ def check_allow_values(allow: dict[str, Any], label: str, prefix: str) -> list[s
     problems: list[str] = []
     for glob in allow.get("paths", []) if is_str_list(allow.get("paths", [])) else []:
         if (problem := validate(glob)) is not None:
-            problems.append(f"{label}: {prefix}paths: {glob!r}: {problem}")
+            problems.append(f"{label}: {prefix}paths: {quoted(glob)}: {problem}")
     fingerprints = allow.get("fingerprints", [])
     for item in fingerprints if is_str_list(fingerprints) else []:
         if not fingerprint_pattern().fullmatch(item):
             problems.append(
-                f"{label}: {prefix}fingerprints: {item!r}: expected 64 (or the first 16) "
+                f"{label}: {prefix}fingerprints: {quoted(item)}: expected 64 (or the first 16) "
                 "lowercase hex digits"
             )
     secrets = allow.get("secrets", [])
@@ -191,7 +194,9 @@ def check_allow_values(allow: dict[str, Any], label: str, prefix: str) -> list[s
         try:
             re.compile(pattern)
         except re.error as exc:
-            problems.append(f"{label}: {prefix}secrets: {pattern!r}: not a valid regex ({exc})")
+            problems.append(
+                f"{label}: {prefix}secrets: {quoted(pattern)}: not a valid regex ({exc})"
+            )
     return problems
 
 

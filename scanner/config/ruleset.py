@@ -33,4 +33,7 @@ def load_ruleset(config: Config, warn: Callable[[str], None]) -> RuleSet:
     try:
         return select_rules(ruleset, config.enable, config.disable)
     except RuleError as exc:
-        raise ConfigError(f"{config.source}: {exc}") from exc
+        from scanner.redaction import masked
+
+        # a key pasted into enable or disable must not come back in the message
+        raise ConfigError(f"{config.source}: {masked(str(exc))}") from exc

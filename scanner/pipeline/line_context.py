@@ -2,7 +2,8 @@
 
 Reports show the offending line so a developer sees at once what to change; the line is built
 here, once, already redacted, so no report can print a secret by showing its context. Every
-match in the chunk is redacted (inline-allowed ones too), since a line can hold two keys.
+match in the chunk is redacted (inline-allowed ones too), since a line can hold two keys, and so
+is every other copy of a matched secret on it, one that no rule matched (`k = "KEY"; o = xKEYzz`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class LineContext:
             else:
                 spans.append((match.start, match.end, label))
         self._spans = spans
+        # longest first, so a secret that holds another is replaced whole
+        self._copies = sorted(
+            ((match.secret, label.encode()) for match, label in zip(matches, labels, strict=True)),
+            key=lambda pair: -len(pair[0]),
+        )
         # disjoint and sorted, so the ends are sorted too
         self._ends = [end for _, end, _ in spans]
 
@@ -65,13 +71,21 @@ class LineContext:
         while index < len(self._spans) and self._spans[index][0] < end:
             span_start, span_end, label = self._spans[index]
             if span_start > position:
-                pieces.append(decode(self._content[position:span_start]))
+                pieces.append(self._unmatched(position, span_start))
             pieces.append(label)
             position = max(position, span_end)
             index += 1
         if position < end:
-            pieces.append(decode(self._content[position:end]))
+            pieces.append(self._unmatched(position, end))
         return "".join(pieces)
+
+    def _unmatched(self, start: int, end: int) -> str:
+        """Text between matches, with any copy of a matched secret in it redacted."""
+        data = self._content[start:end]
+        for secret, label in self._copies:
+            if secret and secret in data:
+                data = data.replace(secret, label)
+        return decode(data)
 
 
 def decode(data: bytes) -> str:

@@ -7,7 +7,9 @@ to another file within its scope, keeps it known; a different secret on the same
 
 The file is JSON written for git: one entry per line, sorted, each ending in a comma (the array
 ends with `null`), so two branches that add entries merge line by line; with
-`.keyleak-baseline.json merge=union` in `.gitattributes` they never conflict.
+`.keyleak-baseline.json merge=union` in `.gitattributes` they never conflict. A baseline made
+from the history says so (`"from_history": true`): its entries may name secrets only old commits
+hold, which a scan of the work tree cannot judge.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from scanner.errors import ConfigError
 from scanner.model import Finding, ScanResult
 from scanner.policy.allowlist import repo_relative
+from scanner.redaction import quoted
 
 if TYPE_CHECKING:  # globs are compiled only for entries with a path scope
     from scanner.config.globs import GlobSet
@@ -76,6 +79,8 @@ class Baseline:
     entries: tuple[Entry, ...]
     #: where it was read from, for messages
     label: str = "baseline"
+    #: made (or last updated) from the whole history, not from the work tree
+    from_history: bool = False
 
     @functools.cached_property
     def by_fingerprint(self) -> dict[str, list[Entry]]:
@@ -102,7 +107,7 @@ class Baseline:
         if globs is None:
             from scanner.config.globs import validate
 
-            raise BaselineError(f"{self.label}: path {glob!r}: {validate(glob)}")
+            raise BaselineError(f"{self.label}: path {quoted(glob)}: {validate(glob)}")
         return globs.matches(path)
 
 
@@ -128,7 +133,7 @@ def parse(text: str, label: str) -> Baseline:
         for position, item in enumerate(items)
         if item is not None
     )
-    return Baseline(tuple(entries), label)
+    return Baseline(tuple(entries), label, document.get("from_history") is True)
 
 
 def parse_entry(item: Any, file_label: str, position: int) -> Entry:
@@ -152,7 +157,7 @@ def entry_problem(item: Any) -> str:
         return "expected an object"
     unknown = sorted(set(item) - ENTRY_KEYS)
     if unknown:
-        return f"unknown key {unknown[0]!r}"
+        return f"unknown key {quoted(unknown[0])}"
     rule_id, fingerprint = item.get("rule_id"), item.get("fingerprint")
     if not isinstance(rule_id, str) or not rule_id:
         return "'rule_id' must be a rule id"
@@ -178,6 +183,7 @@ def render(baseline: Baseline) -> str:
         "{",
         f'"keyleak_baseline": {FORMAT_VERSION},',
         f'"about": {json.dumps(ABOUT)},',
+        *(['"from_history": true,'] if baseline.from_history else []),
         '"entries": [',
         *(entry.line() + "," for entry in sorted(set(baseline.entries), key=Entry.sort_key)),
         "null",
@@ -229,41 +235,102 @@ def entry_of(finding: Finding, root: Path, scope_kind: Scope) -> Entry:
     return Entry(fingerprint=finding.fingerprint, rule_id=finding.rule_id, path=path)
 
 
-def build(findings: Iterable[Finding], root: Path, scope_kind: Scope) -> Baseline:
-    return Baseline(tuple({entry_of(finding, root, scope_kind) for finding in findings}))
+def build(
+    findings: Iterable[Finding], root: Path, scope_kind: Scope, from_history: bool = False
+) -> Baseline:
+    entries = tuple({entry_of(finding, root, scope_kind) for finding in findings})
+    return Baseline(entries, from_history=from_history)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the scan behind an update read, so that it prunes only the entries it can judge: an
+    entry goes only when the file it names was scanned, read whole, and holds the secret no more.
+    """
+
+    #: root-relative files or directories scanned ("" is the root); None: the whole repository
+    scanned: tuple[str, ...] | None = None
+    #: root-relative paths that may hold a secret but were not read (too large, unreadable);
+    #: "" when a skipped blob's path is not known
+    unread: tuple[str, ...] = ()
+
+    def judges(self, entry: Entry) -> bool:
+        path = literal_path(entry.path) if entry.path is not None else None
+        if path is None:
+            # anywhere, or a pattern: only a scan of everything, all of it read, tells
+            return self.scanned is None and not self.unread
+        return within(path, self.scanned) and not within(path, self.unread)
+
+
+#: a tree scan of a baseline made from the history: the tree is not where most of it was found
+JUDGES_NOTHING = Coverage(scanned=())
+
+
+def within(path: str, places: tuple[str, ...] | None) -> bool:
+    if places is None:
+        return True
+    return any(not place or path == place or path.startswith(place + "/") for place in places)
+
+
+def literal_path(glob: str) -> str | None:
+    """The one root-relative path a scope names (as `--scope file` writes it); None when it is a
+    pattern or a bare name, which match many."""
+    body = glob.removeprefix("/")
+    if glob.startswith("!") or re.search(r"(?<!\\)[*?\[]", body) or body.endswith("/"):
+        return None
+    if not glob.startswith("/") and "/" not in body:
+        return None
+    return re.sub(r"\\(.)", r"\1", body)
 
 
 @dataclass(frozen=True)
 class Update:
-    """A baseline refreshed, with the entries it added and those it pruned."""
+    """A baseline refreshed: the entries it added (with a finding behind each), those it pruned,
+    and those it kept only because the scan could not judge them."""
 
     baseline: Baseline
-    added: tuple[Entry, ...]
+    added: tuple[tuple[Entry, Finding], ...]
     pruned: tuple[Entry, ...]
+    unjudged: tuple[Entry, ...] = ()
 
 
 def update(
-    baseline: Baseline, findings: Sequence[Finding], root: Path, scope_kind: Scope
+    baseline: Baseline,
+    findings: Sequence[Finding],
+    root: Path,
+    scope_kind: Scope,
+    coverage: Coverage,
+    from_history: bool = False,
 ) -> Update:
-    """Entries for the findings the baseline does not know yet; entries nothing matches go."""
+    """Entries for the findings the baseline does not know yet; entries go only when `coverage`
+    says the scan judged them and no finding matches them."""
     used: set[Entry] = set()
-    added: set[Entry] = set()
+    added: dict[Entry, Finding] = {}
     for finding in findings:
         entry = baseline.entry_for(finding, root)
         if entry is not None:
             used.add(entry)
         else:
-            added.add(entry_of(finding, root, scope_kind))
-    pruned = tuple(entry for entry in baseline.entries if entry not in used)
-    kept = tuple(entry for entry in baseline.entries if entry in used)
+            added.setdefault(entry_of(finding, root, scope_kind), finding)
+    unused = [entry for entry in baseline.entries if entry not in used]
+    pruned = tuple(entry for entry in unused if coverage.judges(entry))
+    unjudged = tuple(entry for entry in unused if not coverage.judges(entry))
+    gone = set(pruned)
+    kept = tuple(entry for entry in baseline.entries if entry not in gone)
     return Update(
-        Baseline(kept + tuple(added), baseline.label),
-        tuple(sorted(added, key=Entry.sort_key)),
+        Baseline(kept + tuple(added), baseline.label, baseline.from_history or from_history),
+        tuple(sorted(added.items(), key=lambda pair: pair[0].sort_key())),
         pruned,
+        unjudged,
     )
 
 
-def stale(baseline: Baseline, findings: Sequence[Finding], root: Path) -> tuple[Entry, ...]:
-    """Entries that match no finding: the secret was removed (or its rule changed)."""
+def stale(
+    baseline: Baseline, findings: Sequence[Finding], root: Path, coverage: Coverage
+) -> tuple[Entry, ...]:
+    """Entries the scan judged that match no finding: the secret was removed (or its rule
+    changed). The same entries `update` would prune."""
     used = {baseline.entry_for(finding, root) for finding in findings}
-    return tuple(entry for entry in baseline.entries if entry not in used)
+    return tuple(
+        entry for entry in baseline.entries if entry not in used and coverage.judges(entry)
+    )

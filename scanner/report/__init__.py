@@ -40,7 +40,12 @@ def shown_secret(finding: Finding, options: ReportOptions) -> str:
 
 
 def shown_line(finding: Finding, options: ReportOptions) -> str:
-    """The offending line; it is stored redacted, so --no-redact puts this finding's secret back."""
-    if options.redact or not finding.line_text:
-        return finding.line_text
-    return finding.line_text.replace(finding.redacted, finding.secret, 1)
+    """The offending line; it is stored redacted, so --no-redact puts this finding's secret back
+    (every copy: a copy no rule matched is redacted too)."""
+    line = finding.line_text
+    if not line:
+        return line
+    if options.redact:
+        # a line stored by an older keyleak (an audit's saved state) may still hold a copy
+        return line.replace(finding.secret, finding.redacted) if finding.secret else line
+    return line.replace(finding.redacted, finding.secret)

@@ -1,7 +1,9 @@
 """CSV: one row per finding under a fixed header, for spreadsheets and CI dashboards.
 
-Cells that a spreadsheet would run as a formula (starting with =, +, -, @ or a control
-character) get a leading apostrophe: paths and source lines come from the scanned files.
+Paths and source lines come from the scanned files, so every field is quoted (a bare CR in a
+file name would otherwise end the row for some readers, and the rest of the name would open the
+next one), and a cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a
+CR) gets a leading apostrophe, as OWASP advises.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
+    writer = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
     # an audit's findings are in many repositories: one more column, last, says which
     audit = bool(result.repositories)
     writer.writerow((*COLUMNS, "repository") if audit else COLUMNS)

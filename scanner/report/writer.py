@@ -11,8 +11,9 @@ from pathlib import Path
 
 from scanner.errors import KeyleakError
 from scanner.model import Finding, ScanResult
-from scanner.report import ReportOptions, writer_for
+from scanner.report import ReportOptions, Writer, writer_for
 from scanner.util.atomic import replace_file
+from scanner.util.streams import discard
 
 
 def should_color(stream: object) -> bool:
@@ -57,13 +58,31 @@ def emit(result: ScanResult, format_name: str, output: str | None, options: Repo
     write = writer_for(format_name)
     result = printable_result(result, format_name in ESCAPE_CONTROLS)
     if output in (None, "-"):
-        write(result, sys.stdout, options)
-        sys.stdout.flush()
+        to_stdout(result, write, options)
         return
     assert output is not None
     buffer = io.StringIO()
     write(result, buffer, options)
     write_text(Path(output), buffer.getvalue())
+
+
+def to_stdout(result: ScanResult, write: Writer, options: ReportOptions) -> None:
+    """A report that cannot be written is the user's to fix (exit 2): never an internal error,
+    nor a clean or dirty verdict nobody saw. A reader that stops early (`| head`) took what it
+    wanted: the scan's own exit code stands."""
+    stream = sys.stdout
+    if stream is None:
+        raise KeyleakError("cannot write the report: standard output is closed (use -o FILE)")
+    try:
+        write(result, stream, options)
+        stream.flush()
+    except BrokenPipeError:
+        discard(stream)
+    except OSError as exc:
+        discard(stream)
+        raise KeyleakError(
+            f"cannot write the report to standard output: {exc.strerror or exc}"
+        ) from exc
 
 
 def write_text(path: Path, text: str) -> None:

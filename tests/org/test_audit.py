@@ -515,8 +515,8 @@ def test_sarif_csv_and_junit_name_each_finding_s_repository(
     assert notification["level"] == "error"
     assert notification["message"]["text"].startswith(f"{name_of(missing)}: cloning")
     header, row = csv_text.splitlines()
-    assert header.endswith(",repository")
-    assert row.endswith(f",{name_of(url)}")
+    assert header.endswith(',"repository"')
+    assert row.endswith(f',"{name_of(url)}"')
     assert f'file="{name_of(url)}/a.py"' in junit
     assert 'errors="1"' in junit
     assert f'name="{name_of(missing)}"' in junit

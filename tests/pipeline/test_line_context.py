@@ -35,6 +35,13 @@ def test_every_secret_on_the_line_is_redacted() -> None:
     assert [f.line_text for f in findings] == [expected, expected]
 
 
+def test_a_copy_of_the_secret_no_rule_matched_is_redacted_too() -> None:
+    key = openai_key("", 20)
+    # only the first copy is a match: the second is glued to other text
+    (finding,) = findings_for(f'k="{key}";o=x{key}zz\n'.encode(), key.encode())
+    assert finding.line_text == f'k="{finding.redacted}";o=x{finding.redacted}zz'
+
+
 def test_inline_allowed_secret_on_the_line_is_redacted_too() -> None:
     allowed, found = openai_key(), openai_key()
     content = f"a = '{found}'; b = '{allowed}'  # keyleak:allow\n".encode()

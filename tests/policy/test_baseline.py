@@ -290,3 +290,144 @@ def test_entries_and_rendering_round_trip() -> None:
     parsed = baseline.parse(text, "x")
     assert parsed.entries == tuple(sorted(items, key=Entry.sort_key))
     assert baseline.render(parsed) == text
+
+
+# --------------------------------------------------------------------------- update loses nothing
+
+
+def fingerprints_in(repo: Path) -> set[str]:
+    return {item["fingerprint"] for item in entries(repo / BASELINE)}
+
+
+def test_update_of_some_paths_keeps_the_entries_of_the_others(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside, inside = openai_key(), openai_key()
+    write(repo, "a.py", f"k = '{outside}'\n")
+    write(repo, "src/b.py", f"k = '{inside}'\n")
+    keyleak(capsys, repo, "baseline", "create", "--scope", "file")
+    keyleak(capsys, repo, "baseline", "create", "--force", "-o", "any.json")
+    for name in (BASELINE, "any.json"):
+        outcome = keyleak(capsys, repo, "baseline", "update", "--baseline", name, "src")
+        assert outcome.code == 0, outcome.err
+        assert "0 added, 0 pruned, 2 in all" in outcome.out
+    # what was scanned is still judged: a secret gone from src/ is pruned
+    write(repo, "src/b.py", "k = 1\n")
+    outcome = keyleak(capsys, repo, "baseline", "update", "src")
+    assert "0 added, 1 pruned, 1 in all" in outcome.out
+    assert fingerprints_in(repo) == {fingerprint_of(outside)}
+
+
+def test_update_keeps_the_entries_of_unreadable_files(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sealed, readable = openai_key(), openai_key()
+    write(repo, "sealed.py", f"k = '{sealed}'\n")
+    write(repo, "open.py", f"k = '{readable}'\n")
+    keyleak(capsys, repo, "baseline", "create")
+    keyleak(capsys, repo, "baseline", "create", "--scope", "file", "-o", "file.json")
+    real_open = os.open
+
+    def refusing_open(path: str, *args: int) -> int:
+        # root ignores file modes: refuse the open instead
+        if os.path.basename(path) == "sealed.py":
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *args)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    for name in (BASELINE, "file.json"):
+        outcome = keyleak(capsys, repo, "baseline", "update", "--baseline", name, "-j", "1")
+        assert outcome.code == 0, outcome.err
+        assert "0 pruned, 2 in all" in outcome.out
+        assert "could not judge" in outcome.out
+    assert fingerprints_in(repo) == {fingerprint_of(sealed), fingerprint_of(readable)}
+
+
+def test_update_keeps_the_entries_of_files_over_the_size_limit(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big, small = openai_key(), openai_key()
+    write(repo, "big.py", f"k = '{big}'\n" + "# padding\n" * 50)
+    write(repo, "small.py", f"k = '{small}'\n")
+    keyleak(capsys, repo, "baseline", "create", "--scope", "file")
+    outcome = keyleak(capsys, repo, "baseline", "update", "--max-file-size", "300")
+    assert outcome.code == 0, outcome.err
+    assert "0 pruned, 2 in all" in outcome.out
+    write(repo, "small.py", "k = 1\n")
+    outcome = keyleak(capsys, repo, "baseline", "update", "--max-file-size", "300")
+    assert "1 pruned, 1 in all" in outcome.out
+    assert fingerprints_in(repo) == {fingerprint_of(big)}
+
+
+def test_update_from_history_with_every_blob_too_big_prunes_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = [openai_key(), openai_key()]
+    write(repo, "a.py", f"k = '{keys[0]}'\n")
+    commit_all(repo, "one")
+    write(repo, "b.py", f"k = '{keys[1]}'\n")
+    commit_all(repo, "two")
+    keyleak(capsys, repo, "baseline", "create", "--from-history")
+    outcome = keyleak(capsys, repo, "baseline", "update", "--from-history", "--max-file-size", "10")
+    assert outcome.code == 0, outcome.err
+    assert "0 pruned, 2 in all" in outcome.out
+    assert fingerprints_in(repo) == {fingerprint_of(key) for key in keys}
+
+
+def test_a_tree_update_keeps_the_history_only_entries_of_a_history_baseline(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, current, new = openai_key(), openai_key(), openai_key()
+    write(repo, "old.py", f"k = '{old}'\n")
+    commit_all(repo, "old")
+    (repo / "old.py").unlink()
+    write(repo, "new.py", f"k = '{current}'\n")
+    commit_all(repo, "new")
+    keyleak(capsys, repo, "baseline", "create", "--from-history")
+    write(repo, "newer.py", f"k = '{new}'\n")
+    outcome = keyleak(capsys, repo, "baseline", "update")
+    assert outcome.code == 0, outcome.err
+    assert "1 added, 0 pruned, 3 in all" in outcome.out
+    commit_all(repo, "newer")
+    assert keyleak(capsys, repo, "history", ".").code == 0
+    # a history update judges the whole history again: what no commit holds goes
+    kept = (repo / BASELINE).read_bytes()
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+    (repo / BASELINE).write_bytes(kept)
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    git(repo, "gc", "-q", "--prune=now")
+    outcome = keyleak(capsys, repo, "baseline", "update", "--from-history")
+    assert "0 added, 1 pruned, 2 in all" in outcome.out
+    assert fingerprints_in(repo) == {fingerprint_of(old), fingerprint_of(current)}
+
+
+def test_update_lists_what_it_added_and_pruned_redacted(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gone, added = openai_key(), openai_key()
+    write(repo, "a.py", f"k = '{gone}'\n")
+    keyleak(capsys, repo, "baseline", "create")
+    write(repo, "a.py", f"k = '{added}'\n")
+    outcome = keyleak(capsys, repo, "baseline", "update")
+    assert f"added: openai-project-key a.py:1 sk-proj-{added[8:10]}…{added[-4:]}" in outcome.out
+    assert f"pruned: openai-project-key {fingerprint_of(gone)[:16]}" in outcome.out
+    assert added not in outcome.out + outcome.err
+    assert gone not in outcome.out + outcome.err
+
+
+def test_check_calls_stale_only_what_its_scan_judged(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, current = openai_key(), openai_key()
+    write(repo, "old.py", f"k = '{old}'\n")
+    commit_all(repo, "old")
+    (repo / "old.py").unlink()
+    write(repo, "src/new.py", f"k = '{current}'\n")
+    commit_all(repo, "new")
+    keyleak(capsys, repo, "baseline", "create", "--from-history")
+    outcome = keyleak(capsys, repo, "baseline", "check")
+    assert outcome.code == 0, outcome.out
+    assert keyleak(capsys, repo, "baseline", "check", "--from-history").code == 0
+    write(repo, "a.py", f"k = '{openai_key()}'\n")
+    keyleak(capsys, repo, "baseline", "create", "--force")
+    assert keyleak(capsys, repo, "baseline", "check", "src").code == 0

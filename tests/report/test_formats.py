@@ -36,6 +36,8 @@ from scanner.model import (
 )
 from scanner.redaction import fingerprint, redact
 from scanner.report import FORMATS, ReportOptions, writer_for
+from scanner.report.csv_format import COLUMNS
+from scanner.report.csv_format import FORMULA_START as CSV_FORMULA_START
 from scanner.report.sarif_format import FINGERPRINT_KEY
 from scanner.report.writer import should_color
 from tests.keys import ALNUM, OPENAI_MARKER, URLSAFE, random_text
@@ -478,3 +480,16 @@ def test_every_report_with_a_summary_counts_suppressions_by_reason(
     assert words in keyleak(capsys, tmp_path, "scan", ".", "--format", "junit").out
     html = keyleak(capsys, tmp_path, "scan", ".", "--format", "html").out
     assert all(part in html for part in words.split("; "))
+
+
+def test_csv_quotes_every_field_so_a_carriage_return_cannot_start_a_formula_cell() -> None:
+    # a bare CR in a file name: a reader that ends rows there sees `=cmd|…` open a new row
+    name = "notes\r=cmd|' /C calc'!A0.py"
+    finding = replace(sample_result().findings[0], location=Location(name, 1, 1, 1))
+    text = render("csv", ReportOptions(), replace(clean_result(), findings=(finding,)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 2
+    assert rows[1][COLUMNS.index("path")] == name
+    assert all(cell.startswith('"') for cell in text.split("\n")[1].split(",")[:5])
+    for row in rows:
+        assert not any(cell.startswith(CSV_FORMULA_START) for cell in row)
