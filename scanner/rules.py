@@ -213,6 +213,9 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(f"{file}: not valid TOML: {exc}")
             continue
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            problems.append(f"{file}: not valid TOML: nested too deeply")
+            continue
         file_rules, file_problems = parse_document(document, str(file))
         if file.parent == shipped_dir:
             file_rules = [replace(rule, shipped=True) for rule in file_rules]

@@ -549,6 +549,8 @@ def parse(raw: bytes, source: str) -> Imported:
         document = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
     return convert(document, source)
 
 

@@ -291,6 +291,8 @@ def parse(raw: bytes, label: str, table_name: str | None) -> Any:
         document: Any = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{label}: not valid TOML: nested too deeply") from None
     if table_name is not None:
         tool = document.get("tool")
         document = tool.get("keyleak") if isinstance(tool, dict) else None

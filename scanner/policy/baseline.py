@@ -117,6 +117,8 @@ def parse(text: str, label: str) -> Baseline:
         document = json.loads(text)
     except ValueError as exc:
         raise BaselineError(f"{label}: not a keyleak baseline: invalid JSON ({exc})") from exc
+    except RecursionError:
+        raise BaselineError(f"{label}: not a keyleak baseline: nested too deeply") from None
     if not isinstance(document, dict) or document.get("keyleak_baseline") != FORMAT_VERSION:
         raise BaselineError(
             f"{label}: not a keyleak baseline (expected an object with "

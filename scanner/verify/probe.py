@@ -52,7 +52,7 @@ class Reply:
         """The body as JSON, or None when it is not JSON."""
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # too deep is no answer about the key either
             return None
 
     def json_object(self) -> dict[str, Any]:
