@@ -137,11 +137,3 @@ def test_a_deep_gitleaks_config_is_a_clear_error(
     imported = keyleak(capsys, repo, "rules", "import-gitleaks", "gitleaks.toml")
     assert imported.code == 2
     assert "nested too deeply" in imported.err
-
-
-def test_a_deep_provider_answer_is_no_json_rather_than_a_crash() -> None:
-    from scanner.verify.probe import Reply
-
-    reply = Reply(200, {"content-type": "application/json"}, deep_json(100_000).encode())
-    assert reply.json() is None
-    assert reply.json_object() == {}
