@@ -57,6 +57,10 @@ HINT_NAMES = frozenset({"line", "keyword-start", "line-start", "quoted"})
 NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached JSON form of a rule changes shape
 RULES_CACHE_FORMAT = 4
+#: The largest shipped pack is 30 KiB, all of them 440 KiB: a generated pack of thousands of
+#: rules fits in a file, and a repository's `rules = [...]` cannot make a run read gigabytes.
+RULE_FILE_LIMIT = 4 << 20
+RULE_FILES_TOTAL_LIMIT = 16 << 20
 RULE_SCALARS = (
     "id",
     "name",
@@ -125,13 +129,19 @@ def existing_rule_files(paths: Sequence[Path] | None) -> list[Path]:
 
 
 def read_contents(files: list[Path]) -> tuple[list[tuple[Path, bytes]], str]:
+    from scanner.util.small_file import describe, read_small_file
+
     contents: list[tuple[Path, bytes]] = []
     digest = hashlib.sha256()
+    total = 0
     for file in files:
         try:
-            raw = file.read_bytes()
+            raw = read_small_file(file, RULE_FILE_LIMIT)
         except OSError as exc:
             raise RuleError(f"{file}: cannot read: {exc.strerror}") from exc
+        total += len(raw)
+        if total > RULE_FILES_TOTAL_LIMIT:  # a directory of a thousand files under the cap
+            raise RuleError(f"rule files: more than {describe(RULE_FILES_TOTAL_LIMIT)} in all")
         contents.append((file, raw))
         digest.update(str(file).encode() + b"\0" + raw + b"\0")
     return contents, digest.hexdigest()
@@ -202,6 +212,9 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
             document = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             problems.append(f"{file}: not valid TOML: {exc}")
+            continue
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            problems.append(f"{file}: not valid TOML: nested too deeply")
             continue
         file_rules, file_problems = parse_document(document, str(file))
         if file.parent == shipped_dir:

@@ -33,7 +33,7 @@ def verify_input(source: str | None, options: ScanOptions) -> int:
     label = "<stdin>" if source in (None, "-") else str(source)
     text = read_input(source, label)
     ruleset = load_rules()
-    items = report_items(text)
+    items = report_items(text, label)
     if items is None:
         result = run_scan(Scanner(ruleset, options.engine), [chunk_of(text, label)], jobs=1)
     else:
@@ -63,14 +63,14 @@ def chunk_of(text: str, label: str) -> Chunk:
     return Chunk(text.encode("utf-8"), Provenance(path=label))
 
 
-def report_items(text: str) -> list[dict[str, Any]] | None:
+def report_items(text: str, label: str) -> list[dict[str, Any]] | None:
     """The finding objects of a keyleak JSON or JSON Lines report; None for any other text."""
     try:
-        document = json.loads(text)
+        document = parse_json(text, label)
     except ValueError:
         lines = [line for line in text.splitlines() if line.strip()]
         try:
-            objects = [json.loads(line) for line in lines]
+            objects = [parse_json(line, label) for line in lines]
         except ValueError:
             return None
         finding_like = all(isinstance(o, dict) and "rule_id" in o for o in objects)
@@ -78,6 +78,14 @@ def report_items(text: str) -> list[dict[str, Any]] | None:
     if isinstance(document, dict) and isinstance(document.get("findings"), list):
         return [item for item in document["findings"] if isinstance(item, dict)]
     return None
+
+
+def parse_json(text: str, label: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        # the parser recurses once per level; no report is this deep
+        raise ConfigError(f"{label}: nested too deeply to read as JSON") from None
 
 
 def finding_from_item(item: dict[str, Any], rules: Mapping[str, Rule], label: str) -> Finding:

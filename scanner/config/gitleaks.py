@@ -33,6 +33,10 @@ REMEDIATION = (
 )
 #: bump when a change to the translation changes the rules it produces (keys the cache)
 TRANSLATOR_VERSION = 1
+#: gitleaks' own default config, some 200 rules, is about 100 KiB.
+CONFIG_LIMIT = 4 << 20
+#: A `.gitleaksignore` line is about 100 bytes: some 160,000 entries.
+IGNORE_FILE_LIMIT = 16 << 20
 #: shortest literal run worth using as a keyword when a rule names none
 MIN_KEYWORD = 3
 POSIX_CLASSES = {
@@ -531,8 +535,10 @@ def convert(document: dict[str, Any], source: str) -> Imported:
 
 
 def read(path: Path) -> bytes:
+    from scanner.util.small_file import read_small_file
+
     try:
-        return path.read_bytes()
+        return read_small_file(path, CONFIG_LIMIT)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read gitleaks config: {exc.strerror}") from exc
 
@@ -544,6 +550,8 @@ def parse(raw: bytes, source: str) -> Imported:
         document = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
     return convert(document, source)
 
 
@@ -663,10 +671,12 @@ def parse_ignore_line(line: str) -> GitleaksIgnore | None:
 
 def read_ignores(path: Path) -> Iterator[GitleaksIgnore]:
     """The entries of a `.gitleaksignore` (comments, blank and unreadable lines skipped)."""
+    from scanner.util.small_file import read_small_file
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
+        text = read_small_file(path, IGNORE_FILE_LIMIT).decode("utf-8", "replace")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
     for raw in text.splitlines():
         line = raw.strip()
         if line and not line.startswith("#") and (entry := parse_ignore_line(line)) is not None:

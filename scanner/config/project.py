@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # the path allowlist's globs are built only when a config set
 
 CONFIG_NAME = ".keyleak.toml"
 PYPROJECT = "pyproject.toml"
+#: A `.keyleak.toml` is a few KiB and the largest pyprojects some 100 KiB: a config larger than
+#: this is not one, and the repository under scan chooses what is read here.
+CONFIG_LIMIT = 1 << 20
 DEFAULT_BASELINE = ".keyleak-baseline.json"
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 #: bump when the cached JSON form of a config changes shape (2: only checked configs are cached)
@@ -227,11 +230,11 @@ def load_config(explicit: str | None = None, anchor: str | None = None) -> Confi
         table_name = "tool.keyleak" if path.name == PYPROJECT else None
         return build(root, str(path), parse(raw, str(path), table_name), table_name)
     candidate = root / CONFIG_NAME
-    if candidate.is_file():
+    if candidate.exists():  # a FIFO or a device there is an error, not "no config"
         label = str(candidate)
         return build(root, label, parse(read_bytes(candidate, label), label, None), None)
     pyproject = root / PYPROJECT
-    if pyproject.is_file():
+    if pyproject.exists():
         raw = read_bytes(pyproject, str(pyproject))
         # a plain substring test spares parsing TOML for the many pyprojects without the table
         if b"tool.keyleak" in raw:
@@ -242,8 +245,10 @@ def load_config(explicit: str | None = None, anchor: str | None = None) -> Confi
 
 
 def read_bytes(path: Path, label: str) -> bytes:
+    from scanner.util.small_file import read_small_file
+
     try:
-        return path.read_bytes()
+        return read_small_file(path, CONFIG_LIMIT)
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read config: {exc.strerror}") from exc
 
@@ -270,6 +275,8 @@ def parse(raw: bytes, label: str, table_name: str | None) -> Any:
         document: Any = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{label}: not valid TOML: nested too deeply") from None
     if table_name is not None:
         tool = document.get("tool")
         document = tool.get("keyleak") if isinstance(tool, dict) else None

@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 from scanner.model import Chunk, Finding
 
 SUFFIX = ".ipynb"
+#: why a notebook's cells were not read: too deep for the JSON parser's recursion
+TOO_DEEP = "notebook nested too deeply to read its cells; scanned as plain text"
 JSON_STRING_LINE = re.compile(rb'^\s*(?:"(?:[^"\\]|\\.)*"\s*:\s*)?("(?:[^"\\]|\\.)*")\s*,?\s*$')
 
 
@@ -112,23 +114,32 @@ def cell_texts(locator: Locator, index: int, cell: dict[str, Any]) -> Iterator[T
 
 def split(chunk: Chunk) -> tuple[Chunk, ...]:
     """The chunks to scan for `chunk`: itself, unless it is a notebook."""
+    return split_cells(chunk)[0]
+
+
+def split_cells(chunk: Chunk) -> tuple[tuple[Chunk, ...], str | None]:
+    """The chunks to scan for `chunk`, and why its cells could not be read (None: they were, or
+    it is no notebook). A notebook that is not JSON is scanned as the text it is."""
     if not is_notebook(chunk.origin.path):
-        return (chunk,)
+        return (chunk,), None
     if chunk.origin.line_numbers is not None:
-        return (decoded_lines(chunk),)
+        return (decoded_lines(chunk),), None
     try:
         document = json.loads(chunk.content)
     except (ValueError, UnicodeDecodeError):
-        return (chunk,)
+        return (chunk,), None
+    except RecursionError:
+        # the parser recurses once per level: 50,000 nested arrays end it, and with it the run
+        return (chunk,), TOO_DEEP
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
-        return (chunk,)
+        return (chunk,), None
     locator = Locator(chunk.content)
     parts: list[Chunk] = []
     for index, cell in enumerate(cells, start=1):
         if isinstance(cell, dict):
             parts.extend(text_chunk(chunk, text) for text in cell_texts(locator, index, cell))
-    return (Chunk(bytes(locator.blanked), chunk.origin), *parts)
+    return (Chunk(bytes(locator.blanked), chunk.origin), *parts), None
 
 
 def text_chunk(chunk: Chunk, text: Text) -> Chunk:

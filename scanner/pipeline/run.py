@@ -88,7 +88,8 @@ def scan_chunk(
     inline = placeholders = 0
     timed_out: dict[str, None] = {}
     # a notebook is scanned cell by cell; any other chunk is its own only part
-    for part in notebooks.split(chunk):
+    parts, unread = notebooks.split_cells(chunk)
+    for part in parts:
         result = chunk_matches(part, matcher, rules)
         # a rule's `path` is a setting about where to look: applied here, not in the matcher;
         # a history blob's paths are not known yet, and the walk that learns them applies it
@@ -112,6 +113,8 @@ def scan_chunk(
         Skipped(chunk.origin.path, f"rule {rule_id} timed out; partly scanned", chunk.origin.blob)
         for rule_id in timed_out
     )
+    if unread is not None:
+        skipped += (Skipped(chunk.origin.path, unread, chunk.origin.blob),)
     suppressed = (
         Suppressed(inline=inline, placeholder=placeholders)
         if inline or placeholders

@@ -83,7 +83,7 @@ def allowlist_of(config: Config) -> Allowlist:
     """The config's secret allowlist, with a `.gitleaksignore` at the root when there is one."""
     ignore_file = config.root / ".gitleaksignore"
     ignores: tuple[GitleaksIgnore, ...] = ()
-    if ignore_file.is_file():
+    if ignore_file.exists():  # a FIFO or a device there is an error, not "no ignore file"
         from scanner.config.gitleaks import read_ignores
 
         ignores = tuple(read_ignores(ignore_file))

@@ -11,7 +11,7 @@ from scanner import git
 from scanner.errors import GitError
 from scanner.model import Chunk, Provenance, Skipped, SourceKind
 from scanner.sources.blobs import LFS, LFS_POINTER, LFS_POINTER_MAX, NOT_FETCHED, TOO_BIG
-from scanner.sources.content import looks_binary
+from scanner.sources.content import lines_as_text
 from scanner.sources.diff import deleted_lines, parse_added_lines
 
 
@@ -47,10 +47,13 @@ def range_chunks(
         items: list[Chunk | Skipped] = [*not_fetched]
         for added in parse_added_lines(patch):
             path = os.fsdecode(added.path)
-            content = b"\n".join(added.lines)
-            if len(content) > max_size:
+            raw = b"\n".join(added.lines)
+            # UTF-16 lines decoded as the hook decodes them: a Windows file is text here too
+            lines = lines_as_text(added.lines) if len(raw) <= max_size else None
+            content = raw if lines is added.lines or lines is None else b"\n".join(lines)
+            if len(raw) > max_size:
                 items.append(Skipped(path=path, reason=TOO_BIG))
-            elif looks_binary(content):
+            elif lines is None:
                 items.append(Skipped(path=path, reason="binary"))
             elif content.startswith(LFS_POINTER) and len(content) <= LFS_POINTER_MAX:
                 items.append(Skipped(path=path, reason=LFS))
