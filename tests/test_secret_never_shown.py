@@ -66,7 +66,6 @@ CONFIGS = {
     "max_file_size": 'max_file_size = "{key}"\n',
     "fail_on": 'fail_on = "{key}"\n',
     "unknown key": '"{key}" = 1\n',
-    "verify": '[verify]\ntimeout = "{key}"\n',
 }
 
 
@@ -81,6 +80,25 @@ def test_config_errors_never_echo_a_secret(config: str, tmp_path: Path) -> None:
     assert key not in completed.stdout + completed.stderr
     # the message still points at the value: its redacted form
     assert key[-4:] in completed.stderr or "…" in completed.stderr
+
+
+def test_a_user_config_error_never_echoes_a_secret(tmp_path: Path) -> None:
+    key = short_key()
+    (tmp_path / "mine.toml").write_text(f'[verify]\ntimeout = "{key}"\n', encoding="utf-8")
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    completed = keyleak(["scan", "a.py", "--config", "mine.toml"], tmp_path)
+    assert completed.returncode == 2, completed.stderr
+    assert key not in completed.stdout + completed.stderr
+
+
+def test_an_ignored_repository_verify_table_never_echoes_a_secret(tmp_path: Path) -> None:
+    key = short_key()
+    (tmp_path / ".keyleak.toml").write_text(f'[verify]\n"{key}" = 1\n', encoding="utf-8")
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    completed = keyleak(["scan", "a.py"], tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "[verify] ignored" in completed.stderr
+    assert key not in completed.stdout + completed.stderr
 
 
 BASELINES = {

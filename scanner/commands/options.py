@@ -131,7 +131,10 @@ def ignore_repository_table(config: Config) -> None:
         if config.source and config.source.endswith(PYPROJECT)
         else "[verify]"
     )
-    keys = ", ".join(map(str, config.verify)) if isinstance(config.verify, dict) else "all"
+    from scanner.redaction import masked
+
+    # the names come from the scanned repository: a key pasted as one is never echoed
+    keys = masked(", ".join(map(str, config.verify))) if isinstance(config.verify, dict) else "all"
     sys.stderr.write(
         f"keyleak: warning: {config.source}: {table} ignored ({keys}): verification settings come "
         f"only from the command line, the environment or {user_config_path()}\n"

@@ -94,18 +94,33 @@ def user_config_path() -> Path:
     return Path(base) / "keyleak" / "config.toml"
 
 
+def redacted_value(value: Any) -> str:
+    """A value quoted in an error, anything key-shaped in it redacted (imported only then)."""
+    from scanner.redaction import quoted
+
+    return quoted(value)
+
+
+def redacted_name(name: str) -> str:
+    from scanner.redaction import masked
+
+    return masked(name)
+
+
 def checked(name: str, value: Any, label: str) -> Any:
     """`value` if `name` may be set to it; else a ConfigError naming `label` and the bounds."""
     if name in SWITCHES:
         if not isinstance(value, bool):
-            raise ConfigError(f"{label}: expected true or false, got {value!r}")
+            raise ConfigError(f"{label}: expected true or false, got {redacted_value(value)}")
         return value
     low, high = BOUNDS[name]
     whole = name in INTEGERS
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if not number or (whole and value != int(value)) or not low <= value <= high:
         kind = "an integer" if whole else "seconds"
-        raise ConfigError(f"{label}: expected {kind} from {low:g} to {high:g}, got {value!r}")
+        raise ConfigError(
+            f"{label}: expected {kind} from {low:g} to {high:g}, got {redacted_value(value)}"
+        )
     return int(value) if whole else float(value)
 
 
@@ -117,7 +132,9 @@ def table_settings(table: Any, label: str) -> dict[str, Any]:
     for name, value in table.items():
         if name not in USER_KEYS:
             known = ", ".join(USER_KEYS)
-            raise ConfigError(f"{label}: [verify] {name}: unknown key (expected one of: {known})")
+            raise ConfigError(
+                f"{label}: [verify] {redacted_name(name)}: unknown key (expected one of: {known})"
+            )
         settings[name] = checked(name, value, f"{label}: [verify] {name}")
     return settings
 
