@@ -44,4 +44,4 @@ def audit_config(explicit: str | None) -> Iterator[Config]:
         root = path.parent
     table_name = "tool.keyleak" if path.name == PYPROJECT else None
     document = parse(read_bytes(path, explicit), explicit, table_name)
-    yield build(root, explicit, document, table_name)
+    yield build(root, explicit, document, table_name, trusted=True)

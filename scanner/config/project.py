@@ -228,7 +228,8 @@ def load_config(explicit: str | None = None, anchor: str | None = None) -> Confi
         path = Path(explicit)
         raw = read_bytes(path, explicit)
         table_name = "tool.keyleak" if path.name == PYPROJECT else None
-        return build(root, str(path), parse(raw, str(path), table_name), table_name)
+        document = parse(raw, str(path), table_name)
+        return build(root, str(path), document, table_name, trusted=True)
     candidate = root / CONFIG_NAME
     if candidate.exists():  # a FIFO or a device there is an error, not "no config"
         label = str(candidate)
@@ -242,6 +243,12 @@ def load_config(explicit: str | None = None, anchor: str | None = None) -> Confi
             if document is not None:
                 return build(root, str(pyproject), document, "tool.keyleak")
     return Config(root=root)
+
+
+def is_within(path: Path, root: Path) -> bool:
+    """Whether `path`, links and `..` resolved, is `root` or under it."""
+    resolved, base = os.path.realpath(path), os.path.realpath(root)
+    return resolved == base or resolved.startswith(base.rstrip(os.sep) + os.sep)
 
 
 def read_bytes(path: Path, label: str) -> bytes:
@@ -292,20 +299,37 @@ def parse(raw: bytes, label: str, table_name: str | None) -> Any:
     return document
 
 
-def build(root: Path, label: str, document: Any, table_name: str | None) -> Config:
+def build(
+    root: Path, label: str, document: Any, table_name: str | None, trusted: bool = False
+) -> Config:
+    """The Config of a checked `document`. A repository's own config (not `trusted`: not named
+    by the user) may name only files inside the repository: the scanned tree is data, and its
+    config must not make keyleak read, and quote in errors, files of the machine it runs on."""
     if not isinstance(document, dict):
         raise ConfigError(f"{label}: {table_name or 'config'}: expected a table")
     allow = document.get("allow", {})
+    prefix = f"{table_name}." if table_name else ""
+
+    def inside(key: str, value: str) -> Path:
+        path = root / value
+        if not trusted and not is_within(path, root):
+            from scanner.redaction import quoted
+
+            raise ConfigError(
+                f"{label}: {prefix}{key}: {quoted(value)} is outside the repository (a "
+                "repository's config names only its own files; give others with --config)"
+            )
+        return path
 
     def path_of(key: str) -> Path | None:
         value = document.get(key)
-        return root / value if isinstance(value, str) else None
+        return inside(key, value) if isinstance(value, str) else None
 
     size = document.get("max_file_size")
     return Config(
         root=root,
         source=label,
-        rules=tuple(root / item for item in document.get("rules", [])),
+        rules=tuple(inside("rules", item) for item in document.get("rules", [])),
         enable=tuple(document.get("enable", [])),
         disable=tuple(document.get("disable", [])),
         baseline=path_of("baseline"),

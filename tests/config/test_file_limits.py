@@ -31,11 +31,22 @@ def with_secret(repo: Path) -> None:
 def test_a_gitleaks_config_naming_a_device_is_a_config_error(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # only a config the user names may point outside the repository, at a device among others
+    with_secret(repo)
+    mine = write(repo.parent, "mine.toml", 'gitleaks_config = "/dev/zero"\n')
+    outcome = scan_json(capsys, repo, "app.py", "--config", str(mine))
+    assert outcome.code == 2
+    assert "/dev/zero: cannot read gitleaks config: not a regular file" in outcome.err
+
+
+def test_a_repository_config_naming_a_device_is_a_config_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with_secret(repo)
     write(repo, ".keyleak.toml", 'gitleaks_config = "/dev/zero"\n')
     outcome = scan_json(capsys, repo, "app.py")
     assert outcome.code == 2
-    assert "/dev/zero: cannot read gitleaks config: not a regular file" in outcome.err
+    assert "outside the repository" in outcome.err
 
 
 def test_a_gitleaks_config_over_its_cap_is_a_config_error(

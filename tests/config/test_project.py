@@ -330,3 +330,41 @@ def test_config_option_on_the_command_line(
     other = write(tmp_path, "elsewhere.toml", '[allow]\npaths = ["a.py"]\n')
     assert scan_json(capsys, repo, ".").code == 1
     assert scan_json(capsys, repo, ".", "--config", str(other)).code == 0
+
+
+OUTSIDE_PATHS = {
+    "rules, up and out": 'rules = ["../elsewhere/rules.toml"]\n',
+    "rules, absolute": 'rules = ["{outside}/rules.toml"]\n',
+    "baseline, absolute": 'baseline = "{outside}/baseline.json"\n',
+    "gitleaks config, up and out": 'gitleaks_config = "../elsewhere/gitleaks.toml"\n',
+    "rules, through a link": 'rules = ["link/rules.toml"]\n',
+}
+
+
+@pytest.mark.parametrize("config", OUTSIDE_PATHS.values(), ids=list(OUTSIDE_PATHS))
+def test_a_repository_config_cannot_name_a_file_outside_the_repository(
+    config: str, tmp_path: Path
+) -> None:
+    # the scanned repository is data: its config reads nothing of the machine it runs on
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "link").symlink_to(outside)
+    write(repo, ".keyleak.toml", config.format(outside=outside))
+    with pytest.raises(ConfigError, match="outside the repository"):
+        load_config(None, str(repo))
+
+
+def test_a_config_the_user_names_may_name_files_anywhere(repo: Path, tmp_path: Path) -> None:
+    mine = write(tmp_path, "mine.toml", f'baseline = "{tmp_path}/baseline.json"\n')
+    assert load_config(str(mine), str(repo)).baseline == tmp_path / "baseline.json"
+
+
+def test_a_repository_config_may_name_its_own_files(repo: Path) -> None:
+    (repo / "sub").mkdir()
+    write(repo, ".keyleak.toml", 'rules = ["sub/../sub/rules.toml"]\nbaseline = "b.json"\n')
+    config = load_config(None, str(repo))
+    assert config.baseline == repo / "b.json"
+    assert config.rules == (repo / "sub/../sub/rules.toml",)
