@@ -30,9 +30,22 @@ STABLE_DIFF_OPTIONS = (
 )
 
 
+@contextlib.contextmanager
+def starting_git(cwd: Path | str | None) -> Iterator[None]:
+    """Why git could not be started, as a GitError."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH") from exc
+    except NotADirectoryError as exc:
+        raise GitError(f"{cwd}: not a directory") from exc
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from exc
+
+
 def run(args: list[str], cwd: Path | str | None = None) -> bytes:
     """git's output, for a command that reads or writes this machine's repositories only."""
-    try:
+    with starting_git(cwd):
         completed = subprocess.run(
             ["git", "-c", "core.quotePath=true", *args],
             cwd=cwd,
@@ -41,12 +54,6 @@ def run(args: list[str], cwd: Path | str | None = None) -> bytes:
             capture_output=True,
             check=False,
         )
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH") from exc
-    except NotADirectoryError as exc:
-        raise GitError(f"{cwd}: not a directory") from exc
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror}") from exc
     if completed.returncode != 0:
         raise GitError(describe_failure(completed.stderr))
     return completed.stdout
@@ -161,7 +168,7 @@ def spawn(
     import tempfile  # not on the hook path, which never streams
 
     errors = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by finish(), after git exits
-    try:
+    with starting_git(cwd):
         process = GitProcess(
             ["git", "-c", "core.quotePath=true", *args],
             cwd=cwd,
@@ -171,10 +178,6 @@ def spawn(
             stderr=errors,
             bufsize=0,
         )
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH") from exc
-    except NotADirectoryError as exc:
-        raise GitError(f"{cwd}: not a directory") from exc
     process.errors = errors
     return process
 
@@ -768,7 +771,7 @@ def run_remote(args: list[str], cwd: Path | str | None, timeout: float) -> bytes
         **NON_INTERACTIVE,
         "GIT_ALLOW_PROTOCOL": REMOTE_PROTOCOLS,
     }
-    try:
+    with starting_git(cwd):
         process = subprocess.Popen(
             ["git", "-c", "core.quotePath=true", *args],
             cwd=cwd,
@@ -779,12 +782,6 @@ def run_remote(args: list[str], cwd: Path | str | None, timeout: float) -> bytes
             # a group to stop at once; no controlling terminal, so ssh cannot prompt on it
             start_new_session=True,
         )
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH") from exc
-    except NotADirectoryError as exc:
-        raise GitError(f"{cwd}: not a directory") from exc
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror}") from exc
     try:
         stdout, stderr = read_until_silent(process, timeout)
     finally:
