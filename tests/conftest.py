@@ -4,10 +4,14 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.keys import openai_key
+
+if TYPE_CHECKING:
+    from tests.fake_provider import FakeProvider
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +69,17 @@ def run_process(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeProvider]:
+    """The fake provider on loopback, with a verdict cache of the test's own (test modules
+    that need another kind of server define their own `server`)."""
+    from tests.fake_provider import fake_provider
+
+    monkeypatch.setenv("KEYLEAK_CACHE_DIR", str(tmp_path / "cache"))
+    with fake_provider(environ=monkeypatch) as running:
+        yield running
 
 
 @pytest.fixture

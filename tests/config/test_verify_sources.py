@@ -4,7 +4,6 @@ config file or a config the user names with --config; never the scanned reposito
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,8 @@ import pytest
 from scanner.config.verification import BOUNDS, user_config_path
 from tests.cli_helpers import Outcome, keyleak, write
 from tests.conftest import git
-from tests.fake_provider import FakeProvider, fake_provider
+from tests.fake_provider import FakeProvider
 from tests.keys import openai_key
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("KEYLEAK_CACHE_DIR", str(tmp_path / "cache"))
-    with fake_provider(environ=monkeypatch) as running:
-        yield running
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import email.utils
 import json
 import logging
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -37,13 +36,6 @@ S = VerdictStatus
 #: scanner takes this file for one holding a key
 AWS_DOC_SECRET = "/".join(("wJalrXUtnFEMI", "K7MDENG+bPxRfiCY")) + "EXAMPLE" + "KEY"
 VERIFIERS = {p: p for p in ("openai", "github", "anthropic", "slack", "aws")}
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("KEYLEAK_CACHE_DIR", str(tmp_path / "cache"))
-    with fake_provider(environ=monkeypatch) as running:
-        yield running
 
 
 @pytest.fixture

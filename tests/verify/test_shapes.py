@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,11 @@ from scanner.verify.registry import PROVIDERS
 from scanner.verify.runner import verify_findings
 from scanner.verify.shapes import has_shape
 from tests.cli_helpers import scan_json, write
-from tests.fake_provider import FAST, FakeProvider, fake_provider, finding, github_token, make_key
+from tests.fake_provider import FAST, FakeProvider, finding, github_token, make_key
 from tests.fake_provider import PROVIDERS as FAKE_PROVIDERS
 from tests.keys import random_text
 
 S = VerdictStatus
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeProvider]:
-    monkeypatch.setenv("KEYLEAK_CACHE_DIR", str(tmp_path / "cache"))
-    with fake_provider(environ=monkeypatch) as running:
-        yield running
 
 
 def test_every_shipped_rule_finds_keys_of_its_verifiers_shape() -> None:
