@@ -12,7 +12,6 @@ from typing import Any
 
 from scanner.config.revision import GITLEAKS_IGNORE, Snapshot
 from scanner.model import Finding, ScanResult
-from scanner.policy.inline import INLINE_MARKERS
 from scanner.redaction import kind_prefix, redact
 from scanner.util.printable import clean
 
@@ -106,18 +105,13 @@ def config_changes(base: Snapshot, head: Snapshot) -> list[str]:
     return setting_changes(base, head) + file_changes(base, head)
 
 
-def marker_on(finding: Finding) -> str:
-    text = finding.line_text
-    return next((marker.decode() for marker in INLINE_MARKERS if marker.decode() in text), "")
-
-
 def mark_inline(result: ScanResult) -> tuple[ScanResult, list[str]]:
     """Each finding whose line carries an inline marker, which the range added (a range's
     chunks are the lines it adds): it keeps its marker, and is reported."""
     findings: list[Finding] = []
     notices = []
     for finding in result.findings:
-        marker = marker_on(finding)
+        marker = finding.line_marker
         if marker:
             finding = replace(finding, inline_marker=marker)
             location = finding.location
