@@ -60,6 +60,7 @@ def range_config(
     from scanner.config.revision import Snapshot, materialize, snapshot
     from scanner.errors import ConfigError
     from scanner.pipeline.range_trust import config_changes
+    from scanner.redaction import masked
 
     base_name, head_name = range_ends(ranges)
     base_sha, head_sha = git.resolve_commit(base_name, repo), git.resolve_commit(head_name, repo)
@@ -70,7 +71,7 @@ def range_config(
         try:
             notices = config_changes(base, snapshot(repo, head_sha, head_name))
         except ConfigError as exc:
-            notices = [f"the range's config cannot be read: {exc}"]
+            notices = [f"the range's config cannot be read: {masked(str(exc))}"]
     notices = [f"the range changes keyleak's config: {notice}" for notice in notices]
     if explicit is not None or head_config:
         chosen = (
