@@ -67,20 +67,28 @@ def range_config(
     base_sha, head_sha = git.resolve_commit(base_name, repo), git.resolve_commit(head_name, repo)
     # messages name a revision's files `<commit>:<path>`, as `git show` opens them
     base_label = base_sha[:12] if base_sha else base_name
-    # a lone root commit has no base: nothing configured before it
-    base = snapshot(repo, base_sha, base_label) if base_sha else Snapshot(base_name)
+    chosen = explicit is not None or head_config
     notices: list[str] = []
+    try:
+        # a lone root commit has no base: nothing configured before it
+        base = snapshot(repo, base_sha, base_label) if base_sha else Snapshot(base_name)
+    except ConfigError as exc:
+        if not chosen:
+            raise
+        # the config the user chose applies: a base that cannot be read is only told of
+        base = Snapshot(base_label)
+        notices = [f"the base's config cannot be read: {masked(str(exc))}"]
     if head_sha:
         try:
-            notices = config_changes(base, snapshot(repo, head_sha, head_sha[:12]))
+            notices += config_changes(base, snapshot(repo, head_sha, head_sha[:12]))
         except ConfigError as exc:
-            notices = [f"the range's config cannot be read: {masked(str(exc))}"]
+            notices += [f"the range's config cannot be read: {masked(str(exc))}"]
     notices = [f"the range changes keyleak's config: {notice}" for notice in notices]
-    if explicit is not None or head_config:
-        chosen = (
+    if chosen:
+        which = (
             f"--config {explicit}" if explicit is not None else "the work tree's (--head-config)"
         )
-        yield RangeTrust(None, (f"config applied: {chosen}", *notices))
+        yield RangeTrust(None, (f"config applied: {which}", *notices))
         return
     lead = (
         f"config applied: the base revision {base_name}'s (--head-config applies the work tree's)"

@@ -85,6 +85,19 @@ def test_a_broken_base_config_fails_naming_the_revision_and_path(
     assert list(private_tmp.iterdir()) == []
 
 
+def test_head_config_scans_past_a_base_config_that_cannot_be_read(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user chose the work tree's config: the base's, broken, is told of, not fatal."""
+    span, blamed = broken_base(repo, "config")
+
+    outcome = in_range(capsys, repo, span, "--head-config")
+
+    assert outcome.code == 1, outcome.err
+    notes = "\n".join(outcome.report()["notes"])
+    assert f"the base's config cannot be read: {blamed}: not valid TOML" in notes
+
+
 def test_a_config_the_head_adds_to_a_base_without_one_is_listed_not_applied(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
