@@ -207,6 +207,8 @@ class Finding:
     #: range scans under the base's config: the inline marker the range itself put on the
     #: secret's line, which a pull request cannot use to silence its own key
     inline_marker: str = ""
+    #: the inline marker on the secret's line, honoured or not (`inline_marker` is set from it)
+    line_marker: str = ""
 
 
 @dataclass(frozen=True)

@@ -60,33 +60,85 @@ def range_config(
     from scanner.config.revision import Snapshot, materialize, snapshot
     from scanner.errors import ConfigError
     from scanner.pipeline.range_trust import config_changes
+    from scanner.redaction import masked
+    from scanner.util.shown_paths import aliased, shown
 
     base_name, head_name = range_ends(ranges)
     base_sha, head_sha = git.resolve_commit(base_name, repo), git.resolve_commit(head_name, repo)
-    # a lone root commit has no base: nothing configured before it
-    base = snapshot(repo, base_sha, base_name) if base_sha else Snapshot(base_name)
+    # messages name a revision's files `<commit>:<path>`, as `git show` opens them
+    base_label = base_sha[:12] if base_sha else base_name
+    chosen = explicit is not None or head_config
     notices: list[str] = []
+    try:
+        # a lone root commit has no base: nothing configured before it
+        base = snapshot(repo, base_sha, base_label) if base_sha else Snapshot(base_name)
+    except ConfigError as exc:
+        if not chosen:
+            raise
+        # the config the user chose applies: a base that cannot be read is only told of
+        base = Snapshot(base_label)
+        notices = [f"the base's config cannot be read: {masked(str(exc))}"]
     if head_sha:
         try:
-            notices = config_changes(base, snapshot(repo, head_sha, head_name))
+            notices += config_changes(base, snapshot(repo, head_sha, head_sha[:12]))
         except ConfigError as exc:
-            notices = [f"the range's config cannot be read: {exc}"]
+            notices += [f"the range's config cannot be read: {masked(str(exc))}"]
     notices = [f"the range changes keyleak's config: {notice}" for notice in notices]
-    if explicit is not None or head_config:
-        chosen = (
+    if chosen:
+        which = (
             f"--config {explicit}" if explicit is not None else "the work tree's (--head-config)"
         )
-        yield RangeTrust(None, (f"config applied: {chosen}", *notices))
+        yield RangeTrust(None, (f"config applied: {which}", *notices))
         return
     lead = (
         f"config applied: the base revision {base_name}'s (--head-config applies the work tree's)"
     )
-    with tempfile.TemporaryDirectory(prefix="keyleak-base-config-") as directory:
-        config = materialize(base, Path(directory))
-        report_markers = config.inline_ignores
-        # markers are read after the scan, so that the range's own ones do not silence a key
-        config = replace(config, inline_ignores=False)
-        yield RangeTrust(config, (lead, *notices), report_markers)
+    with (
+        tempfile.TemporaryDirectory(prefix="keyleak-base-config-") as directory,
+        removed_on_sigterm(directory),
+        aliased(directory, base_label),
+    ):
+        try:
+            config = materialize(base, Path(directory))
+            report_markers = config.inline_ignores
+            # markers are read after the scan, so that the range's own ones do not silence a key
+            config = replace(config, inline_ignores=False)
+            yield RangeTrust(config, (lead, *notices), report_markers)
+        except KeyleakError as exc:
+            # the message is printed after the directory is gone: name the revision's file
+            exc.args = (shown(str(exc)),)
+            raise
+
+
+@contextlib.contextmanager
+def removed_on_sigterm(directory: str) -> Iterator[None]:
+    """`directory` removed if SIGTERM (a CI job cancelled) ends the process, which then dies of
+    the signal as it would have: unhandled, SIGTERM runs no cleanup and would leave a copy of
+    the base's config in the temporary directory."""
+    import shutil
+    import signal
+    import threading
+
+    # None: a handler not set from Python, which cannot be put back; the default stands in
+    previous = signal.getsignal(signal.SIGTERM) or signal.SIG_DFL
+    if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
+        yield
+        return
+    owner = os.getpid()
+
+    def ended(number: int, _: object) -> None:
+        # a forked worker inherits this handler: only the process that made the directory
+        # removes it
+        if os.getpid() == owner:
+            shutil.rmtree(directory, ignore_errors=True)
+        signal.signal(number, previous)
+        os.kill(os.getpid(), number)
+
+    signal.signal(signal.SIGTERM, ended)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_history(

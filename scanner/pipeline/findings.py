@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from scanner.model import Chunk, Finding, Location, Match, Rule
 from scanner.pipeline.line_context import LineContext
-from scanner.policy.inline import INLINE_MARKERS, inline_allowed
+from scanner.policy.inline import INLINE_MARKERS, inline_allowed, marker_at
 from scanner.redaction import fingerprint, redact, vendor_prefix
 
 
@@ -65,7 +65,10 @@ def make_findings(
     ]
     context = LineContext(chunk.content, all_matches, labels)
     for match, label in zip(all_matches, labels, strict=True):
-        if inline_allowed(chunk.content, match.start, match.end, markers):
+        # looked for on the whole line, not on line_text's window: a range scan reports the
+        # markers it does not honour, and one can sit far along a long line
+        marker = marker_at(chunk.content, match.start, match.end)
+        if marker is not None and inline_allowed(chunk.content, match.start, match.end, markers):
             suppressed += 1
             continue
         rule = rules[match.rule_id]
@@ -95,6 +98,7 @@ def make_findings(
                 fingerprint=fingerprint(rule.id, match.secret),
                 line_text=context.line(match, label),
                 encoding=match.encoding,
+                line_marker=marker.decode() if marker is not None else "",
             )
         )
     return findings, suppressed

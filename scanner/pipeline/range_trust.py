@@ -12,8 +12,7 @@ from typing import Any
 
 from scanner.config.revision import GITLEAKS_IGNORE, Snapshot
 from scanner.model import Finding, ScanResult
-from scanner.policy.inline import INLINE_MARKERS
-from scanner.redaction import kind_prefix, redact
+from scanner.redaction import kind_prefix, masked, redact
 from scanner.util.printable import clean
 
 #: config keys whose values are secrets or patterns of secrets: shown redacted
@@ -36,7 +35,12 @@ def shown(key: str, value: Any) -> str:
         return "[" + ", ".join(shown(key, item) for item in value) + "]"
     if key in SECRET_KEYS and isinstance(value, str):
         return repr(redact(value, kind_prefix(value)))
-    return clean(repr(value))
+    return masked_text(repr(value))
+
+
+def masked_text(text: str) -> str:
+    """`text` as a notice quotes it: a key pasted where no secret belongs is not shown."""
+    return masked(clean(text))
 
 
 def setting_changes(base: Snapshot, head: Snapshot) -> list[str]:
@@ -50,13 +54,15 @@ def setting_changes(base: Snapshot, head: Snapshot) -> list[str]:
         if isinstance(before, list | None) and isinstance(after, list | None):
             added = [item for item in after or [] if item not in (before or [])]
             dropped = [item for item in before or [] if item not in (after or [])]
-            notices += [f"{where}: {key} adds {shown(key, item)}" for item in added]
-            notices += [f"{where}: {key} drops {shown(key, item)}" for item in dropped]
+            notices += [f"{where}: {masked_text(key)} adds {shown(key, item)}" for item in added]
+            notices += [f"{where}: {masked_text(key)} drops {shown(key, item)}" for item in dropped]
         elif after is None:
-            notices.append(f"{where}: {key} removed (base: {shown(key, before)})")
+            notices.append(f"{where}: {masked_text(key)} removed (base: {shown(key, before)})")
         else:
             base_value = "unset" if before is None else shown(key, before)
-            notices.append(f"{where}: {key} = {shown(key, after)} (base: {base_value})")
+            notices.append(
+                f"{where}: {masked_text(key)} = {shown(key, after)} (base: {base_value})"
+            )
     return notices
 
 
@@ -78,13 +84,18 @@ def baseline_changes(base: Snapshot, head: Snapshot) -> list[str]:
         known = set(parse(before.decode("utf-8", "replace"), name).entries) if before else set()
         entries = parse(after.decode("utf-8", "replace"), name).entries
     except BaselineError as exc:
-        return [f"{name}: changed, and not a baseline keyleak reads ({exc})"]
-    return [f"{name} adds {entry.line()}" for entry in entries if entry not in known]
+        problem = masked_text(str(exc))
+        return [f"{masked_text(name)}: changed, and not a baseline keyleak reads ({problem})"]
+    return [
+        f"{masked_text(name)} adds {masked_text(entry.line())}"
+        for entry in entries
+        if entry not in known
+    ]
 
 
 def file_changes(base: Snapshot, head: Snapshot) -> list[str]:
     notices = [
-        f"{GITLEAKS_IGNORE} adds {clean(line)!r}"
+        f"{GITLEAKS_IGNORE} adds {masked_text(repr(line))}"
         for line in sorted(
             ignore_lines(head.files.get(GITLEAKS_IGNORE))
             - ignore_lines(base.files.get(GITLEAKS_IGNORE))
@@ -94,9 +105,9 @@ def file_changes(base: Snapshot, head: Snapshot) -> list[str]:
     told = {GITLEAKS_IGNORE, base.baseline_name(), head.baseline_name()}
     for name in sorted(head.files.keys() - told):
         if name not in base.files:
-            notices.append(f"{clean(name)}: added (a file the config reads)")
+            notices.append(f"{masked_text(name)}: added (a file the config reads)")
         elif head.files[name] != base.files[name]:
-            notices.append(f"{clean(name)}: changed (a file the config reads)")
+            notices.append(f"{masked_text(name)}: changed (a file the config reads)")
     return notices
 
 
@@ -106,24 +117,19 @@ def config_changes(base: Snapshot, head: Snapshot) -> list[str]:
     return setting_changes(base, head) + file_changes(base, head)
 
 
-def marker_on(finding: Finding) -> str:
-    text = finding.line_text
-    return next((marker.decode() for marker in INLINE_MARKERS if marker.decode() in text), "")
-
-
 def mark_inline(result: ScanResult) -> tuple[ScanResult, list[str]]:
     """Each finding whose line carries an inline marker, which the range added (a range's
     chunks are the lines it adds): it keeps its marker, and is reported."""
     findings: list[Finding] = []
     notices = []
     for finding in result.findings:
-        marker = marker_on(finding)
+        marker = finding.line_marker
         if marker:
             finding = replace(finding, inline_marker=marker)
             location = finding.location
             commit = f" (commit {location.commit[:12]})" if location.commit else ""
             notices.append(
-                f"{clean(location.path)}:{location.line}: the range adds an inline marker "
+                f"{masked_text(location.path)}:{location.line}: the range adds an inline marker "
                 f"({marker}) on the line of {finding.redacted}{commit}: reported, not silenced"
             )
         findings.append(finding)

@@ -30,6 +30,7 @@ from scanner.model import (
 )
 from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
+from scanner.util.shown_paths import shown
 
 if TYPE_CHECKING:  # concurrent.futures imports logging: too slow for the hook path
     from concurrent.futures import Executor, Future
@@ -242,7 +243,7 @@ def default_jobs() -> int:
 
 
 def warn(message: str) -> None:
-    print(f"keyleak: warning: {message}", file=sys.stderr, flush=True)
+    print(f"keyleak: warning: {shown(message)}", file=sys.stderr, flush=True)
 
 
 def configured_scanner(options: ScanOptions, load: Loader | None = None) -> Scanner:

@@ -23,10 +23,17 @@ def inline_allowed(
     content: bytes, start: int, end: int, markers: tuple[bytes, ...] = INLINE_MARKERS
 ) -> bool:
     """True when a line the match spans carries one of `markers`."""
+    return marker_at(content, start, end, markers) is not None
+
+
+def marker_at(
+    content: bytes, start: int, end: int, markers: tuple[bytes, ...] = INLINE_MARKERS
+) -> bytes | None:
+    """The first of `markers` found on the lines the match spans, anywhere along them."""
     if not markers:
-        return False
+        return None
     line_start = content.rfind(b"\n", 0, start) + 1
     line_end = content.find(b"\n", max(end, start + 1) - 1)
     if line_end < 0:
         line_end = len(content)
-    return any(content.find(marker, line_start, line_end) >= 0 for marker in markers)
+    return next((m for m in markers if content.find(m, line_start, line_end) >= 0), None)
