@@ -125,6 +125,13 @@ def notices(sarif: dict[str, Any]) -> list[str]:
     return [str(item["message"]["text"]) for item in items]
 
 
+def unscanned(sarif: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path, why) of each file the scan left unread: a key in one (behind a NUL byte, in a
+    file over the size limit) passes the gate, so the reviewer must be shown them."""
+    items = (sarif["runs"][0].get("properties") or {}).get("skipped") or []
+    return [(str(item["path"]), str(item["reason"])) for item in items]
+
+
 def workflow_annotations(sarif: dict[str, Any]) -> list[str]:
     """One workflow annotation per new result: shown on the pull request's diff even where
     code scanning is not enabled. Messages are redacted: SARIF never holds a full key."""
@@ -141,6 +148,11 @@ def workflow_annotations(sarif: dict[str, Any]) -> list[str]:
             f"col={region['startColumn']},title={escape(result['ruleId'], True)}::"
             f"{escape(result['message']['text'])}"
         )
+    for path, reason in unscanned(sarif):
+        lines.append(
+            f"::warning file={escape(path, True)}::"
+            f"{escape(f'keyleak did not scan this file ({reason})')}"
+        )
     return lines
 
 
@@ -150,6 +162,8 @@ def step_summary(sarif: dict[str, Any], plan: Plan) -> str:
     lines = [f"### keyleak: {len(new)} new, {len(results) - len(new)} known", "", plan.description]
     if told := notices(sarif):
         lines += ["", *(f"- {text.replace('|', '/')}" for text in told)]
+    if skipped := unscanned(sarif):
+        lines += ["", *(f"- not scanned: `{path}` ({reason})" for path, reason in skipped)]
     if new:
         lines += ["", "| location | rule | finding |", "| --- | --- | --- |"]
         for result in new:

@@ -453,3 +453,22 @@ def test_unusable_inputs_are_usage_errors_not_tracebacks(
     assert code == 2, stderr
     assert "Traceback" not in stderr and f"keyleak: error: {said}" in stderr
     assert (repo / "taken" / "kept.txt").read_text(encoding="utf-8") == "kept"
+
+
+def test_files_the_range_leaves_unscanned_are_shown_to_the_reviewer(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    """A key behind a NUL byte (binary) passes the gate: the reviewer must at least be told, on
+    the diff and in the summary, which files the scan did not read."""
+    base_sha, _ = base
+    git(repo, "checkout", "-q", "-b", "feature")
+    head = commit(repo, "a binary-looking file", {"hidden.py": f'\0\nK = "{openai_key()}"\n'})
+    payload = {"pull_request": {"base": {"sha": base_sha}, "head": {"sha": head}}}
+    action = Action(tmp_path, repo, "pull_request", payload)
+
+    code, stdout, stderr = action.run()
+
+    assert code == 0, stdout + stderr
+    assert "::warning file=hidden.py::keyleak did not scan this file (binary)" in stdout
+    summary = action.summary.read_text(encoding="utf-8")
+    assert "not scanned: `hidden.py` (binary)" in summary
