@@ -18,6 +18,9 @@ from typing import IO, Any, BinaryIO, NamedTuple, NoReturn, cast
 
 from scanner.errors import GitError
 
+#: `git log` ignores `log.showSignature`, with which a repository's own config (an audited one)
+#: would have git start its `gpg.program` for each signed commit
+NO_SIGNATURES = "--no-show-signature"
 #: `git diff` options that make its output independent of the user's configuration.
 STABLE_DIFF_OPTIONS = (
     "--no-color",
@@ -527,6 +530,7 @@ class CommitLog:
         self.mark = commit_mark()
         args = [
             "log",
+            NO_SIGNATURES,
             "--raw",
             "--no-abbrev",
             "-z",
@@ -651,6 +655,7 @@ def range_patches(
     mark = commit_mark()
     args = [
         "log",
+        NO_SIGNATURES,
         "-p",
         "-U0",
         *STABLE_DIFF_OPTIONS,
@@ -696,6 +701,7 @@ def range_commits(
     mark = commit_mark()
     args = [
         "log",
+        NO_SIGNATURES,
         "--raw",
         "--no-abbrev",
         "-z",

@@ -293,7 +293,14 @@ def test_a_tree_deeper_than_the_recursion_limit_is_walked_to_its_bottom(
     key = openai_key()
     (bottom / "k.py").write_text(f'KEY = "{key}"\n', encoding="utf-8")
 
-    code, report = scan_json(capsys, str(tmp_path), "--no-redact")
+    try:
+        code, report = scan_json(capsys, str(tmp_path), "--no-redact")
+    finally:
+        # bottom up, one by one: pytest's own clean-up (shutil.rmtree) recurses too
+        (bottom / "k.py").unlink()
+        while bottom != tmp_path:
+            bottom.rmdir()
+            bottom = bottom.parent
 
     assert code == 1
     assert [finding["secret"] for finding in report["findings"]] == [key]
