@@ -160,6 +160,7 @@ def spawn(
     cwd: Path | str | None,
     stdin: Any = subprocess.DEVNULL,
     stdout: Any = subprocess.PIPE,
+    env: dict[str, str] | None = None,
 ) -> GitProcess:
     import tempfile  # not on the hook path, which never streams
 
@@ -168,7 +169,7 @@ def spawn(
         process = GitProcess(
             ["git", "-c", "core.quotePath=true", *args],
             cwd=cwd,
-            env=environment(),
+            env={**environment(), **(env or {})},
             stdin=stdin,
             stdout=stdout,
             stderr=errors,
@@ -671,7 +672,7 @@ def range_patches(
         "--",
         *excluded_paths(exclude),
     ]
-    process = spawn(args, cwd)
+    process = spawn(args, cwd, env=no_merge_drivers(cwd))
     try:
         header: bytes | None = None
         patch: list[bytes] = []
@@ -686,6 +687,28 @@ def range_patches(
             yield range_commit(header), b"\n".join(patch) + b"\n"
     finally:
         finish(process, "reading the range's patches")
+
+
+def no_merge_drivers(cwd: Path | str | None) -> dict[str, str]:
+    """Configuration that turns each merge driver the repository's config names into `false`.
+
+    `--remerge-diff` merges again in memory, and would run a driver that the config and the
+    attributes (`.git/info/attributes`, out of any review) of an audited repository name. Given
+    as GIT_CONFIG_* variables, which take any driver name as it is.
+    """
+    try:
+        listed = run(["config", "-z", "--name-only", "--get-regexp", r"^merge\..+\.driver$"], cwd)
+    except GitError:
+        return {}  # none configured
+    names = [os.fsdecode(name) for name in listed.split(b"\0") if name]
+    # after any the user's environment already sets
+    given = os.environ.get("GIT_CONFIG_COUNT", "")
+    first = int(given) if given.isdigit() else 0
+    settings = {"GIT_CONFIG_COUNT": str(first + len(names))}
+    for index, name in enumerate(names, start=first):
+        settings[f"GIT_CONFIG_KEY_{index}"] = name
+        settings[f"GIT_CONFIG_VALUE_{index}"] = "false"
+    return settings
 
 
 def range_commit(header: bytes) -> LoggedCommit:

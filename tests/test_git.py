@@ -296,3 +296,39 @@ def test_a_repository_config_asking_to_check_signatures_runs_no_program(
 
     assert completed.returncode == 0, completed.stderr
     assert not marker.exists()
+
+
+def test_a_repository_merge_driver_never_runs_when_a_range_shows_a_merge(
+    committed: Path, tmp_path: Path
+) -> None:
+    """A range shows a merge as what its author changed by hand (--remerge-diff), which merges
+    again in memory: a merge driver the repository's config and attributes name ran then."""
+    marker = tmp_path / "driver-ran"
+    driver = tmp_path / "driver"
+    driver.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
+    driver.chmod(0o755)
+    base = git(committed, "rev-parse", "HEAD").stdout.strip()
+    (committed / "c.txt").write_text("base\n")
+    git(committed, "add", "c.txt")
+    git(committed, "commit", "-qm", "c")
+    git(committed, "checkout", "-q", "-b", "side")
+    (committed / "c.txt").write_text("side\n")
+    git(committed, "commit", "-qam", "side")
+    git(committed, "checkout", "-q", "-")
+    (committed / "c.txt").write_text("main\n")
+    git(committed, "commit", "-qam", "main")
+    git(committed, "merge", "-q", "side", check=False)
+    (committed / "c.txt").write_text("merged\n")
+    git(committed, "commit", "-qam", "merge")
+    git(committed, "config", "merge.hostile.driver", f"{driver} %O %A %B")
+    (committed / ".git" / "info").mkdir(exist_ok=True)
+    (committed / ".git" / "info" / "attributes").write_text("* merge=hostile\n")
+
+    completed = run_process(
+        [sys.executable, "-m", "scanner", "history", ".", "--range", f"{base}..HEAD"],
+        cwd=committed,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert not marker.exists()
