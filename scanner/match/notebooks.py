@@ -72,16 +72,27 @@ def as_lines(value: Any) -> list[str]:
 
 
 def locate(locator: Locator, cell: int, value: Any) -> Text | None:
-    pieces = as_lines(value)
+    """The text's lines, each with the file line of the piece it starts in. The pieces are
+    joined as nbformat joins them, so only a newline ends a line: a key cut across two pieces
+    is one line, as the cell shows it."""
     lines: list[str] = []
     file_lines: list[int] = []
-    for piece in pieces:
+    current: list[str] = []
+    start: int | None = None
+    for piece in as_lines(value):
         line = locator.find(piece)
-        texts = piece.split("\n")
-        if len(texts) > 1 and piece.endswith("\n"):
-            texts.pop()
-        lines.extend(texts)
-        file_lines.extend([line] * len(texts))
+        *ended, rest = piece.split("\n")
+        for part in ended:
+            current.append(part)
+            lines.append("".join(current))
+            file_lines.append(line if start is None else start)
+            current, start = [], None
+        if rest:
+            start = line if start is None else start
+            current.append(rest)
+    if start is not None:
+        lines.append("".join(current))
+        file_lines.append(start)
     return Text(cell, tuple(lines), tuple(file_lines)) if lines else None
 
 

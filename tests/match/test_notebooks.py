@@ -162,3 +162,19 @@ def test_staged_notebook_decodes_added_json_lines(
         ("generic-secret-assignment", password, password_line, None),
         (PROJECT, key, key_line, None),
     }
+
+
+def test_a_key_split_across_source_pieces_is_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nbformat joins a cell's pieces as they are: only a newline ends a line. A key cut in two
+    pieces (no newline between them) was read as two lines, and missed."""
+    key = openai_key()
+    text = notebook([code(["x = 1\n", f'token = "{key[:20]}', f'{key[20:]}"\n', "y = 2"])])
+    (tmp_path / "n.ipynb").write_text(text, encoding="utf-8")
+
+    report = run(["scan", str(tmp_path)], capsys)
+
+    assert {(f["secret"], f["location"].get("cell_line")) for f in report["findings"]} == {
+        (key, 2)
+    }
