@@ -112,9 +112,7 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            from scanner.redaction import masked_path  # a key pasted as a file name stays hidden
-
-            raise RuleError(f"{masked_path(str(path))}: no such rule file or directory")
+            raise RuleError(f"{path}: no such rule file or directory")
     return files
 
 
