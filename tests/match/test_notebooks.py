@@ -175,9 +175,7 @@ def test_a_key_split_across_source_pieces_is_found(
 
     report = run(["scan", str(tmp_path)], capsys)
 
-    assert {(f["secret"], f["location"].get("cell_line")) for f in report["findings"]} == {
-        (key, 2)
-    }
+    assert {(f["secret"], f["location"].get("cell_line")) for f in report["findings"]} == {(key, 2)}
 
 
 def test_a_staged_key_split_across_source_pieces_is_found(
@@ -195,6 +193,4 @@ def test_a_staged_key_split_across_source_pieces_is_found(
     report = run(["staged"], capsys)
 
     first_line, _ = file_line_of(text, key[:20])
-    assert {(f["secret"], f["location"]["line"]) for f in report["findings"]} == {
-        (key, first_line)
-    }
+    assert {(f["secret"], f["location"]["line"]) for f in report["findings"]} == {(key, first_line)}
