@@ -82,8 +82,27 @@ def history_command(plan: Plan, repo: str, sarif: str, env: Mapping[str, str]) -
     command += ["--format", "sarif", "--output", sarif, "--no-progress", "--fail-on", fail_on]
     if env.get("KEYLEAK_VERIFY", "").strip().lower() in ("true", "1", "yes"):
         command.append("--verify")
-    command += shlex.split(env.get("KEYLEAK_ARGS", ""))
+    try:
+        command += shlex.split(env.get("KEYLEAK_ARGS", ""))
+    except ValueError as exc:
+        raise KeyleakError(f"args: {exc} (quote as a shell would)") from exc
     return command
+
+
+def sarif_target(workspace: str, name: str) -> Path:
+    """Where the report goes. A path inside the workspace must stay inside it once the links
+    on its way are followed: the pull request's checkout can hold a link to any folder, whose
+    file of that name would be deleted and replaced. A path outside is the workflow's choice.
+    """
+    path = Path(os.path.normpath(Path(workspace) / name))
+    root = Path(workspace).resolve()
+    if path.is_relative_to(workspace) and not path.parent.resolve().is_relative_to(root):
+        raise KeyleakError(
+            f"sarif-file: {name}: a link in the checkout leads it out of the workspace"
+        )
+    if path.is_dir() and not path.is_symlink():
+        raise KeyleakError(f"sarif-file: {name}: the checkout holds a folder there")
+    return path
 
 
 def escape(text: str, in_property: bool = False) -> str:
@@ -106,6 +125,13 @@ def notices(sarif: dict[str, Any]) -> list[str]:
     return [str(item["message"]["text"]) for item in items]
 
 
+def unscanned(sarif: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path, why) of each file the scan left unread: a key in one (behind a NUL byte, in a
+    file over the size limit) passes the gate, so the reviewer must be shown them."""
+    items = (sarif["runs"][0].get("properties") or {}).get("skipped") or []
+    return [(str(item["path"]), str(item["reason"])) for item in items]
+
+
 def workflow_annotations(sarif: dict[str, Any]) -> list[str]:
     """One workflow annotation per new result: shown on the pull request's diff even where
     code scanning is not enabled. Messages are redacted: SARIF never holds a full key."""
@@ -122,6 +148,11 @@ def workflow_annotations(sarif: dict[str, Any]) -> list[str]:
             f"col={region['startColumn']},title={escape(result['ruleId'], True)}::"
             f"{escape(result['message']['text'])}"
         )
+    for path, reason in unscanned(sarif):
+        lines.append(
+            f"::warning file={escape(path, True)}::"
+            f"{escape(f'keyleak did not scan this file ({reason})')}"
+        )
     return lines
 
 
@@ -131,6 +162,8 @@ def step_summary(sarif: dict[str, Any], plan: Plan) -> str:
     lines = [f"### keyleak: {len(new)} new, {len(results) - len(new)} known", "", plan.description]
     if told := notices(sarif):
         lines += ["", *(f"- {text.replace('|', '/')}" for text in told)]
+    if skipped := unscanned(sarif):
+        lines += ["", *(f"- not scanned: `{path}` ({reason})" for path, reason in skipped)]
     if new:
         lines += ["", "| location | rule | finding |", "| --- | --- | --- |"]
         for result in new:
@@ -158,7 +191,7 @@ def run(env: Mapping[str, str]) -> int:
             raise KeyleakError(f"{event_path}: cannot read the event payload: {exc}") from exc
     repo = os.path.abspath(env.get("GITHUB_WORKSPACE") or ".")
     # relative to the workspace: action.yml runs this script from outside it
-    sarif_path = Path(repo) / (env.get("KEYLEAK_SARIF_FILE") or "keyleak.sarif")
+    sarif_path = sarif_target(repo, env.get("KEYLEAK_SARIF_FILE") or "keyleak.sarif")
     plan = plan_for(event_name, payload)
     if plan is None:
         print("keyleak: the push deleted a branch; nothing to scan")

@@ -18,6 +18,9 @@ from typing import IO, Any, BinaryIO, NamedTuple, NoReturn, cast
 
 from scanner.errors import GitError
 
+#: `git log` ignores `log.showSignature`, with which a repository's own config (an audited one)
+#: would have git start its `gpg.program` for each signed commit
+NO_SIGNATURES = "--no-show-signature"
 #: `git diff` options that make its output independent of the user's configuration.
 STABLE_DIFF_OPTIONS = (
     "--no-color",
@@ -164,6 +167,7 @@ def spawn(
     cwd: Path | str | None,
     stdin: Any = subprocess.DEVNULL,
     stdout: Any = subprocess.PIPE,
+    env: dict[str, str] | None = None,
 ) -> GitProcess:
     import tempfile  # not on the hook path, which never streams
 
@@ -172,7 +176,7 @@ def spawn(
         process = GitProcess(
             ["git", "-c", "core.quotePath=true", *args],
             cwd=cwd,
-            env=environment(),
+            env={**environment(), **(env or {})},
             stdin=stdin,
             stdout=stdout,
             stderr=errors,
@@ -530,6 +534,7 @@ class CommitLog:
         self.mark = commit_mark()
         args = [
             "log",
+            NO_SIGNATURES,
             "--raw",
             "--no-abbrev",
             "-z",
@@ -654,6 +659,7 @@ def range_patches(
     mark = commit_mark()
     args = [
         "log",
+        NO_SIGNATURES,
         "-p",
         "-U0",
         *STABLE_DIFF_OPTIONS,
@@ -669,7 +675,7 @@ def range_patches(
         "--",
         *excluded_paths(exclude),
     ]
-    process = spawn(args, cwd)
+    process = spawn(args, cwd, env=no_merge_drivers(cwd))
     try:
         header: bytes | None = None
         patch: list[bytes] = []
@@ -686,6 +692,28 @@ def range_patches(
         finish(process, "reading the range's patches")
 
 
+def no_merge_drivers(cwd: Path | str | None) -> dict[str, str]:
+    """Configuration that turns each merge driver the repository's config names into `false`.
+
+    `--remerge-diff` merges again in memory, and would run a driver that the config and the
+    attributes (`.git/info/attributes`, out of any review) of an audited repository name. Given
+    as GIT_CONFIG_* variables, which take any driver name as it is.
+    """
+    try:
+        listed = run(["config", "-z", "--name-only", "--get-regexp", r"^merge\..+\.driver$"], cwd)
+    except GitError:
+        return {}  # none configured
+    names = [os.fsdecode(name) for name in listed.split(b"\0") if name]
+    # after any the user's environment already sets
+    given = os.environ.get("GIT_CONFIG_COUNT", "")
+    first = int(given) if given.isdigit() else 0
+    settings = {"GIT_CONFIG_COUNT": str(first + len(names))}
+    for index, name in enumerate(names, start=first):
+        settings[f"GIT_CONFIG_KEY_{index}"] = name
+        settings[f"GIT_CONFIG_VALUE_{index}"] = "false"
+    return settings
+
+
 def range_commit(header: bytes) -> LoggedCommit:
     return logged_commit(header.replace(b"\x02", b"\0"))
 
@@ -699,6 +727,7 @@ def range_commits(
     mark = commit_mark()
     args = [
         "log",
+        NO_SIGNATURES,
         "--raw",
         "--no-abbrev",
         "-z",

@@ -64,6 +64,12 @@ def masked(text: str) -> str:
     return KEY_RUN.sub(mask_run, text)
 
 
+def masked_path(path: str) -> str:
+    """A file name for an error, each part of it `masked`: a key pasted where a file name goes
+    stays hidden, and the rest of the path still says where it was looked for."""
+    return "/".join(masked(part) for part in path.split("/"))
+
+
 def mask_run(found: re.Match[str]) -> str:
     run = found.group()
     if any(char.isdigit() for char in run) and any(char.isalpha() for char in run):

@@ -406,3 +406,69 @@ def test_a_pull_request_that_allowlists_its_own_keys_fails_and_the_summary_says_
     assert "marked.py:1: the range adds an inline marker (gitleaks:allow)" in summary
     everything = stdout + stderr + json.dumps(sarif) + summary
     assert allowed not in everything and marked not in everything
+
+
+def test_a_link_the_pull_request_plants_cannot_lead_the_report_out_of_the_workspace(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    """`sarif-file: reports/keyleak.sarif` with `reports` a link the pull request adds to a
+    folder outside: the step must neither delete nor write anything there."""
+    base_sha, _ = base
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keyleak.sarif").write_text("precious", encoding="utf-8")
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "reports").symlink_to(outside)
+    git(repo, "add", "reports")
+    head = commit(repo, "a key, and a link out", {"app.py": f'K = "{openai_key()}"\n'})
+    payload = {"pull_request": {"base": {"sha": base_sha}, "head": {"sha": head}}}
+
+    code, _, stderr = Action(tmp_path, repo, "pull_request", payload).run(
+        KEYLEAK_SARIF_FILE="reports/keyleak.sarif"
+    )
+
+    assert code == 2
+    assert "Traceback" not in stderr and "sarif-file: reports/keyleak.sarif" in stderr
+    assert [p.name for p in outside.iterdir()] == ["keyleak.sarif"]
+    assert (outside / "keyleak.sarif").read_text(encoding="utf-8") == "precious"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        ({"KEYLEAK_ARGS": '--max-blob-size "5M'}, "args: "),
+        ({"KEYLEAK_SARIF_FILE": "taken"}, "sarif-file: taken"),
+    ],
+)
+def test_unusable_inputs_are_usage_errors_not_tracebacks(
+    tmp_path: Path, repo: Path, base: tuple[str, str], inputs: dict[str, str], said: str
+) -> None:
+    """An args input shlex cannot split; a sarif-file the checkout holds as a folder."""
+    (repo / "taken").mkdir()
+    (repo / "taken" / "kept.txt").write_text("kept", encoding="utf-8")
+    payload = {"before": base[0], "after": base[0], "ref": "refs/heads/main"}
+
+    code, _, stderr = Action(tmp_path, repo, "push", payload).run(**inputs)
+
+    assert code == 2, stderr
+    assert "Traceback" not in stderr and f"keyleak: error: {said}" in stderr
+    assert (repo / "taken" / "kept.txt").read_text(encoding="utf-8") == "kept"
+
+
+def test_files_the_range_leaves_unscanned_are_shown_to_the_reviewer(
+    tmp_path: Path, repo: Path, base: tuple[str, str]
+) -> None:
+    """A key behind a NUL byte (binary) passes the gate: the reviewer must at least be told, on
+    the diff and in the summary, which files the scan did not read."""
+    base_sha, _ = base
+    git(repo, "checkout", "-q", "-b", "feature")
+    head = commit(repo, "a binary-looking file", {"hidden.py": f'\0\nK = "{openai_key()}"\n'})
+    payload = {"pull_request": {"base": {"sha": base_sha}, "head": {"sha": head}}}
+    action = Action(tmp_path, repo, "pull_request", payload)
+
+    code, stdout, stderr = action.run()
+
+    assert code == 0, stdout + stderr
+    assert "::warning file=hidden.py::keyleak did not scan this file (binary)" in stdout
+    summary = action.summary.read_text(encoding="utf-8")
+    assert "not scanned: `hidden.py` (binary)" in summary

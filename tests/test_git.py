@@ -251,3 +251,84 @@ def test_file_at_reads_regular_files_of_a_revision_only(repo: Path) -> None:
     assert [item.path for item in tree_files("HEAD", "dir", repo)] == ["dir/inner.txt"]
     with pytest.raises(GitError, match="over the 3-byte limit"):
         file_at("HEAD", "plain.txt", repo, limit=3)
+
+
+@pytest.mark.parametrize("args", [["history", "."], ["audit", "."]])
+def test_a_repository_config_asking_to_check_signatures_runs_no_program(
+    committed: Path, tmp_path: Path, args: list[str]
+) -> None:
+    """`log.showSignature` made the `git log` of a history or an audit start the repository's
+    `gpg.program` for a signed commit: an audited repository's config ran its own code."""
+    marker = tmp_path / "program-ran"
+    program = tmp_path / "fake-gpg"
+    program.write_text(f"#!/bin/sh\ntouch '{marker}'\ncat >/dev/null\nexit 1\n")
+    program.chmod(0o755)
+    tree = git(committed, "rev-parse", "HEAD^{tree}").stdout.strip()
+    parent = git(committed, "rev-parse", "HEAD").stdout.strip()
+    signature = "-----BEGIN PGP SIGNATURE-----\n \n iQEz\n -----END PGP SIGNATURE-----"
+    body = (
+        f"tree {tree}\nparent {parent}\nauthor a <a@b> 1700000000 +0000\n"
+        f"committer a <a@b> 1700000000 +0000\ngpgsig {signature}\n\nsigned\n"
+    )
+    signed = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+        cwd=committed,
+        input=body,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    git(committed, "update-ref", "HEAD", signed)
+    git(committed, "config", "log.showSignature", "true")
+    git(committed, "config", "gpg.program", str(program))
+    assert git(committed, "log", "-1").returncode == 0 and marker.exists()  # git itself runs it
+    marker.unlink()
+
+    completed = run_process(
+        [sys.executable, "-m", "scanner", *args],
+        cwd=committed,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "KEYLEAK_CACHE_DIR": str(tmp_path / "cache"),
+        },
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert not marker.exists()
+
+
+def test_a_repository_merge_driver_never_runs_when_a_range_shows_a_merge(
+    committed: Path, tmp_path: Path
+) -> None:
+    """A range shows a merge as what its author changed by hand (--remerge-diff), which merges
+    again in memory: a merge driver the repository's config and attributes name ran then."""
+    marker = tmp_path / "driver-ran"
+    driver = tmp_path / "driver"
+    driver.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
+    driver.chmod(0o755)
+    base = git(committed, "rev-parse", "HEAD").stdout.strip()
+    (committed / "c.txt").write_text("base\n")
+    git(committed, "add", "c.txt")
+    git(committed, "commit", "-qm", "c")
+    git(committed, "checkout", "-q", "-b", "side")
+    (committed / "c.txt").write_text("side\n")
+    git(committed, "commit", "-qam", "side")
+    git(committed, "checkout", "-q", "-")
+    (committed / "c.txt").write_text("main\n")
+    git(committed, "commit", "-qam", "main")
+    git(committed, "merge", "-q", "side", check=False)
+    (committed / "c.txt").write_text("merged\n")
+    git(committed, "commit", "-qam", "merge")
+    git(committed, "config", "merge.hostile.driver", f"{driver} %O %A %B")
+    (committed / ".git" / "info").mkdir(exist_ok=True)
+    (committed / ".git" / "info" / "attributes").write_text("* merge=hostile\n")
+
+    completed = run_process(
+        [sys.executable, "-m", "scanner", "history", ".", "--range", f"{base}..HEAD"],
+        cwd=committed,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert not marker.exists()

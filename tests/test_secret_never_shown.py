@@ -66,6 +66,11 @@ CONFIGS = {
     "max_file_size": 'max_file_size = "{key}"\n',
     "fail_on": 'fail_on = "{key}"\n',
     "unknown key": '"{key}" = 1\n',
+    # a key pasted where a file name goes: the file is missing, and named in the error
+    "baseline file": 'baseline = "{key}"\n',
+    "baseline in a folder": 'baseline = "{key}/b.json"\n',
+    "rules file": 'rules = ["{key}"]\n',
+    "gitleaks_config file": 'gitleaks_config = "{key}"\n',
 }
 
 
@@ -133,3 +138,16 @@ def test_gitleaks_config_warnings_never_echo_a_secret(tmp_path: Path) -> None:
     completed = keyleak(["scan", "a.py"], tmp_path)
     assert key[:8] in completed.stderr or "…" in completed.stderr, completed.stderr
     assert key not in completed.stdout + completed.stderr
+
+
+def test_a_key_named_baseline_file_is_never_echoed(tmp_path: Path) -> None:
+    """A file whose name is a key, which exists but is no baseline: named in the error."""
+    key = short_key()
+    (tmp_path / key).write_text("[]", encoding="utf-8")
+    # a finding, so that the baseline is read
+    (tmp_path / "a.py").write_text(f'k = "{openai_key()}"\n', encoding="utf-8")
+    for args in (["scan", "a.py", "--baseline", key], ["baseline", "check", "--baseline", key]):
+        completed = keyleak(args, tmp_path)
+        assert completed.returncode == 2, completed.stderr
+        assert "not a keyleak baseline" in completed.stderr
+        assert key not in completed.stdout + completed.stderr

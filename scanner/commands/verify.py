@@ -7,7 +7,6 @@ import dataclasses
 import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from scanner.config.settings import ScanOptions
@@ -51,9 +50,19 @@ def verify_input(source: str | None, options: ScanOptions) -> int:
     return finish(result, dataclasses.replace(options, verify=verify), "input")
 
 
+#: the most `keyleak verify` reads: a report of tens of thousands of findings fits
+INPUT_CAP = 256 << 20
+
+
 def read_input(source: str | None, label: str) -> str:
+    from scanner.util.small_file import read_at_most
+
     try:
-        data = sys.stdin.buffer.read() if label == "<stdin>" else Path(label).read_bytes()
+        if label == "<stdin>":
+            data = read_at_most(sys.stdin.buffer, INPUT_CAP)
+        else:
+            with open(label, "rb") as handle:
+                data = read_at_most(handle, INPUT_CAP)
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
     return data.decode("utf-8", "replace")

@@ -24,7 +24,7 @@ import regex
 
 from scanner.errors import ConfigError
 from scanner.model import Finding, Rule, Severity
-from scanner.redaction import quoted
+from scanner.redaction import masked_path, quoted
 
 PROVIDER = "gitleaks"
 SEVERITY = Severity.HIGH
@@ -540,7 +540,10 @@ def read(path: Path) -> bytes:
     try:
         return read_small_file(path, CONFIG_LIMIT)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read gitleaks config: {exc.strerror}") from exc
+        # a key pasted where the file name goes is no less a key
+        raise ConfigError(
+            f"{masked_path(str(path))}: cannot read gitleaks config: {exc.strerror}"
+        ) from exc
 
 
 def parse(raw: bytes, source: str) -> Imported:

@@ -4,6 +4,7 @@ enabled and disabled as it says."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from scanner.config.project import Config
 from scanner.errors import ConfigError, RuleError
@@ -15,6 +16,12 @@ def load_ruleset(config: Config, warn: Callable[[str], None]) -> RuleSet:
     """The built-in rules, the config's extra rule files and gitleaks rules, enabled/disabled."""
     from scanner.rules import builtin_rules_dir, load_rules, select_rules, with_rules
 
+    for path in config.rules:
+        if not Path(path).exists():
+            from scanner.redaction import masked_path
+
+            # a key pasted where the config names a rule file must not come back in the message
+            raise RuleError(f"{masked_path(str(path))}: no such rule file or directory")
     ruleset = load_rules([builtin_rules_dir(), *config.rules]) if config.rules else load_rules()
     if config.gitleaks_config is not None:
         from scanner.config import gitleaks

@@ -72,16 +72,27 @@ def as_lines(value: Any) -> list[str]:
 
 
 def locate(locator: Locator, cell: int, value: Any) -> Text | None:
-    pieces = as_lines(value)
+    """The text's lines, each with the file line of the piece it starts in. The pieces are
+    joined as nbformat joins them, so only a newline ends a line: a key cut across two pieces
+    is one line, as the cell shows it."""
     lines: list[str] = []
     file_lines: list[int] = []
-    for piece in pieces:
+    current: list[str] = []
+    start: int | None = None
+    for piece in as_lines(value):
         line = locator.find(piece)
-        texts = piece.split("\n")
-        if len(texts) > 1 and piece.endswith("\n"):
-            texts.pop()
-        lines.extend(texts)
-        file_lines.extend([line] * len(texts))
+        *ended, rest = piece.split("\n")
+        for part in ended:
+            current.append(part)
+            lines.append("".join(current))
+            file_lines.append(line if start is None else start)
+            current, start = [], None
+        if rest:
+            start = line if start is None else start
+            current.append(rest)
+    if start is not None:
+        lines.append("".join(current))
+        file_lines.append(start)
     return Text(cell, tuple(lines), tuple(file_lines)) if lines else None
 
 
@@ -150,19 +161,47 @@ def text_chunk(chunk: Chunk, text: Text) -> Chunk:
 
 
 def decoded_lines(chunk: Chunk) -> Chunk:
-    """Added lines of a staged notebook: JSON strings decoded, one line for one line."""
-    lines = []
-    for line in chunk.content.split(b"\n"):
-        found = JSON_STRING_LINE.match(line)
-        if found is not None:
-            try:
-                value = json.loads(found.group(1))
-            except ValueError:
-                value = None
-            if isinstance(value, str):
-                line = value.rstrip("\n").replace("\n", " ").encode("utf-8", "surrogatepass")
-        lines.append(line)
+    """Added lines of a staged notebook: JSON strings decoded, one line for one line.
+
+    A cell's piece that ends no line (no trailing newline) continues with the next file line's
+    piece, as nbformat joins them: the joined text goes on the first line, the next is left empty.
+    """
+    numbers = chunk.origin.line_numbers or ()
+    lines: list[bytes] = []
+    #: where the last piece went, while it ended no line and the next file line may continue it
+    open_line: int | None = None
+    for index, line in enumerate(chunk.content.split(b"\n")):
+        decoded = json_string(line)
+        if decoded is None:
+            lines.append(line)
+            open_line = None
+            continue
+        value, keyed = decoded
+        text = value.rstrip("\n").replace("\n", " ").encode("utf-8", "surrogatepass")
+        follows = 0 < index < len(numbers) and numbers[index] == numbers[index - 1] + 1
+        if open_line is not None and follows:
+            lines[open_line] += text
+            lines.append(b"")
+        else:
+            lines.append(text)
+            open_line = len(lines) - 1
+        # a `"key": "value"` line is no cell's piece: nothing continues it
+        if keyed or value.endswith("\n"):
+            open_line = None
     return Chunk(b"\n".join(lines), chunk.origin)
+
+
+def json_string(line: bytes) -> tuple[str, bool] | None:
+    """The string a line of JSON holds alone (a list item or a `"key": "value"` member), and
+    whether it is a member's; None for any other line."""
+    found = JSON_STRING_LINE.match(line)
+    if found is None:
+        return None
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return (value, b":" in line[: found.start(1)]) if isinstance(value, str) else None
 
 
 def file_column(raw: bytes, finding: Finding) -> Finding:

@@ -158,11 +158,22 @@ def expand(entry: str) -> list[Target]:
     return clones
 
 
+#: the most a list of targets may hold (a million URLs fit)
+LIST_CAP = 64 << 20
+
+
 def read_list(source: str) -> list[str]:
     """The targets of a list file (`-`: stdin), one per line; blank lines and `#` comments are
     ignored."""
+    from scanner.util.small_file import read_at_most, refuse_over
+
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        if source == "-":
+            text = sys.stdin.read(LIST_CAP + 1)
+            refuse_over(len(text), LIST_CAP)
+        else:
+            with open(source, "rb") as handle:
+                text = read_at_most(handle, LIST_CAP).decode("utf-8")
     except OSError as exc:
         raise KeyleakError(
             f"{source}: cannot read the list of repositories: {exc.strerror}"

@@ -50,8 +50,11 @@ def known_and_allowed(result: ScanResult, options: ScanOptions) -> ScanResult:
     path = Path(options.baseline) if options.baseline is not None else config.baseline_file()
     if path is not None and not path.is_file():
         from scanner.policy.baseline import BaselineError
+        from scanner.redaction import masked_path  # a key pasted as the file name stays hidden
 
-        raise BaselineError(f"{path}: no such baseline (create one: keyleak baseline create)")
+        raise BaselineError(
+            f"{masked_path(str(path))}: no such baseline (create one: keyleak baseline create)"
+        )
     if not result.findings:
         return result
     from scanner.policy.allowlist import allowlist_of, apply_allowlist

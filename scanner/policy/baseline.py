@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from scanner.errors import ConfigError
 from scanner.model import Finding, ScanResult
 from scanner.policy.allowlist import repo_relative
-from scanner.redaction import quoted
+from scanner.redaction import masked_path, quoted
 
 if TYPE_CHECKING:  # globs are compiled only for entries with a path scope
     from scanner.config.globs import GlobSet
@@ -178,11 +178,13 @@ def load(path: Path) -> Baseline:
         text = read_small_file(path, BASELINE_LIMIT).decode("utf-8")
     except FileNotFoundError as exc:
         raise BaselineError(
-            f"{path}: no such baseline (create one: keyleak baseline create)"
+            f"{masked_path(str(path))}: no such baseline (create one: keyleak baseline create)"
         ) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{path}: cannot read baseline: {exc}") from exc
-    return parse(text, str(path))
+        # an OSError's own text repeats the file name, unmasked
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise BaselineError(f"{masked_path(str(path))}: cannot read baseline: {reason}") from exc
+    return parse(text, masked_path(str(path)))
 
 
 def render(baseline: Baseline) -> str:
@@ -211,12 +213,16 @@ def save(baseline: Baseline, path: Path) -> None:
         os.umask(mask)
         mode = 0o666 & ~mask
     except OSError as exc:
-        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror}") from exc
+        raise BaselineError(
+            f"{masked_path(str(path))}: cannot write baseline: {exc.strerror}"
+        ) from exc
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_file(path, render(baseline).encode("utf-8"), mode)
     except OSError as exc:
-        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror}") from exc
+        raise BaselineError(
+            f"{masked_path(str(path))}: cannot write baseline: {exc.strerror}"
+        ) from exc
 
 
 # --------------------------------------------------------------------------- using it

@@ -9,6 +9,7 @@ once.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Generator
 
 from scanner import git
@@ -19,6 +20,13 @@ from scanner.sources.content import as_text
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 #: LFS pointers are small; a larger blob starting like one is ordinary text.
 LFS_POINTER_MAX = 1024
+#: a whole pointer, as the specification has it: a file that only starts like one is text, or
+#: any file could hide a key under the header
+LFS_POINTER_SHAPE = re.compile(
+    rb"version https://git-lfs\.github\.com/spec/v1\n"
+    rb"(?:ext-[0-9]-[a-z0-9.-]+ sha256:[0-9a-f]{64}\n)*"
+    rb"oid sha256:[0-9a-f]{64}\nsize [0-9]+\n?"
+)
 #: the revisions of a full audit: every ref
 ALL = git.ALL_REFS
 TOO_BIG = "larger than --max-blob-size"
@@ -70,9 +78,17 @@ class BlobListing:
                     yield oid, size
 
 
+def is_lfs_pointer(content: bytes) -> bool:
+    return (
+        len(content) <= LFS_POINTER_MAX
+        and content.startswith(LFS_POINTER)
+        and LFS_POINTER_SHAPE.fullmatch(content) is not None
+    )
+
+
 def blob_item(oid: str, content: bytes) -> Chunk | Skipped:
     """A blob's text, as a chunk known by its object id; binary and LFS pointers are skipped."""
-    if len(content) <= LFS_POINTER_MAX and content.startswith(LFS_POINTER):
+    if is_lfs_pointer(content):
         return Skipped(path="", reason=LFS, blob=oid)
     text = as_text(content)
     if text is None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from scanner import git
 from scanner.errors import GitError
 from scanner.model import Chunk, Provenance, Skipped, SourceKind
-from scanner.sources.blobs import LFS, LFS_POINTER, LFS_POINTER_MAX, NOT_FETCHED, TOO_BIG
+from scanner.sources.blobs import LFS, NOT_FETCHED, TOO_BIG, is_lfs_pointer
 from scanner.sources.content import lines_as_text
 from scanner.sources.diff import deleted_lines, parse_added_lines
 
@@ -55,7 +55,7 @@ def range_chunks(
                 items.append(Skipped(path=path, reason=TOO_BIG))
             elif lines is None:
                 items.append(Skipped(path=path, reason="binary"))
-            elif content.startswith(LFS_POINTER) and len(content) <= LFS_POINTER_MAX:
+            elif is_lfs_pointer(content):
                 items.append(Skipped(path=path, reason=LFS))
             else:
                 origin = Provenance(

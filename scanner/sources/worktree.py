@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from scanner.config.globs import GlobSet, root_relative
 from scanner.errors import KeyleakError
@@ -56,6 +57,30 @@ def named_file(path: str) -> str | Skipped:
 def walk_directory(
     root: str, seen: set[str], allowlist: GlobSet | None = None, relative: str | None = None
 ) -> Iterator[str | Skipped]:
+    """The files below `root`, depth first, each folder in name order. A stack of listings, not
+    recursion: a tree a thousand folders deep must not exhaust Python's recursion limit."""
+    stack = [listing(root, seen, allowlist, relative)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif isinstance(item, Folder):
+            stack.append(listing(item.path, seen, allowlist, item.relative))
+        else:
+            yield item
+
+
+class Folder(NamedTuple):
+    """A folder `listing` met, for the walk to list next."""
+
+    path: str
+    relative: str | None
+
+
+def listing(
+    root: str, seen: set[str], allowlist: GlobSet | None, relative: str | None
+) -> Iterator[str | Skipped | Folder]:
+    """One folder's files, and its folders to descend into."""
     try:
         entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except OSError as exc:
@@ -75,7 +100,7 @@ def walk_directory(
                 yield Skipped(path=path, reason="symlink")
             elif is_dir:
                 if entry.name not in SKIPPED_DIRECTORIES:
-                    yield from walk_directory(path, seen, allowlist, inner)
+                    yield Folder(path, inner)
             elif entry.is_file(follow_symlinks=False):
                 yield path
             else:

@@ -11,6 +11,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 KIND_NAMES = (
     (stat.S_ISDIR, "a directory"),
@@ -71,3 +72,15 @@ def describe(size: int) -> str:
         if size >= scale and size % scale == 0:
             return f"{size // scale} {unit}"
     return f"{size} bytes"
+
+
+def read_at_most(handle: BinaryIO, cap: int) -> bytes:
+    """All of an open stream (stdin, a pipe, a file the user named), at most `cap` bytes: an
+    endless one (`/dev/zero`) is refused (FileRefused) instead of filling memory."""
+    pieces: list[bytes] = []
+    total = 0
+    while total <= cap and (piece := handle.read(min(cap + 1 - total, 1 << 20))):
+        pieces.append(piece)
+        total += len(piece)
+    refuse_over(total, cap)
+    return b"".join(pieces)

@@ -270,3 +270,16 @@ def test_settings_out_of_range_are_a_usage_error() -> None:
 
     with pytest.raises(ConfigError, match="concurrency"):
         VerifySettings(concurrency=0)
+
+
+def test_an_endless_input_is_a_usage_error_not_a_hang(tmp_path: Path) -> None:
+    """`keyleak verify /dev/zero` read for ever, holding all it read: input is capped."""
+    done = subprocess.run(
+        [sys.executable, "-m", "scanner", "verify", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "keyleak: error: /dev/zero: cannot read: larger than the" in done.stderr

@@ -162,3 +162,35 @@ def test_staged_notebook_decodes_added_json_lines(
         ("generic-secret-assignment", password, password_line, None),
         (PROJECT, key, key_line, None),
     }
+
+
+def test_a_key_split_across_source_pieces_is_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nbformat joins a cell's pieces as they are: only a newline ends a line. A key cut in two
+    pieces (no newline between them) was read as two lines, and missed."""
+    key = openai_key()
+    text = notebook([code(["x = 1\n", f'token = "{key[:20]}', f'{key[20:]}"\n', "y = 2"])])
+    (tmp_path / "n.ipynb").write_text(text, encoding="utf-8")
+
+    report = run(["scan", str(tmp_path)], capsys)
+
+    assert {(f["secret"], f["location"].get("cell_line")) for f in report["findings"]} == {(key, 2)}
+
+
+def test_a_staged_key_split_across_source_pieces_is_found(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook (and a range) see a notebook's added lines, one JSON string each: pieces that
+    end no line are read as one line, on the file line of the first."""
+    key = openai_key()
+    pieces = ["x = 1\n", f'token = "{key[:20]}', f'{key[20:]}"\n', "y = 2"]
+    text = notebook([code(pieces)], metadata={"kernelspec": {"name": "python3", "language": "x"}})
+    (repo / "n.ipynb").write_text(text, encoding="utf-8")
+    git(repo, "add", "n.ipynb")
+    monkeypatch.chdir(repo)
+
+    report = run(["staged"], capsys)
+
+    first_line, _ = file_line_of(text, key[:20])
+    assert {(f["secret"], f["location"]["line"]) for f in report["findings"]} == {(key, first_line)}

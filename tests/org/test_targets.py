@@ -99,3 +99,19 @@ def test_local_repositories_by_any_path_are_one(
 def test_an_argument_that_looks_like_an_option_is_refused() -> None:
     with pytest.raises(KeyleakError, match="not a repository URL or path"):
         expand("--upload-pack=touch")
+
+
+def test_an_endless_list_of_targets_is_a_usage_error_not_a_hang() -> None:
+    """`keyleak audit --from /dev/zero` read for ever: the list is capped."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "scanner", "audit", "--from", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "/dev/zero: cannot read the list of repositories: larger than the" in done.stderr

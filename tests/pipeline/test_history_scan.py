@@ -535,3 +535,17 @@ def test_log_records_are_read_last_first_across_block_edges(
     log.write_bytes(b"stray" + mark + b"a")
     with log.open("rb") as stream, pytest.raises(GitError, match="does not start"):
         list(git_module.records_backwards(stream, mark))
+
+
+def test_a_file_that_only_starts_like_an_lfs_pointer_is_scanned(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Any small file starting with the LFS header was skipped unread, a key under it too."""
+    key = openai_key()
+    header = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32
+    commit(repo, {"model.bin": f"{header}\nsize 12\n{config_line(key)}"}, "a fake pointer")
+
+    outcome = history(capsys, repo)
+
+    assert set(outcome.by_secret()) == {key}
+    assert outcome.report()["skipped"] == []

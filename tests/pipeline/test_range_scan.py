@@ -223,3 +223,19 @@ def test_range_text_report_names_the_commit_and_author(
     assert added[:12] in outcome.out
     assert "Pat Request <pat@example.com>" in outcome.out
     assert "2023-02-03" in outcome.out
+
+
+def test_a_key_under_an_lfs_pointer_header_is_reported(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request cannot hide a key by starting its file like a Git LFS pointer."""
+    commit(repo, {"README.md": "hello\n"}, "start")
+    base = branch_off(repo)
+    key = openai_key()
+    header = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32
+    commit(repo, {"model.bin": f"{header}\nsize 12\n{config_line(key)}"}, "a fake pointer")
+
+    outcome = in_range(capsys, repo, f"{base}..HEAD")
+
+    assert set(outcome.by_secret()) == {key}
+    assert outcome.code == 1

@@ -279,3 +279,28 @@ def test_hundred_thousand_small_files(tmp_path: Path) -> None:
     report = json.loads(completed.stdout)
     assert report["stats"]["files_scanned"] == 100_000
     assert found(report) == [("f0420.txt", 1, 5)]
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_walked_to_its_bottom(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """1,200 nested folders (within PATH_MAX) ended the run with a RecursionError, exit 3."""
+    depth = max(1200, sys.getrecursionlimit() + 100)
+    bottom = tmp_path
+    for _ in range(depth):  # one by one: mkdir(parents=True) recurses too
+        bottom = bottom / "d"
+        bottom.mkdir()
+    key = openai_key()
+    (bottom / "k.py").write_text(f'KEY = "{key}"\n', encoding="utf-8")
+
+    try:
+        code, report = scan_json(capsys, str(tmp_path), "--no-redact")
+    finally:
+        # bottom up, one by one: pytest's own clean-up (shutil.rmtree) recurses too
+        (bottom / "k.py").unlink()
+        while bottom != tmp_path:
+            bottom.rmdir()
+            bottom = bottom.parent
+
+    assert code == 1
+    assert [finding["secret"] for finding in report["findings"]] == [key]
