@@ -66,8 +66,12 @@ def masked(text: str) -> str:
 
 def masked_path(path: str) -> str:
     """A file name for an error, each part of it `masked`: a key pasted where a file name goes
-    stays hidden, and the rest of the path still says where it was looked for."""
-    return "/".join(masked(part) for part in path.split("/"))
+    stays hidden, and the rest of the path still says where it was looked for. A file of a
+    private copy is named first as the user knows it (`<revision>:<path>`), whose random
+    directory name would otherwise be masked past recognition."""
+    from scanner.util.shown_paths import shown
+
+    return "/".join(masked(part) for part in shown(path).split("/"))
 
 
 def mask_run(found: re.Match[str]) -> str:
