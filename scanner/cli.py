@@ -16,6 +16,7 @@ from scanner.config.settings import ENGINES
 from scanner.error_handler import State
 from scanner.errors import ExitCode
 from scanner.git import NETWORK_TIMEOUT
+from scanner.util.streams import pacified
 
 
 class Size(click.ParamType):  # type: ignore[type-arg]
@@ -417,12 +418,15 @@ def hook_uninstall() -> int:
 
 def run_cli(args: list[str]) -> int:
     """Parse `args` and run the command; scanner.entry maps the errors it raises."""
-    try:
-        code = cli.main(args=args, prog_name="keyleak", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("keyleak: interrupted", err=True)
-        return ExitCode.INTERRUPTED
+    # click exits 1 when its reader stops early, which reads as "secrets found": with the
+    # streams pacified the command runs to its end and returns its own code
+    with pacified():
+        try:
+            code = cli.main(args=args, prog_name="keyleak", standalone_mode=False)
+        except click.ClickException as exc:
+            exc.show()
+            return exc.exit_code
+        except click.exceptions.Abort:
+            click.echo("keyleak: interrupted", err=True)
+            return ExitCode.INTERRUPTED
     return int(code) if isinstance(code, int) else ExitCode.CLEAN

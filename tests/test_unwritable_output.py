@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO, cast
 
 import pytest
 
@@ -133,3 +134,67 @@ def test_any_command_with_a_full_stdout_is_a_usage_error() -> None:
         completed = keyleak(["rules", "list"], stdout=full.fileno())
     assert completed.returncode == 2
     assert b"keyleak: error: cannot write output: No space left" in completed.stderr
+
+
+def run_with_reader_gone(
+    args: list[str], cwd: Path | None = None, stderr_too: bool = False
+) -> tuple[int, bytes]:
+    """Run keyleak with a stdout pipe whose reader has gone (`| head -c 1` that already took its
+    byte): each write keyleak makes meets a closed pipe. With `stderr_too`, as `2>&1 | head`.
+    Returns the exit code and what was written to stderr (when it has its own pipe)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scanner", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if stderr_too else subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    errors = process.stderr.read() if process.stderr is not None else b""
+    return process.wait(timeout=120), errors
+
+
+@pytest.mark.parametrize("args", [["rules", "list"], ["--help"], ["rules", "--help"]])
+def test_any_command_keeps_its_exit_code_when_the_reader_stops_early(args: list[str]) -> None:
+    assert run_with_reader_gone(args) == (0, b"")
+
+
+def test_a_failing_command_keeps_its_own_code_when_the_reader_stops_early(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rules]]\nid = "x"\n', encoding="utf-8")
+    # its complaints go to stderr: here into the same closed pipe
+    code, _ = run_with_reader_gone(["rules", "check", str(bad)], stderr_too=True)
+    assert code == 2
+
+
+def test_baseline_commands_keep_their_exit_codes_when_the_reader_stops_early(
+    repo: Path,
+) -> None:
+    source = repo / "a.py"
+    source.write_text(f'KEY = "{openai_key()}"\n', encoding="utf-8")
+    assert run_with_reader_gone(["baseline", "create", str(repo)], cwd=repo)[0] == 0
+    assert (repo / ".keyleak-baseline.json").is_file()
+    source.write_text("KEY = None\n", encoding="utf-8")
+    assert run_with_reader_gone(["baseline", "check", str(repo)], cwd=repo) == (1, b"")
+
+
+def test_pacified_streams_take_text_and_bytes_after_the_reader_went_away() -> None:
+    import click
+
+    from scanner.util.streams import Pacified, discard
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w", encoding="utf-8") as stream:
+        pacified = cast(TextIO, Pacified(stream, stream))
+        # as click.echo writes text, and bytes through `buffer`
+        click.echo("x" * 100_000, file=pacified)
+        click.echo(b"bytes", file=pacified)
+        assert os.path.samefile(f"/proc/self/fd/{stream.fileno()}", os.devnull)
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        with pytest.raises(OSError, match="No space left"):
+            click.echo("x" * 100_000, file=cast(TextIO, Pacified(full, full)))
+        discard(full)
