@@ -215,6 +215,24 @@ class Walk:
         self.owners.append(secret)
         return secret.bit
 
+    def held_by_refs(self, held: Iterable[tuple[str, str, str]]) -> None:
+        """Name the refs that hold a secret's blob outside any commit (a tag on a blob or a
+        tree): no commit introduced such a secret, so, if no commit holds it either, its
+        finding is located in the blob, at its path in the tree when a tree gives one."""
+        # a path, where some tree gives one, over none; then a stable order
+        for oid, path, name in sorted(held, key=lambda item: (not item[1], item[1], item[2])):
+            for fingerprint in self.tracked.get(oid, ()):
+                secret = self.secrets[fingerprint]
+                if secret.limited_to is not None and not rule_applies_to(secret.limited_to, path):
+                    continue
+                secret.refs.append(name)
+                if path:
+                    secret.paths.setdefault(path, None)
+                if secret.location is None:
+                    first = secret.in_blob[oid]
+                    where = replace(first.location, path=path, kind=SourceKind.REF)
+                    secret.location = replace(first, location=where)
+
     def name_refs(self, tips: Iterable[tuple[str, str]]) -> None:
         for commit, name in tips:
             mask = self.masks.get(commit, 0)
@@ -236,6 +254,7 @@ def attribute(
     markers: tuple[bytes, ...],
     stored: Container[str] | None = None,
     absent: str | None = None,
+    held_by_refs: Iterable[tuple[str, str, str]] = (),
 ) -> Attribution:
     """Findings with their history: one per fingerprint (per path for file rules), located in
     the introducing blob. `read` fetches blobs by id: the first version of each file a file
@@ -244,7 +263,8 @@ def attribute(
     `head_blobs` is read only when HEAD is not among the walked commits (the walk already knows
     what HEAD holds otherwise). `stored`, when given, holds every blob the scan listed: a blob
     a commit records outside it is missing from the repository: an error, unless `absent` is
-    the reason to report it under (a partial clone's blob, not scanned).
+    the reason to report it under (a partial clone's blob, not scanned). `held_by_refs` are
+    (blob, path, ref) of the blobs refs reach without a commit (`git.ref_held_blobs`).
     """
     secrets = secrets_by_fingerprint(blob_findings, rules)
     walk = Walk(secrets, skipped_blobs, stored, file_rules(rules), absent)
@@ -253,6 +273,7 @@ def attribute(
     locate_file_findings(walk.secrets.values(), read, rules, markers)
     walk.last_present()
     walk.name_refs(tips)
+    walk.held_by_refs(held_by_refs)
     in_head = head_secrets(walk, head, head_blobs)
     findings = [
         with_history(secret, secret.location, fingerprint in in_head)
@@ -305,15 +326,18 @@ def head_secrets(walk: Walk, head: str | None, head_blobs: Iterable[str] | None)
 
 
 def with_history(secret: Secret, finding: Finding, in_head: bool) -> Finding:
-    assert secret.introduced is not None and secret.last_present is not None
-    last_index, last = secret.last_present
+    last = None
     removed = None
-    # removed only if nothing walked after the removal still holds the secret
-    if not in_head and secret.removed is not None and secret.removed[0] > last_index:
-        removed = as_commit(secret.removed[1])
+    # a secret only refs hold outside commits has no commits, and is never removed
+    if secret.last_present is not None:
+        last_index, last_commit = secret.last_present
+        last = as_commit(last_commit)
+        # removed only if nothing walked after the removal still holds the secret
+        if not in_head and secret.removed is not None and secret.removed[0] > last_index:
+            removed = as_commit(secret.removed[1])
     history = History(
         introduced=secret.introduced,
-        last_present=as_commit(last),
+        last_present=last,
         removed=removed,
         paths=tuple(secret.paths),
         in_head=in_head,
