@@ -615,6 +615,25 @@ def test_a_tagged_tree_adds_its_ref_and_path_to_a_key_commits_hold_too(
     assert finding["history"]["introduced"]["sha"] == added
     assert finding["history"]["refs"] == ["main", "snapshot"]
     assert finding["history"]["paths"] == ["k.py", "old.py"]
+    # removed from the branch, but the tag still holds it: the exposure is not over
+    assert finding["history"]["removed"] is None
+
+
+def test_an_env_file_only_a_tagged_tree_holds_is_found_at_its_path(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commit(repo, {"README.md": "hello\n"}, "start")
+    env = stored_blob(repo, "DEBUG=1\n")
+    git(repo, "tag", "snapshot", stored_tree(repo, f"100644 blob {env}\t.env\n"))
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["rule_id"] == "dotenv-file"
+    assert finding["location"]["kind"] == "ref"
+    assert (finding["location"]["path"], finding["location"]["line"]) == (".env", 1)
+    assert "commit" not in finding["location"]
+    assert finding["history"]["refs"] == ["snapshot"]
+    assert finding["history"]["introduced"] is None
 
 
 @pytest.mark.parametrize("form", ["text", "json", "jsonl", "sarif", "csv", "junit", "html"])
