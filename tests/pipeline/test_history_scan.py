@@ -600,6 +600,20 @@ def test_a_key_only_a_tag_on_a_blob_or_a_tree_reaches_is_reported_with_that_ref(
         assert trail["in_head"] is False
 
 
+def test_a_tag_on_a_tag_on_a_blob_is_followed_to_the_blob(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    commit(repo, {"README.md": "hello\n"}, "start")
+    git(repo, "tag", "-a", "-m", "inner", "inner", stored_blob(repo, config_line(key)))
+    git(repo, "tag", "-a", "-m", "outer", "outer", "inner")
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["secret"] == key
+    assert finding["history"]["refs"] == ["inner", "outer"]
+
+
 def test_a_tagged_tree_adds_its_ref_and_path_to_a_key_commits_hold_too(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
