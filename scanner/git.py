@@ -644,6 +644,49 @@ def ref_tips(cwd: Path | str | None = None) -> list[tuple[str, str]]:
     return tips
 
 
+def ref_held_blobs(cwd: Path | str | None = None) -> list[tuple[str, str, str]]:
+    """(blob, path, short ref name) of every blob a ref reaches without a commit: a ref, or a
+    tag, on a blob (path empty) or on a tree (each blob with its path in the tree).
+
+    No commit records these, so the commit log never shows them; they are rare, and only
+    refs whose target is not a commit cost more than the one `for-each-ref`.
+    """
+    output = run(
+        [
+            "for-each-ref",
+            "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname) "
+            "%(refname:short)",
+        ],
+        cwd,
+    ).decode("utf-8", "replace")
+    held: list[tuple[str, str, str]] = []
+    for line in output.splitlines():
+        kind, target, peeled_kind, peeled, ref, name = line.split(" ", 5)
+        kind, target = (peeled_kind, peeled) if peeled_kind else (kind, target)
+        if kind == "tag":
+            # a tag on a tag: for-each-ref peels one level, rev-parse all of them
+            target = run(["rev-parse", "--verify", f"{ref}^{{}}"], cwd).decode().strip()
+            kind = run(["cat-file", "-t", target], cwd).decode().strip()
+        if kind == "blob":
+            held.append((target, "", name))
+        elif kind == "tree":
+            held.extend((blob, path, name) for blob, path in tree_blob_paths(target, cwd))
+    return held
+
+
+def tree_blob_paths(tree: str, cwd: Path | str | None = None) -> Iterator[tuple[str, str]]:
+    """(object id, path) of every blob in a tree, at any depth."""
+    process = spawn(["ls-tree", "-r", "-z", "--full-tree", tree], cwd)
+    try:
+        for record in stream_records(process, b"\0"):
+            meta, _, path = record.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) == 3 and fields[1] == b"blob":
+                yield fields[2].decode(), os.fsdecode(path)
+    finally:
+        finish(process, f"listing the tree {tree}")
+
+
 def range_patches(
     ranges: Sequence[str],
     cwd: Path | str | None = None,

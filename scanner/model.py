@@ -72,6 +72,8 @@ class SourceKind(StrEnum):
     COMMIT = "commit"
     #: a history blob, before attribution tells its paths and commits
     BLOB = "blob"
+    #: a history blob that refs hold but no commit does (a tag on a blob or a tree)
+    REF = "ref"
 
 
 @dataclass(frozen=True)
@@ -168,11 +170,12 @@ class History:
     """Where a secret has been in a repository's history.
 
     The exposure window runs from `introduced.date` to `removed.date`, or is still open when
-    `removed` is None.
+    `removed` is None. A secret that only refs hold outside any commit (a tag on a blob or a
+    tree) has no `introduced` or `last_present` commit: it is in the repository all the same.
     """
 
-    introduced: Commit
-    last_present: Commit
+    introduced: Commit | None
+    last_present: Commit | None
     removed: Commit | None
     paths: tuple[str, ...]
     in_head: bool

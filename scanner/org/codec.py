@@ -31,19 +31,13 @@ def commit_from_json(value: Any) -> Commit | None:
     return Commit(value["sha"], value["author_name"], value["author_email"], value["date"])
 
 
-def required_commit(value: Any) -> Commit:
-    commit = commit_from_json(value)
-    if commit is None:
-        raise ValueError("a commit is missing")
-    return commit
-
-
 def history_from_json(value: Any) -> History | None:
     if value is None:
         return None
     return History(
-        introduced=required_commit(value["introduced"]),
-        last_present=required_commit(value["last_present"]),
+        # none for a secret only refs hold (a tag on a blob or a tree)
+        introduced=commit_from_json(value["introduced"]),
+        last_present=commit_from_json(value["last_present"]),
         removed=commit_from_json(value["removed"]),
         paths=tuple(value["paths"]),
         in_head=bool(value["in_head"]),

@@ -52,6 +52,8 @@ class Secret:
     last_present: tuple[int, git.LoggedCommit] | None = None
     removed: tuple[int, git.LoggedCommit] | None = None
     refs: list[str] = field(default_factory=list)
+    #: a ref holds it outside any commit (a tag on a blob or a tree): never removed
+    held_by_ref: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,31 @@ class Walk:
         self.owners.append(secret)
         return secret.bit
 
+    def held_by_refs(self, held: Iterable[tuple[str, str, str]]) -> None:
+        """Name the refs that hold a secret's blob outside any commit (a tag on a blob or a
+        tree): no commit introduced such a secret, so, if no commit holds it either, its
+        finding is located in the blob, at its path in the tree when a tree gives one."""
+        # a path, where some tree gives one, over none; then a stable order
+        for oid, path, name in sorted(held, key=lambda item: (not item[1], item[1], item[2])):
+            owners = [self.secrets[fingerprint] for fingerprint in self.tracked.get(oid, ())]
+            # as the walk would: not when the file is empty, binary or skipped
+            if self.file_rules and path and oid != git.EMPTY_BLOB and oid not in self.skipped_blobs:
+                owners += (self.secrets[key] for key in self.named_by_path(os.fsencode(path)))
+            for secret in owners:
+                if secret.limited_to is not None and not rule_applies_to(secret.limited_to, path):
+                    continue
+                secret.refs.append(name)
+                secret.held_by_ref = True
+                if path:
+                    secret.paths.setdefault(path, None)
+                if secret.file_rule is not None:
+                    if secret.first_file is None:
+                        secret.first_file = (oid, path)
+                elif secret.location is None:
+                    first = secret.in_blob[oid]
+                    where = replace(first.location, path=path, kind=SourceKind.REF)
+                    secret.location = replace(first, location=where)
+
     def name_refs(self, tips: Iterable[tuple[str, str]]) -> None:
         for commit, name in tips:
             mask = self.masks.get(commit, 0)
@@ -236,6 +263,7 @@ def attribute(
     markers: tuple[bytes, ...],
     stored: Container[str] | None = None,
     absent: str | None = None,
+    held_by_refs: Iterable[tuple[str, str, str]] = (),
 ) -> Attribution:
     """Findings with their history: one per fingerprint (per path for file rules), located in
     the introducing blob. `read` fetches blobs by id: the first version of each file a file
@@ -244,12 +272,15 @@ def attribute(
     `head_blobs` is read only when HEAD is not among the walked commits (the walk already knows
     what HEAD holds otherwise). `stored`, when given, holds every blob the scan listed: a blob
     a commit records outside it is missing from the repository: an error, unless `absent` is
-    the reason to report it under (a partial clone's blob, not scanned).
+    the reason to report it under (a partial clone's blob, not scanned). `held_by_refs` are
+    (blob, path, ref) of the blobs refs reach without a commit (`git.ref_held_blobs`).
     """
     secrets = secrets_by_fingerprint(blob_findings, rules)
     walk = Walk(secrets, skipped_blobs, stored, file_rules(rules), absent)
     for index, commit in enumerate(commits):
         walk.visit(index, commit)
+    # before the file rules' findings are made: a ref may hold the only copy of a `.env`
+    walk.held_by_refs(held_by_refs)
     locate_file_findings(walk.secrets.values(), read, rules, markers)
     walk.last_present()
     walk.name_refs(tips)
@@ -282,16 +313,19 @@ def locate_file_findings(
         text = as_text(content)
         for secret in waiting[oid]:
             assert secret.first_file is not None and secret.file_rule is not None
-            assert secret.introduced is not None
             if text is None:
                 continue
             chunk = Chunk(text, Provenance(path=secret.first_file[1]))
             findings, _ = make_findings(
                 chunk, file_matches(chunk, [secret.file_rule]), rules, markers
             )
+            introduced = secret.introduced
             for finding in findings:
+                # no commit introduced a `.env` that only a ref holds (a tag on a tree)
                 where = replace(
-                    finding.location, commit=secret.introduced.sha, kind=SourceKind.COMMIT
+                    finding.location,
+                    commit=introduced.sha if introduced else None,
+                    kind=SourceKind.COMMIT if introduced else SourceKind.REF,
                 )
                 secret.location = replace(finding, location=where)
 
@@ -305,15 +339,20 @@ def head_secrets(walk: Walk, head: str | None, head_blobs: Iterable[str] | None)
 
 
 def with_history(secret: Secret, finding: Finding, in_head: bool) -> Finding:
-    assert secret.introduced is not None and secret.last_present is not None
-    last_index, last = secret.last_present
+    last = None
     removed = None
-    # removed only if nothing walked after the removal still holds the secret
-    if not in_head and secret.removed is not None and secret.removed[0] > last_index:
-        removed = as_commit(secret.removed[1])
+    # a secret only refs hold outside commits has no commits
+    if secret.last_present is not None:
+        last_index, last_commit = secret.last_present
+        last = as_commit(last_commit)
+        # removed only if nothing walked after the removal still holds the secret, and no ref
+        # holds it outside commits
+        still = in_head or secret.held_by_ref
+        if not still and secret.removed is not None and secret.removed[0] > last_index:
+            removed = as_commit(secret.removed[1])
     history = History(
         introduced=secret.introduced,
-        last_present=as_commit(last),
+        last_present=last,
         removed=removed,
         paths=tuple(secret.paths),
         in_head=in_head,

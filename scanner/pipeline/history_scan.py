@@ -65,6 +65,7 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             head,
             head_blobs=git.tree_blobs(head, repo) if head else None,
             tips=git.ref_tips(repo),
+            held_by_refs=git.ref_held_blobs(repo),
             rules=scanner.ruleset.by_id(),
             # the full audit lists the object store, which cannot show what is missing from it
             stored=listing.listed if revisions == blobs.ALL else None,

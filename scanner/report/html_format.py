@@ -115,8 +115,9 @@ def dates(findings: Iterable[Finding]) -> Iterable[str]:
         if finding.introduced_by:
             yield finding.introduced_by.date
         if history := finding.history:
-            yield history.introduced.date
-            yield history.last_present.date
+            for commit in (history.introduced, history.last_present):
+                if commit is not None:
+                    yield commit.date
             if history.removed:
                 yield history.removed.date
 
@@ -229,7 +230,10 @@ def exposure(findings: tuple[Finding, ...], horizon: datetime | None) -> str:
 
 def finding_span(finding: Finding) -> Span | None:
     history = finding.history
-    if history is None or (start := parse_date(history.introduced.date)) is None:
+    # a secret no commit holds (a tag on a blob or a tree) has no date to start its bar from
+    if history is None or history.introduced is None:
+        return None
+    if (start := parse_date(history.introduced.date)) is None:
         return None
     end = parse_date(history.removed.date) if history.removed else None
     if history.removed and end is None:
@@ -359,6 +363,8 @@ def window(finding: Finding, horizon: datetime | None) -> Cell:
     history = finding.history
     if history is None:
         return "—", ""
+    if history.introduced is None:
+        return '<span class="open">held by refs only, still present</span>', ""
     start = parse_date(history.introduced.date)
     end = parse_date(history.removed.date) if history.removed else horizon
     until = day(history.removed) if history.removed else '<span class="open">still present</span>'

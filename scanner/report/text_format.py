@@ -15,6 +15,7 @@ from scanner.model import (
     Commit,
     Finding,
     History,
+    Location,
     RepositoryStatus,
     ScanResult,
     Verdict,
@@ -132,13 +133,21 @@ def by_path(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
     """Findings grouped by file, files in order of their first finding."""
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        groups.setdefault(finding.location.path, []).append(finding)
+        groups.setdefault(place(finding.location), []).append(finding)
     return groups
+
+
+#: what stands for the path of a blob a ref holds with no tree to name it (`git tag t <blob>`)
+NO_PATH = "(a blob a ref holds)"
+
+
+def place(location: Location) -> str:
+    return location.path or NO_PATH
 
 
 def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
     location = finding.location
-    where = f"{clean(location.path)}:{location.line}:{location.column}"
+    where = f"{clean(place(location))}:{location.line}:{location.column}"
     known = " (known: in the baseline)" if finding.baselined else ""
     title = f"{where}: {finding.rule_name}"
     tags = f"[{finding.rule_id}, {finding.provider}, {finding.severity.value}]{known}"
@@ -237,13 +246,18 @@ def commit_text(commit: Commit) -> str:
 
 
 def history_rows(history: History) -> list[tuple[str, str]]:
-    first = f"{history.introduced.sha[:12]} ({history.introduced.date[:10]})"
-    if history.removed:
-        window = f"{first} until {history.removed.sha[:12]} ({history.removed.date[:10]})"
+    if history.introduced is None:
+        # only refs hold it (a tag on a blob or a tree): no commit to date it from
+        introduced, window = "no commit (held by refs only)", "still present"
     else:
-        window = f"{first}, still present"
+        introduced = commit_text(history.introduced)
+        first = f"{history.introduced.sha[:12]} ({history.introduced.date[:10]})"
+        if history.removed:
+            window = f"{first} until {history.removed.sha[:12]} ({history.removed.date[:10]})"
+        else:
+            window = f"{first}, still present"
     rows = [
-        ("introduced", commit_text(history.introduced)),
+        ("introduced", introduced),
         ("exposed", window),
         ("in HEAD", "yes" if history.in_head else "no"),
         ("paths", clean(", ".join(history.paths))),

@@ -581,3 +581,27 @@ def test_the_users_config_file_applies_to_every_repository(
 
     assert audit(capsys, tmp_path, leaky).code == 1
     assert audit(capsys, tmp_path, leaky, "--config", str(mine)).code == 0
+
+
+def test_a_key_only_a_tag_on_a_blob_holds_is_audited_and_read_back_from_the_state(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    url = server.create("tagged", {"a.py": "x = 1\n"})
+    work = server.work("tagged")
+    (tmp_path / "loose.txt").write_text(line(key), encoding="utf-8")
+    blob = git(work, "hash-object", "-w", str(tmp_path / "loose.txt")).stdout.strip()
+    git(work, "tag", "-a", "-m", "x", "t", blob)
+    git(work, "push", "-q", "origin", "t")
+
+    first = audit(capsys, tmp_path, url)
+    second = audit(capsys, tmp_path, url)
+
+    assert statuses(first) == {name_of(url): "scanned"}
+    assert statuses(second) == {name_of(url): "unchanged"}
+    for outcome in (first, second):
+        [finding] = outcome.findings()
+        assert finding["secret"] == key
+        assert finding["location"]["kind"] == "ref"
+        assert finding["history"]["refs"] == ["t"]
+        assert finding["history"]["introduced"] is None

@@ -98,6 +98,24 @@ def test_a_finding_with_only_the_required_fields_round_trips() -> None:
     assert finding_from_json(through_json(finding_to_json(finding))) == finding
 
 
+def test_a_finding_only_refs_hold_round_trips_without_commits() -> None:
+    # a tag on a blob or a tree: no commit introduced it or holds it
+    full = full_finding()
+    finding = replace(
+        full,
+        location=replace(full.location, kind=SourceKind.REF, commit=None, path=""),
+        history=History(
+            introduced=None,
+            last_present=None,
+            removed=None,
+            paths=(),
+            in_head=False,
+            refs=("t",),
+        ),
+    )
+    assert finding_from_json(through_json(finding_to_json(finding))) == finding
+
+
 def test_a_result_round_trips_without_its_rules() -> None:
     result = ScanResult(
         findings=(full_finding(), full_finding()),

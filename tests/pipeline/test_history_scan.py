@@ -6,6 +6,7 @@ Every test builds a real repository under tmp_path; keys are built at run time (
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -549,3 +550,118 @@ def test_a_file_that_only_starts_like_an_lfs_pointer_is_scanned(
 
     assert set(outcome.by_secret()) == {key}
     assert outcome.report()["skipped"] == []
+
+
+# --- refs that point at a blob or a tree, not a commit --------------------------------------
+
+
+def stored_blob(repo: Path, content: str) -> str:
+    """A blob written to the object store and held by no commit."""
+    loose = repo.parent / "loose.txt"
+    loose.write_text(content)
+    return git(repo, "hash-object", "-w", str(loose)).stdout.strip()
+
+
+def stored_tree(repo: Path, entries: str) -> str:
+    """A tree made from `git ls-tree` lines, held by no commit."""
+    made = subprocess.run(
+        ["git", "mktree"], cwd=repo, input=entries, capture_output=True, text=True, check=True
+    )
+    return made.stdout.strip()
+
+
+def test_a_key_only_a_tag_on_a_blob_or_a_tree_reaches_is_reported_with_that_ref(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    light, annotated, in_tree = openai_key(), openai_key(), openai_key()
+    commit(repo, {"README.md": "hello\n"}, "start")
+    git(repo, "tag", "t", stored_blob(repo, config_line(light)))
+    git(repo, "tag", "-a", "-m", "x", "t2", stored_blob(repo, config_line(annotated)))
+    inner = stored_tree(repo, f"100644 blob {stored_blob(repo, config_line(in_tree))}\tk.py\n")
+    git(repo, "tag", "t3", stored_tree(repo, f"040000 tree {inner}\tdeploy\n"))
+
+    outcome = history(capsys, repo)
+
+    assert outcome.code == 1
+    found = outcome.by_secret()
+    assert set(found) == {light, annotated, in_tree}
+    for key, ref, path in ((light, "t", ""), (annotated, "t2", ""), (in_tree, "t3", "deploy/k.py")):
+        finding = found[key]
+        assert finding["location"]["kind"] == "ref"
+        assert finding["location"]["path"] == path
+        assert finding["location"]["line"] == 1
+        assert "commit" not in finding["location"]
+        trail = finding["history"]
+        assert trail["refs"] == [ref]
+        assert trail["paths"] == ([path] if path else [])
+        # the ref still holds it, and no commit ever did
+        assert trail["introduced"] is None and trail["last_present"] is None
+        assert trail["removed"] is None
+        assert trail["in_head"] is False
+
+
+def test_a_tag_on_a_tag_on_a_blob_is_followed_to_the_blob(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    commit(repo, {"README.md": "hello\n"}, "start")
+    git(repo, "tag", "-a", "-m", "inner", "inner", stored_blob(repo, config_line(key)))
+    git(repo, "tag", "-a", "-m", "outer", "outer", "inner")
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["secret"] == key
+    assert finding["history"]["refs"] == ["inner", "outer"]
+
+
+def test_a_tagged_tree_adds_its_ref_and_path_to_a_key_commits_hold_too(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    added = commit(repo, {"k.py": config_line(key)}, "add")
+    commit(repo, {"k.py": "pass\n"}, "remove")
+    blob = git(repo, "rev-parse", f"{added}:k.py").stdout.strip()
+    git(repo, "tag", "snapshot", stored_tree(repo, f"100644 blob {blob}\told.py\n"))
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["location"]["commit"] == added
+    assert finding["history"]["introduced"]["sha"] == added
+    assert finding["history"]["refs"] == ["main", "snapshot"]
+    assert finding["history"]["paths"] == ["k.py", "old.py"]
+    # removed from the branch, but the tag still holds it: the exposure is not over
+    assert finding["history"]["removed"] is None
+
+
+def test_an_env_file_only_a_tagged_tree_holds_is_found_at_its_path(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commit(repo, {"README.md": "hello\n"}, "start")
+    env = stored_blob(repo, "DEBUG=1\n")
+    git(repo, "tag", "snapshot", stored_tree(repo, f"100644 blob {env}\t.env\n"))
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["rule_id"] == "dotenv-file"
+    assert finding["location"]["kind"] == "ref"
+    assert (finding["location"]["path"], finding["location"]["line"]) == (".env", 1)
+    assert "commit" not in finding["location"]
+    assert finding["history"]["refs"] == ["snapshot"]
+    assert finding["history"]["introduced"] is None
+
+
+@pytest.mark.parametrize("form", ["text", "json", "jsonl", "sarif", "csv", "junit", "html"])
+def test_every_report_renders_a_finding_no_commit_holds(
+    repo: Path, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    key = openai_key()
+    commit(repo, {"README.md": "hello\n"}, "start")
+    git(repo, "tag", "t", stored_blob(repo, config_line(key)))
+
+    outcome = keyleak(capsys, repo, "history", str(repo), "--format", form, "-j", "1")
+
+    assert outcome.code == 1
+    assert key[-4:] in outcome.out
+    if form == "text":
+        assert "(a blob a ref holds):1:" in outcome.out
+        assert "no commit (held by refs only)" in outcome.out
