@@ -21,6 +21,16 @@ from scanner.errors import GitError
 #: `git log` ignores `log.showSignature`, with which a repository's own config (an audited one)
 #: would have git start its `gpg.program` for each signed commit
 NO_SIGNATURES = "--no-show-signature"
+#: `git log` naming, never reading, the blobs each commit changes against its first parent
+RAW_LOG = (
+    "log",
+    NO_SIGNATURES,
+    "--raw",
+    "--no-abbrev",
+    "-z",
+    "--no-renames",
+    "--diff-merges=first-parent",
+)
 #: `git diff` options that make its output independent of the user's configuration.
 STABLE_DIFF_OPTIONS = (
     "--no-color",
@@ -533,13 +543,7 @@ class CommitLog:
 
         self.mark = commit_mark()
         args = [
-            "log",
-            NO_SIGNATURES,
-            "--raw",
-            "--no-abbrev",
-            "-z",
-            "--no-renames",
-            "--diff-merges=first-parent",
+            *RAW_LOG,
             "--date-order",
             "--no-textconv",
             "--no-ext-diff",
@@ -769,13 +773,7 @@ def range_commits(
     contents), so a partial clone can be asked about them without a fetch."""
     mark = commit_mark()
     args = [
-        "log",
-        NO_SIGNATURES,
-        "--raw",
-        "--no-abbrev",
-        "-z",
-        "--no-renames",
-        "--diff-merges=first-parent",
+        *RAW_LOG,
         "--reverse",
         "--topo-order",
         "--no-textconv",
