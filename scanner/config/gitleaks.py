@@ -680,7 +680,14 @@ def read_ignores(path: Path) -> Iterator[GitleaksIgnore]:
         text = read_small_file(path, IGNORE_FILE_LIMIT).decode("utf-8", "replace")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    for line in ignore_lines(text):
+        if (entry := parse_ignore_line(line)) is not None:
+            yield entry
+
+
+def ignore_lines(text: str) -> Iterator[str]:
+    """A `.gitleaksignore`'s lines that say something: no blank lines, no comments."""
     for raw in text.splitlines():
         line = raw.strip()
-        if line and not line.startswith("#") and (entry := parse_ignore_line(line)) is not None:
-            yield entry
+        if line and not line.startswith("#"):
+            yield line

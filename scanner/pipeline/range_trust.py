@@ -66,11 +66,10 @@ def setting_changes(base: Snapshot, head: Snapshot) -> list[str]:
     return notices
 
 
-def ignore_lines(content: bytes | None) -> set[str]:
-    if content is None:
-        return set()
-    lines = (line.strip() for line in content.decode("utf-8", "replace").splitlines())
-    return {line for line in lines if line and not line.startswith("#")}
+def ignore_lines_of(content: bytes | None) -> set[str]:
+    from scanner.config.gitleaks import ignore_lines
+
+    return set(ignore_lines(content.decode("utf-8", "replace"))) if content is not None else set()
 
 
 def baseline_changes(base: Snapshot, head: Snapshot) -> list[str]:
@@ -97,8 +96,8 @@ def file_changes(base: Snapshot, head: Snapshot) -> list[str]:
     notices = [
         f"{GITLEAKS_IGNORE} adds {masked_text(repr(line))}"
         for line in sorted(
-            ignore_lines(head.files.get(GITLEAKS_IGNORE))
-            - ignore_lines(base.files.get(GITLEAKS_IGNORE))
+            ignore_lines_of(head.files.get(GITLEAKS_IGNORE))
+            - ignore_lines_of(base.files.get(GITLEAKS_IGNORE))
         )
     ]
     notices += baseline_changes(base, head)
