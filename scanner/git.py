@@ -620,14 +620,7 @@ def logged_commit(record: bytes) -> LoggedCommit:
 
 def tree_blobs(commit: str, cwd: Path | str | None = None) -> Iterator[str]:
     """The object ids of every blob in a commit's tree."""
-    process = spawn(["ls-tree", "-r", "-z", "--full-tree", commit], cwd)
-    try:
-        for record in stream_records(process, b"\0"):
-            meta = record.split(b"\t", 1)[0].split(b" ")
-            if len(meta) == 3 and meta[1] == b"blob":
-                yield meta[2].decode()
-    finally:
-        finish(process, f"listing the tree of {commit}")
+    return (blob for blob, _ in tree_blob_paths(commit, cwd))
 
 
 def ref_tips(cwd: Path | str | None = None) -> list[tuple[str, str]]:
