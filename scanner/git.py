@@ -998,4 +998,9 @@ def file_at(
         return None
     if found[0].size > limit:
         raise GitError(f"{revision}:{path}: {found[0].size} bytes, over the {limit}-byte limit")
-    return run(["cat-file", "blob", found[0].oid], cwd)
+    return read_blob(found[0].oid, cwd)
+
+
+def read_blob(oid: str, cwd: Path | str | None = None) -> bytes:
+    """The bytes of one blob, by its id (one the caller found in a tree, of a size it checked)."""
+    return run(["cat-file", "blob", oid], cwd)

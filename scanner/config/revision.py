@@ -72,35 +72,37 @@ def inside(name: str, label: str) -> str:
 def snapshot(repo: str, revision: str, name: str | None = None) -> Snapshot:
     """What `revision` holds of the config: `.keyleak.toml`, else `[tool.keyleak]` in
     `pyproject.toml`, and every file it reads; `name` is the revision as messages call it."""
-    found = Snapshot(name or revision)
-    raw = git.file_at(revision, CONFIG_NAME, repo)
-    if raw is not None:
-        found = Snapshot(found.revision, CONFIG_NAME)
-        document = parse(raw, found.label(), None)
-    else:
-        raw = git.file_at(revision, PYPROJECT, repo)
-        if raw is None or b"tool.keyleak" not in raw:
-            document = None
-        else:
-            found = Snapshot(found.revision, PYPROJECT)
-            document = parse(raw, found.label(), "tool.keyleak")
-    if document is None:
-        found = Snapshot(found.revision)
-    elif not isinstance(document, dict):
-        raise ConfigError(f"{found.label()}: {found.table_name or 'config'}: expected a table")
-    else:
-        found = Snapshot(found.revision, found.source, document)
+    label = name or revision
+    source, document = config_at(repo, revision, label)
+    found = Snapshot(label, source, document)
     files: dict[str, bytes] = {}
     total = 0
-    for name in found.named_files():
-        for item in git.tree_files(revision, inside(name, found.label()), repo):
+    for named in found.named_files():
+        for item in git.tree_files(revision, inside(named, found.label()), repo):
             total += item.size
             if total > SNAPSHOT_LIMIT:
                 raise ConfigError(f"{found.label(item.path)}: the config's files are too large")
-            content = git.file_at(revision, item.path, repo, SNAPSHOT_LIMIT)
-            if content is not None:
-                files[item.path] = content
+            files[item.path] = git.read_blob(item.oid, repo)
     return replace(found, files=files)
+
+
+def config_at(repo: str, revision: str, label: str) -> tuple[str | None, dict[str, Any]]:
+    """The file `revision`'s config comes from (None: it has none) and its checked table."""
+    raw = git.file_at(revision, CONFIG_NAME, repo)
+    if raw is not None:
+        source, table_name = CONFIG_NAME, None
+        document = parse(raw, f"{label}:{source}", table_name)
+    else:
+        raw = git.file_at(revision, PYPROJECT, repo)
+        if raw is None or b"tool.keyleak" not in raw:
+            return None, {}
+        source, table_name = PYPROJECT, "tool.keyleak"
+        document = parse(raw, f"{label}:{source}", table_name)
+        if document is None:
+            return None, {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"{label}:{source}: {table_name or 'config'}: expected a table")
+    return source, document
 
 
 def materialize(found: Snapshot, directory: Path) -> Config:
