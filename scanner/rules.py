@@ -202,19 +202,16 @@ def cached_rules(hexdigest: str) -> RuleSet | None:
 
 def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], list[str]]:
     """The valid rules, and one line per problem with the others."""
-    import tomllib  # only when the rule set is not cached yet
+    from scanner.util.toml_text import TomlError, load_toml  # only when the set is not cached yet
 
     rules: list[Rule] = []
     problems: list[str] = []
     shipped_dir = builtin_rules_dir()
     for file, raw in contents:
         try:
-            document = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            problems.append(f"{file}: not valid TOML: {exc}")
-            continue
-        except RecursionError:  # tomllib recurses once per nested array or inline table
-            problems.append(f"{file}: not valid TOML: nested too deeply")
+            document = load_toml(raw)
+        except TomlError as exc:
+            problems.append(f"{file}: {exc}")
             continue
         file_rules, file_problems = parse_document(document, str(file))
         if file.parent == shipped_dir:

@@ -547,14 +547,12 @@ def read(path: Path) -> bytes:
 
 
 def parse(raw: bytes, source: str) -> Imported:
-    import tomllib
+    from scanner.util.toml_text import TomlError, load_toml
 
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    except RecursionError:  # tomllib recurses once per nested array or inline table
-        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
+        document = load_toml(raw)
+    except TomlError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
     return convert(document, source)
 
 

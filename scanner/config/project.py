@@ -276,14 +276,12 @@ def parse(raw: bytes, label: str, table_name: str | None) -> Any:
             return json.loads(cached)
         except ValueError:
             pass
-    import tomllib  # only for a config this machine has not parsed before
+    from scanner.util.toml_text import TomlError, load_toml  # a config not parsed before
 
     try:
-        document: Any = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
-    except RecursionError:  # tomllib recurses once per nested array or inline table
-        raise ConfigError(f"{label}: not valid TOML: nested too deeply") from None
+        document: Any = load_toml(raw)
+    except TomlError as exc:
+        raise ConfigError(f"{label}: {exc}") from exc
     if table_name is not None:
         tool = document.get("tool")
         document = tool.get("keyleak") if isinstance(tool, dict) else None
