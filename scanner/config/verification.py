@@ -84,6 +84,8 @@ INTEGERS = frozenset(("max_retries", "concurrency", "per_provider"))
 SWITCHES = ("enabled", "dry_run", "use_cache")
 USER_KEYS = (*SWITCHES, *BOUNDS)
 ENV_PREFIX = "KEYLEAK_VERIFY_"
+#: the cap of a project's config (config.project.CONFIG_LIMIT), which imports this module
+USER_CONFIG_LIMIT = 1 << 20
 ENV_WORDS = {"1": True, "true": True, "yes": True, "on": True}
 ENV_WORDS |= {"0": False, "false": False, "no": False, "off": False}
 
@@ -143,17 +145,21 @@ def user_settings() -> dict[str, Any]:
     """The user's config file's `[verify]` table; nothing (one failed open) when there is none."""
     path = user_config_path()
     try:
-        raw = path.read_bytes()
+        os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
-    import tomllib  # only when the user has a config file
+    # read as a project's config is: a FIFO or a device there must not hang or fill the run
+    from scanner.util.small_file import read_small_file
+    from scanner.util.toml_text import TomlError, load_toml
 
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        document = load_toml(read_small_file(path, USER_CONFIG_LIMIT))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    except TomlError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     for name in document:
         if name != "verify":
             raise ConfigError(f"{path}: {name}: unknown key (expected: [verify])")

@@ -116,6 +116,31 @@ def test_the_user_config_file_turns_verification_on(
     assert verdicts(outcome) == [None]
 
 
+def test_a_user_config_nested_too_deeply_is_a_config_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    depth = 100_000
+    write(
+        user_config_path().parent, "config.toml", "[verify]\nenabled = " + "[" * depth + "]" * depth
+    )
+    write(repo, "a.py", "x = 1\n")
+    outcome = keyleak(capsys, repo, "scan", "a.py")
+    assert outcome.code == 2, outcome.err
+    assert "nested too deeply" in outcome.err
+
+
+def test_a_user_config_that_is_not_a_regular_file_is_a_config_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a FIFO would block the open, and so every commit, for ever
+    user_config_path().parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(user_config_path())
+    write(repo, "a.py", "x = 1\n")
+    outcome = keyleak(capsys, repo, "scan", "a.py")
+    assert outcome.code == 2, outcome.err
+    assert "not a regular file" in outcome.err
+
+
 def test_the_user_config_file_is_read_by_the_hook(
     leaky: tuple[Path, str], server: FakeProvider, capsys: pytest.CaptureFixture[str]
 ) -> None:
