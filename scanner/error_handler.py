@@ -5,11 +5,13 @@ with --debug)."""
 from __future__ import annotations
 
 import errno
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from scanner.errors import ExitCode, KeyleakError
+from scanner.errors import ExitCode, KeyleakError, Terminated
 from scanner.util.streams import discard
 
 #: errors of a write that no retry or bug fix can help: the disk or the quota is full
@@ -23,7 +25,25 @@ class State:
 
 def outcome(command: Callable[[], int]) -> int:
     """Run `command`; map every way it can end to the documented exit codes."""
-    return flushed(ended(command))
+    owner = os.getpid()
+
+    def terminated(number: int, _: object) -> None:
+        if os.getpid() != owner:
+            # a forked worker: its parent stops it, and it has nothing of its own to clean up
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        return flushed(ended(command))
+    except Terminated:
+        # cleaned up on the way out; now end as SIGTERM ends a process, for whoever sent it
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def ended(command: Callable[[], int]) -> int:

@@ -13,6 +13,12 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
+class Terminated(BaseException):
+    """SIGTERM (a CI job cancelled, a service stopped), raised so that every `finally` and
+    context manager on the way out runs, as for Ctrl-C: temporary copies are removed and worker
+    processes stopped. Not an Exception: nothing may take it for an error and carry on."""
+
+
 class KeyleakError(Exception):
     """An error the user can act on: printed as one line, never as a traceback."""
 

@@ -95,7 +95,6 @@ def range_config(
     )
     with (
         tempfile.TemporaryDirectory(prefix="keyleak-base-config-") as directory,
-        removed_on_sigterm(directory),
         aliased(directory, base_label),
     ):
         try:
@@ -108,37 +107,6 @@ def range_config(
             # the message is printed after the directory is gone: name the revision's file
             exc.args = (shown(str(exc)),)
             raise
-
-
-@contextlib.contextmanager
-def removed_on_sigterm(directory: str) -> Iterator[None]:
-    """`directory` removed if SIGTERM (a CI job cancelled) ends the process, which then dies of
-    the signal as it would have: unhandled, SIGTERM runs no cleanup and would leave a copy of
-    the base's config in the temporary directory."""
-    import shutil
-    import signal
-    import threading
-
-    # None: a handler not set from Python, which cannot be put back; the default stands in
-    previous = signal.getsignal(signal.SIGTERM) or signal.SIG_DFL
-    if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
-        yield
-        return
-    owner = os.getpid()
-
-    def ended(number: int, _: object) -> None:
-        # a forked worker inherits this handler: only the process that made the directory
-        # removes it
-        if os.getpid() == owner:
-            shutil.rmtree(directory, ignore_errors=True)
-        signal.signal(number, previous)
-        os.kill(os.getpid(), number)
-
-    signal.signal(signal.SIGTERM, ended)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run_history(
