@@ -8,6 +8,7 @@ import errno
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
@@ -34,6 +35,9 @@ def outcome(command: Callable[[], int]) -> int:
             os.kill(os.getpid(), number)
         raise Terminated
 
+    if threading.current_thread() is not threading.main_thread():
+        # only the main thread may handle signals (a command run from a thread, in tests)
+        return flushed(ended(command))
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
         return flushed(ended(command))
