@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.config.verification import FAIL_ON_CHOICES, FailOn
 from scanner.errors import ConfigError, GitError
-from scanner.redaction import masked, quoted
 
 if TYPE_CHECKING:  # the path allowlist's globs are built only when a config sets them
     from scanner.config.globs import GlobSet
@@ -150,6 +149,9 @@ TABLES = ("allow", "verify")
 def check_table(
     table: Any, schema: dict[str, tuple[Check, str]], label: str, prefix: str
 ) -> list[str]:
+    # only a config being checked quotes values: the hook's cached config never does
+    from scanner.redaction import masked, quoted
+
     problems: list[str] = []
     if not isinstance(table, dict):
         return [f"{label}: {prefix.rstrip('.')}: expected a table"]
@@ -180,6 +182,7 @@ def validate_document(document: dict[str, Any], label: str, prefix: str) -> None
 
 def check_allow_values(allow: dict[str, Any], label: str, prefix: str) -> list[str]:
     from scanner.config.globs import validate
+    from scanner.redaction import quoted  # as in check_table
 
     problems: list[str] = []
     for glob in allow.get("paths", []) if is_str_list(allow.get("paths", [])) else []:

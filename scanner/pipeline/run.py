@@ -30,7 +30,6 @@ from scanner.model import (
 )
 from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
-from scanner.util.shown_paths import shown
 
 if TYPE_CHECKING:  # concurrent.futures imports logging: too slow for the hook path
     from concurrent.futures import Executor, Future
@@ -243,6 +242,8 @@ def default_jobs() -> int:
 
 
 def warn(message: str) -> None:
+    from scanner.util.shown_paths import shown  # a warning is rare: not on every commit
+
     print(f"keyleak: warning: {shown(message)}", file=sys.stderr, flush=True)
 
 
