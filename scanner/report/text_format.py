@@ -252,10 +252,14 @@ def history_rows(history: History) -> list[tuple[str, str]]:
     else:
         introduced = commit_text(history.introduced)
         first = f"{history.introduced.sha[:12]} ({history.introduced.date[:10]})"
-        if history.removed:
+        if history.still_present:
+            window = f"{first}, still present"
+        elif history.removed:
             window = f"{first} until {history.removed.sha[:12]} ({history.removed.date[:10]})"
         else:
-            window = f"{first}, still present"
+            # no ref walked reaches it (a history of revisions no ref points at)
+            last = history.last_present or history.introduced
+            window = f"{first}, last seen {last.sha[:12]} ({last.date[:10]})"
     rows = [
         ("introduced", introduced),
         ("exposed", window),
@@ -264,4 +268,10 @@ def history_rows(history: History) -> list[tuple[str, str]]:
     ]
     if history.refs:
         rows.append(("refs", clean(", ".join(history.refs))))
+    if history.removals:
+        removals = (
+            f"{removal.ref} at {removal.commit.sha[:12]} ({removal.commit.date[:10]})"
+            for removal in history.removals
+        )
+        rows.append(("removed in", clean(", ".join(removals))))
     return rows
