@@ -185,9 +185,7 @@ class Walk:
         if mask:
             self.masks[commit.sha] = mask
 
-    def note_removals(
-        self, index: int, commit: git.LoggedCommit, before: Held, held: Held
-    ) -> None:
+    def note_removals(self, index: int, commit: git.LoggedCommit, before: Held, held: Held) -> None:
         """What the commit's line has dropped: its first parent's removals, less what it holds
         again, plus what it drops itself (held by a parent, not by it), plus the removals of
         merged branches for secrets the line never held."""
