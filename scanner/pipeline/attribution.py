@@ -176,7 +176,13 @@ class Walk:
                 after.add((fingerprint, path))
                 mask |= self.arrive(secret, commit, change.new_oid, path)
         held = before if after is None else frozenset(after)
-        self.note_removals(index, commit, before, held)
+        if after is None and len(commit.parents) == 1:
+            # most commits: nothing tracked changed, nothing merged; inlined, as this runs for
+            # every commit of the history
+            if gone := self.gone.get(commit.parents[0]):
+                self.gone[commit.sha] = gone
+        else:
+            self.note_removals(index, commit, before, held)
         if held:
             self.held[commit.sha] = held
             # most commits hold what their parent held: one entry per set held, not one per
@@ -192,16 +198,18 @@ class Walk:
         parents = commit.parents
         inherited = self.gone.get(parents[0], NOTHING_GONE) if parents else NOTHING_GONE
         merged = [p for p in parents[1:] if p in self.held or p in self.gone]
-        if held is before and not merged:
-            # most commits: nothing tracked changed, nothing tracked merged
+        # pairs, not secrets: a set difference costs what changed, not what is held
+        lost, came = before - held, held - before
+        if not merged and not lost and not (came and inherited):
+            # a secret that moved, or a tracked file changed, drops nothing
             if inherited:
                 self.gone[commit.sha] = inherited
             return
         present = {fingerprint for fingerprint, _ in held}
         gone = {f: when for f, when in inherited.items() if f not in present}
-        dropped = {fingerprint for fingerprint, _ in before}
+        dropped = {fingerprint for fingerprint, _ in lost}
         for parent in merged:
-            dropped.update(fingerprint for fingerprint, _ in self.held.get(parent, EMPTY))
+            dropped.update(fingerprint for fingerprint, _ in self.held.get(parent, EMPTY) - held)
         for fingerprint in dropped - present:
             gone[fingerprint] = (index, commit)
         for parent in merged:

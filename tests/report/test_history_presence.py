@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.model import History
+from scanner.model import History, Removal
 from scanner.report import ReportOptions
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.keys import openai_key
 from tests.report.test_formats import render
-from tests.report.test_html_format import ALICE, ALICE_FIX, audit_result
+from tests.report.test_html_format import ALICE, ALICE_FIX, BOB, audit_result
 from tests.repos import commit, config_line
 
 
@@ -121,3 +121,18 @@ def test_a_secret_no_ref_reached_has_no_arrow_and_no_removal() -> None:
     assert '<g class="span present">' not in page and 'class="arrow"' not in page
     text = render("text", ReportOptions(), result)
     assert "still present" not in text and "last seen" in text
+
+
+def test_text_groups_the_refs_a_commit_dropped_it_from() -> None:
+    [first, *_] = audit_result().findings
+    branches = tuple(Removal(f"feature/{n}", ALICE_FIX) for n in range(5))
+    trail = History(
+        ALICE, ALICE, ALICE_FIX, ("a.py",), False, ("main",), False, (*branches, Removal("v1", BOB))
+    )
+    result = replace(audit_result(), findings=(replace(first, history=trail),))
+
+    # prose wraps between words: read it as one line
+    text = " ".join(render("text", ReportOptions(), result).split())
+
+    fix, bob = f"{ALICE_FIX.sha[:12]} ({ALICE_FIX.date[:10]})", f"{BOB.sha[:12]} ({BOB.date[:10]})"
+    assert f"feature/0, feature/1, feature/2 and 2 more at {fix}; v1 at {bob}" in text
