@@ -179,8 +179,8 @@ class Walk:
         if after is None and len(commit.parents) == 1:
             # most commits: nothing tracked changed, nothing merged; inlined, as this runs for
             # every commit of the history
-            if gone := self.gone.get(commit.parents[0]):
-                self.gone[commit.sha] = gone
+            if line_gone := self.gone.get(commit.parents[0]):
+                self.gone[commit.sha] = line_gone
         else:
             self.note_removals(index, commit, before, held)
         if held:
