@@ -166,12 +166,23 @@ class Commit:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """The commit of a ref's first-parent line after which the ref no longer holds a secret."""
+
+    ref: str
+    commit: Commit
+
+
+@dataclass(frozen=True)
 class History:
     """Where a secret has been in a repository's history.
 
-    The exposure window runs from `introduced.date` to `removed.date`, or is still open when
-    `removed` is None. A secret that only refs hold outside any commit (a tag on a blob or a
-    tree) has no `introduced` or `last_present` commit: it is in the repository all the same.
+    It is `still_present` while the tip of some ref holds it (at any path). Each ref that
+    reached it and no longer holds it has a removal; `removed` is the earliest of them, None
+    while it is still present (or when no ref reached it: a history of revisions no ref points
+    at). The exposure window runs from `introduced.date` to `removed.date`. A secret that only
+    refs hold outside any commit (a tag on a blob or a tree) has no `introduced` or
+    `last_present` commit: it is in the repository all the same.
     """
 
     introduced: Commit | None
@@ -180,6 +191,9 @@ class History:
     paths: tuple[str, ...]
     in_head: bool
     refs: tuple[str, ...]
+    still_present: bool = False
+    #: per ref that reached it and dropped it, by ref name
+    removals: tuple[Removal, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from scanner.model import (
     Finding,
     History,
     Location,
+    Removal,
     ScanResult,
     Severity,
     Skipped,
@@ -42,7 +43,14 @@ def history_from_json(value: Any) -> History | None:
         paths=tuple(value["paths"]),
         in_head=bool(value["in_head"]),
         refs=tuple(value["refs"]),
+        still_present=bool(value["still_present"]),
+        removals=tuple(removal_from_json(removal) for removal in value["removals"]),
     )
+
+
+def removal_from_json(value: Any) -> Removal:
+    commit = Commit(value["sha"], value["author_name"], value["author_email"], value["date"])
+    return Removal(value["ref"], commit)
 
 
 def verdict_to_json(verdict: Verdict | None) -> dict[str, Any] | None:

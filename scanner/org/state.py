@@ -18,7 +18,8 @@ from scanner.org.targets import Target
 from scanner.org.task import Previous
 from scanner.util.atomic import replace_file
 
-STATE_FORMAT = 1
+#: 2: histories say whether a secret is still present, and where each ref dropped it
+STATE_FORMAT = 2
 
 
 @dataclass(frozen=True)

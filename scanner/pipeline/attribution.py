@@ -5,6 +5,12 @@ blobs that held a finding, or were skipped, and paths a file rule names (a commi
 tracked, so memory grows with what was found, not with the history: per commit, the set of
 (secret, path) pairs its tree holds is kept only while non-empty, and shared with the parent
 when the commit changes none of them.
+
+Removals are carried the same way: per commit, for each secret its history reached that its
+tree no longer holds, the commit of its first-parent line that dropped it (one whose tree lacks
+the secret while a parent's held it: for a merge that drops a file, the merge), or, when the
+line never held it, the removal on the merged branch that brought it in. A ref's tip then tells
+what the ref holds and where it dropped the rest, with no walk per ref.
 """
 
 from __future__ import annotations
@@ -23,13 +29,27 @@ from scanner.match.file_rules import (
     per_path_key,
     rule_applies_to,
 )
-from scanner.model import Chunk, Commit, Finding, History, Provenance, Rule, Skipped, SourceKind
+from scanner.model import (
+    Chunk,
+    Commit,
+    Finding,
+    History,
+    Provenance,
+    Removal,
+    Rule,
+    Skipped,
+    SourceKind,
+)
 from scanner.pipeline.findings import make_findings
 from scanner.redaction import fingerprint as make_fingerprint
 from scanner.sources.content import as_text
 
 Held = frozenset[tuple[str, str]]
 EMPTY: Held = frozenset()
+#: per secret a commit's line dropped: the walk's index and commit of the removal (never changed
+#: once stored: a child that changes nothing shares its parent's)
+Gone = dict[str, tuple[int, git.LoggedCommit]]
+NOTHING_GONE: Gone = {}
 SUBMODULE_MODE = "160000"
 
 
@@ -50,8 +70,11 @@ class Secret:
     bit: int = 0
     paths: dict[str, None] = field(default_factory=dict)
     last_present: tuple[int, git.LoggedCommit] | None = None
-    removed: tuple[int, git.LoggedCommit] | None = None
     refs: list[str] = field(default_factory=list)
+    #: a ref whose tip holds it
+    kept: bool = False
+    #: (ref, removal) of each ref that reached it and whose tip no longer holds it
+    removals: list[tuple[str, tuple[int, git.LoggedCommit]]] = field(default_factory=list)
     #: a ref holds it outside any commit (a tag on a blob or a tree): never removed
     held_by_ref: bool = False
 
@@ -105,6 +128,7 @@ class Walk:
             for oid in secret.in_blob:
                 self.tracked[oid] = (*self.tracked.get(oid, ()), fingerprint)
         self.held: dict[str, Held] = {}
+        self.gone: dict[str, Gone] = {}
         #: the walk's index and commit of the last commit to hold each set of (secret, path)
         self.latest: dict[Held, tuple[int, git.LoggedCommit]] = {}
         #: per commit, one bit per secret whose introducing commit it is or descends from: which
@@ -151,14 +175,14 @@ class Walk:
                     continue
                 after.add((fingerprint, path))
                 mask |= self.arrive(secret, commit, change.new_oid, path)
-        if after is None:
-            held = before
+        held = before if after is None else frozenset(after)
+        if after is None and len(commit.parents) == 1:
+            # most commits: nothing tracked changed, nothing merged; inlined, as this runs for
+            # every commit of the history
+            if line_gone := self.gone.get(commit.parents[0]):
+                self.gone[commit.sha] = line_gone
         else:
-            held = frozenset(after)
-            present = {fingerprint for fingerprint, _ in held}
-            for fingerprint, _ in before:
-                if fingerprint not in present:
-                    self.secrets[fingerprint].removed = (index, commit)
+            self.note_removals(index, commit, before, held)
         if held:
             self.held[commit.sha] = held
             # most commits hold what their parent held: one entry per set held, not one per
@@ -166,6 +190,34 @@ class Walk:
             self.latest[held] = (index, commit)
         if mask:
             self.masks[commit.sha] = mask
+
+    def note_removals(self, index: int, commit: git.LoggedCommit, before: Held, held: Held) -> None:
+        """What the commit's line has dropped: its first parent's removals, less what it holds
+        again, plus what it drops itself (held by a parent, not by it), plus the removals of
+        merged branches for secrets the line never held."""
+        parents = commit.parents
+        inherited = self.gone.get(parents[0], NOTHING_GONE) if parents else NOTHING_GONE
+        merged = [p for p in parents[1:] if p in self.held or p in self.gone]
+        # pairs, not secrets: a set difference costs what changed, not what is held
+        lost, came = before - held, held - before
+        if not merged and not lost and not (came and inherited):
+            # a secret that moved, or a tracked file changed, drops nothing
+            if inherited:
+                self.gone[commit.sha] = inherited
+            return
+        present = {fingerprint for fingerprint, _ in held}
+        gone = {f: when for f, when in inherited.items() if f not in present}
+        dropped = {fingerprint for fingerprint, _ in lost}
+        for parent in merged:
+            dropped.update(fingerprint for fingerprint, _ in self.held.get(parent, EMPTY) - held)
+        for fingerprint in dropped - present:
+            gone[fingerprint] = (index, commit)
+        for parent in merged:
+            for fingerprint, when in self.gone.get(parent, NOTHING_GONE).items():
+                if fingerprint not in present:
+                    gone.setdefault(fingerprint, when)
+        if gone:
+            self.gone[commit.sha] = gone
 
     def last_present(self) -> None:
         """Set each secret's last commit to hold it, from the last commit to hold each set."""
@@ -249,6 +301,10 @@ class Walk:
                 low = mask & -mask
                 self.owners[low.bit_length() - 1].refs.append(name)
                 mask ^= low
+            for fingerprint, _ in self.held.get(commit, EMPTY):
+                self.secrets[fingerprint].kept = True
+            for fingerprint, when in self.gone.get(commit, NOTHING_GONE).items():
+                self.secrets[fingerprint].removals.append((name, when))
 
 
 def attribute(
@@ -339,17 +395,14 @@ def head_secrets(walk: Walk, head: str | None, head_blobs: Iterable[str] | None)
 
 
 def with_history(secret: Secret, finding: Finding, in_head: bool) -> Finding:
-    last = None
-    removed = None
     # a secret only refs hold outside commits has no commits
-    if secret.last_present is not None:
-        last_index, last_commit = secret.last_present
-        last = as_commit(last_commit)
-        # removed only if nothing walked after the removal still holds the secret, and no ref
-        # holds it outside commits
-        still = in_head or secret.held_by_ref
-        if not still and secret.removed is not None and secret.removed[0] > last_index:
-            removed = as_commit(secret.removed[1])
+    last = None if secret.last_present is None else as_commit(secret.last_present[1])
+    # HEAD outside the walked revisions is no ref's tip, but holds it all the same
+    still = secret.kept or secret.held_by_ref or in_head
+    removals = sorted(secret.removals, key=lambda removal: removal[0])
+    removed = None
+    if not still and removals:
+        removed = as_commit(min((when for _, when in removals), key=lambda when: when[0])[1])
     history = History(
         introduced=secret.introduced,
         last_present=last,
@@ -357,5 +410,7 @@ def with_history(secret: Secret, finding: Finding, in_head: bool) -> Finding:
         paths=tuple(secret.paths),
         in_head=in_head,
         refs=tuple(sorted(set(secret.refs))),
+        still_present=still,
+        removals=tuple(Removal(ref, as_commit(when[1])) for ref, when in removals),
     )
     return replace(finding, history=history)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, History, ScanResult
 from scanner.report import ReportOptions, shown_line, shown_secret
 
 COLUMNS = (
@@ -38,6 +38,9 @@ COLUMNS = (
     "introduced_date",
     "baselined",
     "remediation",
+    "still_present",
+    "removed_commit",
+    "removed_date",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,6 +84,19 @@ def row(finding: Finding, options: ReportOptions) -> list[str | int]:
         introduced.date if introduced else "",
         "true" if finding.baselined else "false",
         finding.remediation,
+        *history_cells(finding.history),
+    ]
+
+
+def history_cells(history: History | None) -> list[str]:
+    """Still present, and the commit and date of the removal: empty without a history."""
+    if history is None:
+        return ["", "", ""]
+    removed = history.removed
+    return [
+        "true" if history.still_present else "false",
+        removed.sha if removed else "",
+        removed.date if removed else "",
     ]
 
 

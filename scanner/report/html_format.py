@@ -235,11 +235,13 @@ def finding_span(finding: Finding) -> Span | None:
         return None
     if (start := parse_date(history.introduced.date)) is None:
         return None
-    end = parse_date(history.removed.date) if history.removed else None
-    if history.removed and end is None:
+    # a bar without an end (the arrow) only for a secret still present
+    last = None if history.still_present else history.removed or history.last_present
+    end = parse_date(last.date) if last else None
+    if last and end is None:
         return None
     label = f"{finding.provider} · {place(finding)}"
-    window = f"{day(history.introduced)} → {day(history.removed) if history.removed else 'now'}"
+    window = f"{day(history.introduced)} → {day(last) if last else 'now'}"
     return Span(label, start, end, f"{label} ({finding.redacted}): {window}")
 
 
@@ -259,7 +261,7 @@ def verdict(finding: Finding) -> str:
 def present(finding: Finding) -> str:
     if finding.history is None:
         return "unknown"
-    return "yes" if finding.history.in_head else "no"
+    return "yes" if finding.history.still_present else "no"
 
 
 def table(findings: tuple[Finding, ...], repositories: bool, horizon: datetime | None) -> str:
@@ -366,8 +368,14 @@ def window(finding: Finding, horizon: datetime | None) -> Cell:
     if history.introduced is None:
         return '<span class="open">held by refs only, still present</span>', ""
     start = parse_date(history.introduced.date)
-    end = parse_date(history.removed.date) if history.removed else horizon
-    until = day(history.removed) if history.removed else '<span class="open">still present</span>'
+    if history.still_present:
+        end, until = horizon, '<span class="open">still present</span>'
+    elif history.removed:
+        end, until = parse_date(history.removed.date), esc(day(history.removed))
+    else:
+        # no ref walked reaches it: the last commit seen holding it is all there is
+        last = history.last_present or history.introduced
+        end, until = parse_date(last.date), f"last seen {esc(day(last))}"
     length = "" if start is None or end is None else f"{(end - start).total_seconds():.0f}"
     return f"{esc(day(history.introduced))} → {until}", length
 

@@ -11,7 +11,7 @@ import json
 from typing import Any, TextIO
 
 from scanner import __version__
-from scanner.model import Commit, Finding, History, Location, ScanResult, Verdict
+from scanner.model import Commit, Finding, History, Location, Removal, ScanResult, Verdict
 from scanner.report import ReportOptions, shown_line, shown_secret
 from scanner.report.summary import (
     known_count,
@@ -26,6 +26,10 @@ SCHEMA_VERSION = 2
 def commit_object(commit: Commit | None) -> dict[str, str] | None:
     if commit is None:
         return None
+    return commit_object_of(commit)
+
+
+def commit_object_of(commit: Commit) -> dict[str, str]:
     return {
         "sha": commit.sha,
         "author_name": commit.author_name,
@@ -44,7 +48,13 @@ def history_object(history: History | None) -> dict[str, Any] | None:
         "paths": list(history.paths),
         "in_head": history.in_head,
         "refs": list(history.refs),
+        "still_present": history.still_present,
+        "removals": [removal_object(removal) for removal in history.removals],
     }
+
+
+def removal_object(removal: Removal) -> dict[str, str]:
+    return {"ref": removal.ref, **commit_object_of(removal.commit)}
 
 
 def verdict_object(verdict: Verdict | None) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from scanner.model import (
     Finding,
     History,
     Location,
+    Removal,
     RepositoryStatus,
     ScanResult,
     Verdict,
@@ -43,6 +44,8 @@ WIDTH = 80
 INDENT = "    "
 CODE = INDENT + "| "
 LABEL_WIDTH = 13
+#: refs named per removal commit in a history; the JSON report lists every one
+REFS_SHOWN = 3
 LIVE = {VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED}
 
 ADVICE = (
@@ -252,10 +255,14 @@ def history_rows(history: History) -> list[tuple[str, str]]:
     else:
         introduced = commit_text(history.introduced)
         first = f"{history.introduced.sha[:12]} ({history.introduced.date[:10]})"
-        if history.removed:
+        if history.still_present:
+            window = f"{first}, still present"
+        elif history.removed:
             window = f"{first} until {history.removed.sha[:12]} ({history.removed.date[:10]})"
         else:
-            window = f"{first}, still present"
+            # no ref walked reaches it (a history of revisions no ref points at)
+            last = history.last_present or history.introduced
+            window = f"{first}, last seen {last.sha[:12]} ({last.date[:10]})"
     rows = [
         ("introduced", introduced),
         ("exposed", window),
@@ -264,4 +271,21 @@ def history_rows(history: History) -> list[tuple[str, str]]:
     ]
     if history.refs:
         rows.append(("refs", clean(", ".join(history.refs))))
+    if history.removals:
+        rows.append(("removed in", clean(removals_text(history.removals))))
     return rows
+
+
+def removals_text(removals: tuple[Removal, ...]) -> str:
+    """Refs grouped by the commit that dropped the secret from them: branches cut before a
+    removal share it, and a repository may have hundreds of them."""
+    by_commit: dict[Commit, list[str]] = {}
+    for removal in removals:
+        by_commit.setdefault(removal.commit, []).append(removal.ref)
+    parts = []
+    for commit, refs in by_commit.items():
+        named = ", ".join(refs[:REFS_SHOWN])
+        if len(refs) > REFS_SHOWN:
+            named += f" and {len(refs) - REFS_SHOWN} more"
+        parts.append(f"{named} at {commit.sha[:12]} ({commit.date[:10]})")
+    return "; ".join(parts)

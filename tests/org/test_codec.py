@@ -15,6 +15,7 @@ from scanner.model import (
     Finding,
     History,
     Location,
+    Removal,
     ScanResult,
     Severity,
     Skipped,
@@ -66,6 +67,7 @@ def full_finding() -> Finding:
             paths=("notebooks/data.ipynb", "old/data.ipynb"),
             in_head=False,
             refs=("main", "tags/v1"),
+            removals=(Removal("main", commit("c")), Removal("tags/v1", commit("e", "Zoë"))),
         ),
         introduced_by=commit("d"),
         verdict=Verdict(
@@ -111,6 +113,7 @@ def test_a_finding_only_refs_hold_round_trips_without_commits() -> None:
             paths=(),
             in_head=False,
             refs=("t",),
+            still_present=True,
         ),
     )
     assert finding_from_json(through_json(finding_to_json(finding))) == finding

@@ -25,6 +25,7 @@ from scanner.model import (
     Finding,
     History,
     Location,
+    Removal,
     Rule,
     ScanResult,
     Severity,
@@ -126,7 +127,9 @@ def sample_result() -> ScanResult:
             OPENAI,
             Location("deploy/.env", 3, 16, 3, kind=SourceKind.COMMIT, commit=ALICE.sha),
             "OPENAI_API_KEY={}",
-            history=History(ALICE, BOB, None, ("deploy/.env", "app/settings.py"), True, ("main",)),
+            history=History(
+                ALICE, BOB, None, ("deploy/.env", "app/settings.py"), True, ("main",), True
+            ),
         ),
         make(
             GITHUB_RULE,
@@ -142,7 +145,9 @@ def sample_result() -> ScanResult:
             GITHUB,
             Location(LONG_PATH, 7, 70, 7),
             "github_token: {} # the deployment bot's token, rotated by hand every quarter",
-            history=History(ALICE, ALICE, BOB, (LONG_PATH,), False, ()),
+            history=History(
+                ALICE, ALICE, BOB, (LONG_PATH,), False, ("main",), False, (Removal("main", BOB),)
+            ),
         ),
     )
     return ScanResult(

@@ -94,13 +94,15 @@ def audit_result() -> ScanResult:
             GITHUB,
             in_repo("team/api", "ci/deploy.yml", 100, BOB),
             verdict=Verdict(VerdictStatus.INVALID, "revoked"),
-            history=History(BOB, LATEST, None, ("ci/deploy.yml",), True, ("main",)),
+            history=History(BOB, LATEST, None, ("ci/deploy.yml",), True, ("main",), True),
         ),
         make(
             OPENAI_RULE,
             OPENAI,
             in_repo("team/web", "deploy/.env", 3, CAROL),
-            history=History(CAROL, LATEST, None, ("deploy/.env", "config/.env"), True, ("main",)),
+            history=History(
+                CAROL, LATEST, None, ("deploy/.env", "config/.env"), True, ("main",), True
+            ),
         ),
         make(
             GITHUB_RULE,
