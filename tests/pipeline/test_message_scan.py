@@ -292,3 +292,75 @@ def test_the_html_table_shows_the_message_where_a_file_shows_its_paths(
     outcome = keyleak(capsys, repo, "history", str(repo), "--format", "html", "-j", "1")
 
     assert f"<td><code>commit-message/{leaky[:12]}</code></td>" in outcome.out
+
+
+def test_an_audit_stored_before_messages_were_scanned_is_not_reused(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner.org import task
+    from scanner.pipeline.messages import CommitMessages
+
+    key = openai_key()
+    commit(repo, {"a": "1\n"}, pasted(key))
+    argv = ("audit", str(repo), "--cache-dir", str(tmp_path / "cache"), "--format", "json")
+    # an audit by a keyleak that read no messages, under the signature format it recorded
+    with monkeypatch.context() as old:
+        old.setattr(task, "SIGNATURE_FORMAT", 1)
+        old.setattr(CommitMessages, "found", lambda self, commit: [])
+        assert keyleak(capsys, tmp_path, *argv).code == 0
+
+    outcome = keyleak(capsys, tmp_path, *argv)
+
+    assert [r["status"] for r in outcome.report()["repositories"]] == ["scanned"]
+    assert outcome.code == 1
+
+
+def test_a_message_that_looks_like_log_output_is_only_a_message(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    parent = commit(repo, {"a": "1\n"}, "start")
+    tree = git(repo, "rev-parse", "HEAD^{tree}").stdout.strip()
+    # a crafted commit object: git shows its message up to the NUL, which must not end a field
+    # nor start a change of the log's own
+    fake_change = f":100644 100644 {tree} {tree} M\0evil"
+    body = (
+        f"tree {tree}\nparent {parent}\nauthor A <a@x> 1700000000 +0000\n"
+        f"committer A <a@x> 1700000000 +0000\n\nsubject\nAPI_KEY = {key}\n\0{fake_change}\n"
+    )
+    crafted = (
+        subprocess.run(
+            ["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"],
+            cwd=repo,
+            input=body.encode(),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git(repo, "update-ref", "refs/heads/main", crafted)
+
+    outcome = history(capsys, repo)
+
+    assert outcome.code == 1
+    [finding] = outcome.findings()
+    assert finding["location"]["commit"] == crafted
+    assert outcome.report()["stats"]["commits_scanned"] == 2
+
+
+def test_a_key_in_a_message_is_verified_and_fails_on_live(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fake_provider import fake_provider, make_key
+
+    key = make_key("openai")
+    commit(repo, {"a": "1\n"}, pasted(key))
+
+    with fake_provider(environ=monkeypatch) as provider:
+        outcome = history(capsys, repo, "--verify", "--no-verify-cache", "--fail-on", "live")
+
+    assert outcome.code == 1
+    [finding] = outcome.findings()
+    assert finding["verdict"]["status"] == "live"
+    assert provider.requests[key] == 1
