@@ -511,6 +511,8 @@ class LoggedCommit(NamedTuple):
     author_email: str
     date: str
     changes: tuple[Change, ...]
+    #: the raw message (`%B`), when the log was asked for it
+    message: bytes = b""
 
 
 def commit_mark() -> bytes:
@@ -521,9 +523,16 @@ def commit_mark() -> bytes:
     return f"\x01keyleak-{secrets.token_hex(8)} ".encode()
 
 
-def log_format(mark: bytes, separator: str = "%x00") -> str:
+def log_format(mark: bytes, separator: str = "%x00", message_end: bytes | None = None) -> str:
+    """The header of each commit; with `message_end`, its message follows the date, ended by
+    that mark (a message may hold anything, NULs included, but not a mark made for this run)."""
     fields = separator.join(("%an", "%ae", "%aI"))
-    return f"--format={mark.decode().replace(chr(1), '%x01')}%H %P{separator}{fields}"
+    message = f"%x00%B{format_text(message_end)}" if message_end is not None else ""
+    return f"--format={format_text(mark)}%H %P{separator}{fields}{message}"
+
+
+def format_text(mark: bytes) -> str:
+    return mark.decode().replace(chr(1), "%x01")
 
 
 class CommitLog:
@@ -542,13 +551,15 @@ class CommitLog:
         import tempfile
 
         self.mark = commit_mark()
+        # messages come with the same walk: a second `git log` would walk the graph again
+        self.message_end = commit_mark()
         args = [
             *RAW_LOG,
             "--date-order",
             "--no-textconv",
             "--no-ext-diff",
             "--ignore-submodules=none",
-            log_format(self.mark),
+            log_format(self.mark, message_end=self.message_end),
             *revision_arguments(revisions),
             "--",
         ]
@@ -566,7 +577,7 @@ class CommitLog:
         try:
             finish(self.process, "reading the commit graph")
             for record in records_backwards(self.output, self.mark):
-                yield logged_commit(record)
+                yield logged_commit(record, self.message_end)
         finally:
             self.output.close()
 
@@ -592,10 +603,18 @@ def records_backwards(stream: BinaryIO, mark: bytes) -> Iterator[bytes]:
         raise GitError("the commit log does not start with a commit")
 
 
-def logged_commit(record: bytes) -> LoggedCommit:
+def logged_commit(record: bytes, message_end: bytes | None = None) -> LoggedCommit:
     """A commit from its `git log -z --raw` record: a header of four fields (sha and parents;
-    name; email; date), then per change its raw line (`:100644 100644 <old> <new> M`) and its
-    path, which may hold anything."""
+    name; email; date), with `message_end` a fifth (the message, up to that mark), then per
+    change its raw line (`:100644 100644 <old> <new> M`) and its path, which may hold anything."""
+    message = b""
+    if message_end is not None:
+        header, found, rest = record.partition(message_end)
+        if not found:
+            raise GitError(f"unexpected output from git log: {record[:200]!r}")
+        sha_to_date = header.split(b"\0", 4)
+        message = sha_to_date.pop() if len(sha_to_date) == 5 else b""
+        record = b"\0".join(sha_to_date) + rest
     fields = record.split(b"\0")
     raws = fields[4::2]
     if raws:  # a newline parts the header from the first raw line
@@ -613,6 +632,7 @@ def logged_commit(record: bytes) -> LoggedCommit:
             author_email=fields[2].decode("utf-8", "replace"),
             date=fields[3].decode(),
             changes=tuple(changes),
+            message=message,
         )
     except (IndexError, ValueError) as exc:
         raise GitError(f"unexpected output from git log: {record[:200]!r}") from exc
@@ -778,6 +798,83 @@ def range_commits(
     ]
     records = run(args, cwd).split(mark)
     return [logged_commit(record) for record in records[1:]]
+
+
+def commit_messages(
+    ranges: Sequence[str], cwd: Path | str | None = None, walk: bool = True
+) -> list[LoggedCommit]:
+    """The commits `range_patches` would show, each with its message and no changes: a log
+    without diffs, which costs little next to the range's patches (whose line-by-line output
+    cannot carry a message)."""
+    mark, message_end = commit_mark(), commit_mark()
+    args = [
+        "log",
+        NO_SIGNATURES,
+        "-z",
+        "--reverse",
+        "--topo-order",
+        log_format(mark, message_end=message_end),
+        *([] if walk else ["--no-walk"]),
+        *revision_arguments(ranges),
+        "--",
+    ]
+    records = run(args, cwd).split(mark)
+    return [logged_commit(record, message_end) for record in records[1:]]
+
+
+class TagMessage(NamedTuple):
+    """An annotated tag's message, with the ref that names the tag and the commit it tags (None
+    when it tags something else)."""
+
+    tag: str
+    name: str
+    commit: str | None
+    tagger_name: str
+    tagger_email: str
+    date: str
+    message: bytes
+
+
+def tag_messages(cwd: Path | str | None = None) -> list[TagMessage]:
+    """Every annotated tag a ref names, once each (the first ref to name it), with its message
+    without its signature; one `for-each-ref`, whatever the number of tags."""
+    mark = commit_mark()
+    fields = (
+        "%(objecttype)",
+        "%(objectname)",
+        "%(refname:short)",
+        "%(*objecttype)",
+        "%(*objectname)",
+        "%(taggername)",
+        "%(taggeremail)",
+        "%(taggerdate:iso-strict)",
+        "%(contents:signature)",
+        "%(contents)",
+    )
+    start = format_text(mark).replace("%x", "%")
+    output = run(["for-each-ref", f"--format={start}{'%00'.join(fields)}"], cwd)
+    tags: dict[str, TagMessage] = {}
+    for record in output.split(mark)[1:]:
+        parts = record.split(b"\0", len(fields) - 1)
+        if len(parts) != len(fields):
+            raise GitError(f"unexpected output from git for-each-ref: {record[:200]!r}")
+        kind, oid, name, target_kind, target, tagger, email, date, signature, contents = parts
+        if kind != b"tag" or oid.decode() in tags:
+            continue
+        # for-each-ref ends each record with a newline of its own
+        contents = contents.removesuffix(b"\n")
+        if signature and contents.endswith(signature):
+            contents = contents[: -len(signature)]
+        tags[oid.decode()] = TagMessage(
+            tag=oid.decode(),
+            name=name.decode("utf-8", "replace"),
+            commit=target.decode() if target_kind == b"commit" else None,
+            tagger_name=tagger.decode("utf-8", "replace"),
+            tagger_email=email.decode("utf-8", "replace").removeprefix("<").removesuffix(">"),
+            date=date.decode("utf-8", "replace"),
+            message=contents,
+        )
+    return list(tags.values())
 
 
 def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> set[str]:

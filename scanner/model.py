@@ -74,6 +74,14 @@ class SourceKind(StrEnum):
     BLOB = "blob"
     #: a history blob that refs hold but no commit does (a tag on a blob or a tree)
     REF = "ref"
+    #: a commit's message (history, range and audit scans); the path is a pseudo-path
+    COMMIT_MESSAGE = "commit-message"
+    #: an annotated tag's message (history and audit scans of every ref)
+    TAG_MESSAGE = "tag-message"
+
+
+#: where a finding is in a message, not a file: its path is a pseudo-path naming the message
+MESSAGE_KINDS = frozenset({SourceKind.COMMIT_MESSAGE, SourceKind.TAG_MESSAGE})
 
 
 @dataclass(frozen=True)

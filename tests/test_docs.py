@@ -58,6 +58,9 @@ WORDS = frozenset(
         # SARIF and JUnit vocabulary
         "security-severity",
         "system-out",
+        # location kinds of the reports
+        "commit-message",
+        "tag-message",
         # a hard negative of the accuracy benchmark: a word that starts like an OpenAI key
         "sk-spinner",
     }

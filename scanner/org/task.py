@@ -29,7 +29,7 @@ from scanner.pipeline.history_scan import HistoryOptions, scan_history
 
 #: bump when what an audit finds changes for the same rules, so that every repository is
 #: scanned again rather than reported from an older audit
-SIGNATURE_FORMAT = 1
+SIGNATURE_FORMAT = 2  # 2: commit and tag messages are scanned
 
 Tips = tuple[tuple[str, str], ...]
 

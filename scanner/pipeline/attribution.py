@@ -137,6 +137,8 @@ class Walk:
         self.owners: list[Secret] = []
         self.skipped: dict[tuple[str, str], None] = {}
         self.commits = 0
+        #: commit messages' secrets, by fingerprint and commit
+        self.in_messages: dict[str, Secret] = {}
 
     def visit(self, index: int, commit: git.LoggedCommit) -> None:
         self.commits += 1
@@ -294,6 +296,24 @@ class Walk:
                     where = replace(first.location, path=path, kind=SourceKind.REF)
                     secret.location = replace(first, location=where)
 
+    def messages(self, index: int, commit: git.LoggedCommit, found: Iterable[Finding]) -> None:
+        """A commit message's findings: each its own secret, introduced and last present in its
+        commit, never removed; the refs that reach the commit are told by its bit, as those
+        that reach an introduction are."""
+        for finding in found:
+            key = f"{finding.fingerprint} {commit.sha}"
+            secret = Secret(in_blob={}, introduced=as_commit(commit), location=finding)
+            secret.last_present = (index, commit)
+            secret.bit = 1 << len(self.owners)
+            self.owners.append(secret)
+            self.secrets[key] = self.in_messages[key] = secret
+            self.masks[commit.sha] = self.masks.get(commit.sha, 0) | secret.bit
+
+    def messages_reaching(self, commit: str | None) -> set[str]:
+        """The message secrets whose commit is `commit` or one of its ancestors."""
+        mask = self.masks.get(commit, 0) if commit is not None else 0
+        return {key for key, secret in self.in_messages.items() if mask & secret.bit}
+
     def name_refs(self, tips: Iterable[tuple[str, str]]) -> None:
         for commit, name in tips:
             mask = self.masks.get(commit, 0)
@@ -320,6 +340,7 @@ def attribute(
     stored: Container[str] | None = None,
     absent: str | None = None,
     held_by_refs: Iterable[tuple[str, str, str]] = (),
+    messages: Callable[[git.LoggedCommit], Iterable[Finding]] | None = None,
 ) -> Attribution:
     """Findings with their history: one per fingerprint (per path for file rules), located in
     the introducing blob. `read` fetches blobs by id: the first version of each file a file
@@ -330,17 +351,21 @@ def attribute(
     a commit records outside it is missing from the repository: an error, unless `absent` is
     the reason to report it under (a partial clone's blob, not scanned). `held_by_refs` are
     (blob, path, ref) of the blobs refs reach without a commit (`git.ref_held_blobs`).
+    `messages` tells a commit's message findings (already located in the commit): one finding
+    each, in HEAD when HEAD's history holds the commit.
     """
     secrets = secrets_by_fingerprint(blob_findings, rules)
     walk = Walk(secrets, skipped_blobs, stored, file_rules(rules), absent)
     for index, commit in enumerate(commits):
         walk.visit(index, commit)
+        if messages is not None:
+            walk.messages(index, commit, messages(commit))
     # before the file rules' findings are made: a ref may hold the only copy of a `.env`
     walk.held_by_refs(held_by_refs)
     locate_file_findings(walk.secrets.values(), read, rules, markers)
     walk.last_present()
     walk.name_refs(tips)
-    in_head = head_secrets(walk, head, head_blobs)
+    in_head = head_secrets(walk, head, head_blobs) | walk.messages_reaching(head)
     findings = [
         with_history(secret, secret.location, fingerprint in in_head)
         for fingerprint, secret in walk.secrets.items()

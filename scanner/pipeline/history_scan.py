@@ -12,6 +12,7 @@ from scanner.config.settings import ScanOptions
 from scanner.model import NOTHING_SUPPRESSED, Finding, ScanResult, Suppressed
 from scanner.pipeline import blob_workers
 from scanner.pipeline.attribution import attribute
+from scanner.pipeline.messages import CommitMessages, MessageScan, tag_findings
 from scanner.pipeline.run import Scanner, configured_scanner
 from scanner.sources import blobs
 from scanner.util.progress import Progress, wanted
@@ -58,8 +59,10 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
         listing = blobs.BlobListing(repo, revisions, history.max_blob_size, partial)
         scan = scan_blobs(scanner, repo, listing, options.jobs, wanted(history.progress))
         head = git.resolve_commit("HEAD", repo)
+        message_scan = MessageScan(scanner)
+        commit_messages = CommitMessages(message_scan)
         attribution = attribute(
-            log.commits(),
+            commit_messages.through(log.commits()),
             scan.found,
             scan.skipped,
             head,
@@ -73,20 +76,26 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             absent=blobs.NOT_FETCHED if partial else None,
             read=first_versions.read,
             markers=scanner.markers,
+            messages=commit_messages.found,
+        )
+        # a tag's message is a ref's, not a commit's: read with every ref, not with some revisions
+        tagged = (
+            tag_findings(message_scan, git.tag_messages(repo)) if revisions == blobs.ALL else []
         )
     finally:
         first_versions.close()
         log.close()
+    findings = (*attribution.findings, *tagged)
     return ScanResult(
-        findings=attribution.findings,
+        findings=findings,
         skipped=attribution.skipped,
         files_scanned=scan.scanned,
         bytes_scanned=scan.size,
-        suppressed=scan.suppressed,
+        suppressed=scan.suppressed + message_scan.suppressed,
         elapsed=0.0,
         commits_scanned=attribution.commits,
         notes=notes(repo),
-        rules=scanner.ruleset.used_by(attribution.findings),
+        rules=scanner.ruleset.used_by(findings),
     )
 
 

@@ -21,6 +21,7 @@ from scanner.model import (
     SourceKind,
 )
 from scanner.pipeline.history_scan import HistoryOptions, notes
+from scanner.pipeline.messages import MessageScan, range_message_findings
 from scanner.pipeline.run import configured_scanner, outcomes
 from scanner.sources.commits import range_chunks
 
@@ -65,17 +66,34 @@ def scan_ranges(options: ScanOptions, history: HistoryOptions) -> ScanResult:
                 key = finding.fingerprint
             if key not in findings:
                 findings[key] = added_by(finding, commit)
+    message_scan = MessageScan(scanner)
+    in_messages = range_message_findings(message_scan, range_messages(history))
+    every = (*findings.values(), *in_messages)
     return ScanResult(
-        findings=tuple(findings.values()),
+        findings=every,
         skipped=tuple(skipped),
         files_scanned=scanned,
         bytes_scanned=size,
-        suppressed=suppressed,
+        suppressed=suppressed + message_scan.suppressed,
         elapsed=0.0,
         commits_scanned=commits[0],
         notes=notes(history.repo),
-        rules=scanner.ruleset.used_by(findings.values()),
+        rules=scanner.ruleset.used_by(every),
     )
+
+
+def range_messages(history: HistoryOptions) -> list[git.LoggedCommit]:
+    """The messages of the commits whose patches the range scan reads, each commit once."""
+    walks = tuple(value for value in history.ranges if ".." in value)
+    singles = tuple(value for value in history.ranges if ".." not in value)
+    listed = [
+        *(git.commit_messages(walks, history.repo) if walks else ()),
+        *(git.commit_messages(singles, history.repo, walk=False) if singles else ()),
+    ]
+    once: dict[str, git.LoggedCommit] = {}
+    for commit in listed:
+        once.setdefault(commit.sha, commit)
+    return list(once.values())
 
 
 def added_by(finding: Finding, commit: git.LoggedCommit) -> Finding:

@@ -323,7 +323,8 @@ def row(finding: Finding, repositories: bool, horizon: datetime | None) -> str:
 
 def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
     location, history = finding.location, finding.history
-    paths = history.paths if history else (location.path,)
+    # a message's finding has no paths: its pseudo-path names the commit or the tag
+    paths = history.paths if history and history.paths else (location.path,)
     known = ' <span class="badge">known</span>' if finding.baselined else ""
     status = verdict(finding)
     live = " live" if finding.verdict and finding.verdict.status in LIVE else ""

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.model import Finding, Rule, ScanResult, Severity
+from scanner.model import Finding, Rule, ScanResult, Severity, SourceKind
 from scanner.report import ReportOptions
 from scanner.report.json_format import (
     commit_object,
@@ -145,7 +145,7 @@ def sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "kind": "fail",
         "level": LEVEL[finding.severity],
         "message": {"text": message(finding)},
-        "locations": [{"physicalLocation": physical}],
+        "locations": [{"physicalLocation": physical, **logical_location(finding)}],
         "partialFingerprints": {FINGERPRINT_KEY: location_fingerprint(finding)},
         "baselineState": "unchanged" if finding.baselined else "new",
         "properties": result_properties(finding),
@@ -164,6 +164,20 @@ def sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
             }
         ]
     return result
+
+
+def logical_location(finding: Finding) -> dict[str, Any]:
+    """A message's finding is in no file of the checkout (its artifact is a pseudo-path): the
+    commit or the tag whose message holds it, by name."""
+    location, history = finding.location, finding.history
+    if location.kind is SourceKind.COMMIT_MESSAGE and location.commit:
+        name, what = location.commit, "commit"
+    elif location.kind is SourceKind.TAG_MESSAGE and history is not None and history.refs:
+        name, what = history.refs[0], "tag"
+    else:
+        return {}
+    logical = {"name": name, "fullyQualifiedName": f"{what} {name} message", "kind": "object"}
+    return {"logicalLocations": [logical]}
 
 
 def artifact(path: str) -> dict[str, str]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from scanner.model import Finding, ScanResult, Severity, Suppression, VerdictStatus
+from scanner.model import (
+    MESSAGE_KINDS,
+    Finding,
+    ScanResult,
+    Severity,
+    Suppression,
+    VerdictStatus,
+)
 
 
 def human_size(size: int) -> str:
@@ -82,11 +89,16 @@ def exceptions_line(result: ScanResult) -> str | None:
 
 def head(result: ScanResult) -> str:
     count = len(result.findings)
+    if not count:
+        return "no secrets found"
     # the same path in two repositories of an audit is two files
-    files = len({(f.location.repository, f.location.path) for f in result.findings})
-    if count:
-        return f"{count} {plural(count, 'secret')} found in {files} {plural(files, 'file')}"
-    return "no secrets found"
+    places = {(f.location.repository, f.location.path, f.location.kind) for f in result.findings}
+    messages = sum(kind in MESSAGE_KINDS for _, _, kind in places)
+    files = len(places) - messages
+    where = [f"{files} {plural(files, 'file')}"] if files or not messages else []
+    if messages:
+        where.append(f"{messages} {plural(messages, 'message')}")
+    return f"{count} {plural(count, 'secret')} found in {' and '.join(where)}"
 
 
 def scan_parts(result: ScanResult, subject: str) -> list[str]:

@@ -267,8 +267,9 @@ def history_rows(history: History) -> list[tuple[str, str]]:
         ("introduced", introduced),
         ("exposed", window),
         ("in HEAD", "yes" if history.in_head else "no"),
-        ("paths", clean(", ".join(history.paths))),
     ]
+    if history.paths:  # a message has none
+        rows.append(("paths", clean(", ".join(history.paths))))
     if history.refs:
         rows.append(("refs", clean(", ".join(history.refs))))
     if history.removals:
