@@ -63,15 +63,15 @@ def suppression_parts(result: ScanResult) -> list[str]:
     return parts
 
 
-def summary_line(result: ScanResult, subject: str) -> str:
+def summary_line(result: ScanResult, subject: str, read_from: str = "") -> str:
     """Everything on one line: the headline with what was allowed and skipped."""
-    parts = scan_parts(result, subject) + exception_parts(result)
+    parts = scan_parts(result, subject, read_from) + exception_parts(result)
     return f"keyleak: {head(result)} ({'; '.join(parts)})"
 
 
-def headline(result: ScanResult, subject: str) -> str:
+def headline(result: ScanResult, subject: str, read_from: str = "") -> str:
     """How many secrets, and how much was scanned: the terminal's last line."""
-    return f"keyleak: {head(result)} ({'; '.join(scan_parts(result, subject))})"
+    return f"keyleak: {head(result)} ({'; '.join(scan_parts(result, subject, read_from))})"
 
 
 def exceptions_line(result: ScanResult) -> str | None:
@@ -89,7 +89,14 @@ def head(result: ScanResult) -> str:
     return "no secrets found"
 
 
-def scan_parts(result: ScanResult, subject: str) -> list[str]:
+def scan_parts(result: ScanResult, subject: str, read_from: str = "") -> list[str]:
+    if read_from:
+        # nothing was scanned: the findings came from a report
+        read = len(result.findings)
+        return [
+            f"read {read:,} {plural(read, 'finding')} from {read_from}",
+            f"{result.elapsed:.2f}s",
+        ]
     parts = []
     if result.commits_scanned:
         parts.append(f"{result.commits_scanned} {plural(result.commits_scanned, 'commit')}")

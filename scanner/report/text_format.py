@@ -70,7 +70,7 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     if result.repositories:
         summary.append(repositories_line(result.repositories))
     # the headline last, and short enough not to wrap: a glance at a CI log's end finds it
-    summary.append(headline(result, options.subject))
+    summary.append(headline(result, options.subject, options.read_from))
     for line in summary:
         stream.write("\n".join(wrap(line, "", " " * len("keyleak: "))) + "\n")
 
