@@ -118,8 +118,8 @@ def summary(ruleset: RuleSet, engines: list[EngineName]) -> str:
     examples = sum(len(rule.examples) for rule in ruleset.rules)
     negatives = sum(len(rule.negative_examples) for rule in ruleset.rules)
     return (
-        f"{len(ruleset.rules)} rules OK: {examples} examples and {negatives} negative examples "
-        f"pass on the {' and '.join(engines)} engine{'s' if len(engines) > 1 else ''}"
+        f"{len(ruleset.rules):,} rules OK: {examples:,} examples and {negatives:,} negative "
+        f"examples pass on the {' and '.join(engines)} engine{'s' if len(engines) > 1 else ''}"
     )
 
 
@@ -151,5 +151,5 @@ def import_gitleaks(file: str, output: str | None) -> int:
     else:
         assert output is not None
         write_text(Path(output), text)
-    click.echo(f"keyleak: imported {len(rules)} of {len(rules) + skipped} rules", err=True)
+    click.echo(f"keyleak: imported {len(rules):,} of {len(rules) + skipped:,} rules", err=True)
     return ExitCode.USAGE if skipped else ExitCode.CLEAN

@@ -54,12 +54,12 @@ def suppression_parts(result: ScanResult) -> list[str]:
     suppressed = result.suppressed
     parts = []
     if suppressed.inline:
-        parts.append(f"{suppressed.inline} allowed inline")
+        parts.append(f"{suppressed.inline:,} allowed inline")
     if suppressed.allowlist:
-        parts.append(f"{suppressed.allowlist} allowlisted")
+        parts.append(f"{suppressed.allowlist:,} allowlisted")
     if suppressed.placeholder:
         count = suppressed.placeholder
-        parts.append(f"{count} {plural(count, 'placeholder')} ignored")
+        parts.append(f"{count:,} {plural(count, 'placeholder')} ignored")
     return parts
 
 
@@ -85,7 +85,7 @@ def head(result: ScanResult) -> str:
     # the same path in two repositories of an audit is two files
     files = len({(f.location.repository, f.location.path) for f in result.findings})
     if count:
-        return f"{count} {plural(count, 'secret')} found in {files} {plural(files, 'file')}"
+        return f"{count:,} {plural(count, 'secret')} found in {files:,} {plural(files, 'file')}"
     return "no secrets found"
 
 
@@ -99,10 +99,10 @@ def scan_parts(result: ScanResult, subject: str, read_from: str = "") -> list[st
         ]
     parts = []
     if result.commits_scanned:
-        parts.append(f"{result.commits_scanned} {plural(result.commits_scanned, 'commit')}")
+        parts.append(f"{result.commits_scanned:,} {plural(result.commits_scanned, 'commit')}")
     return [
         *parts,
-        f"{result.files_scanned} {plural(result.files_scanned, subject)} scanned",
+        f"{result.files_scanned:,} {plural(result.files_scanned, subject)} scanned",
         human_size(result.bytes_scanned),
         f"{result.elapsed:.2f}s",
     ]
@@ -112,8 +112,8 @@ def exception_parts(result: ScanResult) -> list[str]:
     parts = suppression_parts(result)
     if result.skipped:
         reasons = Counter(skip.reason for skip in result.skipped)
-        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-        parts.append(f"{len(result.skipped)} skipped: {detail}")
+        detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))
+        parts.append(f"{len(result.skipped):,} skipped: {detail}")
     return parts
 
 
@@ -122,12 +122,12 @@ def breakdown_line(result: ScanResult) -> str | None:
     findings = result.findings
     if not findings:
         return None
-    severities = ", ".join(f"{n} {name}" for name, n in severity_counts(findings).items() if n)
+    severities = ", ".join(f"{n:,} {name}" for name, n in severity_counts(findings).items() if n)
     parts = [severities]
     verdicts = verdict_counts(findings)
     if verdicts:
-        parts.append("verified: " + ", ".join(f"{n} {name}" for name, n in verdicts.items()))
+        parts.append("verified: " + ", ".join(f"{n:,} {name}" for name, n in verdicts.items()))
     known = known_count(findings)
     if known:
-        parts.append(f"{known} known, {len(findings) - known} new")
+        parts.append(f"{known:,} known, {len(findings) - known:,} new")
     return "keyleak: " + "; ".join(parts)
