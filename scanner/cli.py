@@ -67,9 +67,40 @@ report_options = declared(STAGED_OPTIONS)
 verify_options = declared(VERIFY_OPTIONS)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="keyleak")
-@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+DEBUG_HELP = "Show tracebacks for internal errors."
+#: what click's completion scripts set when they ask keyleak for completions (as scanner.entry)
+COMPLETION_VARIABLE = "_KEYLEAK_COMPLETE"
+
+
+def debug_after_command(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        State.debug = True
+
+
+class Group(click.Group):
+    """A group each of whose commands also takes `--debug`: it is typed where the error showed,
+    at the end of the command line, more often than before the command."""
+
+    #: the groups declared with `@group.group()` are of this class too
+    group_class = type
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(param.name == "debug" for param in cmd.params):
+            cmd.params.append(
+                click.Option(
+                    ["--debug"],
+                    is_flag=True,
+                    expose_value=False,
+                    callback=debug_after_command,
+                    help=DEBUG_HELP,
+                )
+            )
+        super().add_command(cmd, name)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="keyleak")
+@click.option("--debug", is_flag=True, help=DEBUG_HELP)
 def cli(debug: bool) -> None:
     """Find leaked API keys and other secrets in files and staged changes."""
     State.debug = debug
@@ -279,10 +310,19 @@ def rules() -> None:
 
 @rules.command("list")
 def rules_list() -> int:
-    """List the rules: id, severity, provider, name."""
+    """List the rules: id, severity, provider, verifier, name."""
     from scanner.commands.rules import list_rules
 
     return list_rules()
+
+
+@rules.command("show")
+@click.argument("rule_id", metavar="ID")
+def rules_show(rule_id: str) -> int:
+    """Show one rule: its pattern, keywords, examples, remediation and verification."""
+    from scanner.commands.rules import show_rule
+
+    return show_rule(rule_id)
 
 
 @rules.command("check")
@@ -392,6 +432,22 @@ def baseline_check(**options: Any) -> int:
     from scanner.commands.baseline import check
 
     return check(*baseline_settings(options))
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> int:
+    """Print a shell completion script (bash, zsh or fish).
+
+    Load it from ~/.bashrc or ~/.zshrc with `source <(keyleak completion bash)` (or zsh), from
+    fish's config with `keyleak completion fish | source`.
+    """
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    assert complete is not None  # click ships all three
+    click.echo(complete(cli, {}, "keyleak", COMPLETION_VARIABLE).source())
+    return ExitCode.CLEAN
 
 
 @cli.group()

@@ -234,6 +234,9 @@ class Finding:
     inline_marker: str = ""
     #: the inline marker on the secret's line, honoured or not (`inline_marker` is set from it)
     line_marker: str = ""
+    #: a file rule's finding (a committed `.env`): the names its lines assign, never their
+    #: values; None for every other finding
+    variables: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -125,8 +125,42 @@ def test_internal_error_is_one_line_unless_debug(
     assert "Traceback" in err
 
 
-def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["--version"], capsys)
+def test_debug_is_accepted_after_the_command(
+    leaky: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scanner.commands.scan as scan_command
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(scan_command, "run_scan", broken)
+    code, _, err = run(["scan", "--debug", str(leaky[0])], capsys)
+    assert code == 3
+    assert "Traceback" in err and "RuntimeError: boom" in err
+    code, _, err = run(["rules", "list", "--debug"], capsys)
+    assert code == 0
+
+
+def test_debug_is_off_unless_given(
+    leaky: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with --debug must not leave it on for the next command run in the same process."""
+    import scanner.commands.scan as scan_command
+
+    run(["scan", "--debug", str(leaky[0])], capsys)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(scan_command, "run_scan", broken)
+    code, _, err = run(["scan", str(leaky[0])], capsys)
+    assert code == 3
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_and_help(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([flag], capsys)
     assert (code, out.strip()) == (0, f"keyleak, version {__version__}")
     code, out, _ = run(["scan", "--help"], capsys)
     assert code == 0 and "--max-file-size" in out
@@ -177,3 +211,67 @@ def test_python_dash_m_entry_point(leaky: tuple[Path, str]) -> None:
     assert completed.returncode == 1
     assert json.loads(completed.stdout)["rule_id"] == "openai-project-key"
     assert completed.stderr == ""
+
+
+def keyleak_on_path() -> dict[str, str]:
+    """The environment of a shell that finds this checkout's `keyleak` first."""
+    scripts = Path(sys.executable).parent
+    assert (scripts / "keyleak").exists()
+    return {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_the_shell_script(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["completion", shell], capsys)
+    assert code == 0
+    assert "_KEYLEAK_COMPLETE" in out and f"{shell}_complete" in out
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(["completion", "tcsh"], capsys)
+    assert code == 2
+    assert "tcsh" in err
+
+
+def test_bash_loads_the_completion_script_and_completes_commands() -> None:
+    script = (
+        "source <(keyleak completion bash) && complete -p keyleak && "
+        "COMP_WORDS=(keyleak sc) COMP_CWORD=1 && _keyleak_completion keyleak && "
+        'printf "reply:%s\\n" "${COMPREPLY[@]}"'
+    )
+    completed = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=keyleak_on_path(),
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "_keyleak_completion keyleak" in completed.stdout
+    assert "reply:scan" in completed.stdout.splitlines()
+
+
+def test_completion_mechanism_offers_subcommands_and_options() -> None:
+    """What the scripts run: keyleak itself answers with the environment click reads."""
+
+    def complete(words: str, cword: int) -> str:
+        return subprocess.run(
+            ["keyleak"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env={
+                **keyleak_on_path(),
+                "_KEYLEAK_COMPLETE": "bash_complete",
+                "COMP_WORDS": words,
+                "COMP_CWORD": str(cword),
+            },
+        ).stdout
+
+    assert "plain,scan" in complete("keyleak sc", 1).splitlines()
+    assert "plain,show" in complete("keyleak rules sh", 2).splitlines()
+    assert "plain,--debug" in complete("keyleak staged --de", 2).splitlines()

@@ -58,6 +58,48 @@ def test_rules_list_prints_every_id(capsys: pytest.CaptureFixture[str]) -> None:
         assert rule.id in out
 
 
+def test_rules_list_has_a_header_row_and_says_what_is_verifiable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert exit_code(["rules", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "SEVERITY", "PROVIDER", "VERIFY", "NAME"]
+    rows = {line.split()[0]: line.split() for line in lines[1:-1]}
+    assert set(rows) == {rule.id for rule in SHIPPED.rules}
+    for rule in SHIPPED.rules:
+        assert rows[rule.id][3] == (rule.verify or "-")
+    assert lines[-1] == f"{len(SHIPPED.rules)} rules"
+
+
+def test_rules_show_prints_what_the_rule_is(capsys: pytest.CaptureFixture[str]) -> None:
+    rule = SHIPPED.by_id()["openai-project-key"]
+    assert exit_code(["rules", "show", rule.id]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"{rule.id}: {rule.name}"
+    assert rule.regex in out
+    assert "keywords:" in out and all(keyword in out for keyword in rule.keywords)
+    assert all(example.text in out for example in rule.examples)
+    assert rule.remediation.split()[0] in out
+    assert "verification: openai, https://api.openai.com" in out
+
+
+def test_rules_show_of_a_rule_nobody_verifies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exit_code(["rules", "show", "dotenv-file"]) == 0
+    out = capsys.readouterr().out
+    assert "verification: none" in out
+    assert "applies to: the file's path" in out
+
+
+def test_rules_show_of_an_unknown_id_suggests_the_nearest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert exit_code(["rules", "show", "openai-projet-key"]) == 2
+    err = capsys.readouterr().err
+    assert "openai-projet-key: no such rule" in err
+    assert "did you mean openai-project-key?" in err
+    assert "Traceback" not in err
+
+
 VALID_RULE = """
 [[rules]]
 id = "demo-token"

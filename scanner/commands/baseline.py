@@ -127,8 +127,8 @@ def create(options: ScanOptions, command: BaselineOptions) -> int:
     )
     baseline.save(created, path)
     click.echo(
-        f"keyleak: wrote {path}: {len(created.entries)} "
-        f"{'entry' if len(created.entries) == 1 else 'entries'} for {len(findings)} "
+        f"keyleak: wrote {path}: {len(created.entries):,} "
+        f"{'entry' if len(created.entries) == 1 else 'entries'} for {len(findings):,} "
         f"{'finding' if len(findings) == 1 else 'findings'}"
     )
     union_hint(path, options.config.root)
@@ -149,8 +149,8 @@ def update(options: ScanOptions, command: BaselineOptions) -> int:
     )
     baseline.save(result.baseline, path)
     click.echo(
-        f"keyleak: updated {path}: {len(result.added)} added, {len(result.pruned)} pruned, "
-        f"{len(result.baseline.entries)} in all"
+        f"keyleak: updated {path}: {len(result.added):,} added, {len(result.pruned):,} pruned, "
+        f"{len(result.baseline.entries):,} in all"
     )
     for entry, finding in result.added:
         location = f"{clean(finding.location.path)}:{finding.location.line}"
@@ -159,7 +159,7 @@ def update(options: ScanOptions, command: BaselineOptions) -> int:
         click.echo(f"  pruned: {describe(entry)}")
     if result.unjudged:
         click.echo(
-            f"keyleak: kept {len(result.unjudged)} unmatched entries this scan could not judge: "
+            f"keyleak: kept {len(result.unjudged):,} unmatched entries this scan could not judge: "
             f"{why_unjudged(existing, command)}"
         )
     return ExitCode.CLEAN
@@ -195,7 +195,7 @@ def check(options: ScanOptions, command: BaselineOptions) -> int:
     total = len(existing.entries)
     if stale:
         click.echo(
-            f"keyleak: {len(stale)} of {total} baseline entries match nothing any more "
+            f"keyleak: {len(stale):,} of {total:,} baseline entries match nothing any more "
             "(`keyleak baseline update` prunes them)"
         )
         return ExitCode.FINDINGS
@@ -203,9 +203,9 @@ def check(options: ScanOptions, command: BaselineOptions) -> int:
     unjudged = [entry for entry in existing.entries if entry not in matched]
     if unjudged:
         click.echo(
-            f"keyleak: no stale entry; {len(unjudged)} of {total} match nothing this scan "
+            f"keyleak: no stale entry; {len(unjudged):,} of {total:,} match nothing this scan "
             f"could judge: {why_unjudged(existing, command)}"
         )
     else:
-        click.echo(f"keyleak: all {total} baseline entries still match")
+        click.echo(f"keyleak: all {total:,} baseline entries still match")
     return ExitCode.CLEAN

@@ -18,13 +18,68 @@ from scanner.rules import RuleSet, check_examples, load_rules, parse_files, read
 
 def list_rules() -> int:
     ruleset = load_rules()
-    width = max(len(rule.id) for rule in ruleset.rules)
-    for rule in sorted(ruleset.rules, key=lambda r: r.id):
-        click.echo(
-            f"{rule.id:<{width}}  {rule.severity.value:<8}  {rule.provider:<12}  {rule.name}"
-        )
-    click.echo(f"{len(ruleset.rules)} rules")
+    rows = [("ID", "SEVERITY", "PROVIDER", "VERIFY", "NAME")]
+    rows += [
+        (rule.id, rule.severity.value, rule.provider, rule.verify or "-", rule.name)
+        for rule in sorted(ruleset.rules, key=lambda r: r.id)
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[4]]))
+    click.echo(f"{len(ruleset.rules):,} rules")
     return ExitCode.CLEAN
+
+
+def show_rule(rule_id: str) -> int:
+    """One rule as its file defines it; its examples are printed as they are, being fake keys
+    written for the rule (the docs say so), never findings."""
+    import difflib
+
+    from scanner.match.file_rules import is_file_rule
+
+    rules = load_rules().by_id()
+    rule = rules.get(rule_id)
+    if rule is None:
+        near = difflib.get_close_matches(rule_id, list(rules), n=1)
+        near = near or sorted(known for known in rules if rule_id.lower() in known)
+        hint = f"; did you mean {near[0]}?" if near else " (keyleak rules list shows them)"
+        raise RuleError(f"{rule_id}: no such rule{hint}")
+    lines = [
+        f"{rule.id}: {rule.name}",
+        f"provider:     {rule.provider}",
+        f"severity:     {rule.severity.value}",
+        f"description:  {rule.description}",
+        f"pattern:      {rule.regex}",
+        f"keywords:     {', '.join(rule.keywords) or '-'}",
+    ]
+    if is_file_rule(rule):
+        lines.append("applies to: the file's path, not its content")
+    if rule.path is not None:
+        lines.append(f"paths:        {rule.path}")
+    if rule.min_entropy is not None:
+        lines.append(f"min entropy:  {rule.min_entropy}")
+    lines.append("examples:")
+    lines += [f"  {example.text}" for example in rule.examples]
+    if rule.negative_examples:
+        lines.append("not matched:")
+        lines += [f"  {negative}" for negative in rule.negative_examples]
+    lines.append(f"remediation:  {rule.remediation}")
+    lines.append(f"verification: {verification_of(rule)}")
+    lines.append(f"source:       {rule.source}")
+    click.echo("\n".join(lines))
+    return ExitCode.CLEAN
+
+
+def verification_of(rule: Rule) -> str:
+    """The verifier and the one host it sends keys to; the registry is imported only here, as
+    it imports every provider module."""
+    if rule.verify is None:
+        return "none"
+    from scanner.verify.registry import PROVIDERS
+
+    provider = PROVIDERS.get(rule.verify)
+    return f"{rule.verify}, {provider.base_url}" if provider else f"{rule.verify} (not installed)"
 
 
 def check_rules(files: tuple[str, ...]) -> int:
@@ -63,8 +118,8 @@ def summary(ruleset: RuleSet, engines: list[EngineName]) -> str:
     examples = sum(len(rule.examples) for rule in ruleset.rules)
     negatives = sum(len(rule.negative_examples) for rule in ruleset.rules)
     return (
-        f"{len(ruleset.rules)} rules OK: {examples} examples and {negatives} negative examples "
-        f"pass on the {' and '.join(engines)} engine{'s' if len(engines) > 1 else ''}"
+        f"{len(ruleset.rules):,} rules OK: {examples:,} examples and {negatives:,} negative "
+        f"examples pass on the {' and '.join(engines)} engine{'s' if len(engines) > 1 else ''}"
     )
 
 
@@ -96,5 +151,5 @@ def import_gitleaks(file: str, output: str | None) -> int:
     else:
         assert output is not None
         write_text(Path(output), text)
-    click.echo(f"keyleak: imported {len(rules)} of {len(rules) + skipped} rules", err=True)
+    click.echo(f"keyleak: imported {len(rules):,} of {len(rules) + skipped:,} rules", err=True)
     return ExitCode.USAGE if skipped else ExitCode.CLEAN

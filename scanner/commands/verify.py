@@ -47,7 +47,8 @@ def verify_input(source: str | None, options: ScanOptions) -> int:
             rules=ruleset.used_by(findings),
         )
     verify = dataclasses.replace(options.verify, enabled=True)
-    return finish(result, dataclasses.replace(options, verify=verify), "input")
+    read_from = "" if items is None else label
+    return finish(result, dataclasses.replace(options, verify=verify), "input", read_from=read_from)
 
 
 #: the most `keyleak verify` reads: a report of tens of thousands of findings fits

@@ -122,6 +122,7 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
         "verdict": verdict_to_json(finding.verdict),
         "baselined": finding.baselined,
         "line_text": finding.line_text,
+        "variables": None if finding.variables is None else list(finding.variables),
     }
 
 
@@ -142,7 +143,13 @@ def finding_from_json(value: Any) -> Finding:
         verdict=verdict_from_json(value["verdict"]),
         baselined=bool(value["baselined"]),
         line_text=value["line_text"],
+        # absent from the state of audits before file findings named their variables
+        variables=variables_from_json(value.get("variables")),
     )
+
+
+def variables_from_json(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
 
 
 def suppressed_to_json(suppressed: Suppressed) -> dict[str, int]:

@@ -153,7 +153,7 @@ def rules(options: ScanOptions) -> Sequence[Rule]:
 def summary(result: ScanResult) -> str:
     statuses = [r.status for r in result.repositories]
     counts = ", ".join(
-        f"{statuses.count(status)} {status}"
+        f"{statuses.count(status):,} {status}"
         for status in ("scanned", "unchanged", "failed")
         if status in statuses
     )

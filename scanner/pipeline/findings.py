@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
+from scanner.match.file_rules import is_file_rule
 from scanner.model import Chunk, Finding, Location, Match, Rule
 from scanner.pipeline.line_context import LineContext
 from scanner.policy.inline import INLINE_MARKERS, inline_allowed, marker_at
-from scanner.redaction import fingerprint, redact, vendor_prefix
+from scanner.redaction import fingerprint, masked, redact, vendor_prefix
+from scanner.util.printable import clean
 
 
 class LineIndex:
@@ -63,8 +66,24 @@ def make_findings(
         redact(match.secret.decode("utf-8", "replace"), vendor_prefix(rules[match.rule_id]))
         for match in all_matches
     ]
-    context = LineContext(chunk.content, all_matches, labels)
-    for match, label in zip(all_matches, labels, strict=True):
+    # an encoded secret's line shows what the file holds there, the encoded text (redacted):
+    # the decoded key was never written on it
+    line_labels = [
+        redact(chunk.content[match.start : match.end].decode("utf-8", "replace"))
+        if match.encoding
+        else label
+        for match, label in zip(all_matches, labels, strict=True)
+    ]
+    # a file rule's match is the file's name, not text of it: nothing on a line to redact
+    in_text = [not is_file_rule(rules[match.rule_id]) for match in all_matches]
+    context = LineContext(
+        chunk.content,
+        [match for match, keep in zip(all_matches, in_text, strict=True) if keep],
+        [label for label, keep in zip(line_labels, in_text, strict=True) if keep],
+    )
+    for position, (match, label, line_label) in enumerate(
+        zip(all_matches, labels, line_labels, strict=True)
+    ):
         # looked for on the whole line, not on line_text's window: a range scan reports the
         # markers it does not honour, and one can sit far along a long line
         marker = marker_at(chunk.content, match.start, match.end)
@@ -96,9 +115,28 @@ def make_findings(
                 secret=secret,
                 redacted=label,
                 fingerprint=fingerprint(rule.id, match.secret),
-                line_text=context.line(match, label),
+                line_text=context.line(match, line_label) if in_text[position] else "",
                 encoding=match.encoding,
                 line_marker=marker.decode() if marker is not None else "",
+                variables=None if in_text[position] else assigned_names(chunk.content),
             )
         )
     return findings, suppressed
+
+
+#: at most this many of a file's variable names are kept: enough to say what it holds
+MAX_VARIABLES = 20
+#: `NAME=value` or `export NAME=value` at the start of a line, as shells and dotenv read them
+#: (compiled on first use, by `re`'s cache: most runs never meet a `.env`)
+ASSIGNMENT = rb"^[ \t]*(?:export[ \t]+)?([A-Za-z_][\w.]*)[ \t]*="
+
+
+def assigned_names(content: bytes) -> tuple[str, ...]:
+    """The names a `.env`-style file assigns (`NAME=value`, `export NAME=value`), in order, each
+    once; never a value. A name that could be a key pasted in the wrong place is masked."""
+    names: dict[str, None] = {}
+    for found in re.finditer(ASSIGNMENT, content, re.MULTILINE):
+        names.setdefault(masked(clean(found.group(1).decode("ascii"))), None)
+        if len(names) == MAX_VARIABLES:
+            break
+    return tuple(names)

@@ -5,6 +5,8 @@ run by the `--fail-on` policy decide the exit code."""
 from __future__ import annotations
 
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from scanner.config.settings import ScanOptions
@@ -14,12 +16,16 @@ from scanner.report import ReportOptions
 from scanner.report.writer import emit, should_color
 
 
-def finish(result: ScanResult, options: ScanOptions, subject: str, target: str = "") -> int:
+def finish(
+    result: ScanResult, options: ScanOptions, subject: str, target: str = "", read_from: str = ""
+) -> int:
     """Allowlists, baseline, verification and the report; the exit code.
 
     `subject` names what was scanned for the summary ("file", "staged file", "blob"...); `target`
-    says where (the paths or the repository), for the reports that name it.
+    says where (the paths or the repository), for the reports that name it; `read_from` names
+    the report whose findings were read rather than scanned (`keyleak verify REPORT`).
     """
+    started = time.perf_counter()
     to_terminal = options.output in (None, "-")
     report_options = ReportOptions(
         redact=options.redact,
@@ -27,6 +33,7 @@ def finish(result: ScanResult, options: ScanOptions, subject: str, target: str =
         color=to_terminal and should_color(sys.stdout),
         subject=subject,
         target=target,
+        read_from=read_from,
     )
     result = known_and_allowed(result, options)
     if options.verify.enabled and result.findings:
@@ -35,7 +42,14 @@ def finish(result: ScanResult, options: ScanOptions, subject: str, target: str =
         result = verify_result(result, result.rules, options.verify)
     if warning := policy_warning(options.fail_on, options.verify.enabled):
         print(f"keyleak: {warning}", file=sys.stderr)
+    # verification can take longer than the scan: the time reported is the whole run's
+    result = replace(result, elapsed=result.elapsed + time.perf_counter() - started)
     emit(result, options.format, options.output, report_options)
+    if not to_terminal and not options.quiet:
+        from scanner.report.summary import summary_line
+
+        # a CI log would otherwise show nothing of a run whose report went to a file
+        print(summary_line(result, subject, read_from), file=sys.stderr)
     return exit_code(result.findings, options.fail_on)
 
 

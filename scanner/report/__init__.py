@@ -23,6 +23,8 @@ class ReportOptions:
     quiet: bool = False
     #: what was scanned (the paths or the repository), for reports that name it (HTML)
     target: str = ""
+    #: the report whose findings were read, not scanned (`keyleak verify REPORT`), for the summary
+    read_from: str = ""
 
 
 class Writer(Protocol):

@@ -133,7 +133,7 @@ def header(result: ScanResult, options: ReportOptions, horizon: datetime | None)
     count = len(result.findings)
     return (
         f"<header>\n<h1>keyleak report: {esc(title(result, options))}</h1>\n"
-        f'<p class="headline">{count} {plural(count, "secret")} found</p>\n'
+        f'<p class="headline">{count:,} {plural(count, "secret")} found</p>\n'
         + "".join(f"<p>{esc(line)}</p>\n" for line in lines)
         + f'<p class="redaction">{esc(REDACTION_NOTE)}</p>\n</header>\n'
     )
@@ -159,7 +159,7 @@ def summary(result: ScanResult, options: ReportOptions, repositories: bool) -> s
 
 
 def counts(heading: str, rows: list[tuple[str, int]]) -> str:
-    body = "".join(f"<tr><td>{esc(name)}</td><td>{n}</td></tr>" for name, n in rows)
+    body = "".join(f"<tr><td>{esc(name)}</td><td>{n:,}</td></tr>" for name, n in rows)
     return (
         f'<table class="counts"><thead><tr><th scope="col">{esc(heading)}</th>'
         f'<th scope="col">Secrets</th></tr></thead><tbody>{body}</tbody></table>\n'
@@ -173,14 +173,14 @@ def repository_table(result: ScanResult) -> str:
         + (
             "<td>—</td><td>—</td>"
             if repo.status == "failed"
-            else f"<td>{repo.commits:,}</td><td>{found[repo.name]}</td>"
+            else f"<td>{repo.commits:,}</td><td>{found[repo.name]:,}</td>"
         )
         + "</tr>"
         for repo in result.repositories
     )
     known = {repo.name for repo in result.repositories}
     rows += "".join(
-        f"<tr><td>{esc(name)}</td><td></td><td></td><td>{n}</td></tr>"
+        f"<tr><td>{esc(name)}</td><td></td><td></td><td>{n:,}</td></tr>"
         for name, n in sorted(found.items())
         if name is not None and name not in known
     )
@@ -385,8 +385,8 @@ def notes(result: ScanResult) -> str:
     items = [esc(note) for note in result.notes]
     if result.skipped:
         reasons = Counter(skip.reason for skip in result.skipped)
-        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-        items.append(esc(f"{len(result.skipped)} skipped, not scanned: {detail}"))
+        detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))
+        items.append(esc(f"{len(result.skipped):,} skipped, not scanned: {detail}"))
     for part in suppression_parts(result):
         items.append(esc(part))
     if not items:

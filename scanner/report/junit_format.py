@@ -42,7 +42,9 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         ET.SubElement(case, "error", message=clean(repository.error), type="repository failed")
     if not result.findings and not broken:
         ET.SubElement(suite, "testcase", classname="keyleak", name="no secrets found", time="0")
-    ET.SubElement(suite, "system-out").text = clean(summary_line(result, options.subject))
+    ET.SubElement(suite, "system-out").text = clean(
+        summary_line(result, options.subject, options.read_from)
+    )
     ET.indent(suites)
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     stream.write(ET.tostring(suites, encoding="unicode"))

@@ -61,24 +61,24 @@ def suppression_parts(result: ScanResult) -> list[str]:
     suppressed = result.suppressed
     parts = []
     if suppressed.inline:
-        parts.append(f"{suppressed.inline} allowed inline")
+        parts.append(f"{suppressed.inline:,} allowed inline")
     if suppressed.allowlist:
-        parts.append(f"{suppressed.allowlist} allowlisted")
+        parts.append(f"{suppressed.allowlist:,} allowlisted")
     if suppressed.placeholder:
         count = suppressed.placeholder
-        parts.append(f"{count} {plural(count, 'placeholder')} ignored")
+        parts.append(f"{count:,} {plural(count, 'placeholder')} ignored")
     return parts
 
 
-def summary_line(result: ScanResult, subject: str) -> str:
+def summary_line(result: ScanResult, subject: str, read_from: str = "") -> str:
     """Everything on one line: the headline with what was allowed and skipped."""
-    parts = scan_parts(result, subject) + exception_parts(result)
+    parts = scan_parts(result, subject, read_from) + exception_parts(result)
     return f"keyleak: {head(result)} ({'; '.join(parts)})"
 
 
-def headline(result: ScanResult, subject: str) -> str:
+def headline(result: ScanResult, subject: str, read_from: str = "") -> str:
     """How many secrets, and how much was scanned: the terminal's last line."""
-    return f"keyleak: {head(result)} ({'; '.join(scan_parts(result, subject))})"
+    return f"keyleak: {head(result)} ({'; '.join(scan_parts(result, subject, read_from))})"
 
 
 def exceptions_line(result: ScanResult) -> str | None:
@@ -95,19 +95,26 @@ def head(result: ScanResult) -> str:
     places = {(f.location.repository, f.location.path, f.location.kind) for f in result.findings}
     messages = sum(kind in MESSAGE_KINDS for _, _, kind in places)
     files = len(places) - messages
-    where = [f"{files} {plural(files, 'file')}"] if files or not messages else []
+    where = [f"{files:,} {plural(files, 'file')}"] if files or not messages else []
     if messages:
-        where.append(f"{messages} {plural(messages, 'message')}")
-    return f"{count} {plural(count, 'secret')} found in {' and '.join(where)}"
+        where.append(f"{messages:,} {plural(messages, 'message')}")
+    return f"{count:,} {plural(count, 'secret')} found in {' and '.join(where)}"
 
 
-def scan_parts(result: ScanResult, subject: str) -> list[str]:
+def scan_parts(result: ScanResult, subject: str, read_from: str = "") -> list[str]:
+    if read_from:
+        # nothing was scanned: the findings came from a report
+        read = len(result.findings)
+        return [
+            f"read {read:,} {plural(read, 'finding')} from {read_from}",
+            f"{result.elapsed:.2f}s",
+        ]
     parts = []
     if result.commits_scanned:
-        parts.append(f"{result.commits_scanned} {plural(result.commits_scanned, 'commit')}")
+        parts.append(f"{result.commits_scanned:,} {plural(result.commits_scanned, 'commit')}")
     return [
         *parts,
-        f"{result.files_scanned} {plural(result.files_scanned, subject)} scanned",
+        f"{result.files_scanned:,} {plural(result.files_scanned, subject)} scanned",
         human_size(result.bytes_scanned),
         f"{result.elapsed:.2f}s",
     ]
@@ -117,8 +124,8 @@ def exception_parts(result: ScanResult) -> list[str]:
     parts = suppression_parts(result)
     if result.skipped:
         reasons = Counter(skip.reason for skip in result.skipped)
-        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-        parts.append(f"{len(result.skipped)} skipped: {detail}")
+        detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))
+        parts.append(f"{len(result.skipped):,} skipped: {detail}")
     return parts
 
 
@@ -127,12 +134,12 @@ def breakdown_line(result: ScanResult) -> str | None:
     findings = result.findings
     if not findings:
         return None
-    severities = ", ".join(f"{n} {name}" for name, n in severity_counts(findings).items() if n)
+    severities = ", ".join(f"{n:,} {name}" for name, n in severity_counts(findings).items() if n)
     parts = [severities]
     verdicts = verdict_counts(findings)
     if verdicts:
-        parts.append("verified: " + ", ".join(f"{n} {name}" for name, n in verdicts.items()))
+        parts.append("verified: " + ", ".join(f"{n:,} {name}" for name, n in verdicts.items()))
     known = known_count(findings)
     if known:
-        parts.append(f"{known} known, {len(findings) - known} new")
+        parts.append(f"{known:,} known, {len(findings) - known:,} new")
     return "keyleak: " + "; ".join(parts)

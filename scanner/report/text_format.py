@@ -73,7 +73,7 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     if result.repositories:
         summary.append(repositories_line(result.repositories))
     # the headline last, and short enough not to wrap: a glance at a CI log's end finds it
-    summary.append(headline(result, options.subject))
+    summary.append(headline(result, options.subject, options.read_from))
     for line in summary:
         stream.write("\n".join(wrap(line, "", " " * len("keyleak: "))) + "\n")
 
@@ -82,7 +82,7 @@ def write_files(
     findings: Iterable[Finding], stream: TextIO, options: ReportOptions, paint: Paint
 ) -> None:
     for path, group in by_path(findings).items():
-        count = f"{len(group)} {plural(len(group), 'secret')}"
+        count = f"{len(group):,} {plural(len(group), 'secret')}"
         header = wrap(f"{clean(path)} ({count})", "", INDENT)
         header[0] = paint(header[0], BOLD)
         stream.write("\n".join(header) + "\n")
@@ -112,11 +112,11 @@ def repository_text(repository: RepositoryStatus) -> str:
     if repository.status == "failed":
         return f"{repository.name}: failed"
     count = repository.findings
-    secrets = f"{count} {plural(count, 'secret')}" if count else "no secrets"
+    secrets = f"{count:,} {plural(count, 'secret')}" if count else "no secrets"
     if repository.status == "unchanged":
         return f"{repository.name}: {secrets}, unchanged since the last audit"
-    commits = f"{repository.commits} {plural(repository.commits, 'commit')}"
-    blobs = f"{repository.blobs} {plural(repository.blobs, 'blob')}"
+    commits = f"{repository.commits:,} {plural(repository.commits, 'commit')}"
+    blobs = f"{repository.blobs:,} {plural(repository.blobs, 'blob')}"
     return f"{repository.name}: {secrets} ({commits}, {blobs}, {human_size(repository.bytes)})"
 
 
@@ -124,12 +124,12 @@ def repositories_line(repositories: Iterable[RepositoryStatus]) -> str:
     statuses = Counter(repository.status for repository in repositories)
     total = sum(statuses.values())
     parts = ", ".join(
-        f"{statuses[status]} {status}"
+        f"{statuses[status]:,} {status}"
         for status in ("scanned", "unchanged", "failed")
         if statuses[status]
     )
     noun = "repository" if total == 1 else "repositories"
-    return f"keyleak: {total} {noun}: {parts}"
+    return f"keyleak: {total:,} {noun}: {parts}"
 
 
 def by_path(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
@@ -160,20 +160,28 @@ def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
         lines = wrap(title, "", INDENT) + wrap(tags, INDENT, INDENT)
     lines[0] = lines[0].replace(where, paint(where, BOLD), 1)
     secret = clean(shown_secret(finding, options))
-    if finding.line_text:
-        code = fit(clean(shown_line(finding, options)).strip(), secret, WIDTH - len(CODE))
-        lines += [
-            row.replace(secret, paint(secret, RED), 1) for row in wrap(code, CODE, CODE, code=True)
-        ]
-    details: list[tuple[str, str]] = [("secret", secret)]
+    if finding.variables is not None:
+        # a file rule's "secret" is the file's name, its line the file's first: neither says
+        # what the file exposes, its variable names do
+        lines += labelled("file", clean(place(location)))
+        lines += labelled("variables", ", ".join(finding.variables) or "none")
+    elif finding.line_text:
+        code = clean(shown_line(finding, options)).strip()
+        lines += [row.replace(secret, paint(secret, RED), 1) for row in code_rows(code, secret)]
+    if finding.encoding:
+        # apart from the line, which shows the encoded text the file holds
+        decoded = f"from {', then '.join(finding.encoding)}:"
+        shown = f"{secret} (redacted)" if options.redact else secret
+        lines.append(f"{INDENT}decoded {decoded} {paint(shown, RED) if options.redact else shown}")
+    details: list[tuple[str, str]] = []
+    if finding.variables is None and not finding.encoding:
+        details.append(("secret", secret))
     if finding.verdict:
         details.append(("verified", verdict_text(finding.verdict)))
     if location.commit:
         details.append(("commit", location.commit[:12]))
     if location.cell is not None:
         details.append(("cell", f"{location.cell}, line {location.cell_line}"))
-    if finding.encoding:
-        details.append(("decoded", ", then ".join(finding.encoding)))
     if finding.introduced_by:
         details.append(("introduced", commit_text(finding.introduced_by)))
     if finding.history:
@@ -181,11 +189,28 @@ def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
     details.append(("fingerprint", finding.fingerprint[:16]))
     details.append(("fix", finding.remediation))
     for label, text in details:
-        rows = labelled(label, text)
+        if label == "secret":
+            # never broken across rows, however long: a key copied from two rows is a wrong key
+            rows = [f"{INDENT}{'secret:':<{LABEL_WIDTH}}{paint(text, RED)}"]
+        else:
+            rows = labelled(label, text)
         if label == "verified":
             rows = [paint(row, verdict_style(finding)) for row in rows]
         lines += rows
     return "\n".join(lines) + "\n"
+
+
+def code_rows(code: str, secret: str) -> list[str]:
+    """The offending line under the finding, the secret whole on one row: cut around it when it
+    fits a row, else on a row of its own, longer than the others, between the rest."""
+    width = WIDTH - len(CODE)
+    start = code.find(secret) if secret else -1
+    if start < 0 or len(secret) + 2 <= width:
+        return wrap(fit(code, secret, width), CODE, CODE, code=True)
+    before, after = code[:start].rstrip(), code[start + len(secret) :]
+    rows = wrap(before, CODE, CODE, code=True) if before else []
+    rows.append(CODE + secret)
+    return rows + (wrap(after, CODE, CODE, code=True) if after.strip() else [])
 
 
 def fit(code: str, secret: str, width: int) -> str:

@@ -77,6 +77,7 @@ def full_finding() -> Finding:
         ),
         baselined=True,
         line_text='API_KEY = "sk-proj-…"  # tab\there',
+        variables=("DB_PASSWORD", "API_URL"),
     )
 
 
