@@ -126,6 +126,25 @@ def parse_added_lines(diff: bytes) -> Iterator[AddedLines]:
         yield current
 
 
+def changed_paths(diff: bytes) -> set[bytes]:
+    """The new path of every file a patch shows (`--diff-filter=d`: none deleted), those that
+    add no line too (a rename, a mode change, an empty new file, only deletions)."""
+    paths: set[bytes] = set()
+    for line in diff.split(b"\n"):
+        # headers only: a content line starts with `+`, `-` or a space, never with these
+        if line.startswith((b"rename to ", b"copy to ")):
+            paths.add(unquote_path(line.split(b" ", 2)[2].rstrip(b"\r")))
+        elif line.startswith(b"diff --git "):
+            # `a/NAME b/NAME`: the halves are equal unless the file was renamed or copied,
+            # which a `rename to`/`copy to` line then names
+            both = line[len(b"diff --git ") :].rstrip(b"\r")
+            half = (len(both) - 1) // 2
+            old, new = unquote_path(both[:half]), unquote_path(both[half + 1 :])
+            if old[2:] == new[2:] and new.startswith(b"b/"):
+                paths.add(new[2:])
+    return paths
+
+
 def deleted_lines(patch: bytes) -> bytes:
     return b"\n".join(
         line[1:]
