@@ -253,6 +253,26 @@ def test_pre_push_blocks_a_push_that_adds_a_key(
     assert git(remote, "rev-parse", "main").stdout.strip() == pushed
 
 
+def test_a_first_push_is_checked_over_its_whole_history(
+    framework_repo: tuple[Path, dict[str, str]], key: str, tmp_path: Path
+) -> None:
+    """pre-commit runs a push the remote has nothing of as `--all-files`: a key added and
+    removed again is in no file, but every commit is sent."""
+    repo, env = framework_repo
+    git(tmp_path, "init", "-q", "--bare", "remote.git")
+    git(repo, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    commit_unchecked(repo, "config.py", f'OPENAI_API_KEY = "{key}"\n', "leak")
+    commit_unchecked(repo, "config.py", CLEAN_CONFIG, "fix")
+
+    blocked = run(["git", "push", "origin", "main"], cwd=repo, env=env)
+
+    assert_blocked(blocked, "config.py:1:", key)
+    assert (
+        git(tmp_path / "remote.git", "rev-parse", "--verify", "-q", "main", check=False).stdout
+        == ""
+    )
+
+
 @pytest.mark.parametrize(
     "mode",
     [

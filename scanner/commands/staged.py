@@ -18,6 +18,9 @@ hook tells them apart by its environment (checked against pre-commit 4 and git 2
   `PRE_COMMIT_TO_REF`: the lines the commits of A..B add are scanned, as
   `keyleak history --range A..B` does, under A's config. The names are not needed: a key
   added and removed again inside the range is in no file at B, yet it is pushed.
+- A push whose history the remote has none of (a first push) comes without refs, as if
+  `--all-files`, with `PRE_COMMIT_REMOTE_NAME` and `PRE_COMMIT_LOCAL_BRANCH` set: every blob of
+  that branch's history is scanned, as `keyleak history . BRANCH` does, since all of it is sent.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from scanner.sources.staged_diff import staged_chunks
 
 FROM_REF = "PRE_COMMIT_FROM_REF"
 TO_REF = "PRE_COMMIT_TO_REF"
+REMOTE_NAME = "PRE_COMMIT_REMOTE_NAME"
+LOCAL_BRANCH = "PRE_COMMIT_LOCAL_BRANCH"
 
 
 def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
@@ -43,6 +48,9 @@ def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
     from_ref, to_ref = os.environ.get(FROM_REF), os.environ.get(TO_REF)
     if from_ref and to_ref:
         return scan_pushed_range(options, from_ref, to_ref)
+    local_branch = os.environ.get(LOCAL_BRANCH)
+    if os.environ.get(REMOTE_NAME) and local_branch:
+        return scan_pushed_history(options, local_branch)
     from scanner.commands.options import scan_options
 
     if names and "GIT_INDEX_FILE" not in os.environ:
@@ -102,3 +110,16 @@ def scan_pushed_range(options: dict[str, Any], from_ref: str, to_ref: str) -> in
             ranges=ranges, max_blob_size=settings.max_file_size, progress=False
         )
         return run_history(settings, history, trust)
+
+
+def scan_pushed_history(options: dict[str, Any], branch: str) -> int:
+    from scanner.commands.history import run_history
+    from scanner.commands.options import scan_options
+    from scanner.pipeline.history_scan import HistoryOptions
+    from scanner.pipeline.run import default_jobs
+
+    settings = scan_options(options, default_jobs(), anchor=".")
+    history = HistoryOptions(
+        revisions=(branch,), max_blob_size=settings.max_file_size, progress=False
+    )
+    return run_history(settings, history)
