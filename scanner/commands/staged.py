@@ -63,17 +63,22 @@ def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
     if not diff:
         no_bare_repository()
     only = frozenset(names) if names else None
-    if only is not None and not only <= staged_paths(diff):
+    if only is not None and not all_staged(only, diff):
         return scan_handed_files(options, names)
     chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist(), only)
     result = run_scan(configured_scanner(options), chunks, jobs=1)
     return finish(result, options, "staged file")
 
 
-def staged_paths(diff: bytes) -> frozenset[str]:
+def all_staged(names: frozenset[str], diff: bytes) -> bool:
     from scanner.sources.diff import changed_paths
 
-    return frozenset(os.fsdecode(path) for path in changed_paths(diff))
+    # renames are looked for only when needed: most commits have none, and finding them costs
+    # two more passes over the diff
+    return any(
+        names <= {os.fsdecode(path) for path in changed_paths(diff, renames)}
+        for renames in (False, True)
+    )
 
 
 def no_bare_repository() -> None:
