@@ -127,13 +127,17 @@ def scan(paths: tuple[str, ...], jobs: int | None, **options: Any) -> int:
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path())
 @report_options
-def staged(**options: Any) -> int:
-    """Scan what is staged for commit: the lines the index adds (the pre-commit hook)."""
-    from scanner.commands.options import scan_options
-    from scanner.commands.staged import scan_staged
+def staged(files: tuple[str, ...], **options: Any) -> int:
+    """Scan what is staged for commit: the lines the index adds (the pre-commit hook).
 
-    return scan_staged(scan_options(options, jobs=1))
+    FILES are the names the pre-commit framework hands the hook: during a commit only their
+    staged lines are scanned, outside one the files whole, and with pre-commit's
+    --from-ref/--to-ref (or on pre-push) the lines that range adds."""
+    from scanner.commands.staged import run_staged
+
+    return run_staged(options, files)
 
 
 @cli.command()

@@ -124,6 +124,28 @@ def test_a_config_file_and_a_baseline_are_read_only_when_needed(
     assert {"tomllib", "scanner.policy.baseline", "click"}.isdisjoint(modules)
 
 
+def test_a_commit_through_the_framework_imports_no_more_than_a_bare_hook(
+    clean_commit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pre-commit hands the hook the staged file names after `--`; git sets GIT_INDEX_FILE in a
+    commit. The fast path still applies, and neither the work tree reader nor the range scan is
+    imported."""
+    monkeypatch.setenv("GIT_INDEX_FILE", str(clean_commit / ".git" / "index"))
+    for _ in range(2):
+        modules, code, err = imported_by(clean_commit, tmp_path, "staged", "--", "app.py")
+        assert code == 0, err
+    assert "scanner.commands.staged" in modules
+    present = sorted(
+        name for name in modules if any(name == m or name.startswith(m + ".") for m in NEVER)
+    )
+    assert present == []
+    assert {
+        "scanner.sources.worktree",
+        "scanner.commands.history",
+        "scanner.pipeline.range_scan",
+    }.isdisjoint(modules)
+
+
 def test_any_other_command_line_goes_through_click(clean_commit: Path, tmp_path: Path) -> None:
     """The probe sees what is imported: an option takes the click CLI and its JSON writer."""
     modules, code, err = imported_by(clean_commit, tmp_path, "staged", "--format", "json")
@@ -135,7 +157,7 @@ def test_the_hook_runs_with_the_options_click_gives_a_bare_staged() -> None:
     from scanner import cli
 
     context = cli.staged.make_context("staged", [])
-    assert context.params == HOOK_OPTIONS
+    assert context.params == {"files": (), **HOOK_OPTIONS}
 
 
 def test_every_dataclass_has_a_docstring() -> None:

@@ -1,17 +1,130 @@
 """`keyleak staged`: what the next commit would add, read from git's index. The pre-commit hook
-runs it on every commit (see scanner.entry for its fast path)."""
+runs it on every commit (see scanner.entry for its fast path).
+
+The pre-commit framework runs the same hook in other ways too, handing it file names, and the
+hook tells them apart by its environment (checked against pre-commit 4 and git 2.39):
+
+- `git commit` runs its pre-commit hook with `GIT_INDEX_FILE` set (`.git/index`, or the
+  temporary index of `commit -a` and `commit PATH`); pre-commit then names the staged files.
+  pre-commit sets no variable of its own that says "in a commit" (`PRE_COMMIT=1` is set in
+  every mode), so `GIT_INDEX_FILE` is the signal, checked against the diff: names that are not
+  all staged changes mean someone ran pre-commit on files with that variable exported, and
+  they are scanned whole. Here the lines the commit adds are scanned, as without names.
+- `pre-commit run --all-files` (pre-commit.ci, most CI jobs), `--files F...` and a plain
+  `pre-commit run` name files outside a commit: they are scanned whole, from the work tree,
+  which is what pre-commit hands every hook (it stashes unstaged changes only for a plain
+  `run`, so `--all-files` checks the files as they are on disk, as in a CI checkout).
+- `--from-ref A --to-ref B` and the pre-push stage set `PRE_COMMIT_FROM_REF` and
+  `PRE_COMMIT_TO_REF`: the lines the commits of A..B add are scanned, as
+  `keyleak history --range A..B` does, under A's config. The names are not needed: a key
+  added and removed again inside the range is in no file at B, yet it is pushed.
+- A push whose history the remote has none of (a first push) comes without refs, as if
+  `--all-files`, with `PRE_COMMIT_REMOTE_NAME` and `PRE_COMMIT_LOCAL_BRANCH` set: every blob of
+  that branch's history is scanned, as `keyleak history . BRANCH` does, since all of it is sent.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import Any
+
 from scanner import git
 from scanner.config.settings import ScanOptions
+from scanner.errors import GitError
 from scanner.pipeline.finish import finish
 from scanner.pipeline.run import configured_scanner, run_scan
 from scanner.sources.staged_diff import staged_chunks
 
+FROM_REF = "PRE_COMMIT_FROM_REF"
+TO_REF = "PRE_COMMIT_TO_REF"
+REMOTE_NAME = "PRE_COMMIT_REMOTE_NAME"
+LOCAL_BRANCH = "PRE_COMMIT_LOCAL_BRANCH"
 
-def scan_staged(options: ScanOptions) -> int:
+
+def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
+    """The hook's command: `options` named as the CLI's, `names` the files pre-commit handed
+    over (none when run by hand or by `keyleak hook install`'s hook)."""
+    from_ref, to_ref = os.environ.get(FROM_REF), os.environ.get(TO_REF)
+    if from_ref and to_ref:
+        return scan_pushed_range(options, from_ref, to_ref)
+    local_branch = os.environ.get(LOCAL_BRANCH)
+    if os.environ.get(REMOTE_NAME) and local_branch:
+        return scan_pushed_history(options, local_branch)
+    from scanner.commands.options import scan_options
+
+    if names and "GIT_INDEX_FILE" not in os.environ:
+        return scan_handed_files(scan_options(options, jobs=1), names)
+    return scan_staged(scan_options(options, jobs=1), names)
+
+
+def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
     diff = git.staged_diff()
-    chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist())
+    if not diff:
+        no_bare_repository()
+    only = frozenset(names) if names else None
+    if only is not None and not all_staged(only, diff):
+        return scan_handed_files(options, names)
+    chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist(), only)
     result = run_scan(configured_scanner(options), chunks, jobs=1)
     return finish(result, options, "staged file")
+
+
+def all_staged(names: frozenset[str], diff: bytes) -> bool:
+    from scanner.sources.diff import changed_paths
+
+    # renames are looked for only when needed: most commits have none, and finding them costs
+    # two more passes over the diff
+    return any(
+        names <= {os.fsdecode(path) for path in changed_paths(diff, renames)}
+        for renames in (False, True)
+    )
+
+
+def no_bare_repository() -> None:
+    """A bare repository has no index to commit from: its diff is empty, which must not pass
+    for a clean commit. Asked only when nothing is staged, so a commit pays nothing for it."""
+    if git.run(["rev-parse", "--is-bare-repository"]).strip() == b"true":
+        raise GitError("a bare repository has no staged changes to scan (no work tree)")
+
+
+def scan_handed_files(options: ScanOptions, names: Sequence[str]) -> int:
+    from functools import partial
+
+    from scanner.pipeline.run import default_jobs
+    from scanner.sources.worktree import handed_files, read_file
+
+    config = options.config
+    scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
+    items = list(handed_files(names, config.path_allowlist(), config.root))
+    # a handful of files is scanned sooner here than a pool of workers can start
+    jobs = default_jobs() if len(items) > 64 else 1
+    return finish(run_scan(scanner, items, jobs), options, "file")
+
+
+def scan_pushed_range(options: dict[str, Any], from_ref: str, to_ref: str) -> int:
+    from scanner.commands.history import range_config, run_history
+    from scanner.commands.options import scan_options
+    from scanner.pipeline.history_scan import HistoryOptions
+    from scanner.pipeline.run import default_jobs
+
+    ranges = (f"{from_ref}..{to_ref}",)
+    with range_config(".", ranges, options["config_file"], head_config=False) as trust:
+        settings = scan_options(options, default_jobs(), anchor=".", config=trust.config)
+        history = HistoryOptions(
+            ranges=ranges, max_blob_size=settings.max_file_size, progress=False
+        )
+        return run_history(settings, history, trust)
+
+
+def scan_pushed_history(options: dict[str, Any], branch: str) -> int:
+    from scanner.commands.history import run_history
+    from scanner.commands.options import scan_options
+    from scanner.pipeline.history_scan import HistoryOptions
+    from scanner.pipeline.run import default_jobs
+
+    settings = scan_options(options, default_jobs(), anchor=".")
+    history = HistoryOptions(
+        revisions=(branch,), max_blob_size=settings.max_file_size, progress=False
+    )
+    return run_history(settings, history)

@@ -10,19 +10,28 @@ from typing import TYPE_CHECKING
 
 from scanner.model import Chunk, Provenance, Skipped, SourceKind
 from scanner.sources.content import lines_as_text
-from scanner.sources.diff import parse_added_lines
+from scanner.sources.diff import parse_added_lines, unquote_path
 
 if TYPE_CHECKING:  # the hook imports globs only when the config has a path allowlist
     from scanner.config.globs import GlobSet
 
 
+UNMERGED = b"* Unmerged path "
+
+
 def staged_chunks(
-    diff: bytes, max_size: int, allowlist: GlobSet | None = None
+    diff: bytes,
+    max_size: int,
+    allowlist: GlobSet | None = None,
+    only: frozenset[str] | None = None,
 ) -> Iterator[Chunk | Skipped]:
     """Each file's added lines as a chunk; `allowlist` globs (root-relative, as git's paths are)
-    skip files."""
+    skip files, and so does `only` (the file names pre-commit handed the hook) when given."""
+    yield from unmerged(diff)
     for added in parse_added_lines(diff):
         path = os.fsdecode(added.path)
+        if only is not None and path not in only:
+            continue
         if allowlist is not None and allowlist.matches(path):
             yield Skipped(path=path, reason="path allowlist")
             continue
@@ -40,3 +49,16 @@ def staged_chunks(
                     path=path, kind=SourceKind.STAGED, line_numbers=tuple(added.line_numbers)
                 ),
             )
+
+
+def unmerged(diff: bytes) -> Iterator[Skipped]:
+    """The conflicted paths of a merge being resolved: git shows no content for an unmerged
+    entry (its stages 1 to 3), only a `* Unmerged path` line, so they are listed as not
+    scanned. A content line always starts with `+`, `-` or a space: the search cannot be fooled.
+    """
+    if UNMERGED not in diff:
+        return
+    for line in diff.split(b"\n"):
+        if line.startswith(UNMERGED):
+            path = os.fsdecode(unquote_path(line[len(UNMERGED) :].rstrip(b"\r")))
+            yield Skipped(path=path, reason="unmerged (a conflict being resolved)")

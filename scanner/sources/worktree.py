@@ -54,6 +54,37 @@ def named_file(path: str) -> str | Skipped:
     return path if stat.S_ISREG(info.st_mode) else Skipped(path=path, reason="not a regular file")
 
 
+def handed_files(
+    names: Sequence[str], allowlist: GlobSet | None = None, root: Path | None = None
+) -> Iterator[str | Skipped]:
+    """The files a tool handed over by name (pre-commit's list), each at most once: only
+    regular files are scanned, and a symlink is never followed, since in a repository under
+    audit it may point at anything on the machine. A name that is gone, a directory (a
+    submodule), a FIFO or a device is listed as skipped, never an error."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            info = os.lstat(name)
+        except FileNotFoundError:
+            yield Skipped(path=name, reason="no such file (deleted?)")
+            continue
+        except OSError as exc:
+            yield Skipped(path=name, reason=f"unreadable ({exc.strerror})")
+            continue
+        relative = root_relative(name, root or Path.cwd()) if allowlist else None
+        if allowlist and relative and allowlist.matches(relative, stat.S_ISDIR(info.st_mode)):
+            yield Skipped(path=name, reason=ALLOWLISTED)
+        elif stat.S_ISLNK(info.st_mode):
+            yield Skipped(path=name, reason="symlink")
+        elif not stat.S_ISREG(info.st_mode):
+            yield Skipped(path=name, reason="not a regular file")
+        else:
+            yield name
+
+
 def walk_directory(
     root: str, seen: set[str], allowlist: GlobSet | None = None, relative: str | None = None
 ) -> Iterator[str | Skipped]:
