@@ -790,6 +790,51 @@ def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> se
     return {line[1:].decode() for line in output.split() if line.startswith(b"?")}
 
 
+# --- a work tree's files, as git lists them ----------------------------------------------------
+
+#: A work tree's own config may name a program as its file system monitor, which a command that
+#: reads the index (ls-files, check-ignore) would start: a scanned repository never runs anything.
+NO_FSMONITOR = ["-c", "core.fsmonitor=false"]
+
+
+def directory_ignored(cwd: Path | str) -> bool | None:
+    """Whether git ignores the directory `cwd` (or one above it); None when `cwd` is not in a
+    work tree, or git cannot say (not installed, refuses the repository)."""
+    try:
+        with starting_git(cwd):
+            completed = subprocess.run(
+                ["git", *NO_FSMONITOR, "check-ignore", "-q", "--", "."],
+                cwd=cwd,
+                env=environment(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
+            )
+    except GitError:
+        return None
+    return {0: True, 1: False}.get(completed.returncode)
+
+
+def unignored_files(cwd: Path | str) -> list[str]:
+    """The files below `cwd` that git does not ignore, tracked or not, relative to `cwd`;
+    a submodule or a nested repository is one entry (its directory)."""
+    output = run(
+        [*NO_FSMONITOR, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd
+    )
+    return split_paths(output)
+
+
+def ignored_entries(cwd: Path | str) -> list[str]:
+    """What git ignores below `cwd`, relative to it: an ignored directory is one entry, ending
+    in `/`, so that listing it costs nothing however much it holds."""
+    args = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
+    return split_paths(run([*NO_FSMONITOR, *args], cwd))
+
+
+def split_paths(output: bytes) -> list[str]:
+    return [os.fsdecode(path) for path in output.split(b"\0") if path]
+
+
 def excluded_paths(paths: Sequence[bytes]) -> list[str]:
     """Pathspecs that leave exactly these paths out (from the top, no wildcards)."""
     return [":(top,exclude,literal)" + os.fsdecode(path) for path in paths]
