@@ -815,23 +815,41 @@ def directory_ignored(cwd: Path | str) -> bool | None:
     return {0: True, 1: False}.get(completed.returncode)
 
 
-def unignored_files(cwd: Path | str) -> list[str]:
-    """The files below `cwd` that git does not ignore, tracked or not, relative to `cwd`;
-    a submodule or a nested repository is one entry (its directory)."""
-    output = run(
-        [*NO_FSMONITOR, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd
-    )
-    return split_paths(output)
+def unignored_files(cwd: Path | str) -> Iterator[str]:
+    """The files below `cwd` that git does not ignore, tracked or not, relative to `cwd`, as git
+    lists them (streamed: the first files are scanned while git lists the rest); a submodule
+    or a nested repository is one entry (its directory)."""
+    args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    process = spawn([*NO_FSMONITOR, *args], cwd)
+    try:
+        for record in stream_records(process, b"\0"):
+            if record:
+                yield os.fsdecode(record)
+    finally:
+        finish(process, "git ls-files")
 
 
-def ignored_entries(cwd: Path | str) -> list[str]:
-    """What git ignores below `cwd`, relative to it: an ignored directory is one entry, ending
-    in `/`, so that listing it costs nothing however much it holds."""
+def start_ignored_listing(cwd: Path | str) -> GitProcess:
+    """What git ignores below `cwd` (read it with `ignored_entries`): started beside the listing
+    of the files, so that it costs no time of its own. An ignored directory is one entry,
+    ending in `/`, so listing it costs nothing however much it holds."""
     args = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
-    return split_paths(run([*NO_FSMONITOR, *args], cwd))
+    return spawn([*NO_FSMONITOR, *args], cwd)
 
 
-def split_paths(output: bytes) -> list[str]:
+def abandon(process: GitProcess) -> None:
+    """Stop a streamed git process whose output is no longer wanted."""
+    process.kill()
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+    process.errors.close()
+
+
+def ignored_entries(process: GitProcess) -> list[str]:
+    assert process.stdout is not None
+    output = process.stdout.read()
+    finish(process, "git ls-files")
     return [os.fsdecode(path) for path in output.split(b"\0") if path]
 
 

@@ -11,7 +11,13 @@ from typing import NamedTuple
 
 from scanner.config.globs import GlobSet, root_relative
 from scanner.errors import GitError, KeyleakError
-from scanner.git import directory_ignored, ignored_entries, unignored_files
+from scanner.git import (
+    abandon,
+    directory_ignored,
+    ignored_entries,
+    start_ignored_listing,
+    unignored_files,
+)
 from scanner.model import Chunk, Provenance, Skipped
 from scanner.sources.content import as_text
 
@@ -165,59 +171,77 @@ def git_directory(
     an ignored directory without descending into it, so `.venv/` costs nothing.
     """
     try:
-        names = unignored_files(directory)
-    except GitError:  # a repository git lists nothing of: read everything, as outside one
+        ignored = start_ignored_listing(directory)
+    except GitError:  # git cannot be started: read everything, as outside a work tree
         yield from walk_directory(directory, seen, filters, relative, local)
         return
     try:
-        ignored = ignored_entries(directory)
+        yield from git_listed(directory, seen, filters, relative, local)
+    except GitError:  # a repository git cannot list: read everything, as outside one
+        abandon(ignored)
+        yield from walk_directory(directory, seen, filters, relative, local)
+        return
+    except BaseException:  # interrupted, or the scan ended early
+        abandon(ignored)
+        raise
+    try:
+        names = ignored_entries(ignored)
     except GitError:
-        ignored = []
-    left_out = filters.left_out
-    for name in ignored:
-        left_out.ignored[name if directory == os.curdir else os.path.join(directory, name)] = None
-    allowlist, exclude = filters.allowlist, filters.exclude
+        names = []
     for name in names:
-        name = name.rstrip("/")  # a nested repository
         path = name if directory == os.curdir else os.path.join(directory, name)
+        filters.left_out.ignored[path] = None
+
+
+def git_listed(
+    directory: str, seen: set[str], filters: Filters, relative: str | None, local: str | None
+) -> Iterator[str | Skipped]:
+    allowlist, exclude, left_out = filters.allowlist, filters.exclude, filters.left_out
+    here = directory == os.curdir
+    for name in unignored_files(directory):
+        name = name.rstrip("/")  # a nested repository
+        path = name if here else os.path.join(directory, name)
         if path in seen:
             continue
         seen.add(path)
-        name_local = below(local, name)
-        inner = below(relative, name)
-        if exclude and name_local is not None and exclude.matches(name_local):
-            left_out.excluded[matched_top(exclude, name_local, path)] = None
-        elif allowlist and inner is not None and allowlist.matches(inner):
+        if exclude:
+            name_local = f"{local}/{name}" if local else name
+            if exclude.matches(name_local):
+                left_out.excluded[matched_top(exclude, name_local, path)] = None
+                continue
+        inner = None if relative is None else f"{relative}/{name}" if relative else name
+        if allowlist and inner is not None and allowlist.matches(inner):
             top = matched_top(allowlist, inner, path)
             if top not in seen:  # a directory is skipped once, as the walk does
                 seen.add(top)
                 yield Skipped(path=top.rstrip("/"), reason=ALLOWLISTED)
+            continue
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:  # deleted but still in the index, or outside a sparse checkout
+            continue
+        except OSError as exc:
+            yield Skipped(path=path, reason=f"unreadable ({exc.strerror})")
+            continue
+        if stat.S_ISREG(mode):
+            yield path
+        elif stat.S_ISDIR(mode):
+            yield from nested_work_tree(path, seen, filters, inner, below(local, name))
         else:
-            yield from listed_file(path, seen, filters, inner, name_local)
+            yield Skipped(
+                path=path, reason="symlink" if stat.S_ISLNK(mode) else "not a regular file"
+            )
 
 
-def listed_file(
+def nested_work_tree(
     path: str, seen: set[str], filters: Filters, relative: str | None, local: str | None
 ) -> Iterator[str | Skipped]:
-    """A path git listed: a file, or a submodule's or nested repository's directory, listed
-    by its own git (or walked, when it has none: a submodule not checked out)."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:  # deleted but still in the index, or outside a sparse checkout
-        return
-    except OSError as exc:
-        yield Skipped(path=path, reason=f"unreadable ({exc.strerror})")
-        return
-    if stat.S_ISREG(mode):
-        yield path
-    elif stat.S_ISLNK(mode):
-        yield Skipped(path=path, reason="symlink")
-    elif stat.S_ISDIR(mode) and os.path.lexists(os.path.join(path, ".git")):
+    """A submodule's or a nested repository's directory git listed: listed by its own git, or
+    walked when it has none (a submodule not checked out)."""
+    if os.path.lexists(os.path.join(path, ".git")):
         yield from git_directory(path, seen, filters, relative, local)
-    elif stat.S_ISDIR(mode):
-        yield from walk_directory(path, seen, filters, relative, local)
     else:
-        yield Skipped(path=path, reason="not a regular file")
+        yield from walk_directory(path, seen, filters, relative, local)
 
 
 def matched_top(globs: GlobSet, relative: str, path: str) -> str:

@@ -142,6 +142,24 @@ def test_nested_repository_keeps_its_own_ignore_rules(
     assert outcome.report()["left_out"]["ignored"] == ["vendored/cache/"]
 
 
+def test_submodule_is_read_with_its_own_ignore_rules(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upstream = tmp_path / "upstream"
+    upstream.mkdir()
+    git(upstream, "init", "-q", "-b", "main")
+    write(upstream, ".gitignore", "dist/\n")
+    plant(upstream, "lib.py")
+    commit(upstream, {}, "library")
+    commit(repo, {"app.py": "print(1)\n"}, "start")
+    add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q", str(upstream), "sub"]
+    git(repo, *add)
+    plant(repo, "sub/dist/bundle.js")
+    outcome = scan_json(capsys, repo)
+    assert found_paths(outcome) == {"sub/lib.py"}
+    assert outcome.report()["left_out"]["ignored"] == ["sub/dist/"]
+
+
 def test_a_work_trees_file_system_monitor_is_never_run(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
