@@ -207,6 +207,14 @@ def test_exclude_is_relative_to_the_directory_named(
     assert outcome.report()["left_out"]["excluded"] == ["src/gen/"]
 
 
+def test_exclude_leaves_a_file_named_on_the_command_line_alone(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plant(repo, "vendor/lib.py", "app.py")
+    outcome = scan_json(capsys, repo, "vendor/lib.py", ".", "--exclude", "vendor/")
+    assert found_paths(outcome) == {"vendor/lib.py", "app.py"}
+
+
 def test_exclude_outside_a_work_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plain = tmp_path / "plain"
     plant(plain, "node_modules/x/index.js", "app.py")
