@@ -212,7 +212,7 @@ def git_listed(
         inner = None if relative is None else f"{relative}/{name}" if relative else name
         if allowlist and inner is not None and allowlist.matches(inner):
             top = matched_top(allowlist, inner, path)
-            if top not in seen:  # a directory is skipped once, as the walk does
+            if top == path or top not in seen:  # a directory is skipped once, as the walk does
                 seen.add(top)
                 yield Skipped(path=top.rstrip("/"), reason=ALLOWLISTED)
             continue
