@@ -58,7 +58,8 @@ def walk(
     scanned in its own right, and one pointing out of the tree must never be read. Paths given
     explicitly are taken as the user named them, even when git ignores them or `--exclude`
     matches them. Paths the config's `allowlist` (globs relative to `root`) matches are skipped,
-    a matching directory as a whole.
+    a matching directory as a whole. `filters`, when given, holds the allowlist instead, and
+    says whether to ask git what it ignores and what `--exclude` leaves out.
     """
     filters = filters or Filters(allowlist=allowlist)
     allowlist = filters.allowlist
