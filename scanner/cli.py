@@ -116,14 +116,45 @@ def cli(debug: bool) -> None:
     default=None,
     help="Files read and scanned in parallel [default: CPU count].",
 )
-def scan(paths: tuple[str, ...], jobs: int | None, **options: Any) -> int:
-    """Scan files and directories (default: the current directory)."""
+@click.option(
+    "--no-ignore",
+    is_flag=True,
+    help="In a git work tree, scan what git ignores too (.gitignore, info/exclude, "
+    "core.excludesFile).",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out paths matching GLOB (gitignore-style, relative to each directory named); "
+    "repeatable.",
+)
+@click.option(
+    "--stdin-name",
+    default="<stdin>",
+    show_default=True,
+    metavar="NAME",
+    help="The name `keyleak scan -` reports standard input by.",
+)
+def scan(
+    paths: tuple[str, ...],
+    jobs: int | None,
+    no_ignore: bool,
+    exclude: tuple[str, ...],
+    stdin_name: str,
+    **options: Any,
+) -> int:
+    """Scan files and directories (default: the current directory); - reads standard input.
+
+    In a git work tree, files git ignores are left out (and counted) unless named or
+    --no-ignore is given."""
     from scanner.commands.options import scan_options
-    from scanner.commands.scan import scan_paths
+    from scanner.commands.scan import STDIN, scan_paths
     from scanner.pipeline.run import default_jobs
 
-    anchor = paths[0] if paths else None
-    return scan_paths(paths, scan_options(options, jobs or default_jobs(), anchor))
+    anchor = next((path for path in paths if path != STDIN), None)
+    settings = scan_options(options, jobs or default_jobs(), anchor)
+    return scan_paths(paths, settings, ignore=not no_ignore, exclude=exclude, stdin_name=stdin_name)
 
 
 @cli.command()

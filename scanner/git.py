@@ -887,6 +887,69 @@ def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> se
     return {line[1:].decode() for line in output.split() if line.startswith(b"?")}
 
 
+# --- a work tree's files, as git lists them ----------------------------------------------------
+
+#: A work tree's own config may name a program as its file system monitor, which a command that
+#: reads the index (ls-files, check-ignore) would start: a scanned repository never runs anything.
+NO_FSMONITOR = ["-c", "core.fsmonitor=false"]
+
+
+def directory_ignored(cwd: Path | str) -> bool | None:
+    """Whether git ignores the directory `cwd` (or one above it); None when `cwd` is not in a
+    work tree, or git cannot say (not installed, refuses the repository)."""
+    try:
+        with starting_git(cwd):
+            completed = subprocess.run(
+                ["git", *NO_FSMONITOR, "check-ignore", "-q", "--", "."],
+                cwd=cwd,
+                env=environment(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
+            )
+    except GitError:
+        return None
+    return {0: True, 1: False}.get(completed.returncode)
+
+
+def unignored_files(cwd: Path | str) -> Iterator[str]:
+    """The files below `cwd` that git does not ignore, tracked or not, relative to `cwd`, as git
+    lists them (streamed: the first files are scanned while git lists the rest); a submodule
+    or a nested repository is one entry (its directory)."""
+    args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    process = spawn([*NO_FSMONITOR, *args], cwd)
+    try:
+        for record in stream_records(process, b"\0"):
+            if record:
+                yield os.fsdecode(record)
+    finally:
+        finish(process, "git ls-files")
+
+
+def start_ignored_listing(cwd: Path | str) -> GitProcess:
+    """What git ignores below `cwd` (read it with `ignored_entries`): started beside the listing
+    of the files, so that it costs no time of its own. An ignored directory is one entry,
+    ending in `/`, so listing it costs nothing however much it holds."""
+    args = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
+    return spawn([*NO_FSMONITOR, *args], cwd)
+
+
+def abandon(process: GitProcess) -> None:
+    """Stop a streamed git process whose output is no longer wanted."""
+    process.kill()
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+    process.errors.close()
+
+
+def ignored_entries(process: GitProcess) -> list[str]:
+    assert process.stdout is not None
+    output = process.stdout.read()
+    finish(process, "git ls-files")
+    return [os.fsdecode(path) for path in output.split(b"\0") if path]
+
+
 def excluded_paths(paths: Sequence[bytes]) -> list[str]:
     """Pathspecs that leave exactly these paths out (from the top, no wildcards)."""
     return [":(top,exclude,literal)" + os.fsdecode(path) for path in paths]

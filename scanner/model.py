@@ -334,3 +334,7 @@ class ScanResult:
     rules: tuple[Rule, ...] = ()
     #: organisation audits: every repository audited, in input order, failures included
     repositories: tuple[RepositoryStatus, ...] = ()
+    #: tree scans: what git ignores and what `--exclude` matched, left unread (a directory is
+    #: one entry, ending in `/`)
+    ignored: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()

@@ -134,7 +134,12 @@ def parse(args: list[str], whole: bool = True) -> None:
     options = {"--help", "-h"}
     for parameter in command.params:
         options.update(parameter.opts, parameter.secondary_opts)
-    unknown = [word for word in args if word.startswith("-") and word.split("=")[0] not in options]
+    # a bare `-` is a path (standard input), not an option
+    unknown = [
+        word
+        for word in args
+        if word.startswith("-") and word != "-" and word.split("=")[0] not in options
+    ]
     if unknown:
         raise click.NoSuchOption(unknown[0])
 

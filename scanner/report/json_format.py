@@ -127,6 +127,8 @@ def stats_object(result: ScanResult) -> dict[str, Any]:
     return {
         **count_object(result),
         "skipped": len(result.skipped),
+        "ignored": len(result.ignored),
+        "excluded": len(result.excluded),
         "elapsed_seconds": round(result.elapsed, 3),
     }
 
@@ -161,6 +163,10 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         "notes": list(result.notes),
         "stats": stats_object(result),
     }
+    if (
+        result.ignored or result.excluded
+    ):  # tree scans only, so that other reports stay as they were
+        document["left_out"] = {"ignored": list(result.ignored), "excluded": list(result.excluded)}
     if result.repositories:  # audits only, so that other reports stay as they were
         document["repositories"] = repository_objects(result)
     json.dump(document, stream, indent=2, ensure_ascii=False)

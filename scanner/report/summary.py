@@ -120,8 +120,31 @@ def scan_parts(result: ScanResult, subject: str, read_from: str = "") -> list[st
     ]
 
 
+#: how many left-out paths the summary names before "…"
+NAMED_LEFT_OUT = 3
+
+
+def left_out_parts(result: ScanResult) -> list[str]:
+    """What a tree scan left unread on purpose: an ignored `.env` is hygiene, not a leak, but the
+    reader must know it was not read. Entries, not files: an ignored directory is one."""
+    parts = []
+    for paths, what, how in (
+        (result.ignored, "ignored by git", "--no-ignore reads them"),
+        (result.excluded, "excluded by --exclude", ""),
+    ):
+        if paths:
+            from scanner.util.printable import clean  # names from the scanned tree
+
+            named = ", ".join(clean(path) for path in paths[:NAMED_LEFT_OUT])
+            more = ", …" if len(paths) > NAMED_LEFT_OUT else ""
+            hint = f"; {how}" if how else ""
+            count = len(paths)
+            parts.append(f"{count} {plural(count, 'path')} {what} not read ({named}{more}{hint})")
+    return parts
+
+
 def exception_parts(result: ScanResult) -> list[str]:
-    parts = suppression_parts(result)
+    parts = suppression_parts(result) + left_out_parts(result)
     if result.skipped:
         reasons = Counter(skip.reason for skip in result.skipped)
         detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))

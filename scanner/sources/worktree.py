@@ -5,11 +5,19 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from scanner.config.globs import GlobSet, root_relative
-from scanner.errors import KeyleakError
+from scanner.errors import GitError, KeyleakError
+from scanner.git import (
+    abandon,
+    directory_ignored,
+    ignored_entries,
+    start_ignored_listing,
+    unignored_files,
+)
 from scanner.model import Chunk, Provenance, Skipped
 from scanner.sources.content import as_text
 
@@ -17,26 +25,57 @@ SKIPPED_DIRECTORIES = frozenset({".git"})
 ALLOWLISTED = "path allowlist"
 
 
+@dataclass
+class LeftOut:
+    """What a walk left unread on purpose, for the summary: what git ignores (an ignored
+    directory is one entry, ending in `/`) and what `--exclude` matched (likewise)."""
+
+    ignored: dict[str, None] = field(default_factory=dict)
+    excluded: dict[str, None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a walk leaves out: the config's `allowlist` (globs relative to the config root) and
+    the command line's `exclude` (relative to each directory named); `ignore`: ask git what
+    it ignores, in a work tree."""
+
+    allowlist: GlobSet | None = None
+    exclude: GlobSet | None = None
+    ignore: bool = False
+    left_out: LeftOut = field(default_factory=LeftOut)
+
+
 def walk(
-    paths: Sequence[str], allowlist: GlobSet | None = None, root: Path | None = None
+    paths: Sequence[str],
+    allowlist: GlobSet | None = None,
+    root: Path | None = None,
+    filters: Filters | None = None,
 ) -> Iterator[str | Skipped]:
     """Every regular file below `paths`, in a stable order.
 
     Symlinks met during the walk are not followed: a link inside the tree points at something
     scanned in its own right, and one pointing out of the tree must never be read. Paths given
-    explicitly are taken as the user named them. Paths the config's `allowlist` (globs relative
-    to `root`) matches are skipped, a matching directory as a whole.
+    explicitly are taken as the user named them, even when git ignores them or `--exclude`
+    matches them. Paths the config's `allowlist` (globs relative to `root`) matches are skipped,
+    a matching directory as a whole. `filters`, when given, holds the allowlist instead, and
+    says whether to ask git what it ignores and what `--exclude` leaves out.
     """
+    filters = filters or Filters(allowlist=allowlist)
+    allowlist = filters.allowlist
     seen: set[str] = set()
     for path in paths:
         if not os.path.lexists(path):
             raise KeyleakError(f"{path}: no such file or directory")
         relative = root_relative(path, root or Path.cwd()) if allowlist else None
         is_dir = os.path.isdir(path)
+        local = "" if filters.exclude else None
         if allowlist and relative and allowlist.matches(relative, is_dir):
             yield Skipped(path=path, reason=ALLOWLISTED)
+        elif is_dir and filters.ignore and directory_ignored(path) is False:
+            yield from git_directory(path, seen, filters, relative, local)
         elif is_dir:
-            yield from walk_directory(path, seen, allowlist, relative)
+            yield from walk_directory(path, seen, filters, relative, local)
         elif path not in seen:
             seen.add(path)
             yield named_file(path)
@@ -86,32 +125,42 @@ def handed_files(
 
 
 def walk_directory(
-    root: str, seen: set[str], allowlist: GlobSet | None = None, relative: str | None = None
+    root: str,
+    seen: set[str],
+    filters: Filters,
+    relative: str | None = None,
+    local: str | None = None,
 ) -> Iterator[str | Skipped]:
     """The files below `root`, depth first, each folder in name order. A stack of listings, not
     recursion: a tree a thousand folders deep must not exhaust Python's recursion limit."""
-    stack = [listing(root, seen, allowlist, relative)]
+    stack = [listing(Folder(root, relative, local), seen, filters)]
     while stack:
         item = next(stack[-1], None)
         if item is None:
             stack.pop()
         elif isinstance(item, Folder):
-            stack.append(listing(item.path, seen, allowlist, item.relative))
+            stack.append(listing(item, seen, filters))
         else:
             yield item
 
 
 class Folder(NamedTuple):
-    """A folder `listing` met, for the walk to list next."""
+    """A folder to list: its path, and its path relative to the config root (for the
+    allowlist) and to the directory named (for `--exclude`), each None when not needed."""
 
     path: str
     relative: str | None
+    local: str | None
 
 
-def listing(
-    root: str, seen: set[str], allowlist: GlobSet | None, relative: str | None
-) -> Iterator[str | Skipped | Folder]:
+def below(parent: str | None, name: str) -> str | None:
+    return None if parent is None else f"{parent}/{name}" if parent else name
+
+
+def listing(folder: Folder, seen: set[str], filters: Filters) -> Iterator[str | Skipped | Folder]:
     """One folder's files, and its folders to descend into."""
+    root, relative, local = folder
+    allowlist, exclude = filters.allowlist, filters.exclude
     try:
         entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except OSError as exc:
@@ -122,22 +171,120 @@ def listing(
         if path in seen:
             continue
         seen.add(path)
-        inner = None if relative is None else f"{relative}/{entry.name}" if relative else entry.name
+        inner = below(relative, entry.name)
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
-            if allowlist and inner is not None and allowlist.matches(inner, is_dir):
+            if exclude and exclude.matches(
+                f"{local}/{entry.name}" if local else entry.name, is_dir
+            ):
+                filters.left_out.excluded[path + "/" if is_dir else path] = None
+            elif allowlist and inner is not None and allowlist.matches(inner, is_dir):
                 yield Skipped(path=path, reason=ALLOWLISTED)
             elif entry.is_symlink():
                 yield Skipped(path=path, reason="symlink")
             elif is_dir:
                 if entry.name not in SKIPPED_DIRECTORIES:
-                    yield Folder(path, inner)
+                    yield Folder(path, inner, below(local, entry.name))
             elif entry.is_file(follow_symlinks=False):
                 yield path
             else:
                 yield Skipped(path=path, reason="not a regular file")
         except OSError as exc:
             yield Skipped(path=path, reason=f"unreadable ({exc.strerror})")
+
+
+def git_directory(
+    directory: str, seen: set[str], filters: Filters, relative: str | None, local: str | None
+) -> Iterator[str | Skipped]:
+    """The files below `directory`, a folder of a git work tree, that git does not ignore
+    (tracked, or untracked and not ignored), in git's order; what it ignores is counted.
+
+    Git knows every rule (nested `.gitignore`s, `info/exclude`, `core.excludesFile`) and lists
+    an ignored directory without descending into it, so `.venv/` costs nothing.
+    """
+    try:
+        ignored = start_ignored_listing(directory)
+    except GitError:  # git cannot be started: read everything, as outside a work tree
+        yield from walk_directory(directory, seen, filters, relative, local)
+        return
+    try:
+        yield from git_listed(directory, seen, filters, relative, local)
+    except GitError:  # a repository git cannot list: read everything, as outside one
+        abandon(ignored)
+        yield from walk_directory(directory, seen, filters, relative, local)
+        return
+    except BaseException:  # interrupted, or the scan ended early
+        abandon(ignored)
+        raise
+    try:
+        names = ignored_entries(ignored)
+    except GitError:
+        names = []
+    for name in names:
+        path = name if directory == os.curdir else os.path.join(directory, name)
+        filters.left_out.ignored[path] = None
+
+
+def git_listed(
+    directory: str, seen: set[str], filters: Filters, relative: str | None, local: str | None
+) -> Iterator[str | Skipped]:
+    allowlist, exclude, left_out = filters.allowlist, filters.exclude, filters.left_out
+    here = directory == os.curdir
+    for name in unignored_files(directory):
+        name = name.rstrip("/")  # a nested repository
+        path = name if here else os.path.join(directory, name)
+        if path in seen:
+            continue
+        seen.add(path)
+        if exclude:
+            name_local = f"{local}/{name}" if local else name
+            if exclude.matches(name_local):
+                left_out.excluded[matched_top(exclude, name_local, path)] = None
+                continue
+        inner = None if relative is None else f"{relative}/{name}" if relative else name
+        if allowlist and inner is not None and allowlist.matches(inner):
+            top = matched_top(allowlist, inner, path)
+            if top == path or top not in seen:  # a directory is skipped once, as the walk does
+                seen.add(top)
+                yield Skipped(path=top.rstrip("/"), reason=ALLOWLISTED)
+            continue
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:  # deleted but still in the index, or outside a sparse checkout
+            continue
+        except OSError as exc:
+            yield Skipped(path=path, reason=f"unreadable ({exc.strerror})")
+            continue
+        if stat.S_ISREG(mode):
+            yield path
+        elif stat.S_ISDIR(mode):
+            yield from nested_work_tree(path, seen, filters, inner, below(local, name))
+        else:
+            yield Skipped(
+                path=path, reason="symlink" if stat.S_ISLNK(mode) else "not a regular file"
+            )
+
+
+def nested_work_tree(
+    path: str, seen: set[str], filters: Filters, relative: str | None, local: str | None
+) -> Iterator[str | Skipped]:
+    """A submodule's or a nested repository's directory git listed: listed by its own git, or
+    walked when it has none (a submodule not checked out)."""
+    if os.path.lexists(os.path.join(path, ".git")):
+        yield from git_directory(path, seen, filters, relative, local)
+    else:
+        yield from walk_directory(path, seen, filters, relative, local)
+
+
+def matched_top(globs: GlobSet, relative: str, path: str) -> str:
+    """`path`, or the directory above it (ending in `/`) that `globs` match, the highest one:
+    what a walk that prunes directories would have left out."""
+    parts = relative.split("/")
+    for depth in range(1, len(parts)):
+        if globs.matches("/".join(parts[:depth]), True):
+            extra = len(parts) - depth
+            return path.rsplit("/", extra)[0] + "/"
+    return path
 
 
 def read_file(path: str, max_size: int) -> Chunk | Skipped:
