@@ -43,6 +43,12 @@ STABLE_DIFF_OPTIONS = (
 )
 
 
+#: Every git this module starts. A repository's own config may name a program as its file system
+#: monitor, which any command that reads the index (diff --cached, ls-files, check-ignore) would
+#: start: a scanned repository never runs anything.
+GIT = ("git", "-c", "core.quotePath=true", "-c", "core.fsmonitor=false")
+
+
 @contextlib.contextmanager
 def starting_git(cwd: Path | str | None) -> Iterator[None]:
     """Why git could not be started, as a GitError."""
@@ -60,7 +66,7 @@ def run(args: list[str], cwd: Path | str | None = None) -> bytes:
     """git's output, for a command that reads or writes this machine's repositories only."""
     with starting_git(cwd):
         completed = subprocess.run(
-            ["git", "-c", "core.quotePath=true", *args],
+            [*GIT, *args],
             cwd=cwd,
             env=environment(),
             stdin=subprocess.DEVNULL,
@@ -184,7 +190,7 @@ def spawn(
     errors = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by finish(), after git exits
     with starting_git(cwd):
         process = GitProcess(
-            ["git", "-c", "core.quotePath=true", *args],
+            [*GIT, *args],
             cwd=cwd,
             env={**environment(), **(env or {})},
             stdin=stdin,
@@ -889,10 +895,6 @@ def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> se
 
 # --- a work tree's files, as git lists them ----------------------------------------------------
 
-#: A work tree's own config may name a program as its file system monitor, which a command that
-#: reads the index (ls-files, check-ignore) would start: a scanned repository never runs anything.
-NO_FSMONITOR = ["-c", "core.fsmonitor=false"]
-
 
 def directory_ignored(cwd: Path | str) -> bool | None:
     """Whether git ignores the directory `cwd` (or one above it); None when `cwd` is not in a
@@ -900,7 +902,7 @@ def directory_ignored(cwd: Path | str) -> bool | None:
     try:
         with starting_git(cwd):
             completed = subprocess.run(
-                ["git", *NO_FSMONITOR, "check-ignore", "-q", "--", "."],
+                [*GIT, "check-ignore", "-q", "--", "."],
                 cwd=cwd,
                 env=environment(),
                 stdin=subprocess.DEVNULL,
@@ -917,7 +919,7 @@ def unignored_files(cwd: Path | str) -> Iterator[str]:
     lists them (streamed: the first files are scanned while git lists the rest); a submodule
     or a nested repository is one entry (its directory)."""
     args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    process = spawn([*NO_FSMONITOR, *args], cwd)
+    process = spawn(args, cwd)
     try:
         for record in stream_records(process, b"\0"):
             if record:
@@ -931,7 +933,7 @@ def start_ignored_listing(cwd: Path | str) -> GitProcess:
     of the files, so that it costs no time of its own. An ignored directory is one entry,
     ending in `/`, so listing it costs nothing however much it holds."""
     args = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
-    return spawn([*NO_FSMONITOR, *args], cwd)
+    return spawn(args, cwd)
 
 
 def abandon(process: GitProcess) -> None:
@@ -996,7 +998,7 @@ def run_remote(args: list[str], cwd: Path | str | None, timeout: float) -> bytes
     }
     with starting_git(cwd):
         process = subprocess.Popen(
-            ["git", "-c", "core.quotePath=true", *args],
+            [*GIT, *args],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,

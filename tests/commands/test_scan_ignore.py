@@ -160,8 +160,11 @@ def test_submodule_is_read_with_its_own_ignore_rules(
     assert outcome.report()["left_out"]["ignored"] == ["sub/dist/"]
 
 
+@pytest.mark.parametrize(
+    "command", [("scan", "."), ("staged",), ("history",)], ids=["scan", "staged", "history"]
+)
 def test_a_work_trees_file_system_monitor_is_never_run(
-    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
 ) -> None:
     marker = tmp_path / "monitor-ran"
     script = tmp_path / "monitor.sh"
@@ -170,9 +173,11 @@ def test_a_work_trees_file_system_monitor_is_never_run(
     git(repo, "config", "core.fsmonitor", str(script))
     plant(repo, "app.py")
     commit(repo, {}, "start")
-    marker.unlink(missing_ok=True)  # `git commit` above may have run it: only keyleak counts
-    outcome = scan_json(capsys, repo)
-    assert found_paths(outcome) == {"app.py"}
+    plant(repo, "staged.py")
+    git(repo, "add", "staged.py")
+    marker.unlink(missing_ok=True)  # git above may have run it: only keyleak counts
+    outcome = keyleak(capsys, repo, *command, "--format", "json")
+    assert outcome.code == 1
     assert not marker.exists()
 
 
