@@ -110,6 +110,13 @@ def title(result: ScanResult, options: ReportOptions) -> str:
     return options.target or f"{options.subject} scan"
 
 
+def heading(result: ScanResult, options: ReportOptions) -> str:
+    """The title as the page shows it: a scanned path wraps as the table's paths do."""
+    if result.repositories or not options.target:
+        return esc(title(result, options))
+    return path_html(options.target, "span")
+
+
 def dates(findings: Iterable[Finding]) -> Iterable[str]:
     for finding in findings:
         if finding.introduced_by:
@@ -134,7 +141,7 @@ def header(result: ScanResult, options: ReportOptions, horizon: datetime | None)
         lines.append(f"History up to {horizon:%Y-%m-%d %H:%M} UTC (the latest commit it names).")
     count = len(result.findings)
     return (
-        f"<header>\n<h1>keyleak report: {esc(title(result, options))}</h1>\n"
+        f"<header>\n<h1>keyleak report: {heading(result, options)}</h1>\n"
         f'<p class="headline">{count} {plural(count, "secret")} found</p>\n'
         + "".join(f"<p>{esc(line)}</p>\n" for line in lines)
         + f'<p class="redaction">{esc(REDACTION_NOTE)}</p>\n</header>\n'

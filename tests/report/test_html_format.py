@@ -200,7 +200,9 @@ def test_plain_scan_names_its_target_and_has_no_timeline() -> None:
         ),
     )
     text = render("html", ReportOptions(target="/src/app", subject="file"), result)
-    assert "<h1>keyleak report: /src/app</h1>" in text
+    heading = '<h1>keyleak report: <span class="path"><span>/</span><wbr><span>src/</span><wbr>'
+    assert heading + "<span>app</span></span></h1>" in text
+    assert "<title>keyleak report: /src/app</title>" in text
     assert "<svg" not in text and "4 secrets without a history" in text
     assert 'data-filter="repository"' not in text and "Failed repositories" not in text
 
