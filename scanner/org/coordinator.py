@@ -18,7 +18,7 @@ from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
 from scanner.git import NETWORK_TIMEOUT
 from scanner.model import Rule, ScanResult
-from scanner.org import state
+from scanner.org import state, task_events
 from scanner.org.audit_progress import AuditProgress
 from scanner.org.executor import Executor, TaskFailure
 from scanner.org.merge import Audited, merge, recount
@@ -87,20 +87,21 @@ def audit_all(
             previous=previous.previous if previous else None,
             fetch=audit.fetch,
             network_timeout=audit.network_timeout,
+            scan_jobs=scan_jobs(audit, len(targets)),
         )
         for target, previous in zip(targets, stored, strict=True)
     ]
     audited: list[Audited | None] = [None] * len(targets)
-    executor = executor_for(audit)
-    try:
-        with AuditProgress(len(targets), show) as progress:
+    with AuditProgress(len(targets), show) as progress:
+        executor = executor_for(audit, progress.inside if show else None)
+        try:
             for index, outcome in executor.run(audit_repository, jobs):
                 target = targets[index]
                 entry = settle(target, outcome, stored[index], cache, progress)
                 audited[index] = entry
                 progress.done(target.name, entry.status, entry.error)
-    finally:
-        executor.close()
+        finally:
+            executor.close()
     missing = [targets[i].name for i, entry in enumerate(audited) if entry is None]
     if missing:
         raise KeyleakError(f"the executor returned no outcome for: {', '.join(missing)}")
@@ -130,7 +131,18 @@ def settle(
     return Audited(target, "failed", error=target.scrub(error), elapsed=outcome.elapsed)
 
 
-def executor_for(audit: AuditOptions) -> Executor:
+def scan_jobs(audit: AuditOptions, repositories: int) -> int:
+    """Blob workers per repository's scan: the local jobs are shared among the repositories
+    audited at once, so that one repository audited with `-j 2` is scanned as `history -j 2`
+    scans it. A Dask worker's cores are not ours to count: one each there."""
+    if audit.scheduler is not None:
+        return 1
+    return max(1, audit.jobs // max(1, min(audit.jobs, repositories)))
+
+
+def executor_for(audit: AuditOptions, events: task_events.Sink | None = None) -> Executor:
+    """Where the tasks run; `events`, if given, hears of their progress inside their
+    repositories (local tasks only)."""
     if audit.scheduler is not None:
         if importlib.util.find_spec("distributed") is None:
             raise KeyleakError(
@@ -141,7 +153,7 @@ def executor_for(audit: AuditOptions) -> Executor:
         return DaskExecutor(audit.scheduler)
     from scanner.org.local_executor import LocalExecutor
 
-    return LocalExecutor(audit.jobs)
+    return LocalExecutor(audit.jobs, events)
 
 
 def rules(options: ScanOptions) -> Sequence[Rule]:

@@ -13,23 +13,31 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from scanner.org import task_events
 from scanner.org.executor import TaskFailure
 
 if TYPE_CHECKING:  # concurrent.futures is imported only when a pool is started
     from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.queues import SimpleQueue
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 DIED = "the worker process running it died, twice"
+#: seconds between two looks at the events the running tasks sent
+EVENTS_INTERVAL = 0.1
 
 
 class LocalExecutor:
-    """`jobs` tasks at a time: in this process for one, in worker processes for more."""
+    """`jobs` tasks at a time: in this process for one, in worker processes for more. The
+    progress events the tasks send (`task_events`) are handed to `events`, if given."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, events: task_events.Sink | None = None) -> None:
         self.jobs = jobs
+        self.events = events
         self.pool: ProcessPoolExecutor | None = None
+        #: the workers' events on their way here, one queue per pool
+        self.channel: SimpleQueue[task_events.Event] | None = None
 
     def run(
         self, function: Callable[[T], R], items: Sequence[T]
@@ -42,10 +50,13 @@ class LocalExecutor:
         self, function: Callable[[T], R], items: Sequence[T]
     ) -> Iterator[tuple[int, R | TaskFailure]]:
         for index, item in enumerate(items):
+            previous = task_events.install(self.events)
             try:
                 outcome: R | TaskFailure = function(item)
             except Exception as exc:
                 outcome = failure(exc)
+            finally:
+                task_events.install(previous)
             yield index, outcome
 
     def pooled(
@@ -80,7 +91,10 @@ class LocalExecutor:
             else:
                 while fresh and len(running) < self.jobs and submit(fresh):
                     pass
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            # woken now and then to pass the running tasks' progress on
+            timeout = EVENTS_INTERVAL if self.channel is not None else None
+            done, _ = wait(running, timeout, return_when=FIRST_COMPLETED)
+            self.pass_events()
             if any(isinstance(future.exception(), BrokenProcessPool) for future in done):
                 # every task still running went down with the pool
                 done, _ = wait(running)
@@ -104,13 +118,34 @@ class LocalExecutor:
             from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+            if self.events is None:
+                self.pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+            else:
+                # a new queue with each pool: a worker killed while writing to the old one
+                # may have left its lock taken
+                self.channel = context.SimpleQueue()
+                self.pool = ProcessPoolExecutor(
+                    self.jobs,
+                    mp_context=context,
+                    initializer=task_events.to_queue,
+                    initargs=(self.channel,),
+                )
         return self.pool
+
+    def pass_events(self) -> None:
+        channel = self.channel
+        if channel is None or self.events is None:
+            return
+        while not channel.empty():
+            self.events(channel.get())
 
     def stop(self) -> None:
         pool, self.pool = self.pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        channel, self.channel = self.channel, None
+        if channel is not None:
+            channel.close()
 
     def close(self) -> None:
         self.stop()

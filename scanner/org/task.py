@@ -23,7 +23,7 @@ from scanner.config.ruleset import load_ruleset
 from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
 from scanner.model import ScanResult
-from scanner.org import mirror
+from scanner.org import mirror, task_events
 from scanner.org.targets import Target
 from scanner.pipeline.history_scan import HistoryOptions, scan_history
 
@@ -56,6 +56,8 @@ class AuditJob:
     fetch: bool = True
     #: seconds a remote may stay silent before its clone or fetch is given up
     network_timeout: float = git.NETWORK_TIMEOUT
+    #: blob worker processes of this repository's scan: the jobs no other repository uses
+    scan_jobs: int = 1
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,13 @@ def audit_repository(job: AuditJob) -> RepositoryOutcome:
                 return RepositoryOutcome(
                     "unchanged", tips=tips, signature=signature, elapsed=elapsed
                 )
-            history = HistoryOptions(repo=repo, max_blob_size=job.max_blob_size, progress=False)
-            # parallelism is across repositories: one process per repository's scan
-            result = scan_history(replace(job.options, jobs=1), history)
+            history = HistoryOptions(
+                repo=repo,
+                max_blob_size=job.max_blob_size,
+                progress=False,
+                watch=task_events.reporter(target.name),
+            )
+            result = scan_history(replace(job.options, jobs=job.scan_jobs), history)
     except (KeyleakError, OSError) as exc:
         return RepositoryOutcome(
             "failed", error=target.scrub(describe(exc)), elapsed=time.perf_counter() - started

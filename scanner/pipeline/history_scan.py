@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from scanner import git
@@ -16,6 +17,11 @@ from scanner.pipeline.messages import CommitMessages, MessageScan, tag_findings
 from scanner.pipeline.run import Scanner, configured_scanner
 from scanner.sources import blobs
 from scanner.util.progress import Progress, wanted
+
+Watch = Callable[[str, int, int], None]
+
+#: commits walked between two reports to a watcher: frequent enough for a bar, too rare to cost
+COMMIT_STEP = 1000
 
 SHALLOW_NOTE = (
     "shallow clone: history is truncated; secrets older than the oldest commit present are "
@@ -32,6 +38,10 @@ class HistoryOptions:
     ranges: tuple[str, ...] = ()
     max_blob_size: int = 10 * 1024 * 1024
     progress: bool = True
+    #: told of the work done as it is done, besides the bar: ("blobs", objects read, objects
+    #: listed so far) after each batch, ("commits", walked, 0) every COMMIT_STEP commits, and
+    #: ("commits", n, n) once the walk is over
+    watch: Watch | None = None
 
 
 @dataclass
@@ -57,12 +67,14 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     try:
         scanner = configured_scanner(options)
         listing = blobs.BlobListing(repo, revisions, history.max_blob_size, partial)
-        scan = scan_blobs(scanner, repo, listing, options.jobs, wanted(history.progress))
+        show = wanted(history.progress)
+        scan = scan_blobs(scanner, repo, listing, options.jobs, show, history.watch)
         head = git.resolve_commit("HEAD", repo)
         message_scan = MessageScan(scanner)
         commit_messages = CommitMessages(message_scan)
+        commits = log.commits()
         attribution = attribute(
-            commit_messages.through(log.commits()),
+            commit_messages.through(counted(commits, history.watch) if history.watch else commits),
             scan.found,
             scan.skipped,
             head,
@@ -100,12 +112,18 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
 
 
 def scan_blobs(
-    scanner: Scanner, repo: str, listing: blobs.BlobListing, jobs: int, show: bool
+    scanner: Scanner,
+    repo: str,
+    listing: blobs.BlobListing,
+    jobs: int,
+    show: bool,
+    watch: Watch | None = None,
 ) -> BlobScan:
     """Every listed blob read and scanned by the workers, which start on the first batches
     while git is still listing the rest; each batch reports back only what it found and how
     far it got."""
     scan = BlobScan()
+    read = 0
     listed = listing.blobs()
     # closed, git's listing stops at once should the scan stop early
     with contextlib.closing(listed):
@@ -119,6 +137,9 @@ def scan_blobs(
             for outcome in workers.run(itertools.chain(first, batches)):
                 progress.expect(listing.objects, listing.size)
                 progress.advance(outcome.read, outcome.objects)
+                if watch is not None:
+                    read += outcome.objects
+                    watch("blobs", read, listing.objects)
                 for finding in outcome.findings:
                     assert finding.location.blob is not None
                     scan.found.setdefault(finding.location.blob, []).append(finding)
@@ -132,6 +153,16 @@ def scan_blobs(
     scan.skipped.update(dict.fromkeys(listing.too_big, blobs.TOO_BIG))
     scan.skipped.update(dict.fromkeys(listing.absent, blobs.NOT_FETCHED))
     return scan
+
+
+def counted(commits: Iterator[git.LoggedCommit], watch: Watch) -> Iterator[git.LoggedCommit]:
+    """`commits`, their number told to `watch` as they are walked."""
+    walked = 0
+    for walked, commit in enumerate(commits, start=1):
+        if walked % COMMIT_STEP == 0:
+            watch("commits", walked, 0)
+        yield commit
+    watch("commits", walked, walked)
 
 
 def notes(repo: str) -> tuple[str, ...]:

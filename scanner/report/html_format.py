@@ -22,7 +22,7 @@ from typing import TextIO
 from scanner import __version__
 from scanner.model import Commit, Finding, ScanResult, VerdictStatus
 from scanner.report import ReportOptions
-from scanner.report.html_timeline import Span, parse_date, timeline
+from scanner.report.html_timeline import Span, bar_label, parse_date, timeline
 from scanner.report.summary import human_size, plural, severity_counts, suppression_parts
 
 NOT_VERIFIED = "not verified"
@@ -110,6 +110,13 @@ def title(result: ScanResult, options: ReportOptions) -> str:
     return options.target or f"{options.subject} scan"
 
 
+def heading(result: ScanResult, options: ReportOptions) -> str:
+    """The title as the page shows it: a scanned path wraps as the table's paths do."""
+    if result.repositories or not options.target:
+        return esc(title(result, options))
+    return path_html(options.target, "span")
+
+
 def dates(findings: Iterable[Finding]) -> Iterable[str]:
     for finding in findings:
         if finding.introduced_by:
@@ -127,12 +134,14 @@ def header(result: ScanResult, options: ReportOptions, horizon: datetime | None)
     if result.commits_scanned:
         scanned.insert(0, f"{result.commits_scanned:,} {plural(result.commits_scanned, 'commit')}")
     scanned.append(human_size(result.bytes_scanned))
-    lines = [f"Scanned {', '.join(scanned)} in {result.elapsed:.2f}s."]
+    # not how long it took: a page that held a duration would differ between two runs on the
+    # same data
+    lines = [f"Scanned {', '.join(scanned)}."]
     if horizon:
         lines.append(f"History up to {horizon:%Y-%m-%d %H:%M} UTC (the latest commit it names).")
     count = len(result.findings)
     return (
-        f"<header>\n<h1>keyleak report: {esc(title(result, options))}</h1>\n"
+        f"<header>\n<h1>keyleak report: {heading(result, options)}</h1>\n"
         f'<p class="headline">{count:,} {plural(count, "secret")} found</p>\n'
         + "".join(f"<p>{esc(line)}</p>\n" for line in lines)
         + f'<p class="redaction">{esc(REDACTION_NOTE)}</p>\n</header>\n'
@@ -169,7 +178,8 @@ def counts(heading: str, rows: list[tuple[str, int]]) -> str:
 def repository_table(result: ScanResult) -> str:
     found = Counter(f.location.repository for f in result.findings)
     rows = "".join(
-        f'<tr><td title="{esc(repo.url)}">{esc(repo.name)}</td><td>{esc(repo.status)}</td>'
+        f'<tr><td title="{esc(repo.url)}">{path_html(repo.name, "span")}</td>'
+        f"<td>{esc(repo.status)}</td>"
         + (
             "<td>—</td><td>—</td>"
             if repo.status == "failed"
@@ -180,7 +190,7 @@ def repository_table(result: ScanResult) -> str:
     )
     known = {repo.name for repo in result.repositories}
     rows += "".join(
-        f"<tr><td>{esc(name)}</td><td></td><td></td><td>{n:,}</td></tr>"
+        f"<tr><td>{path_html(name, 'span')}</td><td></td><td></td><td>{n:,}</td></tr>"
         for name, n in sorted(found.items())
         if name is not None and name not in known
     )
@@ -242,7 +252,8 @@ def finding_span(finding: Finding) -> Span | None:
         return None
     label = f"{finding.provider} · {place(finding)}"
     window = f"{day(history.introduced)} → {day(last) if last else 'now'}"
-    return Span(label, start, end, f"{label} ({finding.redacted}): {window}")
+    short = bar_label(finding.provider, finding.location.repository, finding.location.path)
+    return Span(short, start, end, f"{label} ({finding.redacted}): {window}")
 
 
 def place(finding: Finding) -> str:
@@ -339,8 +350,8 @@ def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
         "rule": (f"{esc(finding.rule_name)}{known}", None),
         "secret": (f'<code class="key">{esc(finding.redacted)}</code>', None),
         "verdict": (f'<span class="verdict{live}" title="{reason}">{esc(status)}</span>', None),
-        "repository": (esc(location.repository or ""), None),
-        "path": ("<br>".join(f"<code>{esc(path)}</code>" for path in paths), None),
+        "repository": (path_html(location.repository or "", "span"), None),
+        "path": ("<br>".join(path_html(path) for path in paths), None),
         "line": (str(location.line), str(location.line)),
         "introduced": introduced(
             finding.introduced_by or (history.introduced if history else None)
@@ -348,6 +359,15 @@ def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
         "exposure": window(finding, horizon),
         "present": (present(finding) if history else "—", present(finding) if history else ""),
     }
+
+
+def path_html(path: str, tag: str = "code") -> str:
+    """A path (or a repository's name) that wraps only after a `/`: each part unbreakable, a
+    break point between parts. A name too long for its column overflows, whole."""
+    parts = [part + "/" for part in path.split("/")]
+    parts[-1] = parts[-1][:-1]
+    shown = "<wbr>".join(f"<span>{esc(part)}</span>" for part in parts if part)
+    return f'<{tag} class="path">{shown}</{tag}>'
 
 
 def introduced(commit: Commit | None) -> Cell:

@@ -16,6 +16,10 @@ RIGHT_MARGIN = 24
 ROW = 22
 AXIS = 30
 LABEL_CHARS = 40
+#: a repository name longer than this loses its middle in a bar's label
+REPO_CHARS = 28
+#: the provider is left out of a label that would leave the path less than this
+MIN_PATH_CHARS = 16
 MAX_TICKS = 8
 DAY_STEPS = (1, 2, 7, 14)
 MONTH_STEPS = (1, 2, 3, 6, 12, 24, 60, 120)
@@ -69,7 +73,7 @@ def timeline(spans: list[Span], horizon: datetime) -> str:
         parts.append(
             f'<g class="span {kind}"><title>{html.escape(span.tooltip)}</title>'
             f'<text class="label" x="{LABEL_WIDTH - 8}" y="{top + 15}">'
-            f"{html.escape(shorten(span.label))}</text>"
+            f"{html.escape(shorten(span.label, LABEL_CHARS))}</text>"
             f'<rect class="bar" x="{start:.1f}" y="{top + 5}" '
             f'width="{max(end - start, 3):.1f}" height="{ROW - 10}" rx="2"/>'
         )
@@ -81,8 +85,30 @@ def timeline(spans: list[Span], horizon: datetime) -> str:
     return "".join(parts)
 
 
-def shorten(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else "…" + label[-(LABEL_CHARS - 1) :]
+def bar_label(provider: str, repository: str | None, path: str) -> str:
+    """A bar's label, at most LABEL_CHARS long. The repository comes first and stays whole (up
+    to REPO_CHARS: past that its middle goes, never its name), since bars of two repositories
+    must be told apart; the path loses its middle, keeping the file name; the provider, which
+    the table and the tooltip show anyway, goes first when room is short."""
+    head = f"{repository}: " if repository else ""
+    whole = f"{provider} · {head}{path}"
+    if len(whole) <= LABEL_CHARS:
+        return whole
+    if repository:
+        head = f"{shorten(repository, REPO_CHARS)}: "
+    if LABEL_CHARS - len(head) - len(provider) - 3 >= MIN_PATH_CHARS:
+        head = f"{provider} · {head}"
+    return head + shorten(path, LABEL_CHARS - len(head))
+
+
+def shorten(text: str, room: int) -> str:
+    """`text` in `room` characters, its middle replaced by `…`: the last part after a `/` (a
+    file or repository name) kept whole when it fits, the start given what is left."""
+    if len(text) <= room:
+        return text
+    name = text.rsplit("/", 1)[-1]
+    tail = min(len(name) + ("/" in text), room - 2)
+    return text[: room - 1 - tail] + "…" + text[-tail:]
 
 
 def ticks(low: datetime, high: datetime) -> list[tuple[datetime, str]]:

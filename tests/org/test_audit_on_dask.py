@@ -169,7 +169,8 @@ def test_an_audit_through_an_in_process_local_cluster(
     local = audit(capsys, tmp_path, tmp_path / "local-cache", "--jobs", "1", *urls)
     # keyleak audit has no option for an in-process cluster: its executor is swapped for one
     monkeypatch.setattr(
-        "scanner.org.coordinator.executor_for", lambda _: DaskExecutor(cluster=local_cluster)
+        "scanner.org.coordinator.executor_for",
+        lambda _audit, _events=None: DaskExecutor(cluster=local_cluster),
     )
 
     dask = audit(capsys, tmp_path, tmp_path / "dask-cache", *urls)

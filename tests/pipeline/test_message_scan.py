@@ -291,7 +291,9 @@ def test_the_html_table_shows_the_message_where_a_file_shows_its_paths(
 
     outcome = keyleak(capsys, repo, "history", str(repo), "--format", "html", "-j", "1")
 
-    assert f"<td><code>commit-message/{leaky[:12]}</code></td>" in outcome.out
+    from scanner.report.html_format import path_html
+
+    assert f"<td>{path_html(f'commit-message/{leaky[:12]}')}</td>" in outcome.out
 
 
 def test_an_audit_stored_before_messages_were_scanned_is_not_reused(

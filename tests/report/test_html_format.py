@@ -9,8 +9,11 @@ saying why, when either is missing.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -199,7 +202,9 @@ def test_plain_scan_names_its_target_and_has_no_timeline() -> None:
         ),
     )
     text = render("html", ReportOptions(target="/src/app", subject="file"), result)
-    assert "<h1>keyleak report: /src/app</h1>" in text
+    heading = '<h1>keyleak report: <span class="path"><span>/</span><wbr><span>src/</span><wbr>'
+    assert heading + "<span>app</span></span></h1>" in text
+    assert "<title>keyleak report: /src/app</title>" in text
     assert "<svg" not in text and "4 secrets without a history" in text
     assert 'data-filter="repository"' not in text and "Failed repositories" not in text
 
@@ -361,3 +366,122 @@ def test_history_report_end_to_end(
         assert "still present" in rows.nth(1).inner_text()
         assert seen.page.locator("svg.timeline g.present").count() == 1
         assert str(repo) in seen.page.locator("h1").inner_text()
+
+
+# --- paths, timeline labels, the same page for the same input ----------------------------------
+
+LONG_REPO = "sqlalchemy/sqlalchemy"
+LONG_DIRS = "lib/sqlalchemy/dialects/postgresql/asyncpg_support/internals/compatibility_layers"
+LONG_NAMES = (
+    "a_module_whose_name_alone_is_wider_than_the_whole_path_column_allows.py",
+    "settings-for-the-production-deployment-of-the-service.env",
+)
+
+
+def long_path_result() -> ScanResult:
+    """The audit result, its secrets moved to long paths in a repository with a long name."""
+    base = audit_result()
+    findings = tuple(
+        replace(
+            finding,
+            location=replace(finding.location, repository=LONG_REPO, path=path),
+            history=replace(finding.history, paths=(path,)) if finding.history else None,
+        )
+        for finding, path in zip(
+            base.findings,
+            [f"{LONG_DIRS}/{name}" for name in LONG_NAMES] + ["x/y.py", "a b/c-d.txt"],
+            strict=True,
+        )
+    )
+    return replace(base, findings=findings)
+
+
+def test_a_path_is_rendered_with_break_points_after_slashes_only() -> None:
+    text = render("html", ReportOptions(), long_path_result())
+    assert '<code class="path"><span>x/</span><wbr><span>y.py</span></code>' in text
+    assert '<code class="path"><span>a b/</span><wbr><span>c-d.txt</span></code>' in text
+
+
+def test_timeline_label_keeps_the_repository_and_the_file_name() -> None:
+    from scanner.report.html_timeline import LABEL_CHARS, bar_label
+
+    short = bar_label("openai", "team/api", "app/settings.py")
+    assert short == "openai · team/api: app/settings.py"
+    long = bar_label("openai", LONG_REPO, f"{LONG_DIRS}/base.py")
+    assert len(long) == LABEL_CHARS
+    assert long.startswith(f"{LONG_REPO}: lib/") and long.endswith("…/base.py")
+    # a repository named by a long path or URL keeps its own name, its start and its end
+    far = bar_label("github", "/srv/ci/clones/of/every/team/web-frontend.git", "a.py")
+    assert len(far) <= LABEL_CHARS and "/web-frontend.git: a.py" in far and far.startswith("/srv")
+    assert bar_label("github", None, "short.py") == "github · short.py"
+
+
+def test_a_bar_tooltip_keeps_the_whole_label() -> None:
+    text = render("html", ReportOptions(), long_path_result())
+    assert f"<title>openai · {LONG_REPO}: {LONG_DIRS}/{LONG_NAMES[0]} (" in text
+
+
+def history_page(repo: Path, out: Path, seed: str) -> bytes:
+    environment = dict(os.environ, PYTHONHASHSEED=seed)
+    argv = ["history", str(repo), "--format", "html", "-o", str(out), "-j", "2", "--no-progress"]
+    done = subprocess.run(
+        [sys.executable, "-m", "scanner", *argv],
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr.decode()
+    return out.read_bytes()
+
+
+def test_the_same_history_gives_the_same_bytes_in_two_processes(repo: Path, tmp_path: Path) -> None:
+    for n in range(3):
+        commit(
+            repo,
+            {f"svc{n}/config.py": config_line(openai_key()), f"svc{n}/b/.env": config_line(GITHUB)},
+            f"commit {n}",
+            **author(f"Dev {n}", f"dev{n}@example.com", f"2022-0{n + 1}-02T03:04:05+00:00"),
+        )
+    commit(repo, {"svc0/config.py": None}, "remove one")
+    first = history_page(repo, tmp_path / "first.html", "1")
+    second = history_page(repo, tmp_path / "second.html", "2")
+    assert b"<svg" in first and first == second
+
+
+PATH_BREAKS = """() => {
+    // every place a path's text goes on to a new line: the character before each break
+    const found = [];
+    for (const code of document.querySelectorAll('.path')) {
+        let previous = null;
+        const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i++) {
+                const range = document.createRange();
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                const box = range.getClientRects()[0];
+                if (previous && box.top > previous.box.top + 2) {
+                    found.push(previous.char);
+                }
+                previous = {box, char: node.data[i]};
+            }
+        }
+    }
+    return found;
+}"""
+
+
+def test_paths_wrap_only_after_a_slash_in_a_narrow_window(browser: Browser, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(render("html", ReportOptions(), long_path_result()), encoding="utf-8")
+    with open_page(browser, report) as seen:
+        seen.page.set_viewport_size({"width": 480, "height": 800})
+        breaks: list[str] = seen.page.evaluate(PATH_BREAKS)
+        # the long directories cannot fit on one line: the test sees real breaks
+        assert len(breaks) >= 4
+        assert set(breaks) == {"/"}
+        labels = seen.page.locator("svg.timeline text.label").all_text_contents()
+        assert len(labels) == 4 and all(LONG_REPO in label for label in labels)
+        assert seen.errors == []
