@@ -24,7 +24,14 @@ from scanner.match.checksums import CHECKS
 from scanner.rules import FILTER_NAMES, HINT_NAMES, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCUMENTS = sorted([ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").glob("*.md")])
+DOCUMENTS = sorted(
+    [
+        ROOT / "README.md",
+        ROOT / "CHANGELOG.md",
+        ROOT / "CONTRIBUTING.md",
+        *(ROOT / "docs").glob("*.md"),
+    ]
+)
 #: where code may cite a document (test files hold paths like docs/a.md as data)
 CITING = sorted(
     [
