@@ -364,3 +364,16 @@ def test_a_key_in_a_message_is_verified_and_fails_on_live(
     [finding] = outcome.findings()
     assert finding["verdict"]["status"] == "live"
     assert provider.requests[key] == 1
+
+
+def test_a_key_in_a_tag_message_is_still_present_while_the_tag_exists(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a tag's message goes wherever the tag is pushed: it is no more "gone" than a commit's
+    commit(repo, {"a": "1\n"}, "release")
+    tag(repo, "v1.0", pasted(openai_key()))
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["history"]["still_present"] is True
+    assert finding["history"]["removed"] is None
