@@ -101,6 +101,7 @@ def handed_files(
     audit it may point at anything on the machine. A name that is gone, a directory (a
     submodule), a FIFO or a device is listed as skipped, never an error."""
     seen: set[str] = set()
+    linked: dict[str, bool] = {}
     for name in names:
         if name in seen:
             continue
@@ -116,12 +117,24 @@ def handed_files(
         relative = root_relative(name, root or Path.cwd()) if allowlist else None
         if allowlist and relative and allowlist.matches(relative, stat.S_ISDIR(info.st_mode)):
             yield Skipped(path=name, reason=ALLOWLISTED)
-        elif stat.S_ISLNK(info.st_mode):
+        elif stat.S_ISLNK(info.st_mode) or through_symlink(os.path.dirname(name), linked):
             yield Skipped(path=name, reason="symlink")
         elif not stat.S_ISREG(info.st_mode):
             yield Skipped(path=name, reason="not a regular file")
         else:
             yield name
+
+
+def through_symlink(directory: str, linked: dict[str, bool]) -> bool:
+    """Whether reaching `directory` follows a symlink: lstat follows every link but the last
+    component's, so `link/file` is a regular file wherever `link` points. Remembered per
+    directory in `linked`: pre-commit hands thousands of names from a few folders."""
+    if not directory:
+        return False
+    known = linked.get(directory)
+    if known is None:
+        known = linked[directory] = os.path.realpath(directory) != os.path.abspath(directory)
+    return known
 
 
 def walk_directory(

@@ -117,6 +117,26 @@ def test_names_that_cannot_be_scanned_are_listed_not_errors(
     }
 
 
+def test_a_name_below_a_symlinked_directory_is_never_read(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # the link is the file git tracks; a name through it reaches whatever it points at
+    outside = tmp_path / "outside"
+    put(outside, "creds.env", f'KEY = "{openai_key()}"\n')
+    put(outside, "deeper/more.env", f'KEY = "{openai_key()}"\n')
+    (repo / "linked").symlink_to(outside)
+    put(repo, "real/ok.py", "x = 1\n")
+
+    outcome = staged(capsys, repo, "linked/creds.env", "linked/deeper/more.env", "real/ok.py")
+
+    assert outcome.code == 0, outcome.out
+    assert outcome.found() == []
+    assert skipped(outcome) == {
+        "linked/creds.env": "symlink",
+        "linked/deeper/more.env": "symlink",
+    }
+
+
 def test_names_under_the_config_path_allowlist_are_skipped(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
