@@ -758,6 +758,12 @@ def range_patches(
         finish(process, "reading the range's patches")
 
 
+def commit_patch(parent: str, sha: str, cwd: Path | str | None = None) -> bytes:
+    """The `-U0` patch from `parent` to the commit `sha`, shown as `range_patches` shows one."""
+    args = ["diff", *STABLE_DIFF_OPTIONS, "--text", "-U0", "-M", "--diff-filter=d"]
+    return run([*args, "--end-of-options", parent, sha, "--"], cwd)
+
+
 def no_merge_drivers(cwd: Path | str | None) -> dict[str, str]:
     """Configuration that turns each merge driver the repository's config names into `false`.
 
