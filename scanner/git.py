@@ -831,7 +831,27 @@ def commit_messages(
         "--",
     ]
     records = run(args, cwd).split(mark)
-    return [logged_commit(record, message_end) for record in records[1:]]
+    return whole_messages([logged_commit(record, message_end) for record in records[1:]], cwd)
+
+
+def whole_messages(commits: list[LoggedCommit], cwd: Path | str | None) -> list[LoggedCommit]:
+    """`commits`, each message read from the commit object where it holds a NUL: `%B` ends a
+    message at its first NUL, and what follows is in every clone all the same. Elsewhere the
+    log's message stays, re-encoded to UTF-8 as git shows it."""
+    if not commits:
+        return commits
+    reader = BlobReader(cwd)
+    try:
+        objects = reader.read([commit.sha for commit in commits])
+        whole = []
+        for commit, (_, content) in zip(commits, objects, strict=True):
+            # the header's continuation lines (a signature's) start with a space: the first
+            # empty line ends it
+            body = content.partition(b"\n\n")[2]
+            whole.append(commit._replace(message=body) if b"\0" in body else commit)
+        return whole
+    finally:
+        reader.close()
 
 
 class TagMessage(NamedTuple):

@@ -377,3 +377,31 @@ def test_a_key_in_a_tag_message_is_still_present_while_the_tag_exists(
 
     assert finding["history"]["still_present"] is True
     assert finding["history"]["removed"] is None
+
+
+def test_a_key_after_a_nul_in_a_commit_message_is_found_by_a_range(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # git log's %B ends a message at its first NUL; the object (and every clone) holds the rest
+    key = openai_key()
+    base = commit(repo, {"a": "1\n"}, "base")
+    tree = git(repo, "rev-parse", "HEAD^{tree}").stdout.strip()
+    raw = (
+        f"tree {tree}\nparent {base}\nauthor A <a@example.com> 1700000000 +0000\n"
+        f"committer A <a@example.com> 1700000000 +0000\n\nfix typo\n\0\nAPI_KEY = {key}\n"
+    ).encode()
+    made = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"],
+        cwd=repo,
+        input=raw,
+        check=True,
+        capture_output=True,
+    )
+    hidden = made.stdout.decode().strip()
+    git(repo, "update-ref", "refs/heads/main", hidden)
+
+    [finding] = history(capsys, repo, "--range", f"{base}..main").findings()
+
+    assert finding["secret"] == key
+    assert finding["location"]["kind"] == "commit-message"
+    assert finding["location"]["commit"] == hidden
