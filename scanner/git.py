@@ -886,6 +886,7 @@ def tag_messages(cwd: Path | str | None = None) -> list[TagMessage]:
     start = format_text(mark).replace("%x", "%")
     output = run(["for-each-ref", f"--format={start}{'%00'.join(fields)}"], cwd)
     tags: dict[str, TagMessage] = {}
+    nested: list[tuple[str, str]] = []
     for record in output.split(mark)[1:]:
         parts = record.split(b"\0", len(fields) - 1)
         if len(parts) != len(fields):
@@ -906,7 +907,74 @@ def tag_messages(cwd: Path | str | None = None) -> list[TagMessage]:
             date=date.decode("utf-8", "replace"),
             message=contents,
         )
+        if target_kind == b"tag":
+            nested.append((target.decode(), name.decode("utf-8", "replace")))
+    if nested:
+        tags.update(tags_within(nested, set(tags), cwd))
     return list(tags.values())
+
+
+def tags_within(
+    targets: list[tuple[str, str]], known: set[str], cwd: Path | str | None
+) -> dict[str, TagMessage]:
+    """The tag objects that tags name (a tag of a tag), down each chain, each named by the ref
+    that reaches it: no ref may name them, yet a push of that ref sends them, message and all."""
+    found: dict[str, TagMessage] = {}
+    reader = BlobReader(cwd)
+    try:
+        while targets:
+            targets = [(oid, ref) for oid, ref in targets if oid not in known]
+            known.update(oid for oid, _ in targets)
+            objects = reader.read([oid for oid, _ in targets])
+            deeper: list[tuple[str, str]] = []
+            for (oid, ref), (_, content) in zip(targets, objects, strict=True):
+                message, kind, target = raw_tag(oid, ref, content)
+                found[oid] = message
+                if kind == b"tag":
+                    deeper.append((target, ref))
+            targets = deeper
+    finally:
+        reader.close()
+    return found
+
+
+def raw_tag(oid: str, ref: str, content: bytes) -> tuple[TagMessage, bytes, str]:
+    """A tag object's message (without its signature), and the kind and id of what it tags."""
+    header, _, message = content.partition(b"\n\n")
+    fields = dict(line.split(b" ", 1) for line in header.split(b"\n") if b" " in line)
+    tagger, _, when = fields.get(b"tagger", b"").rpartition(b"> ")
+    name, _, email = tagger.partition(b" <")
+    signature = max(
+        message.rfind(b"-----BEGIN PGP SIGNATURE-----"),
+        message.rfind(b"-----BEGIN SSH SIGNATURE-----"),
+    )
+    if signature >= 0:
+        message = message[:signature]
+    kind, target = fields.get(b"type", b""), fields.get(b"object", b"").decode()
+    tag = TagMessage(
+        tag=oid,
+        name=ref,
+        commit=target if kind == b"commit" else None,
+        tagger_name=name.decode("utf-8", "replace"),
+        tagger_email=email.decode("utf-8", "replace"),
+        date=iso_date(when),
+        message=message.removesuffix(b"\n"),
+    )
+    return tag, kind, target
+
+
+def iso_date(raw: bytes) -> str:
+    """`1700000000 +0130` as git's iso-strict date (`2023-11-14T23:43:20+01:30`); "" if it is
+    no such thing."""
+    from datetime import datetime, timedelta, timezone
+
+    seconds, _, offset = raw.decode("ascii", "replace").partition(" ")
+    try:
+        sign = -1 if offset.startswith("-") else 1
+        zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+        return datetime.fromtimestamp(int(seconds), zone).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return ""
 
 
 def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> set[str]:

@@ -405,3 +405,22 @@ def test_a_key_after_a_nul_in_a_commit_message_is_found_by_a_range(
     assert finding["secret"] == key
     assert finding["location"]["kind"] == "commit-message"
     assert finding["location"]["commit"] == hidden
+
+
+def test_a_tag_message_only_a_tag_of_a_tag_reaches_is_found(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pushing `outer` sends the tag object it names too, message and all
+    key = openai_key()
+    tagged = commit(repo, {"a": "1\n"}, "release")
+    tag(repo, "inner", pasted(key))
+    git(repo, "-c", "advice.nestedTag=false", "tag", "-a", "outer", "-m", "outer", "inner")
+    git(repo, "tag", "-d", "inner")
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["secret"] == key
+    assert finding["location"]["kind"] == "tag-message"
+    assert finding["location"]["commit"] == tagged
+    assert finding["history"]["refs"] == ["outer"]
+    assert finding["history"]["introduced"]["author_name"] == "Tag Ger"
