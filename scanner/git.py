@@ -909,9 +909,28 @@ def tag_messages(cwd: Path | str | None = None) -> list[TagMessage]:
         )
         if target_kind == b"tag":
             nested.append((target.decode(), name.decode("utf-8", "replace")))
+    if tags:
+        tags.update(whole_tag_messages(tags, cwd))
     if nested:
         tags.update(tags_within(nested, set(tags), cwd))
     return list(tags.values())
+
+
+def whole_tag_messages(
+    tags: dict[str, TagMessage], cwd: Path | str | None
+) -> dict[str, TagMessage]:
+    """The tags whose object's message holds a NUL, each with its message read from the object:
+    `%(contents)` ends a message at its first NUL, and what follows is sent with the tag."""
+    reader = BlobReader(cwd)
+    try:
+        whole: dict[str, TagMessage] = {}
+        for oid, content in reader.read(list(tags)):
+            tag, _, _ = raw_tag(oid, tags[oid].name, content)
+            if b"\0" in tag.message:
+                whole[oid] = tags[oid]._replace(message=tag.message)
+        return whole
+    finally:
+        reader.close()
 
 
 def tags_within(

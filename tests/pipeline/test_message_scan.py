@@ -424,3 +424,28 @@ def test_a_tag_message_only_a_tag_of_a_tag_reaches_is_found(
     assert finding["location"]["commit"] == tagged
     assert finding["history"]["refs"] == ["outer"]
     assert finding["history"]["introduced"]["author_name"] == "Tag Ger"
+
+
+def test_a_key_after_a_nul_in_a_tag_message_is_found(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # for-each-ref's %(contents) ends a message at its first NUL, as git log's %B does
+    key = openai_key()
+    tagged = commit(repo, {"a": "1\n"}, "release")
+    raw = (
+        f"object {tagged}\ntype commit\ntag v1\ntagger T <t@example.com> 1700000000 +0000\n\n"
+        f"release\n\0\nAPI_KEY = {key}\n"
+    ).encode()
+    made = subprocess.run(
+        ["git", "hash-object", "-t", "tag", "-w", "--stdin", "--literally"],
+        cwd=repo,
+        input=raw,
+        check=True,
+        capture_output=True,
+    )
+    git(repo, "update-ref", "refs/tags/v1", made.stdout.decode().strip())
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["secret"] == key
+    assert finding["location"]["path"] == "tag-message/v1"
