@@ -62,7 +62,7 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
         message_scan = MessageScan(scanner)
         commit_messages = CommitMessages(message_scan)
         attribution = attribute(
-            commit_messages.through(log.commits()),
+            commit_messages.through(git.with_whole_messages(log.commits(), repo)),
             scan.found,
             scan.skipped,
             head,
