@@ -54,7 +54,9 @@ def ended(command: Callable[[], int]) -> int:
     try:
         return command()
     except KeyleakError as exc:
-        say(f"keyleak: error: {exc}")
+        from scanner.util.printable import escaped
+
+        say(f"keyleak: error: {escaped(str(exc))}")
         return exc.exit_code
     except KeyboardInterrupt:
         say("keyleak: interrupted")

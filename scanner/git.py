@@ -758,6 +758,12 @@ def range_patches(
         finish(process, "reading the range's patches")
 
 
+def commit_patch(parent: str, sha: str, cwd: Path | str | None = None) -> bytes:
+    """The `-U0` patch from `parent` to the commit `sha`, shown as `range_patches` shows one."""
+    args = ["diff", *STABLE_DIFF_OPTIONS, "--text", "-U0", "-M", "--diff-filter=d"]
+    return run([*args, "--end-of-options", parent, sha, "--"], cwd)
+
+
 def no_merge_drivers(cwd: Path | str | None) -> dict[str, str]:
     """Configuration that turns each merge driver the repository's config names into `false`.
 
@@ -825,7 +831,49 @@ def commit_messages(
         "--",
     ]
     records = run(args, cwd).split(mark)
-    return [logged_commit(record, message_end) for record in records[1:]]
+    return whole_messages([logged_commit(record, message_end) for record in records[1:]], cwd)
+
+
+def whole_messages(
+    commits: list[LoggedCommit], cwd: Path | str | None, reader: BlobReader | None = None
+) -> list[LoggedCommit]:
+    """`commits`, each message read from the commit object where it holds a NUL: `%B` ends a
+    message at its first NUL, and what follows is in every clone all the same. Elsewhere the
+    log's message stays, re-encoded to UTF-8 as git shows it."""
+    if not commits:
+        return commits
+    own = reader is None
+    reader = reader or BlobReader(cwd)
+    try:
+        objects = reader.read([commit.sha for commit in commits])
+        whole = []
+        for commit, (_, content) in zip(commits, objects, strict=True):
+            # the header's continuation lines (a signature's) start with a space: the first
+            # empty line ends it
+            body = content.partition(b"\n\n")[2]
+            whole.append(commit._replace(message=body) if b"\0" in body else commit)
+        return whole
+    finally:
+        if own:
+            reader.close()
+
+
+def with_whole_messages(
+    commits: Iterator[LoggedCommit], cwd: Path | str | None, batch: int = 2048
+) -> Iterator[LoggedCommit]:
+    """`commits` as they come, in batches, each message whole (`whole_messages`): one object
+    stream for the whole log, commits being small next to the blobs a history reads."""
+    reader = BlobReader(cwd)
+    try:
+        pending: list[LoggedCommit] = []
+        for commit in commits:
+            pending.append(commit)
+            if len(pending) == batch:
+                yield from whole_messages(pending, cwd, reader)
+                pending = []
+        yield from whole_messages(pending, cwd, reader)
+    finally:
+        reader.close()
 
 
 class TagMessage(NamedTuple):
@@ -860,6 +908,7 @@ def tag_messages(cwd: Path | str | None = None) -> list[TagMessage]:
     start = format_text(mark).replace("%x", "%")
     output = run(["for-each-ref", f"--format={start}{'%00'.join(fields)}"], cwd)
     tags: dict[str, TagMessage] = {}
+    nested: list[tuple[str, str]] = []
     for record in output.split(mark)[1:]:
         parts = record.split(b"\0", len(fields) - 1)
         if len(parts) != len(fields):
@@ -880,7 +929,93 @@ def tag_messages(cwd: Path | str | None = None) -> list[TagMessage]:
             date=date.decode("utf-8", "replace"),
             message=contents,
         )
+        if target_kind == b"tag":
+            nested.append((target.decode(), name.decode("utf-8", "replace")))
+    if tags:
+        tags.update(whole_tag_messages(tags, cwd))
+    if nested:
+        tags.update(tags_within(nested, set(tags), cwd))
     return list(tags.values())
+
+
+def whole_tag_messages(
+    tags: dict[str, TagMessage], cwd: Path | str | None
+) -> dict[str, TagMessage]:
+    """The tags whose object's message holds a NUL, each with its message read from the object:
+    `%(contents)` ends a message at its first NUL, and what follows is sent with the tag."""
+    reader = BlobReader(cwd)
+    try:
+        whole: dict[str, TagMessage] = {}
+        for oid, content in reader.read(list(tags)):
+            tag, _, _ = raw_tag(oid, tags[oid].name, content)
+            if b"\0" in tag.message:
+                whole[oid] = tags[oid]._replace(message=tag.message)
+        return whole
+    finally:
+        reader.close()
+
+
+def tags_within(
+    targets: list[tuple[str, str]], known: set[str], cwd: Path | str | None
+) -> dict[str, TagMessage]:
+    """The tag objects that tags name (a tag of a tag), down each chain, each named by the ref
+    that reaches it: no ref may name them, yet a push of that ref sends them, message and all."""
+    found: dict[str, TagMessage] = {}
+    reader = BlobReader(cwd)
+    try:
+        while targets:
+            targets = [(oid, ref) for oid, ref in targets if oid not in known]
+            known.update(oid for oid, _ in targets)
+            objects = reader.read([oid for oid, _ in targets])
+            deeper: list[tuple[str, str]] = []
+            for (oid, ref), (_, content) in zip(targets, objects, strict=True):
+                message, kind, target = raw_tag(oid, ref, content)
+                found[oid] = message
+                if kind == b"tag":
+                    deeper.append((target, ref))
+            targets = deeper
+    finally:
+        reader.close()
+    return found
+
+
+def raw_tag(oid: str, ref: str, content: bytes) -> tuple[TagMessage, bytes, str]:
+    """A tag object's message (without its signature), and the kind and id of what it tags."""
+    header, _, message = content.partition(b"\n\n")
+    fields = dict(line.split(b" ", 1) for line in header.split(b"\n") if b" " in line)
+    tagger, _, when = fields.get(b"tagger", b"").rpartition(b"> ")
+    name, _, email = tagger.partition(b" <")
+    signature = max(
+        message.rfind(b"-----BEGIN PGP SIGNATURE-----"),
+        message.rfind(b"-----BEGIN SSH SIGNATURE-----"),
+    )
+    if signature >= 0:
+        message = message[:signature]
+    kind, target = fields.get(b"type", b""), fields.get(b"object", b"").decode()
+    tag = TagMessage(
+        tag=oid,
+        name=ref,
+        commit=target if kind == b"commit" else None,
+        tagger_name=name.decode("utf-8", "replace"),
+        tagger_email=email.decode("utf-8", "replace"),
+        date=iso_date(when),
+        message=message.removesuffix(b"\n"),
+    )
+    return tag, kind, target
+
+
+def iso_date(raw: bytes) -> str:
+    """`1700000000 +0130` as git's iso-strict date (`2023-11-14T23:43:20+01:30`); "" if it is
+    no such thing."""
+    from datetime import datetime, timedelta, timezone
+
+    seconds, _, offset = raw.decode("ascii", "replace").partition(" ")
+    try:
+        sign = -1 if offset.startswith("-") else 1
+        zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+        return datetime.fromtimestamp(int(seconds), zone).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return ""
 
 
 def missing_objects(commits: Sequence[str], cwd: Path | str | None = None) -> set[str]:

@@ -125,6 +125,23 @@ def test_internal_error_is_one_line_unless_debug(
     assert "Traceback" in err
 
 
+def test_an_error_naming_what_a_scanned_repository_wrote_sends_no_terminal_escape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a repository under audit writes its config; CI logs and terminals show the error
+    (tmp_path / ".keyleak.toml").write_text(
+        'disable = ["\\u001b]0;owned\\u0007\\u001b[2Jzz"]\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+
+    code, _, err = run(["scan", "."], capsys)
+
+    assert code == 2
+    assert "zz" in err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.endswith("\n") and err.count("\n") == 1
+
+
 def test_debug_is_accepted_after_the_command(
     leaky: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

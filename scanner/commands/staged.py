@@ -9,7 +9,8 @@ hook tells them apart by its environment (checked against pre-commit 4 and git 2
   pre-commit sets no variable of its own that says "in a commit" (`PRE_COMMIT=1` is set in
   every mode), so `GIT_INDEX_FILE` is the signal, checked against the diff: names that are not
   all staged changes mean someone ran pre-commit on files with that variable exported, and
-  they are scanned whole. Here the lines the commit adds are scanned, as without names.
+  they are scanned whole (except while a merge is concluded: pre-commit then names what the
+  merge touches, staged or not). Here the lines the commit adds are scanned, as without names.
 - `pre-commit run --all-files` (pre-commit.ci, most CI jobs), `--files F...` and a plain
   `pre-commit run` name files outside a commit: they are scanned whole, from the work tree,
   which is what pre-commit hands every hook (it stashes unstaged changes only for a plain
@@ -63,7 +64,7 @@ def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
     if not diff:
         no_bare_repository()
     only = frozenset(names) if names else None
-    if only is not None and not all_staged(only, diff):
+    if only is not None and not all_staged(only, diff) and not concluding_merge():
         return scan_handed_files(options, names)
     chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist(), only)
     result = run_scan(configured_scanner(options), chunks, jobs=1)
@@ -79,6 +80,14 @@ def all_staged(names: frozenset[str], diff: bytes) -> bool:
         names <= {os.fsdecode(path) for path in changed_paths(diff, renames)}
         for renames in (False, True)
     )
+
+
+def concluding_merge() -> bool:
+    """Whether the commit concludes a merge, as pre-commit tells it (MERGE_HEAD and MERGE_MSG
+    in the git directory): it then names every file the merge touches, staged or not, and a
+    conflict resolved to our side adds nothing. Asked only when some name is not staged."""
+    lines = git.run(["rev-parse", "--git-path", "MERGE_HEAD", "--git-path", "MERGE_MSG"])
+    return all(os.path.exists(os.fsdecode(path)) for path in lines.splitlines())
 
 
 def no_bare_repository() -> None:

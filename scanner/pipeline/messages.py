@@ -153,7 +153,8 @@ class CommitMessages:
 
 def tag_findings(scan: MessageScan, tags: Sequence[git.TagMessage]) -> list[Finding]:
     """Annotated tags' findings: introduced by the tag (its object id, tagger and date), held by
-    its ref, never removed, never in HEAD (no tree holds a message)."""
+    its ref, never removed, never in HEAD (no tree holds a message), and still present: the tag
+    carries its message wherever it is fetched or pushed."""
     findings: list[Finding] = []
     messages = [tag.message for tag in tags]
     for tag, found in zip(tags, scan.scan(messages, SourceKind.TAG_MESSAGE), strict=True):
@@ -165,6 +166,7 @@ def tag_findings(scan: MessageScan, tags: Sequence[git.TagMessage]) -> list[Find
             paths=(),
             in_head=False,
             refs=(tag.name,),
+            still_present=True,
         )
         for finding in found:
             where = replace(finding.location, path=tag_place(tag.name), commit=tag.commit)

@@ -12,7 +12,7 @@ from scanner.errors import GitError
 from scanner.model import Chunk, Provenance, Skipped, SourceKind
 from scanner.sources.blobs import LFS, NOT_FETCHED, TOO_BIG, is_lfs_pointer
 from scanner.sources.content import lines_as_text
-from scanner.sources.diff import deleted_lines, parse_added_lines
+from scanner.sources.diff import AddedLines, deleted_lines, parse_added_lines
 
 
 def range_chunks(
@@ -45,7 +45,16 @@ def range_chunks(
             continue
         seen.add(commit.sha)
         items: list[Chunk | Skipped] = [*not_fetched]
-        for added in parse_added_lines(patch):
+        files: Iterable[AddedLines] = parse_added_lines(patch)
+        deleted = deleted_lines(patch)
+        if len(commit.parents) > 2:
+            deleted = b""
+            try:
+                files = octopus_added(commit, repo)
+            except GitError:  # a partial clone that lacks a side's blobs, as for a merge
+                files = []
+                items.append(Skipped(path=commit.sha, reason=NOT_FETCHED))
+        for added in files:
             path = os.fsdecode(added.path)
             raw = b"\n".join(added.lines)
             # UTF-16 lines decoded as the hook decodes them: a Windows file is text here too
@@ -62,7 +71,32 @@ def range_chunks(
                     path=path, kind=SourceKind.COMMIT, line_numbers=tuple(added.line_numbers)
                 )
                 items.append(Chunk(content=content, origin=origin))
-        yield commit, items, deleted_lines(patch)
+        yield commit, items, deleted
+
+
+def octopus_added(commit: git.LoggedCommit, repo: str) -> list[AddedLines]:
+    """What a merge of three parents or more changed by hand: the lines added against every
+    parent. `--remerge-diff` skips such a merge (with only a warning), so a key written into
+    one would pass unseen; a line some parent has is that parent's commits' to answer for."""
+    first, *others = commit.parents
+    elsewhere = [
+        {
+            (added.path, line)
+            for added in parse_added_lines(git.commit_patch(parent, commit.sha, repo))
+            for line in added.lines
+        }
+        for parent in others
+    ]
+    kept: list[AddedLines] = []
+    for added in parse_added_lines(git.commit_patch(first, commit.sha, repo)):
+        own = AddedLines(added.path)
+        for number, line in zip(added.line_numbers, added.lines, strict=True):
+            if all((added.path, line) in lines for lines in elsewhere):
+                own.lines.append(line)
+                own.line_numbers.append(number)
+        if own.lines:
+            kept.append(own)
+    return kept
 
 
 def partial_patches(

@@ -101,6 +101,7 @@ def handed_files(
     audit it may point at anything on the machine. A name that is gone, a directory (a
     submodule), a FIFO or a device is listed as skipped, never an error."""
     seen: set[str] = set()
+    linked: dict[str, bool] = {}
     for name in names:
         if name in seen:
             continue
@@ -116,12 +117,35 @@ def handed_files(
         relative = root_relative(name, root or Path.cwd()) if allowlist else None
         if allowlist and relative and allowlist.matches(relative, stat.S_ISDIR(info.st_mode)):
             yield Skipped(path=name, reason=ALLOWLISTED)
-        elif stat.S_ISLNK(info.st_mode):
+        elif stat.S_ISLNK(info.st_mode) or through_symlink(os.path.dirname(name), linked):
             yield Skipped(path=name, reason="symlink")
         elif not stat.S_ISREG(info.st_mode):
             yield Skipped(path=name, reason="not a regular file")
         else:
             yield name
+
+
+def through_symlink(directory: str, linked: dict[str, bool], base: str = "") -> bool:
+    """Whether reaching `directory` (relative to `base`, if given) follows a symlink: lstat
+    follows every link but the last component's, so `link/file` is a regular file wherever
+    `link` points. `linked` remembers each directory's answer, so that a listing of many files
+    costs one lstat per directory."""
+    pending: list[str] = []
+    found = False
+    while directory:
+        known = linked.get(directory)
+        if known is not None:
+            found = known
+            break
+        pending.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:  # the root
+            break
+        directory = parent
+    for path in reversed(pending):
+        found = found or os.path.islink(os.path.join(base, path))
+        linked[path] = found
+    return found
 
 
 def walk_directory(
@@ -230,6 +254,8 @@ def git_listed(
 ) -> Iterator[str | Skipped]:
     allowlist, exclude, left_out = filters.allowlist, filters.exclude, filters.left_out
     here = directory == os.curdir
+    # the index may list a path below a directory the work tree has since made a symlink
+    linked: dict[str, bool] = {}
     for name in unignored_files(directory):
         name = name.rstrip("/")  # a nested repository
         path = name if here else os.path.join(directory, name)
@@ -255,7 +281,9 @@ def git_listed(
         except OSError as exc:
             yield Skipped(path=path, reason=f"unreadable ({exc.strerror})")
             continue
-        if stat.S_ISREG(mode):
+        if through_symlink(os.path.dirname(name), linked, directory):
+            yield Skipped(path=path, reason="symlink")
+        elif stat.S_ISREG(mode):
             yield path
         elif stat.S_ISDIR(mode):
             yield from nested_work_tree(path, seen, filters, inner, below(local, name))

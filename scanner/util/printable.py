@@ -19,3 +19,12 @@ def control_characters() -> re.Pattern[str]:
 
 def clean(text: str) -> str:
     return control_characters().sub("\ufffd", text.replace("\t", " ").replace("\r", ""))
+
+
+def escaped(text: str) -> str:
+    """`text` with every control character but a line break shown as a Python escape (`\\x1b`):
+    an error may quote a value a scanned repository wrote, and the reader must see what it is."""
+    return control_characters().sub(
+        lambda found: "\n" if found[0] == "\n" else found[0].encode("unicode_escape").decode(),
+        text.replace("\t", " "),
+    )

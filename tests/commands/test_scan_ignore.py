@@ -181,6 +181,29 @@ def test_a_work_trees_file_system_monitor_is_never_run(
     assert not marker.exists()
 
 
+def test_a_tracked_path_below_a_symlinked_directory_is_never_read(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the index still lists conf/deploy.env; the work tree's conf is now a link out of the tree
+    write(repo, "conf/deploy.env", "x = 1\n")
+    write(repo, "app.py", "print(1)\n")
+    commit(repo, {}, "base")
+    outside = tmp_path / "outside"
+    plant(outside, "deploy.env")
+    (repo / "conf" / "deploy.env").unlink()
+    (repo / "conf").rmdir()
+    (repo / "conf").symlink_to(outside)
+
+    outcome = scan_json(capsys, repo)
+
+    assert outcome.code == 0, outcome.out
+    assert outcome.found() == []
+    assert {entry["path"]: entry["reason"] for entry in outcome.report()["skipped"]} == {
+        "conf": "symlink",
+        "conf/deploy.env": "symlink",
+    }
+
+
 def test_outside_a_work_tree_everything_is_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

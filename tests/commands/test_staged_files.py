@@ -117,6 +117,26 @@ def test_names_that_cannot_be_scanned_are_listed_not_errors(
     }
 
 
+def test_a_name_below_a_symlinked_directory_is_never_read(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # the link is the file git tracks; a name through it reaches whatever it points at
+    outside = tmp_path / "outside"
+    put(outside, "creds.env", f'KEY = "{openai_key()}"\n')
+    put(outside, "deeper/more.env", f'KEY = "{openai_key()}"\n')
+    (repo / "linked").symlink_to(outside)
+    put(repo, "real/ok.py", "x = 1\n")
+
+    outcome = staged(capsys, repo, "linked/creds.env", "linked/deeper/more.env", "real/ok.py")
+
+    assert outcome.code == 0, outcome.out
+    assert outcome.found() == []
+    assert skipped(outcome) == {
+        "linked/creds.env": "symlink",
+        "linked/deeper/more.env": "symlink",
+    }
+
+
 def test_names_under_the_config_path_allowlist_are_skipped(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -165,6 +185,35 @@ def test_in_a_commit_a_name_that_is_not_staged_means_the_files_whole(
 
     assert staged(capsys, repo, "config.py").found() == [("config.py", 1, PROJECT)]
     assert staged(capsys, repo, "app.py").found() == []
+
+
+def test_a_merge_commit_is_charged_only_with_its_staged_lines(
+    in_commit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Concluding a merge, pre-commit names the conflicted files and what the merge brings,
+    staged or not: a conflict resolved to our side changes nothing, and its old key is not the
+    merge's to answer for."""
+    repo = in_commit
+    old, new = openai_key(), openai_key()
+    put(repo, "settings.py", f'KEY = "{old}"\nv = 1\n')
+    put(repo, "notes.txt", "base\n")
+    commit_all(repo)
+    git(repo, "checkout", "-q", "-b", "side")
+    put(repo, "settings.py", f'KEY = "{old}"\nv = 2\n')
+    put(repo, "notes.txt", "side\n")
+    commit_all(repo, "side")
+    git(repo, "checkout", "-q", "main")
+    put(repo, "settings.py", f'KEY = "{old}"\nv = 3\n')
+    put(repo, "notes.txt", "main\n")
+    commit_all(repo, "main")
+    git(repo, "merge", "-q", "side", check=False)
+    git(repo, "checkout", "-q", "--ours", "settings.py")
+    put(repo, "notes.txt", f'resolved\nNEW = "{new}"\n')
+    git(repo, "add", "settings.py", "notes.txt")
+
+    outcome = staged(capsys, repo, "settings.py", "notes.txt")
+
+    assert outcome.found() == [("notes.txt", 2, PROJECT)]
 
 
 def test_a_staged_rename_or_mode_change_is_a_staged_name(

@@ -366,3 +366,89 @@ def test_a_key_in_a_message_is_verified_and_fails_on_live(
     [finding] = outcome.findings()
     assert finding["verdict"]["status"] == "live"
     assert provider.requests[key] == 1
+
+
+def test_a_key_in_a_tag_message_is_still_present_while_the_tag_exists(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a tag's message goes wherever the tag is pushed: it is no more "gone" than a commit's
+    commit(repo, {"a": "1\n"}, "release")
+    tag(repo, "v1.0", pasted(openai_key()))
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["history"]["still_present"] is True
+    assert finding["history"]["removed"] is None
+
+
+def test_a_key_after_a_nul_in_a_commit_message_is_found(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # git log's %B ends a message at its first NUL; the object (and every clone) holds the rest
+    key = openai_key()
+    base = commit(repo, {"a": "1\n"}, "base")
+    tree = git(repo, "rev-parse", "HEAD^{tree}").stdout.strip()
+    raw = (
+        f"tree {tree}\nparent {base}\nauthor A <a@example.com> 1700000000 +0000\n"
+        f"committer A <a@example.com> 1700000000 +0000\n\nfix typo\n\0\nAPI_KEY = {key}\n"
+    ).encode()
+    made = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"],
+        cwd=repo,
+        input=raw,
+        check=True,
+        capture_output=True,
+    )
+    hidden = made.stdout.decode().strip()
+    git(repo, "update-ref", "refs/heads/main", hidden)
+
+    for args in (("--range", f"{base}..main"), ()):
+        [finding] = history(capsys, repo, *args).findings()
+
+        assert finding["secret"] == key
+        assert finding["location"]["kind"] == "commit-message"
+        assert finding["location"]["commit"] == hidden
+
+
+def test_a_tag_message_only_a_tag_of_a_tag_reaches_is_found(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pushing `outer` sends the tag object it names too, message and all
+    key = openai_key()
+    tagged = commit(repo, {"a": "1\n"}, "release")
+    tag(repo, "inner", pasted(key))
+    git(repo, "-c", "advice.nestedTag=false", "tag", "-a", "outer", "-m", "outer", "inner")
+    git(repo, "tag", "-d", "inner")
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["secret"] == key
+    assert finding["location"]["kind"] == "tag-message"
+    assert finding["location"]["commit"] == tagged
+    assert finding["history"]["refs"] == ["outer"]
+    assert finding["history"]["introduced"]["author_name"] == "Tag Ger"
+
+
+def test_a_key_after_a_nul_in_a_tag_message_is_found(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # for-each-ref's %(contents) ends a message at its first NUL, as git log's %B does
+    key = openai_key()
+    tagged = commit(repo, {"a": "1\n"}, "release")
+    raw = (
+        f"object {tagged}\ntype commit\ntag v1\ntagger T <t@example.com> 1700000000 +0000\n\n"
+        f"release\n\0\nAPI_KEY = {key}\n"
+    ).encode()
+    made = subprocess.run(
+        ["git", "hash-object", "-t", "tag", "-w", "--stdin", "--literally"],
+        cwd=repo,
+        input=raw,
+        check=True,
+        capture_output=True,
+    )
+    git(repo, "update-ref", "refs/tags/v1", made.stdout.decode().strip())
+
+    [finding] = history(capsys, repo).findings()
+
+    assert finding["secret"] == key
+    assert finding["location"]["path"] == "tag-message/v1"

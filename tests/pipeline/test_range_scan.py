@@ -172,6 +172,34 @@ def test_secret_written_by_hand_in_a_merge_is_reported_at_the_merge(
     assert finding["location"]["commit"] == merge
 
 
+def test_secret_written_by_hand_in_an_octopus_merge_is_reported_at_the_merge(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # git's --remerge-diff skips a merge of three parents or more, saying so only in a warning
+    hidden, merged = openai_key(), openai_key()
+    commit(repo, {"conf.py": "a = 1\n"}, "base")
+    base = branch_off(repo, "one")
+    commit(repo, {"one.py": config_line(merged)}, "one")
+    git(repo, "checkout", "-q", "-b", "two", base)
+    commit(repo, {"two.py": "b = 2\n"}, "two")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"main.py": "c = 3\n"}, "main")
+    git(repo, "merge", "-q", "--no-commit", "one", "two")
+    (repo / "conf.py").write_text("a = 4\n" + config_line(hidden))
+    git(repo, "add", "conf.py")
+    git(repo, "commit", "-q", "--no-edit")
+    merge = git(repo, "rev-parse", "HEAD").stdout.strip()
+    assert len(git(repo, "rev-parse", "HEAD^@").stdout.split()) == 3
+
+    found = in_range(capsys, repo, f"{base}..main").by_secret()
+
+    assert set(found) == {hidden, merged}
+    assert found[hidden]["location"]["commit"] == merge
+    assert found[hidden]["location"]["path"] == "conf.py"
+    # what the merge brings from a parent stays at the commit that wrote it
+    assert found[merged]["location"]["commit"] != merge
+
+
 def test_commit_list_of_a_push(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first_key, skipped_key, last_key = openai_key(), openai_key(), openai_key()
     commit(repo, {"README.md": "x\n"}, "base")
