@@ -834,16 +834,13 @@ def commit_messages(
     return whole_messages([logged_commit(record, message_end) for record in records[1:]], cwd)
 
 
-def whole_messages(
-    commits: list[LoggedCommit], cwd: Path | str | None, reader: BlobReader | None = None
-) -> list[LoggedCommit]:
+def whole_messages(commits: list[LoggedCommit], cwd: Path | str | None) -> list[LoggedCommit]:
     """`commits`, each message read from the commit object where it holds a NUL: `%B` ends a
     message at its first NUL, and what follows is in every clone all the same. Elsewhere the
     log's message stays, re-encoded to UTF-8 as git shows it."""
     if not commits:
         return commits
-    own = reader is None
-    reader = reader or BlobReader(cwd)
+    reader = BlobReader(cwd)
     try:
         objects = reader.read([commit.sha for commit in commits])
         whole = []
@@ -853,25 +850,6 @@ def whole_messages(
             body = content.partition(b"\n\n")[2]
             whole.append(commit._replace(message=body) if b"\0" in body else commit)
         return whole
-    finally:
-        if own:
-            reader.close()
-
-
-def with_whole_messages(
-    commits: Iterator[LoggedCommit], cwd: Path | str | None, batch: int = 2048
-) -> Iterator[LoggedCommit]:
-    """`commits` as they come, in batches, each message whole (`whole_messages`): one object
-    stream for the whole log, commits being small next to the blobs a history reads."""
-    reader = BlobReader(cwd)
-    try:
-        pending: list[LoggedCommit] = []
-        for commit in commits:
-            pending.append(commit)
-            if len(pending) == batch:
-                yield from whole_messages(pending, cwd, reader)
-                pending = []
-        yield from whole_messages(pending, cwd, reader)
     finally:
         reader.close()
 

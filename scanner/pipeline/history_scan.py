@@ -72,7 +72,7 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
         head = git.resolve_commit("HEAD", repo)
         message_scan = MessageScan(scanner)
         commit_messages = CommitMessages(message_scan)
-        commits = git.with_whole_messages(log.commits(), repo)
+        commits = log.commits()
         attribution = attribute(
             commit_messages.through(counted(commits, history.watch) if history.watch else commits),
             scan.found,
