@@ -55,6 +55,10 @@ def excludes(globs: tuple[str, ...]) -> GlobSet | None:
 
     for glob in globs:
         problem = validate(glob)
+        if ".." in glob.split("/"):
+            # globs are matched below each directory named: one that climbs out matches nothing,
+            # and an exclusion that silently excludes nothing reads more than the user meant
+            problem = "a pattern cannot climb out of the directory scanned ('..')"
         if problem is not None:
             raise KeyleakError(f"--exclude {glob!r}: {problem}")
     return compile_globs(globs)

@@ -259,6 +259,16 @@ def test_a_bad_exclude_glob_is_a_usage_error(
     assert "--exclude '/': an empty pattern" in outcome.err
 
 
+@pytest.mark.parametrize("glob", ["../app.py", "src/../app.py", ".."])
+def test_an_exclude_glob_that_climbs_out_is_a_usage_error(
+    repo: Path, capsys: pytest.CaptureFixture[str], glob: str
+) -> None:
+    plant(repo, "src/app.py")
+    outcome = keyleak(capsys, repo / "src", "scan", "--exclude", glob)
+    assert outcome.code == 2
+    assert "cannot climb out" in outcome.err
+
+
 def test_stdin_through_click(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     key = openai_key()
