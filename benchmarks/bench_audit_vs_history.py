@@ -23,44 +23,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shlex
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import bench_history  # beside this script: run it as benchmarks/bench_audit_vs_history.py
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REPO = ROOT / "benchmarks" / "out" / "history.git"
 
 
-def default_keyleak() -> str:
-    local = ROOT / ".venv" / "bin" / "keyleak"
-    return str(local) if local.exists() else shutil.which("keyleak") or "keyleak"
-
-
 def timed(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (the process and the descendants it waited for) of `command`,
-    which exits 0 or 1 (findings); exits 2 on any other code."""
-    # bytecode is written and used, as on a user's machine
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    started = time.perf_counter()
-    with open(os.devnull, "wb") as null:
-        process = subprocess.Popen(command, stdout=null, stderr=subprocess.PIPE, env=env)
-        assert process.stderr is not None
-        _, status, usage = os.wait4(process.pid, 0)
-        errors = process.stderr.read()
-        process.stderr.close()
-    elapsed = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        print(f"failed with exit {code}: {shlex.join(command)}", file=sys.stderr)
-        print(errors.decode(errors="replace")[-4000:], file=sys.stderr)
-        sys.exit(2)
-    return elapsed, usage.ru_utime + usage.ru_stime
+    """Wall and CPU seconds of `command`, which exits 0 or 1 (findings)."""
+    elapsed, cpu, _ = bench_history.timed(command, ok=(0, 1))
+    return elapsed, cpu
 
 
 def fingerprints(report: Path) -> list[str]:
@@ -73,7 +50,7 @@ def main() -> int:
     parser.add_argument("repo", nargs="?", type=Path, default=DEFAULT_REPO)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--keyleak", default=default_keyleak())
+    parser.add_argument("--keyleak", default=bench_history.default_keyleak())
     args = parser.parse_args()
     if not args.repo.exists():
         print(f"{args.repo}: no such repository: run benchmarks/gen_history.py", file=sys.stderr)
