@@ -256,9 +256,11 @@ def git_listed(
     here = directory == os.curdir
     # the index may list a path below a directory the work tree has since made a symlink
     linked: dict[str, bool] = {}
+    folders = FolderKinds()
+    prefix = "" if here else directory.rstrip("/") + "/"
     for name in unignored_files(directory):
         name = name.rstrip("/")  # a nested repository
-        path = name if here else os.path.join(directory, name)
+        path = prefix + name
         if path in seen:
             continue
         seen.add(path)
@@ -274,23 +276,65 @@ def git_listed(
                 seen.add(top)
                 yield Skipped(path=top.rstrip("/"), reason=ALLOWLISTED)
             continue
-        try:
-            mode = os.lstat(path).st_mode
-        except FileNotFoundError:  # deleted but still in the index, or outside a sparse checkout
-            continue
-        except OSError as exc:
-            yield Skipped(path=path, reason=f"unreadable ({exc.strerror})")
-            continue
-        if through_symlink(os.path.dirname(name), linked, directory):
+        parent = name.rpartition("/")[0]
+        through = linked.get(parent)
+        if through is None:
+            through = through_symlink(parent, linked, directory)
+        if through:
             yield Skipped(path=path, reason="symlink")
-        elif stat.S_ISREG(mode):
+            continue
+        kind = folders.kind(path)
+        if kind == FILE:
             yield path
-        elif stat.S_ISDIR(mode):
+        elif kind == FOLDER:
             yield from nested_work_tree(path, seen, filters, inner, below(local, name))
-        else:
-            yield Skipped(
-                path=path, reason="symlink" if stat.S_ISLNK(mode) else "not a regular file"
-            )
+        elif kind is not None:  # None: deleted but still in the index, or not checked out
+            yield Skipped(path=path, reason=kind)
+
+
+FILE, FOLDER = "file", "folder"
+
+
+class FolderKinds:
+    """What each name in a folder is, from one listing of the folder: a listing carries the
+    entries' types, so that a file git lists needs no stat of its own (14k lstat calls took
+    44 ms of the main process on the benchmark tree, the listings 20 ms)."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, dict[str, str]] = {}
+
+    def kind(self, path: str) -> str | None:
+        """FILE, FOLDER, None when there is no such name, else why it is not read."""
+        folder, slash, name = path.rpartition("/")
+        kinds = self.folders.get(folder)
+        if kinds is None:
+            kinds = self.folders[folder] = listed_kinds(folder or slash or os.curdir)
+        return kinds.get(name, kinds.get(""))
+
+
+def listed_kinds(folder: str) -> dict[str, str]:
+    """Name to kind for a folder's entries; a folder that cannot be listed gives every name
+    its reason (under the key "")."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        return {"": f"unreadable ({exc.strerror})"}
+    kinds: dict[str, str] = {}
+    for entry in entries:
+        try:
+            if entry.is_symlink():
+                kinds[entry.name] = "symlink"
+            elif entry.is_file(follow_symlinks=False):
+                kinds[entry.name] = FILE
+            elif entry.is_dir(follow_symlinks=False):
+                kinds[entry.name] = FOLDER
+            else:
+                kinds[entry.name] = "not a regular file"
+        except OSError as exc:
+            kinds[entry.name] = f"unreadable ({exc.strerror})"
+    return kinds
 
 
 def nested_work_tree(

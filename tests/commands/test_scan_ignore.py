@@ -204,6 +204,35 @@ def test_a_tracked_path_below_a_symlinked_directory_is_never_read(
     }
 
 
+def test_what_the_work_tree_made_of_a_tracked_file_decides_how_it_is_read(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # git lists what its index holds; the work tree may have deleted a file or put something
+    # else in its place since
+    names = ("gone.py", "linked.py", "fifo.py", "kept.py", "sub/kept.py")
+    for name in names:
+        write(repo, name, "x = 1\n")
+    commit(repo, {}, "base")
+    (repo / "gone.py").unlink()
+    outside = tmp_path / "outside"
+    plant(outside, "secret.py")
+    (repo / "linked.py").unlink()
+    (repo / "linked.py").symlink_to(outside / "secret.py")
+    (repo / "fifo.py").unlink()
+    os.mkfifo(repo / "fifo.py")
+    keys = plant(repo, "kept.py", "sub/kept.py")
+
+    for target in (".", str(repo)):
+        outcome = scan_json(capsys, repo, target)
+
+        prefix = "" if target == "." else f"{repo}/"
+        assert found_paths(outcome) == {f"{prefix}{name}" for name in keys}
+        assert {entry["path"]: entry["reason"] for entry in outcome.report()["skipped"]} == {
+            f"{prefix}linked.py": "symlink",
+            f"{prefix}fifo.py": "not a regular file",
+        }
+
+
 def test_outside_a_work_tree_everything_is_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
