@@ -1030,15 +1030,27 @@ def directory_ignored(cwd: Path | str) -> bool | None:
 def unignored_files(cwd: Path | str) -> Iterator[str]:
     """The files below `cwd` that git does not ignore, tracked or not, relative to `cwd`, as git
     lists them (streamed: the first files are scanned while git lists the rest); a submodule
-    or a nested repository is one entry (its directory)."""
-    args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    process = spawn(args, cwd)
+    or a nested repository is one entry (its directory).
+
+    Tracked files first, from the index, which git lists at once; the untracked ones need a walk
+    of the work tree, which a single `ls-files --cached --others` does before it prints
+    anything, so the scan waited for it. Both start together: the walk runs beside the scan."""
+    tracked = spawn(["ls-files", "-z", "--cached"], cwd)
     try:
-        for record in stream_records(process, b"\0"):
-            if record:
-                yield os.fsdecode(record)
+        untracked = spawn(["ls-files", "-z", "--others", "--exclude-standard"], cwd)
+    except BaseException:
+        abandon(tracked)
+        raise
+    try:
+        for process, command in ((tracked, "git ls-files --cached"), (untracked, "git ls-files")):
+            for record in stream_records(process, b"\0"):
+                if record:
+                    yield os.fsdecode(record)
+            finish(process, command)
     finally:
-        finish(process, "git ls-files")
+        for process in (tracked, untracked):
+            if process.returncode is None:
+                abandon(process)
 
 
 def start_ignored_listing(cwd: Path | str) -> GitProcess:
