@@ -37,3 +37,17 @@ def author(name: str, email: str, date: str) -> dict[str, str]:
 
 def config_line(key: str) -> str:
     return f'API_KEY = "{key}"\n'
+
+
+def merged_and_dropped(repo: Path, key: str) -> str:
+    """`key` added on a side branch that a merge into main dropped; returns the merge."""
+    commit(repo, {"README.md": "base\n"}, "base")
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, {"key.py": config_line(key)}, "add a key on the side")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"main.txt": "main moves on\n"}, "main work")
+    git(repo, "merge", "-q", "--no-ff", "--no-commit", "side")
+    git(repo, "rm", "-q", "-f", "key.py")
+    git(repo, "commit", "-q", "-m", "merge without the key")
+    git(repo, "branch", "-q", "-D", "side")
+    return git(repo, "rev-parse", "HEAD").stdout.strip()

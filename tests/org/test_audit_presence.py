@@ -12,7 +12,7 @@ import pytest
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.keys import openai_key
-from tests.repos import commit, config_line
+from tests.repos import merged_and_dropped
 
 
 def audit(capsys: pytest.CaptureFixture[str], cwd: Path, *args: str) -> Outcome:
@@ -27,16 +27,7 @@ def test_a_key_a_merge_dropped_is_removed_at_the_merge_in_an_audit(
     repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "commit.gpgsign", "false")
-    commit(repo, {"README.md": "base\n"}, "base")
-    git(repo, "checkout", "-q", "-b", "side")
-    commit(repo, {"key.py": config_line(openai_key())}, "add a key on the side")
-    git(repo, "checkout", "-q", "main")
-    commit(repo, {"main.txt": "main moves on\n"}, "main work")
-    git(repo, "merge", "-q", "--no-ff", "--no-commit", "side")
-    git(repo, "rm", "-q", "-f", "key.py")
-    git(repo, "commit", "-q", "-m", "merge without the key")
-    merge = git(repo, "rev-parse", "HEAD").stdout.strip()
-    git(repo, "branch", "-q", "-D", "side")
+    merge = merged_and_dropped(repo, openai_key())
 
     first = audit(capsys, tmp_path, "clones")
     second = audit(capsys, tmp_path, "clones")

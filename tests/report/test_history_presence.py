@@ -22,26 +22,12 @@ from tests.conftest import git
 from tests.keys import openai_key
 from tests.report.test_formats import render
 from tests.report.test_html_format import ALICE, ALICE_FIX, BOB, audit_result
-from tests.repos import commit, config_line
+from tests.repos import commit, config_line, merged_and_dropped
 
 
 def history(capsys: pytest.CaptureFixture[str], repo: Path, output: str) -> Outcome:
     argv = ["history", str(repo), "--format", output, "-j", "1", "--no-progress"]
     return keyleak(capsys, repo, *argv)
-
-
-def merged_and_dropped(repo: Path) -> str:
-    """A key added on a side branch that a merge into main dropped; returns the merge."""
-    commit(repo, {"README.md": "base\n"}, "base")
-    git(repo, "checkout", "-q", "-b", "side")
-    commit(repo, {"key.py": config_line(openai_key())}, "add a key on the side")
-    git(repo, "checkout", "-q", "main")
-    commit(repo, {"main.txt": "main moves on\n"}, "main work")
-    git(repo, "merge", "-q", "--no-ff", "--no-commit", "side")
-    git(repo, "rm", "-q", "-f", "key.py")
-    git(repo, "commit", "-q", "-m", "merge without the key")
-    git(repo, "branch", "-q", "-D", "side")
-    return git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
 def kept_by_a_tag(repo: Path) -> str:
@@ -59,7 +45,7 @@ def html_row(text: str) -> str:
 def test_a_merge_that_dropped_it_is_removed_in_every_format(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    merge = merged_and_dropped(repo)
+    merge = merged_and_dropped(repo, openai_key())
 
     [finding] = history(capsys, repo, "json").findings()
     removed = finding["history"]["removed"]
