@@ -6,7 +6,7 @@ Only these commands write a baseline; scanning commands (the hook included) only
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from scanner.model import ScanResult
 from scanner.pipeline.run import configured_scanner, run_scan
 from scanner.policy import baseline
 from scanner.policy.allowlist import allowlist_of, apply_allowlist
-from scanner.sources.worktree import ALLOWLISTED, read_file, walk
+from scanner.sources.worktree import ALLOWLISTED, Filters, read_file, walk
 from scanner.util.printable import clean
 
 UNION_HINT = (
@@ -64,8 +64,13 @@ def current_scan(options: ScanOptions, command: BaselineOptions) -> ScanResult:
         result = history_result(options)
     else:
         scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
-        items = walk(tree_paths(options, command), config.path_allowlist(), config.root)
-        result = run_scan(scanner, items, options.jobs)
+        # what `keyleak scan` reads: a baseline records what scans report, and no more
+        filters = Filters(config.path_allowlist(), ignore=True)
+        items = walk(tree_paths(options, command), root=config.root, filters=filters)
+        result = replace(
+            run_scan(scanner, items, options.jobs),
+            ignored=tuple(sorted(filters.left_out.ignored)),
+        )
     return apply_allowlist(result, allowlist_of(config), config.root)
 
 
@@ -87,7 +92,9 @@ def coverage(
     if existing.from_history:
         return baseline.JUDGES_NOTHING
     scanned = [root_relative(path, root) for path in tree_paths(options, command)]
-    relative = [root_relative(skip.path, root) for skip in unread]
+    # what git ignores was not read: an entry from before scans honoured .gitignore stays
+    left_out = [path.rstrip("/") for path in result.ignored]
+    relative = [root_relative(path, root) for path in [skip.path for skip in unread] + left_out]
     return baseline.Coverage(
         None if "" in scanned else tuple(path for path in scanned if path is not None),
         tuple(path for path in relative if path is not None),

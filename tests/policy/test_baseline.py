@@ -431,3 +431,35 @@ def test_check_calls_stale_only_what_its_scan_judged(
     write(repo, "a.py", f"k = '{openai_key()}'\n")
     keyleak(capsys, repo, "baseline", "create", "--force")
     assert keyleak(capsys, repo, "baseline", "check", "src").code == 0
+
+
+def test_create_records_what_scan_reports_not_what_git_ignores(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tracked, ignored = openai_key(), openai_key()
+    write(repo, ".gitignore", ".venv/\n")
+    write(repo, "app.py", f"k = '{tracked}'\n")
+    write(repo, ".venv/lib/site.py", f"k = '{ignored}'\n")
+
+    assert keyleak(capsys, repo, "baseline", "create").code == 0
+
+    assert fingerprints_in(repo) == {fingerprint_of(tracked)}
+    assert keyleak(capsys, repo, "scan", ".").code == 0
+
+
+@pytest.mark.parametrize("scope", ["any", "file"])
+def test_an_entry_for_a_file_git_now_ignores_is_neither_stale_nor_pruned(
+    repo: Path, capsys: pytest.CaptureFixture[str], scope: str
+) -> None:
+    # a baseline made before scans honoured .gitignore recorded what is now left unread
+    key = openai_key()
+    write(repo, ".venv/lib/site.py", f"k = '{key}'\n")
+    assert keyleak(capsys, repo, "baseline", "create", "--scope", scope).code == 0
+    write(repo, ".gitignore", ".venv/\n")
+
+    check = keyleak(capsys, repo, "baseline", "check")
+    update = keyleak(capsys, repo, "baseline", "update")
+
+    assert check.code == 0, check.out
+    assert update.code == 0, update.err
+    assert fingerprints_in(repo) == {fingerprint_of(key)}
