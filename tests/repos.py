@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.conftest import git
+from tests.keys import random_text
 
 
 def commit(repo: Path, files: Mapping[str, str | bytes | None], message: str, **env: str) -> str:
@@ -51,3 +52,29 @@ def merged_and_dropped(repo: Path, key: str) -> str:
     git(repo, "commit", "-q", "-m", "merge without the key")
     git(repo, "branch", "-q", "-D", "side")
     return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def pull_request(repo: Path, files: Mapping[str, str]) -> str:
+    """A base commit on main, then a branch whose one commit writes `files`; the range."""
+    base = commit(repo, {"README.md": "hello\n"}, "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, files, "the pull request")
+    return f"{base}..feature"
+
+
+def acme_rule() -> str:
+    """A custom rule file for `acme_` tokens, with a random example of its own."""
+    example = "acme_" + random_text(32)
+    return f"""
+[[rules]]
+id = "acme-token"
+name = "ACME token"
+provider = "acme"
+description = "An ACME API token."
+regex = '''(?P<secret>acme_[A-Za-z0-9]{{32}})'''
+keywords = ["acme_"]
+severity = "high"
+remediation = "Revoke it in the ACME console."
+examples = ["{example}"]  # keyleak:allow
+negative_examples = ["acme_short"]
+"""

@@ -11,6 +11,7 @@ from scanner.errors import ConfigError
 from tests.cli_helpers import keyleak, scan_json, staged_json, write
 from tests.conftest import git
 from tests.keys import openai_key, random_text
+from tests.repos import acme_rule
 
 
 @pytest.mark.parametrize(
@@ -277,24 +278,7 @@ def test_disable_and_enable_choose_the_rules(
 
 def test_extra_rule_files_are_loaded(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     token = "acme_" + random_text(32)
-    example = "acme_" + random_text(32)
-    write(
-        repo,
-        "ci/rules/acme.toml",
-        f"""
-[[rules]]
-id = "acme-token"
-name = "ACME token"
-provider = "acme"
-description = "An ACME API token."
-regex = '''(?P<secret>acme_[A-Za-z0-9]{{32}})'''
-keywords = ["acme_"]
-severity = "high"
-remediation = "Revoke it in the ACME console."
-examples = ["{example}"]  # keyleak:allow
-negative_examples = ["acme_short"]
-""",
-    )
+    write(repo, "ci/rules/acme.toml", acme_rule())
     write(repo, "app.py", f"token = '{token}'\n")
     write(repo, ".keyleak.toml", 'rules = ["ci/rules"]\n')
     outcome = scan_json(capsys, repo, "app.py")

@@ -13,18 +13,10 @@ import pytest
 
 from scanner.redaction import fingerprint
 from tests.cli_helpers import Outcome, keyleak
-from tests.conftest import git
 from tests.keys import openai_key
-from tests.repos import commit, config_line
+from tests.repos import config_line, pull_request
 
 RULE = "openai-project-key"
-
-
-def pull_request(repo: Path, files: dict[str, str]) -> str:
-    base = commit(repo, {"README.md": "hello\n"}, "base")
-    git(repo, "checkout", "-q", "-b", "feature")
-    commit(repo, files, "the pull request")
-    return f"{base}..feature"
 
 
 def in_range(capsys: pytest.CaptureFixture[str], repo: Path, span: str, *extra: str) -> Outcome:

@@ -13,19 +13,11 @@ import pytest
 
 from scanner.policy.inline import INLINE_MARKERS
 from tests.cli_helpers import Outcome, keyleak
-from tests.conftest import git
 from tests.keys import openai_key
-from tests.repos import commit
+from tests.repos import pull_request
 
 #: more text between a key and its marker than a finding's line keeps either side of the key
 FAR = "# " + "this line says a great deal before it gets to the point " * 3
-
-
-def pull_request(repo: Path, files: dict[str, str]) -> str:
-    base = commit(repo, {"README.md": "hello\n"}, "base")
-    git(repo, "checkout", "-q", "-b", "feature")
-    commit(repo, files, "the pull request")
-    return f"{base}..feature"
 
 
 def in_range(capsys: pytest.CaptureFixture[str], repo: Path, span: str, *extra: str) -> Outcome:

@@ -16,21 +16,13 @@ from scanner.redaction import fingerprint
 from tests.cli_helpers import Outcome, keyleak
 from tests.conftest import git
 from tests.keys import openai_key, random_text
-from tests.repos import commit, config_line
+from tests.repos import acme_rule, commit, config_line, pull_request
 
 RULE = "openai-project-key"
 
 
 def shown(key: str) -> str:
     return f"sk-proj-{key[8:10]}…{key[-4:]}"
-
-
-def pull_request(repo: Path, files: dict[str, str]) -> str:
-    """A base commit on main, then a branch whose one commit writes `files`; the range."""
-    base = commit(repo, {"README.md": "hello\n"}, "base")
-    git(repo, "checkout", "-q", "-b", "feature")
-    commit(repo, files, "the pull request")
-    return f"{base}..feature"
 
 
 def in_range(capsys: pytest.CaptureFixture[str], repo: Path, span: str, *extra: str) -> Outcome:
@@ -152,20 +144,7 @@ def test_a_rule_file_the_base_config_names_is_read_from_the_base(
 ) -> None:
     """The base's rules file applies even where the pull request rewrites it, and the notice
     says the file changed."""
-    example = "acme_" + random_text(32)
-    rule = f"""
-[[rules]]
-id = "acme-token"
-name = "ACME token"
-provider = "acme"
-description = "An ACME API token."
-regex = '''(?P<secret>acme_[A-Za-z0-9]{{32}})'''
-keywords = ["acme_"]
-severity = "high"
-remediation = "Revoke it in the ACME console."
-examples = ["{example}"]  # keyleak:allow
-negative_examples = ["acme_short"]
-"""
+    rule = acme_rule()
     commit(
         repo,
         {".keyleak.toml": 'rules = ["ci/rules"]\n', "ci/rules/acme.toml": rule},
