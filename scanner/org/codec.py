@@ -29,6 +29,10 @@ from scanner.report.json_format import commit_object, history_object
 def commit_from_json(value: Any) -> Commit | None:
     if value is None:
         return None
+    return commit_of(value)
+
+
+def commit_of(value: Any) -> Commit:
     return Commit(value["sha"], value["author_name"], value["author_email"], value["date"])
 
 
@@ -49,8 +53,7 @@ def history_from_json(value: Any) -> History | None:
 
 
 def removal_from_json(value: Any) -> Removal:
-    commit = Commit(value["sha"], value["author_name"], value["author_email"], value["date"])
-    return Removal(value["ref"], commit)
+    return Removal(value["ref"], commit_of(value))
 
 
 def verdict_to_json(verdict: Verdict | None) -> dict[str, Any] | None:

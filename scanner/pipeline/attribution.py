@@ -71,12 +71,11 @@ class Secret:
     paths: dict[str, None] = field(default_factory=dict)
     last_present: tuple[int, git.LoggedCommit] | None = None
     refs: list[str] = field(default_factory=list)
-    #: a ref whose tip holds it
+    #: a ref holds it: its tip's tree, or the ref itself outside any commit (a tag on a blob or
+    #: a tree, which nothing can remove)
     kept: bool = False
     #: (ref, removal) of each ref that reached it and whose tip no longer holds it
     removals: list[tuple[str, tuple[int, git.LoggedCommit]]] = field(default_factory=list)
-    #: a ref holds it outside any commit (a tag on a blob or a tree): never removed
-    held_by_ref: bool = False
 
 
 @dataclass(frozen=True)
@@ -285,7 +284,7 @@ class Walk:
                 if secret.limited_to is not None and not rule_applies_to(secret.limited_to, path):
                     continue
                 secret.refs.append(name)
-                secret.held_by_ref = True
+                secret.kept = True
                 if path:
                     secret.paths.setdefault(path, None)
                 if secret.file_rule is not None:
@@ -423,7 +422,7 @@ def with_history(secret: Secret, finding: Finding, in_head: bool) -> Finding:
     # a secret only refs hold outside commits has no commits
     last = None if secret.last_present is None else as_commit(secret.last_present[1])
     # HEAD outside the walked revisions is no ref's tip, but holds it all the same
-    still = secret.kept or secret.held_by_ref or in_head
+    still = secret.kept or in_head
     removals = sorted(secret.removals, key=lambda removal: removal[0])
     removed = None
     if not still and removals:

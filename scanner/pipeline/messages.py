@@ -33,6 +33,7 @@ from scanner.model import (
     SourceKind,
     Suppressed,
 )
+from scanner.pipeline.attribution import as_commit
 from scanner.pipeline.run import Scanner, scan_chunk
 
 #: bytes of messages matched at once: a batch that holds a match is matched again message by
@@ -179,6 +180,6 @@ def range_message_findings(scan: MessageScan, commits: Sequence[git.LoggedCommit
     findings: list[Finding] = []
     messages = [commit.message for commit in commits]
     for commit, found in zip(commits, scan.scan(messages, SourceKind.COMMIT_MESSAGE), strict=True):
-        author = Commit(commit.sha, commit.author_name, commit.author_email, commit.date)
+        author = as_commit(commit)
         findings.extend(replace(in_commit(f, commit), introduced_by=author) for f in found)
     return findings

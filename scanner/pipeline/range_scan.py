@@ -13,13 +13,13 @@ from scanner.match.file_rules import is_file_rule, per_path_key
 from scanner.model import (
     NOTHING_SUPPRESSED,
     Chunk,
-    Commit,
     Finding,
     Location,
     ScanResult,
     Skipped,
     SourceKind,
 )
+from scanner.pipeline.attribution import as_commit
 from scanner.pipeline.history_scan import HistoryOptions, notes
 from scanner.pipeline.messages import MessageScan, range_message_findings
 from scanner.pipeline.run import configured_scanner, outcomes
@@ -98,5 +98,4 @@ def range_messages(history: HistoryOptions) -> list[git.LoggedCommit]:
 
 def added_by(finding: Finding, commit: git.LoggedCommit) -> Finding:
     location: Location = replace(finding.location, commit=commit.sha, kind=SourceKind.COMMIT)
-    author = Commit(commit.sha, commit.author_name, commit.author_email, commit.date)
-    return replace(finding, location=location, introduced_by=author)
+    return replace(finding, location=location, introduced_by=as_commit(commit))
