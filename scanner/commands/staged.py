@@ -116,17 +116,6 @@ def scan_pushed(
 ) -> int:
     """What a push sends, as `keyleak history` scans it: the lines `ranges` add, under the
     base's config, or every blob of `revisions`' history."""
-    from scanner.commands.history import range_config, run_history
-    from scanner.commands.options import scan_options
-    from scanner.pipeline.history_scan import HistoryOptions
-    from scanner.pipeline.run import default_jobs
+    from scanner.commands.history import history_command
 
-    with range_config(".", ranges, options["config_file"], head_config=False) as trust:
-        settings = scan_options(options, default_jobs(), anchor=".", config=trust.config)
-        history = HistoryOptions(
-            revisions=revisions,
-            ranges=ranges,
-            max_blob_size=settings.max_file_size,
-            progress=False,
-        )
-        return run_history(settings, history, trust)
+    return history_command(options, ranges=ranges, revisions=revisions, progress=False)
