@@ -210,25 +210,19 @@ def history(
     **options: Any,
 ) -> int:
     """Audit a repository's history (all refs by default), or the commits of a range."""
-    from scanner.commands.history import range_config, run_history, split_arguments
-    from scanner.commands.options import scan_options
-    from scanner.pipeline.history_scan import HistoryOptions
-    from scanner.pipeline.run import default_jobs
+    from scanner.commands.history import history_command, split_arguments
 
     repo, revisions = split_arguments(arguments)
-    with range_config(repo, ranges, options["config_file"], head_config) as trust:
-        settings = scan_options(options, jobs or default_jobs(), anchor=repo, config=trust.config)
-        return run_history(
-            settings,
-            HistoryOptions(
-                repo=repo,
-                revisions=revisions,
-                ranges=ranges,
-                max_blob_size=max_blob_size or settings.max_file_size,
-                progress=not no_progress,
-            ),
-            trust,
-        )
+    return history_command(
+        options,
+        repo,
+        revisions,
+        ranges,
+        head_config=head_config,
+        jobs=jobs,
+        max_blob_size=max_blob_size,
+        progress=not no_progress,
+    )
 
 
 @cli.command()

@@ -10,8 +10,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from scanner import git
+from scanner.commands.options import scan_options
 from scanner.config.project import Config
 from scanner.config.settings import ScanOptions
 from scanner.errors import KeyleakError
@@ -19,6 +21,7 @@ from scanner.model import ScanResult
 from scanner.pipeline.finish import finish
 from scanner.pipeline.history_scan import HistoryOptions, scan_history
 from scanner.pipeline.range_scan import scan_ranges
+from scanner.pipeline.run import default_jobs
 from scanner.report.summary import human_size
 from scanner.util.progress import wanted
 
@@ -107,6 +110,31 @@ def range_config(
             # the message is printed after the directory is gone: name the revision's file
             exc.args = (shown(str(exc)),)
             raise
+
+
+def history_command(
+    options: dict[str, Any],
+    repo: str = ".",
+    revisions: tuple[str, ...] = (),
+    ranges: tuple[str, ...] = (),
+    *,
+    head_config: bool = False,
+    jobs: int | None = None,
+    max_blob_size: int | None = None,
+    progress: bool = True,
+) -> int:
+    """`keyleak history` from its options (named as the CLI's), under the config `range_config`
+    chooses; the pre-push hook scans what a push sends through it too."""
+    with range_config(repo, ranges, options["config_file"], head_config) as trust:
+        settings = scan_options(options, jobs or default_jobs(), anchor=repo, config=trust.config)
+        history = HistoryOptions(
+            repo=repo,
+            revisions=revisions,
+            ranges=ranges,
+            max_blob_size=max_blob_size or settings.max_file_size,
+            progress=progress,
+        )
+        return run_history(settings, history, trust)
 
 
 def run_history(

@@ -48,10 +48,10 @@ def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
     over (none when run by hand or by `keyleak hook install`'s hook)."""
     from_ref, to_ref = os.environ.get(FROM_REF), os.environ.get(TO_REF)
     if from_ref and to_ref:
-        return scan_pushed_range(options, from_ref, to_ref)
+        return scan_pushed(options, ranges=(f"{from_ref}..{to_ref}",))
     local_branch = os.environ.get(LOCAL_BRANCH)
     if os.environ.get(REMOTE_NAME) and local_branch:
-        return scan_pushed_history(options, local_branch)
+        return scan_pushed(options, revisions=(local_branch,))
     from scanner.commands.options import scan_options
 
     if names and "GIT_INDEX_FILE" not in os.environ:
@@ -111,29 +111,11 @@ def scan_handed_files(options: ScanOptions, names: Sequence[str]) -> int:
     return finish(run_scan(scanner, items, jobs), options, "file")
 
 
-def scan_pushed_range(options: dict[str, Any], from_ref: str, to_ref: str) -> int:
-    from scanner.commands.history import range_config, run_history
-    from scanner.commands.options import scan_options
-    from scanner.pipeline.history_scan import HistoryOptions
-    from scanner.pipeline.run import default_jobs
+def scan_pushed(
+    options: dict[str, Any], ranges: tuple[str, ...] = (), revisions: tuple[str, ...] = ()
+) -> int:
+    """What a push sends, as `keyleak history` scans it: the lines `ranges` add, under the
+    base's config, or every blob of `revisions`' history."""
+    from scanner.commands.history import history_command
 
-    ranges = (f"{from_ref}..{to_ref}",)
-    with range_config(".", ranges, options["config_file"], head_config=False) as trust:
-        settings = scan_options(options, default_jobs(), anchor=".", config=trust.config)
-        history = HistoryOptions(
-            ranges=ranges, max_blob_size=settings.max_file_size, progress=False
-        )
-        return run_history(settings, history, trust)
-
-
-def scan_pushed_history(options: dict[str, Any], branch: str) -> int:
-    from scanner.commands.history import run_history
-    from scanner.commands.options import scan_options
-    from scanner.pipeline.history_scan import HistoryOptions
-    from scanner.pipeline.run import default_jobs
-
-    settings = scan_options(options, default_jobs(), anchor=".")
-    history = HistoryOptions(
-        revisions=(branch,), max_blob_size=settings.max_file_size, progress=False
-    )
-    return run_history(settings, history)
+    return history_command(options, ranges=ranges, revisions=revisions, progress=False)

@@ -88,18 +88,16 @@ def snapshot(repo: str, revision: str, name: str | None = None) -> Snapshot:
 
 def config_at(repo: str, revision: str, label: str) -> tuple[str | None, dict[str, Any]]:
     """The file `revision`'s config comes from (None: it has none) and its checked table."""
+    source, table_name = CONFIG_NAME, None
     raw = git.file_at(revision, CONFIG_NAME, repo)
-    if raw is not None:
-        source, table_name = CONFIG_NAME, None
-        document = parse(raw, f"{label}:{source}", table_name)
-    else:
+    if raw is None:
+        source, table_name = PYPROJECT, "tool.keyleak"
         raw = git.file_at(revision, PYPROJECT, repo)
         if raw is None or b"tool.keyleak" not in raw:
             return None, {}
-        source, table_name = PYPROJECT, "tool.keyleak"
-        document = parse(raw, f"{label}:{source}", table_name)
-        if document is None:
-            return None, {}
+    document = parse(raw, f"{label}:{source}", table_name)
+    if document is None:  # a pyproject without the table (a whole TOML file is a table)
+        return None, {}
     if not isinstance(document, dict):
         raise ConfigError(f"{label}:{source}: {table_name or 'config'}: expected a table")
     return source, document

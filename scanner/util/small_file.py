@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,14 +43,7 @@ def read_small_file(path: Path, cap: int) -> bytes:
         info = os.fstat(fd)  # what was opened, whatever the name points to now
         refuse_unless_regular(info.st_mode)
         refuse_over(info.st_size, cap)
-        pieces: list[bytes] = []
-        total = 0
-        # read to cap + 1 at most: a file growing while it is read cannot get past the cap
-        while total <= cap and (piece := os.read(fd, min(cap + 1 - total, 1 << 20))):
-            pieces.append(piece)
-            total += len(piece)
-        refuse_over(total, cap)
-        return b"".join(pieces)
+        return read_capped(partial(os.read, fd), cap)
     finally:
         os.close(fd)
 
@@ -77,9 +72,15 @@ def describe(size: int) -> str:
 def read_at_most(handle: BinaryIO, cap: int) -> bytes:
     """All of an open stream (stdin, a pipe, a file the user named), at most `cap` bytes: an
     endless one (`/dev/zero`) is refused (FileRefused) instead of filling memory."""
+    return read_capped(handle.read, cap)
+
+
+def read_capped(read: Callable[[int], bytes], cap: int) -> bytes:
+    """What `read` gives until it gives nothing, at most `cap` bytes (else FileRefused)."""
     pieces: list[bytes] = []
     total = 0
-    while total <= cap and (piece := handle.read(min(cap + 1 - total, 1 << 20))):
+    # read to cap + 1 at most: a source growing while it is read cannot get past the cap
+    while total <= cap and (piece := read(min(cap + 1 - total, 1 << 20))):
         pieces.append(piece)
         total += len(piece)
     refuse_over(total, cap)
