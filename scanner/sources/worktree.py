@@ -269,7 +269,7 @@ def git_listed(
             if exclude.matches(name_local):
                 left_out.excluded[matched_top(exclude, name_local, path)] = None
                 continue
-        inner = None if relative is None else f"{relative}/{name}" if relative else name
+        inner = below(relative, name)
         if allowlist and inner is not None and allowlist.matches(inner):
             top = matched_top(allowlist, inner, path)
             if top == path or top not in seen:  # a directory is skipped once, as the walk does
