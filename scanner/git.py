@@ -64,8 +64,19 @@ def starting_git(cwd: Path | str | None) -> Iterator[None]:
 
 def run(args: list[str], cwd: Path | str | None = None) -> bytes:
     """git's output, for a command that reads or writes this machine's repositories only."""
+    completed = run_completed(args, cwd)
+    if completed.returncode != 0:
+        raise GitError(describe_failure(completed.stderr))
+    return completed.stdout
+
+
+def run_completed(
+    args: list[str], cwd: Path | str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """A local git command run to its end, whatever its exit status (for a caller to whom a
+    status other than 0 is an answer, not a failure)."""
     with starting_git(cwd):
-        completed = subprocess.run(
+        return subprocess.run(
             [*GIT, *args],
             cwd=cwd,
             env=environment(),
@@ -73,9 +84,6 @@ def run(args: list[str], cwd: Path | str | None = None) -> bytes:
             capture_output=True,
             check=False,
         )
-    if completed.returncode != 0:
-        raise GitError(describe_failure(completed.stderr))
-    return completed.stdout
 
 
 def describe_failure(stderr: bytes) -> str:
@@ -1013,15 +1021,7 @@ def directory_ignored(cwd: Path | str) -> bool | None:
     """Whether git ignores the directory `cwd` (or one above it); None when `cwd` is not in a
     work tree, or git cannot say (not installed, refuses the repository)."""
     try:
-        with starting_git(cwd):
-            completed = subprocess.run(
-                [*GIT, "check-ignore", "-q", "--", "."],
-                cwd=cwd,
-                env=environment(),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                check=False,
-            )
+        completed = run_completed(["check-ignore", "-q", "--", "."], cwd)
     except GitError:
         return None
     return {0: True, 1: False}.get(completed.returncode)
