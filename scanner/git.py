@@ -718,6 +718,18 @@ def tree_blob_paths(tree: str, cwd: Path | str | None = None) -> Iterator[tuple[
         finish(process, f"listing the tree {tree}")
 
 
+def range_selection(ranges: Sequence[str], walk: bool) -> list[str]:
+    """The commits of `ranges` and their order, for every log of a range: `range_commits` and
+    `commit_messages` must list the very commits `range_patches` shows, in its order. Ends with
+    the revisions (`revision_arguments`, maybe after `--end-of-options`): options go before."""
+    return [
+        "--reverse",
+        "--topo-order",
+        *([] if walk else ["--no-walk"]),
+        *revision_arguments(ranges),
+    ]
+
+
 def range_patches(
     ranges: Sequence[str],
     cwd: Path | str | None = None,
@@ -741,11 +753,8 @@ def range_patches(
         "-M",
         "--diff-filter=d",
         "--diff-merges=remerge",
-        "--reverse",
-        "--topo-order",
         log_format(mark, "%x02"),
-        *([] if walk else ["--no-walk"]),
-        *revision_arguments(ranges),
+        *range_selection(ranges, walk),
         "--",
         *excluded_paths(exclude),
     ]
@@ -807,13 +816,10 @@ def range_commits(
     mark = commit_mark()
     args = [
         *RAW_LOG,
-        "--reverse",
-        "--topo-order",
         "--no-textconv",
         "--no-ext-diff",
         log_format(mark),
-        *([] if walk else ["--no-walk"]),
-        *revision_arguments(ranges),
+        *range_selection(ranges, walk),
         "--",
     ]
     records = run(args, cwd).split(mark)
@@ -831,11 +837,8 @@ def commit_messages(
         "log",
         NO_SIGNATURES,
         "-z",
-        "--reverse",
-        "--topo-order",
         log_format(mark, message_end=message_end),
-        *([] if walk else ["--no-walk"]),
-        *revision_arguments(ranges),
+        *range_selection(ranges, walk),
         "--",
     ]
     records = run(args, cwd).split(mark)
