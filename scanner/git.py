@@ -64,8 +64,19 @@ def starting_git(cwd: Path | str | None) -> Iterator[None]:
 
 def run(args: list[str], cwd: Path | str | None = None) -> bytes:
     """git's output, for a command that reads or writes this machine's repositories only."""
+    completed = run_completed(args, cwd)
+    if completed.returncode != 0:
+        raise GitError(describe_failure(completed.stderr))
+    return completed.stdout
+
+
+def run_completed(
+    args: list[str], cwd: Path | str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """A local git command run to its end, whatever its exit status (for a caller to whom a
+    status other than 0 is an answer, not a failure)."""
     with starting_git(cwd):
-        completed = subprocess.run(
+        return subprocess.run(
             [*GIT, *args],
             cwd=cwd,
             env=environment(),
@@ -73,9 +84,6 @@ def run(args: list[str], cwd: Path | str | None = None) -> bytes:
             capture_output=True,
             check=False,
         )
-    if completed.returncode != 0:
-        raise GitError(describe_failure(completed.stderr))
-    return completed.stdout
 
 
 def describe_failure(stderr: bytes) -> str:
@@ -710,6 +718,18 @@ def tree_blob_paths(tree: str, cwd: Path | str | None = None) -> Iterator[tuple[
         finish(process, f"listing the tree {tree}")
 
 
+def range_selection(ranges: Sequence[str], walk: bool) -> list[str]:
+    """The commits of `ranges` and their order, for every log of a range: `range_commits` and
+    `commit_messages` must list the very commits `range_patches` shows, in its order. Ends with
+    the revisions (`revision_arguments`, maybe after `--end-of-options`): options go before."""
+    return [
+        "--reverse",
+        "--topo-order",
+        *([] if walk else ["--no-walk"]),
+        *revision_arguments(ranges),
+    ]
+
+
 def range_patches(
     ranges: Sequence[str],
     cwd: Path | str | None = None,
@@ -733,11 +753,8 @@ def range_patches(
         "-M",
         "--diff-filter=d",
         "--diff-merges=remerge",
-        "--reverse",
-        "--topo-order",
         log_format(mark, "%x02"),
-        *([] if walk else ["--no-walk"]),
-        *revision_arguments(ranges),
+        *range_selection(ranges, walk),
         "--",
         *excluded_paths(exclude),
     ]
@@ -799,13 +816,10 @@ def range_commits(
     mark = commit_mark()
     args = [
         *RAW_LOG,
-        "--reverse",
-        "--topo-order",
         "--no-textconv",
         "--no-ext-diff",
         log_format(mark),
-        *([] if walk else ["--no-walk"]),
-        *revision_arguments(ranges),
+        *range_selection(ranges, walk),
         "--",
     ]
     records = run(args, cwd).split(mark)
@@ -823,11 +837,8 @@ def commit_messages(
         "log",
         NO_SIGNATURES,
         "-z",
-        "--reverse",
-        "--topo-order",
         log_format(mark, message_end=message_end),
-        *([] if walk else ["--no-walk"]),
-        *revision_arguments(ranges),
+        *range_selection(ranges, walk),
         "--",
     ]
     records = run(args, cwd).split(mark)
@@ -1013,15 +1024,7 @@ def directory_ignored(cwd: Path | str) -> bool | None:
     """Whether git ignores the directory `cwd` (or one above it); None when `cwd` is not in a
     work tree, or git cannot say (not installed, refuses the repository)."""
     try:
-        with starting_git(cwd):
-            completed = subprocess.run(
-                [*GIT, "check-ignore", "-q", "--", "."],
-                cwd=cwd,
-                env=environment(),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                check=False,
-            )
+        completed = run_completed(["check-ignore", "-q", "--", "."], cwd)
     except GitError:
         return None
     return {0: True, 1: False}.get(completed.returncode)

@@ -25,20 +25,11 @@ def range_chunks(
     """
     walks = tuple(value for value in ranges if ".." in value)
     singles = tuple(value for value in ranges if ".." not in value)
-    patches: Iterable[tuple[git.LoggedCommit, list[Skipped], bytes]]
-    if git.is_partial_clone(repo):
-        patches = itertools.chain(
-            partial_patches(walks, repo) if walks else (),
-            partial_patches(singles, repo, walk=False) if singles else (),
-        )
-    else:
-        patches = (
-            (commit, [], patch)
-            for commit, patch in itertools.chain(
-                git.range_patches(walks, repo) if walks else (),
-                git.range_patches(singles, repo, walk=False) if singles else (),
-            )
-        )
+    shown = partial_patches if git.is_partial_clone(repo) else whole_patches
+    patches = itertools.chain(
+        shown(walks, repo) if walks else (),
+        shown(singles, repo, walk=False) if singles else (),
+    )
     seen: set[str] = set()
     for commit, not_fetched, patch in patches:
         if commit.sha in seen:
@@ -97,6 +88,15 @@ def octopus_added(commit: git.LoggedCommit, repo: str) -> list[AddedLines]:
         if own.lines:
             kept.append(own)
     return kept
+
+
+def whole_patches(
+    ranges: tuple[str, ...], repo: str, walk: bool = True
+) -> Iterator[tuple[git.LoggedCommit, list[Skipped], bytes]]:
+    """The range's commits with their patches, in a clone that holds every object: nothing is
+    left out, so no commit has a path not scanned (the shape `partial_patches` gives)."""
+    for commit, patch in git.range_patches(ranges, repo, walk):
+        yield commit, [], patch
 
 
 def partial_patches(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from scanner.model import Chunk, Provenance, Skipped, SourceKind
 from scanner.sources.content import lines_as_text
-from scanner.sources.diff import parse_added_lines, unquote_path
+from scanner.sources.diff import header_values, parse_added_lines, unquote_path
 
 if TYPE_CHECKING:  # the hook imports globs only when the config has a path allowlist
     from scanner.config.globs import GlobSet
@@ -56,9 +56,6 @@ def unmerged(diff: bytes) -> Iterator[Skipped]:
     entry (its stages 1 to 3), only a `* Unmerged path` line, so they are listed as not
     scanned. A content line always starts with `+`, `-` or a space: the search cannot be fooled.
     """
-    if UNMERGED not in diff:
-        return
-    for line in diff.split(b"\n"):
-        if line.startswith(UNMERGED):
-            path = os.fsdecode(unquote_path(line[len(UNMERGED) :].rstrip(b"\r")))
-            yield Skipped(path=path, reason="unmerged (a conflict being resolved)")
+    for name in header_values(diff, UNMERGED):
+        path = os.fsdecode(unquote_path(name))
+        yield Skipped(path=path, reason="unmerged (a conflict being resolved)")

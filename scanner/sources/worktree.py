@@ -47,21 +47,17 @@ class Filters:
 
 
 def walk(
-    paths: Sequence[str],
-    allowlist: GlobSet | None = None,
-    root: Path | None = None,
-    filters: Filters | None = None,
+    paths: Sequence[str], filters: Filters, root: Path | None = None
 ) -> Iterator[str | Skipped]:
     """Every regular file below `paths`, in a stable order.
 
     Symlinks met during the walk are not followed: a link inside the tree points at something
     scanned in its own right, and one pointing out of the tree must never be read. Paths given
     explicitly are taken as the user named them, even when git ignores them or `--exclude`
-    matches them. Paths the config's `allowlist` (globs relative to `root`) matches are skipped,
-    a matching directory as a whole. `filters`, when given, holds the allowlist instead, and
-    says whether to ask git what it ignores and what `--exclude` leaves out.
+    matches them. Paths the config's allowlist (`filters.allowlist`, globs relative to `root`)
+    matches are skipped, a matching directory as a whole. `filters` also says whether to ask git
+    what it ignores, and what `--exclude` leaves out.
     """
-    filters = filters or Filters(allowlist=allowlist)
     allowlist = filters.allowlist
     seen: set[str] = set()
     for path in paths:
@@ -269,7 +265,7 @@ def git_listed(
             if exclude.matches(name_local):
                 left_out.excluded[matched_top(exclude, name_local, path)] = None
                 continue
-        inner = None if relative is None else f"{relative}/{name}" if relative else name
+        inner = below(relative, name)
         if allowlist and inner is not None and allowlist.matches(inner):
             top = matched_top(allowlist, inner, path)
             if top == path or top not in seen:  # a directory is skipped once, as the walk does
