@@ -250,6 +250,17 @@ def git_dir(cwd: Path | str | None = None) -> str:
     return os.fsdecode(run(["rev-parse", "--absolute-git-dir"], cwd).rstrip(b"\n"))
 
 
+def is_bare(cwd: Path | str | None = None) -> bool:
+    return run(["rev-parse", "--is-bare-repository"], cwd).strip() == b"true"
+
+
+def concluding_merge(cwd: Path | str | None = None) -> bool:
+    """Whether the next commit concludes a merge: MERGE_HEAD and MERGE_MSG are in the git
+    directory (pre-commit's own test)."""
+    lines = run(["rev-parse", "--git-path", "MERGE_HEAD", "--git-path", "MERGE_MSG"], cwd)
+    return all(os.path.exists(os.fsdecode(path)) for path in lines.splitlines())
+
+
 def is_shallow(cwd: Path | str | None = None) -> bool:
     return run(["rev-parse", "--is-shallow-repository"], cwd).strip() == b"true"
 

@@ -64,7 +64,9 @@ def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
     if not diff:
         no_bare_repository()
     only = frozenset(names) if names else None
-    if only is not None and not all_staged(only, diff) and not concluding_merge():
+    # concluding a merge, pre-commit names every file the merge touches, staged or not, and a
+    # conflict resolved to our side adds nothing: the staged lines are what the commit adds
+    if only is not None and not all_staged(only, diff) and not git.concluding_merge():
         return scan_handed_files(options, names)
     chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist(), only)
     result = run_scan(configured_scanner(options), chunks, jobs=1)
@@ -82,18 +84,10 @@ def all_staged(names: frozenset[str], diff: bytes) -> bool:
     )
 
 
-def concluding_merge() -> bool:
-    """Whether the commit concludes a merge, as pre-commit tells it (MERGE_HEAD and MERGE_MSG
-    in the git directory): it then names every file the merge touches, staged or not, and a
-    conflict resolved to our side adds nothing. Asked only when some name is not staged."""
-    lines = git.run(["rev-parse", "--git-path", "MERGE_HEAD", "--git-path", "MERGE_MSG"])
-    return all(os.path.exists(os.fsdecode(path)) for path in lines.splitlines())
-
-
 def no_bare_repository() -> None:
     """A bare repository has no index to commit from: its diff is empty, which must not pass
     for a clean commit. Asked only when nothing is staged, so a commit pays nothing for it."""
-    if git.run(["rev-parse", "--is-bare-repository"]).strip() == b"true":
+    if git.is_bare():
         raise GitError("a bare repository has no staged changes to scan (no work tree)")
 
 
