@@ -20,7 +20,7 @@ from importlib.resources import files
 from typing import TextIO
 
 from scanner import __version__
-from scanner.model import Commit, Finding, ScanResult, VerdictStatus
+from scanner.model import LIVE_VERDICTS, Commit, Finding, ScanResult, VerdictStatus
 from scanner.report import ReportOptions
 from scanner.report.html_timeline import Span, bar_label, parse_date, timeline
 from scanner.report.summary import human_size, plural, severity_counts, suppression_parts
@@ -31,7 +31,6 @@ REDACTION_NOTE = (
     "it is made to be shared."
 )
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-LIVE = {VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED}
 #: (key, heading, sort type) of the secrets table; rows carry the filterable ones as data-*
 COLUMNS = (
     ("severity", "Severity", "number"),
@@ -338,7 +337,7 @@ def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
     paths = history.paths if history and history.paths else (location.path,)
     known = ' <span class="badge">known</span>' if finding.baselined else ""
     status = verdict(finding)
-    live = " live" if finding.verdict and finding.verdict.status in LIVE else ""
+    live = " live" if finding.verdict and finding.verdict.status in LIVE_VERDICTS else ""
     reason = esc(finding.verdict.reason) if finding.verdict else ""
     severity = finding.severity.value
     return {

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from scanner.model import (
+    LIVE_VERDICTS,
     Commit,
     Finding,
     History,
@@ -46,7 +47,6 @@ CODE = INDENT + "| "
 LABEL_WIDTH = 13
 #: refs named per removal commit in a history; the JSON report lists every one
 REFS_SHOWN = 3
-LIVE = {VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED}
 
 ADVICE = (
     "Replace each secret with an environment lookup; revoke it if it was ever pushed\n"
@@ -262,7 +262,7 @@ def verdict_text(verdict: Verdict) -> str:
 
 def verdict_style(finding: Finding) -> str:
     assert finding.verdict is not None
-    if finding.verdict.status in LIVE:
+    if finding.verdict.status in LIVE_VERDICTS:
         return RED + BOLD
     return GREEN if finding.verdict.status is VerdictStatus.INVALID else YELLOW
 
