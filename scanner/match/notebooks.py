@@ -123,11 +123,6 @@ def cell_texts(locator: Locator, index: int, cell: dict[str, Any]) -> Iterator[T
                         yield found
 
 
-def split(chunk: Chunk) -> tuple[Chunk, ...]:
-    """The chunks to scan for `chunk`: itself, unless it is a notebook."""
-    return split_cells(chunk)[0]
-
-
 def split_cells(chunk: Chunk) -> tuple[tuple[Chunk, ...], str | None]:
     """The chunks to scan for `chunk`, and why its cells could not be read (None: they were, or
     it is no notebook). A notebook that is not JSON is scanned as the text it is."""

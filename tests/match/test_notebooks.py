@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from scanner.entry import main
-from scanner.match.notebooks import split
+from scanner.match.notebooks import split_cells
 from scanner.model import Chunk, Provenance
 from tests.conftest import git
 from tests.keys import openai_key, secret_value
@@ -124,7 +124,7 @@ def test_metadata_outside_cells_is_still_scanned(
 def test_a_cell_line_found_once_not_twice() -> None:
     key = openai_key()
     chunk = Chunk(notebook([code([f"k = '{key}'"])]).encode(), Provenance("a.ipynb"))
-    rest, cell = split(chunk)
+    (rest, cell), _ = split_cells(chunk)
     assert key.encode() not in rest.content
     assert cell.content == f"k = '{key}'".encode()
     assert cell.origin.cell == 1
