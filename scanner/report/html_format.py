@@ -121,11 +121,9 @@ def dates(findings: Iterable[Finding]) -> Iterable[str]:
         if finding.introduced_by:
             yield finding.introduced_by.date
         if history := finding.history:
-            for commit in (history.introduced, history.last_present):
+            for commit in (history.introduced, history.last_present, history.removed):
                 if commit is not None:
                     yield commit.date
-            if history.removed:
-                yield history.removed.date
 
 
 def header(result: ScanResult, options: ReportOptions, horizon: datetime | None) -> str:
