@@ -23,7 +23,13 @@ from scanner import __version__
 from scanner.model import LIVE_VERDICTS, Commit, Finding, ScanResult, VerdictStatus
 from scanner.report import ReportOptions
 from scanner.report.html_timeline import Span, bar_label, parse_date, timeline
-from scanner.report.summary import human_size, plural, severity_counts, suppression_parts
+from scanner.report.summary import (
+    human_size,
+    plural,
+    severity_counts,
+    skip_reasons,
+    suppression_parts,
+)
 
 NOT_VERIFIED = "not verified"
 REDACTION_NOTE = (
@@ -401,9 +407,7 @@ def window(finding: Finding, horizon: datetime | None) -> Cell:
 def notes(result: ScanResult) -> str:
     items = [esc(note) for note in result.notes]
     if result.skipped:
-        reasons = Counter(skip.reason for skip in result.skipped)
-        detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))
-        items.append(esc(f"{len(result.skipped):,} skipped, not scanned: {detail}"))
+        items.append(esc(f"{len(result.skipped):,} skipped, not scanned: {skip_reasons(result)}"))
     for part in suppression_parts(result):
         items.append(esc(part))
     if not items:
