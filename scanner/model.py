@@ -153,6 +153,12 @@ class VerdictStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+#: the verdicts of a key the provider accepted, however limited its use
+LIVE_VERDICTS = frozenset(
+    (VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED)
+)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What the provider said about a key; `details` holds only safe facts (org, scopes, expiry)."""

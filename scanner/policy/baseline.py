@@ -19,7 +19,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -325,9 +325,7 @@ def update(
             used.add(entry)
         else:
             added.setdefault(entry_of(finding, root, scope_kind), finding)
-    unused = [entry for entry in baseline.entries if entry not in used]
-    pruned = tuple(entry for entry in unused if coverage.judges(entry))
-    unjudged = tuple(entry for entry in unused if not coverage.judges(entry))
+    pruned, unjudged = unused(baseline, used, coverage)
     gone = set(pruned)
     kept = tuple(entry for entry in baseline.entries if entry not in gone)
     return Update(
@@ -344,6 +342,17 @@ def stale(
     """Entries the scan judged that match no finding: the secret was removed (or its rule
     changed). The same entries `update` would prune."""
     used = {baseline.entry_for(finding, root) for finding in findings}
-    return tuple(
-        entry for entry in baseline.entries if entry not in used and coverage.judges(entry)
-    )
+    judged, _ = unused(baseline, used, coverage)
+    return judged
+
+
+def unused(
+    baseline: Baseline, used: Set[Entry | None], coverage: Coverage
+) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
+    """The entries not in `used`: those the scan judged (stale), and those it could not."""
+    judged: list[Entry] = []
+    unjudged: list[Entry] = []
+    for entry in baseline.entries:
+        if entry not in used:
+            (judged if coverage.judges(entry) else unjudged).append(entry)
+    return tuple(judged), tuple(unjudged)

@@ -6,11 +6,7 @@ from collections.abc import Iterable
 
 from scanner.config.verification import FailOn
 from scanner.errors import ExitCode
-from scanner.model import Finding, VerdictStatus
-
-LIVE = frozenset(
-    (VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED)
-)
+from scanner.model import LIVE_VERDICTS, Finding, VerdictStatus
 
 
 def fails(finding: Finding, fail_on: FailOn) -> bool:
@@ -24,7 +20,7 @@ def fails(finding: Finding, fail_on: FailOn) -> bool:
     if fail_on == "any":
         return True
     status = finding.verdict.status if finding.verdict is not None else None
-    if status in LIVE:
+    if status in LIVE_VERDICTS:
         return True
     return fail_on == "unknown-or-live" and status is not VerdictStatus.INVALID
 

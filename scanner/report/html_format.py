@@ -20,10 +20,16 @@ from importlib.resources import files
 from typing import TextIO
 
 from scanner import __version__
-from scanner.model import Commit, Finding, ScanResult, VerdictStatus
+from scanner.model import LIVE_VERDICTS, Commit, Finding, ScanResult, VerdictStatus
 from scanner.report import ReportOptions
 from scanner.report.html_timeline import Span, bar_label, parse_date, timeline
-from scanner.report.summary import human_size, plural, severity_counts, suppression_parts
+from scanner.report.summary import (
+    human_size,
+    plural,
+    severity_counts,
+    skip_reasons,
+    suppression_parts,
+)
 
 NOT_VERIFIED = "not verified"
 REDACTION_NOTE = (
@@ -31,7 +37,6 @@ REDACTION_NOTE = (
     "it is made to be shared."
 )
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-LIVE = {VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED}
 #: (key, heading, sort type) of the secrets table; rows carry the filterable ones as data-*
 COLUMNS = (
     ("severity", "Severity", "number"),
@@ -122,11 +127,9 @@ def dates(findings: Iterable[Finding]) -> Iterable[str]:
         if finding.introduced_by:
             yield finding.introduced_by.date
         if history := finding.history:
-            for commit in (history.introduced, history.last_present):
+            for commit in (history.introduced, history.last_present, history.removed):
                 if commit is not None:
                     yield commit.date
-            if history.removed:
-                yield history.removed.date
 
 
 def header(result: ScanResult, options: ReportOptions, horizon: datetime | None) -> str:
@@ -338,7 +341,7 @@ def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
     paths = history.paths if history and history.paths else (location.path,)
     known = ' <span class="badge">known</span>' if finding.baselined else ""
     status = verdict(finding)
-    live = " live" if finding.verdict and finding.verdict.status in LIVE else ""
+    live = " live" if finding.verdict and finding.verdict.status in LIVE_VERDICTS else ""
     reason = esc(finding.verdict.reason) if finding.verdict else ""
     severity = finding.severity.value
     return {
@@ -404,9 +407,7 @@ def window(finding: Finding, horizon: datetime | None) -> Cell:
 def notes(result: ScanResult) -> str:
     items = [esc(note) for note in result.notes]
     if result.skipped:
-        reasons = Counter(skip.reason for skip in result.skipped)
-        detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))
-        items.append(esc(f"{len(result.skipped):,} skipped, not scanned: {detail}"))
+        items.append(esc(f"{len(result.skipped):,} skipped, not scanned: {skip_reasons(result)}"))
     for part in suppression_parts(result):
         items.append(esc(part))
     if not items:

@@ -163,9 +163,7 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         "notes": list(result.notes),
         "stats": stats_object(result),
     }
-    if (
-        result.ignored or result.excluded
-    ):  # tree scans only, so that other reports stay as they were
+    if result.ignored or result.excluded:  # tree scans only, so other reports stay as they were
         document["left_out"] = {"ignored": list(result.ignored), "excluded": list(result.excluded)}
     if result.repositories:  # audits only, so that other reports stay as they were
         document["repositories"] = repository_objects(result)

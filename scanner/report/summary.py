@@ -146,10 +146,14 @@ def left_out_parts(result: ScanResult) -> list[str]:
 def exception_parts(result: ScanResult) -> list[str]:
     parts = suppression_parts(result) + left_out_parts(result)
     if result.skipped:
-        reasons = Counter(skip.reason for skip in result.skipped)
-        detail = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))
-        parts.append(f"{len(result.skipped):,} skipped: {detail}")
+        parts.append(f"{len(result.skipped):,} skipped: {skip_reasons(result)}")
     return parts
+
+
+def skip_reasons(result: ScanResult) -> str:
+    """How many files were skipped for each reason, reasons in order."""
+    reasons = Counter(skip.reason for skip in result.skipped)
+    return ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items()))
 
 
 def breakdown_line(result: ScanResult) -> str | None:

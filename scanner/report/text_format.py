@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from scanner.model import (
+    LIVE_VERDICTS,
     Commit,
     Finding,
     History,
@@ -46,7 +47,6 @@ CODE = INDENT + "| "
 LABEL_WIDTH = 13
 #: refs named per removal commit in a history; the JSON report lists every one
 REFS_SHOWN = 3
-LIVE = {VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED}
 
 ADVICE = (
     "Replace each secret with an environment lookup; revoke it if it was ever pushed\n"
@@ -173,11 +173,13 @@ def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
         decoded = f"from {', then '.join(finding.encoding)}:"
         shown = f"{secret} (redacted)" if options.redact else secret
         lines.append(f"{INDENT}decoded {decoded} {paint(shown, RED) if options.redact else shown}")
-    details: list[tuple[str, str]] = []
     if finding.variables is None and not finding.encoding:
-        details.append(("secret", secret))
+        # never broken across rows, however long: a key copied from two rows is a wrong key
+        lines.append(f"{INDENT}{'secret:':<{LABEL_WIDTH}}{paint(secret, RED)}")
     if finding.verdict:
-        details.append(("verified", verdict_text(finding.verdict)))
+        style = verdict_style(finding)
+        lines += [paint(row, style) for row in labelled("verified", verdict_text(finding.verdict))]
+    details: list[tuple[str, str]] = []
     if location.commit:
         details.append(("commit", location.commit[:12]))
     if location.cell is not None:
@@ -189,14 +191,7 @@ def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
     details.append(("fingerprint", finding.fingerprint[:16]))
     details.append(("fix", finding.remediation))
     for label, text in details:
-        if label == "secret":
-            # never broken across rows, however long: a key copied from two rows is a wrong key
-            rows = [f"{INDENT}{'secret:':<{LABEL_WIDTH}}{paint(text, RED)}"]
-        else:
-            rows = labelled(label, text)
-        if label == "verified":
-            rows = [paint(row, verdict_style(finding)) for row in rows]
-        lines += rows
+        lines += labelled(label, text)
     return "\n".join(lines) + "\n"
 
 
@@ -262,7 +257,7 @@ def verdict_text(verdict: Verdict) -> str:
 
 def verdict_style(finding: Finding) -> str:
     assert finding.verdict is not None
-    if finding.verdict.status in LIVE:
+    if finding.verdict.status in LIVE_VERDICTS:
         return RED + BOLD
     return GREEN if finding.verdict.status is VerdictStatus.INVALID else YELLOW
 

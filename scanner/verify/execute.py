@@ -73,7 +73,7 @@ def verify_job(
     transport: Transport,
     slots: threading.BoundedSemaphore,
     settings: VerifySettings,
-    stop: float = float("inf"),
+    stop: float,
 ) -> Verdict:
     """Ask once, and again only for network trouble, 5xx and rate limits, waiting as told; all
     of it before `stop` (a monotonic time, the run's deadline)."""

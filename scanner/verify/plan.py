@@ -14,15 +14,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from scanner.model import Finding, Verdict, VerdictStatus
+from scanner.model import LIVE_VERDICTS, Finding, Verdict, VerdictStatus
 from scanner.verify.probe import Candidate
 from scanner.verify.registry import pairings, provider_named
 
 #: the most secrets one key id is tried with (each try is one request)
 MAX_PARTNERS = 4
-LIVE = frozenset(
-    (VerdictStatus.LIVE, VerdictStatus.LIVE_RESTRICTED, VerdictStatus.LIVE_QUOTA_EXHAUSTED)
-)
 
 
 @dataclass(frozen=True)
@@ -92,4 +89,4 @@ def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | Non
 def settle(tries: Sequence[Verdict]) -> Verdict:
     """The verdict of a key from those of the pairs it was tried in (in the order tried): a live
     pair proves the key; else the last answer, as only a refused signature leads to a next try."""
-    return next((verdict for verdict in tries if verdict.status in LIVE), tries[-1])
+    return next((verdict for verdict in tries if verdict.status in LIVE_VERDICTS), tries[-1])

@@ -74,8 +74,9 @@ Signer = Callable[[Request, Candidate, str], Request]
 @dataclass(frozen=True)
 class Pairing:
     """A key that is tested with a second secret found as a finding of its own (AWS: an access
-    key id and its secret access key): each finding of `partner_rule` goes with the nearest key
-    of this provider in the same file, and shares its verdict."""
+    key id and its secret access key): each key of this provider is tried with the findings of
+    `partner_rule` nearest it in the same file, one after the other (`scanner.verify.plan`), and
+    a partner finding takes the verdict of the pairs it was tried in."""
 
     partner_rule: str
     #: the reason of a partner finding with no key near it (it is never sent on its own)
@@ -94,9 +95,9 @@ class Provider:
     base_url: str
     #: the read-only probe for a key, or a `skipped` verdict when none may be sent
     build_request: Callable[[Candidate], Request | Verdict]
-    #: regexes for the keys the provider issues (`scanner.verify.shapes`): no other is sent
     #: the provider's own table; None leaves the answer to the generic classifier (unknown)
     classify: Callable[[Reply], Verdict | None]
+    #: regexes for the keys the provider issues (`scanner.verify.shapes`): no other is sent
     shapes: tuple[str, ...] = ()
     sign: Signer | None = None
     pairing: Pairing | None = None

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from scanner.model import Verdict, VerdictStatus
+from scanner.model import LIVE_VERDICTS, Verdict, VerdictStatus
 from scanner.util.atomic import replace_file
 from scanner.util.disk_cache import cache_dir, read_entry, write_entry
 
@@ -25,14 +25,7 @@ ENTRIES = f"{FOLDER}/verify-verdicts.json"
 SALT = f"{FOLDER}/verify-salt"
 SALT_BYTES = 32
 #: answers about the key itself; rate limits and unknowns say nothing worth keeping
-CACHEABLE = frozenset(
-    (
-        VerdictStatus.LIVE,
-        VerdictStatus.LIVE_RESTRICTED,
-        VerdictStatus.LIVE_QUOTA_EXHAUSTED,
-        VerdictStatus.INVALID,
-    )
-)
+CACHEABLE = LIVE_VERDICTS | {VerdictStatus.INVALID}
 
 
 def private_folder() -> None:
