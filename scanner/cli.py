@@ -509,7 +509,14 @@ def run_cli(args: list[str]) -> int:
         try:
             code = cli.main(args=args, prog_name="keyleak", standalone_mode=False)
         except click.ClickException as exc:
-            exc.show()
+            import io
+
+            from scanner.redaction import masked_message
+
+            # click quotes the value it rejected, which may be a key typed in the wrong place
+            shown = io.StringIO()
+            exc.show(file=shown)
+            click.echo(masked_message(shown.getvalue()), err=True, nl=False)
             return exc.exit_code
         except click.exceptions.Abort:
             click.echo("keyleak: interrupted", err=True)

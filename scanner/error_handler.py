@@ -54,9 +54,10 @@ def ended(command: Callable[[], int]) -> int:
     try:
         return command()
     except KeyleakError as exc:
+        from scanner.redaction import masked_message
         from scanner.util.printable import escaped
 
-        say(f"keyleak: error: {escaped(str(exc))}")
+        say(f"keyleak: error: {escaped(masked_message(str(exc)))}")
         return exc.exit_code
     except KeyboardInterrupt:
         say("keyleak: interrupted")
@@ -75,8 +76,11 @@ def ended(command: Callable[[], int]) -> int:
             import traceback
 
             traceback.print_exc()
+        from scanner.redaction import masked_message
+
         say(
-            f"keyleak: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
+            f"keyleak: internal error: {type(exc).__name__}: {masked_message(str(exc))} "
+            "(rerun with --debug for details)"
         )
         return ExitCode.INTERNAL
 

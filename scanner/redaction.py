@@ -64,6 +64,20 @@ def masked(text: str) -> str:
     return KEY_RUN.sub(mask_run, text)
 
 
+#: what an error names on purpose: a git object id or a fingerprint, which the reader needs whole
+OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def masked_message(text: str) -> str:
+    """An error line with every key-shaped run redacted but object ids: whatever value a
+    message quotes (an argument, a revision, a rule id) may be a key typed in the wrong place,
+    and the line goes to terminals and CI logs."""
+    return KEY_RUN.sub(
+        lambda found: found.group() if OBJECT_ID.fullmatch(found.group()) else mask_run(found),
+        text,
+    )
+
+
 def masked_path(path: str) -> str:
     """A file name for an error, each part of it `masked`: a key pasted where a file name goes
     stays hidden, and the rest of the path still says where it was looked for. A file of a

@@ -142,6 +142,46 @@ def test_an_error_naming_what_a_scanned_repository_wrote_sends_no_terminal_escap
     assert err.endswith("\n") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("rules", "show", "{key}"),
+        ("scan", "{key}"),
+        ("scan", "--max-file-size", "{key}", "."),
+        ("completion", "{key}"),
+        ("history", ".", "--range", "{key}..HEAD"),
+        ("history", ".", "{key}"),
+    ],
+    ids=["rule-id", "path", "option-value", "choice", "range", "revision"],
+)
+def test_an_error_quoting_a_key_typed_in_the_wrong_place_never_shows_it(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: tuple[str, ...],
+) -> None:
+    key = openai_key()
+    monkeypatch.chdir(repo)
+
+    code, out, err = run([arg.format(key=key) for arg in argv], capsys)
+
+    assert code == 2
+    assert key not in out + err
+    assert key[-4:] in err  # redacted, still recognisable
+
+
+def test_an_error_naming_a_commit_keeps_its_whole_id(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = "0123456789abcdef" * 2 + "01234567"
+    monkeypatch.chdir(repo)
+
+    code, _, err = run(["history", ".", "--range", f"{missing}..HEAD"], capsys)
+
+    assert code == 2
+    assert missing in err
+
+
 def test_debug_is_accepted_after_the_command(
     leaky: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
