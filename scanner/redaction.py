@@ -66,16 +66,22 @@ def masked(text: str) -> str:
 
 #: what an error names on purpose: a git object id or a fingerprint, which the reader needs whole
 OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+#: a value a message quotes, as repr() and click quote them
+QUOTED = re.compile(r"'[^'\n]*'")
 
 
 def masked_message(text: str) -> str:
-    """An error line with every key-shaped run redacted but object ids: whatever value a
-    message quotes (an argument, a revision, a rule id) may be a key typed in the wrong place,
-    and the line goes to terminals and CI logs."""
-    return KEY_RUN.sub(
-        lambda found: found.group() if OBJECT_ID.fullmatch(found.group()) else mask_run(found),
-        text,
-    )
+    """A message with every key-shaped run in a quoted value redacted, but object ids: a value
+    a message quotes (an argument, a revision, a rule id) may be a key typed in the wrong place,
+    and the line goes to terminals and CI logs. What it names unquoted, a file, stays whole."""
+
+    def masked_value(found: re.Match[str]) -> str:
+        return KEY_RUN.sub(
+            lambda run: run.group() if OBJECT_ID.fullmatch(run.group()) else mask_run(run),
+            found.group(),
+        )
+
+    return QUOTED.sub(masked_value, text)
 
 
 def masked_path(path: str) -> str:

@@ -146,13 +146,12 @@ def test_an_error_naming_what_a_scanned_repository_wrote_sends_no_terminal_escap
     "argv",
     [
         ("rules", "show", "{key}"),
-        ("scan", "{key}"),
         ("scan", "--max-file-size", "{key}", "."),
         ("completion", "{key}"),
         ("history", ".", "--range", "{key}..HEAD"),
         ("history", ".", "{key}"),
     ],
-    ids=["rule-id", "path", "option-value", "choice", "range", "revision"],
+    ids=["rule-id", "option-value", "choice", "range", "revision"],
 )
 def test_an_error_quoting_a_key_typed_in_the_wrong_place_never_shows_it(
     repo: Path,

@@ -44,7 +44,10 @@ def show_rule(rule_id: str) -> int:
         near = difflib.get_close_matches(rule_id, list(rules), n=1)
         near = near or sorted(known for known in rules if rule_id.lower() in known)
         hint = f"; did you mean {near[0]}?" if near else " (keyleak rules list shows them)"
-        raise RuleError(f"{rule_id}: no such rule{hint}")
+        from scanner.redaction import masked
+
+        # a key pasted where the id goes must not reach the terminal whole
+        raise RuleError(f"{masked(rule_id)}: no such rule{hint}")
     lines = [
         f"{rule.id}: {rule.name}",
         f"provider:     {rule.provider}",
