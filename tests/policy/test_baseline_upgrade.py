@@ -107,3 +107,32 @@ def test_a_generic_entry_knows_only_its_own_secret_in_its_own_scope(
         other: False,
         known: False,
     }
+
+
+def test_entries_under_a_renamed_or_split_rule_still_match(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the old release had one rule, zorblax-api-token, for both kinds of key
+    live, test = "zbx_" + random_text(32), "zbt_" + random_text(32)
+    old_baseline(
+        repo / BASELINE,
+        *(
+            {
+                "rule_id": "zorblax-api-token",
+                "fingerprint": old_fingerprint("zorblax-api-token", key),
+            }
+            for key in (live, test)
+        ),
+    )
+    write(repo, "a.py", f'live = "{live}"\ntest = "{test}"\n')
+    # the new one names it zorblax-token, and splits off zorblax-test-token
+    with_new_rules(
+        repo,
+        provider_rule("zorblax-token", "zbx_", 'aliases = ["zorblax-api-token"]')
+        + provider_rule("zorblax-test-token", "zbt_", 'aliases = ["zorblax-api-token"]'),
+    )
+    outcome = scan_json(capsys, repo, "a.py")
+    assert outcome.found() == [("a.py", 1, "zorblax-token"), ("a.py", 2, "zorblax-test-token")]
+    assert [finding["baselined"] for finding in outcome.findings()] == [True, True]
+    assert outcome.code == 0
+    assert keyleak(capsys, repo, "baseline", "check").code == 0
