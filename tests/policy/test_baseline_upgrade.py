@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from scanner.model import MESSAGE_KINDS, Finding, Location, Severity, SourceKind
+from scanner.policy import baseline
+from scanner.redaction import in_message
 from tests.cli_helpers import keyleak, scan_json, write
 from tests.keys import random_text
 
@@ -129,10 +132,37 @@ def test_entries_under_a_renamed_or_split_rule_still_match(
     with_new_rules(
         repo,
         provider_rule("zorblax-token", "zbx_", 'aliases = ["zorblax-api-token"]')
-        + provider_rule("zorblax-test-token", "zbt_", 'aliases = ["zorblax-api-token"]'),
+        # an alias names one rule: the split-off rule's findings match through their secret
+        + provider_rule("zorblax-test-token", "zbt_"),
     )
     outcome = scan_json(capsys, repo, "a.py")
     assert outcome.found() == [("a.py", 1, "zorblax-token"), ("a.py", 2, "zorblax-test-token")]
     assert [finding["baselined"] for finding in outcome.findings()] == [True, True]
     assert outcome.code == 0
     assert keyleak(capsys, repo, "baseline", "check").code == 0
+
+
+def finding(rule_id: str, secret: str, kind: SourceKind, path: str) -> Finding:
+    own = old_fingerprint(rule_id, secret)
+    return Finding(
+        rule_id=rule_id,
+        rule_name="Zorblax token",
+        provider="zorblax",
+        severity=Severity.HIGH,
+        remediation="",
+        location=Location(path=path, line=1, column=1, end_line=1, kind=kind),
+        secret=secret,
+        redacted="zbx_…",
+        fingerprint=in_message(own) if kind in MESSAGE_KINDS else own,
+    )
+
+
+def test_a_message_entry_matches_only_the_secret_in_a_message(tmp_path: Path) -> None:
+    token = "zbx_" + random_text(32)
+    known = baseline.Baseline(
+        (baseline.Entry(in_message(old_fingerprint(GENERIC, token)), GENERIC),)
+    )
+    in_commit = finding("zorblax-token", token, SourceKind.COMMIT_MESSAGE, "commit-message/ab")
+    in_file = finding("zorblax-token", token, SourceKind.FILE, "a.py")
+    assert known.entry_for(in_commit, tmp_path) == known.entries[0]
+    assert known.entry_for(in_file, tmp_path) is None
