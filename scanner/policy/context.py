@@ -24,11 +24,15 @@ CONTEXT_DIRECTORIES = {
     "test_data": "test",
     "__tests__": "test",
     "__mocks__": "test",
+    # Perl's and celery's test tree
+    "t": "test",
     "spec": "test",
     "specs": "test",
     "docs": "docs",
     "doc": "docs",
     "documentation": "docs",
+    # FastAPI's and others' tutorial sources
+    "docs_src": "docs",
     "examples": "example",
     "example": "example",
     "samples": "example",

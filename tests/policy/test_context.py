@@ -27,6 +27,8 @@ from tests.keys import openai_key, random_text, secret_value
         ("cmd/main_test.go", "test"),
         ("web/app.spec.ts", "test"),
         ("docs/howto/config.txt", "docs"),
+        ("docs_src/security/tutorial004.py", "docs"),
+        ("t/unit/security/__init__.py", "test"),
         ("README.md", "docs"),
         ("guide.rst", "docs"),
         ("examples/app/settings.py", "example"),
