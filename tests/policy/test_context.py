@@ -13,6 +13,7 @@ import pytest
 from scanner.model import Severity, one_lower
 from scanner.policy.context import path_context
 from tests.cli_helpers import keyleak, scan_json, write
+from tests.conftest import git
 from tests.keys import openai_key, random_text, secret_value
 
 
@@ -73,9 +74,14 @@ def test_a_key_in_a_test_path_is_one_level_lower_with_its_context_and_still_fail
     assert scan_json(capsys, tmp_path, ".").code == 1  # context lowers, never hides
 
 
+#: SQLAlchemy's demo password, made to pass SQL Server's password policy; assembled here, as a
+#: whole it would be this repository's own finding
+TIGER = "tiger" + "^5HHH"
+
+
 def demo_lines() -> str:
     return (
-        'engine = create_engine("mssql+pyodbc://scott:tiger^5HHH@mssql2022:1433/test")\n'
+        f'engine = create_engine("mssql+pyodbc://scott:{TIGER}@mssql2022:1433/test")\n'
         f'DB = "postgresql://app:{secret_value()}@localhost:5432/app"\n'
         f'CACHE = "redis://svc:{secret_value()}@cache.example.com:6379/0"\n'
         f'BROKER = "amqp://svc:{secret_value()}@127.0.0.1:5672//"\n'
@@ -111,7 +117,7 @@ def test_a_real_looking_url_password_stays_at_its_rule_severity(
 def test_a_demo_pair_in_key_value_form_is_info(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(tmp_path, "app/db.py", 'connect(user="scott", password="tiger^5HHH")\n')
+    write(tmp_path, "app/db.py", f'connect(user="scott", password="{TIGER}")\n')
     write(tmp_path, "app/db.yaml", "username: scott\npassword: tiger-2024\n")
     write(tmp_path, "app/real.yaml", f"username: scott\npassword: {secret_value()}\n")
     outcome = scan_json(capsys, tmp_path, ".")
@@ -202,3 +208,33 @@ def test_low_lowered_to_info_by_context_still_fails(
     demo = replace(low, severity=Severity.INFO, severity_reason="demo credentials")
     assert not fails(demo, any_)
     assert not fails(with_context(demo), any_)
+
+
+def test_the_hook_folds_info_findings_and_lists_a_test_path_key(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = openai_key()
+    write(repo, "app/settings.py", demo_lines())
+    write(repo, "tests/test_settings.py", f'KEY = "{key}"\n')
+    git(repo, "add", ".")
+    outcome = keyleak(capsys, repo, "staged")
+    assert outcome.code == 1  # the key in a test file fails the commit, as it always did
+    assert "tests/test_settings.py:1:" in outcome.out and "app/settings.py:" not in outcome.out
+    assert "4 info findings not listed" in outcome.out
+    assert "test file, lowered from critical" in outcome.out
+
+    git(repo, "rm", "-q", "--cached", "tests/test_settings.py")
+    assert keyleak(capsys, repo, "staged").code == 0  # demo values alone pass
+
+
+def test_keyleak_verify_keeps_a_reports_severity_and_context(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "tests/test_app.py", f'KEY = "{openai_key()}"\n')
+    scanned = scan_json(capsys, tmp_path, ".")
+    write(tmp_path, "report.json", scanned.out)
+    read = keyleak(capsys, tmp_path, "verify", "report.json", "--format", "json", "--no-verify")
+    keep = ("severity", "context", "severity_reason", "base_severity")
+    assert [{k: f[k] for k in keep} for f in read.report()["findings"]] == [
+        {k: f[k] for k in keep} for f in scanned.findings()
+    ]  # lowered once, not again
