@@ -201,7 +201,7 @@ def main() -> int:
                 by_both[f"{severity} / {context}"] += 1
                 line = (
                     f"{name}: {finding['_path']}:{finding.get('location', {}).get('line')} "
-                    f"{finding.get('rule_id')} {severity} {context} {finding.get('redacted', '')}"
+                    f"{finding.get('rule_id')} {severity} {context} {finding.get('secret', '')}"
                     f" {finding.get('severity_reason', '')}"
                 )
                 if severity not in ("low", "info"):
