@@ -285,7 +285,7 @@ def test_a_file_with_no_valid_rule_reports_its_problems_only(
 ) -> None:
     broken = VALID_RULE.replace('severity = "high"', 'severity = "urgent"')
     assert exit_code(["rules", "check", str(write_rules(tmp_path, broken))]) == 2
-    assert capsys.readouterr().err.strip().endswith("critical, high, medium, low")
+    assert capsys.readouterr().err.strip().endswith("critical, high, medium, low, info")
 
 
 # --------------------------------------------------------------------------- shipped declarations
