@@ -25,7 +25,7 @@ from scanner.model import Rule
 from scanner.util.disk_cache import read_entry, write_entry
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
-#: wide upper bounds dropped)
+#: wide upper bounds dropped; no base64 forms of family members' keywords)
 DATABASE_FORMAT = 9
 
 

@@ -25,7 +25,12 @@ from typing import Any, NamedTuple
 import hyperscan
 
 from scanner.match.decoding import has_decodable_run
-from scanner.match.keyword_encodings import HINTS, SECRET_MANIFEST, encoded_expressions
+from scanner.match.keyword_encodings import (
+    HINTS,
+    SECRET_MANIFEST,
+    encoded_expressions,
+    encoded_keywords,
+)
 from scanner.match.keyword_lines import LINE_HINT, KeywordLines
 from scanner.match.results import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
 from scanner.model import Match, Rule
@@ -164,7 +169,7 @@ def compile_encoded(rules: Sequence[Rule]) -> bytes:
 
 
 def keyword_encodings(rules: Sequence[Rule]) -> tuple[bytes, ...]:
-    return encoded_expressions(k for rule in rules for k in rule.keywords)
+    return encoded_expressions(encoded_keywords(rules))
 
 
 def compile_parts(
@@ -294,6 +299,9 @@ class HyperscanMatcher:
         self._loaded: dict[str, tuple[Any, Any]] = {}
         self._loading = threading.Lock()
         self._scanned = 0
+        #: whether any keyword has encodings to look for (none when every rule is a family
+        #: member: an empty database does not compile)
+        self._encodes = any(True for _ in encoded_keywords(rules))
 
     def scan(self, content: bytes) -> MatchResult:
         return self.survey(content).result
@@ -321,7 +329,7 @@ class HyperscanMatcher:
             combined[0].scan(content, match_event_handler=on_match, scratch=combined[1])
         else:
             self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
-            if has_decodable_run(content):
+            if self._encodes and has_decodable_run(content):
                 database, scratch = self._lazy("encoded", self._compiled.encoded)
                 database.scan(
                     content,
