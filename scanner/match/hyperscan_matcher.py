@@ -25,7 +25,12 @@ from typing import Any, NamedTuple
 import hyperscan
 
 from scanner.match.decoding import has_decodable_run
-from scanner.match.keyword_encodings import HINTS, SECRET_MANIFEST, encoded_expressions
+from scanner.match.keyword_encodings import (
+    HINTS,
+    SECRET_MANIFEST,
+    encoded_expressions,
+    encoded_keywords,
+)
 from scanner.match.keyword_lines import LINE_HINT, KeywordLines
 from scanner.match.results import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
 from scanner.model import Match, Rule
@@ -46,8 +51,9 @@ FIRST_ENCODED_ID = MANIFEST_ID + 1
 #: decodable run itself, which would cost more than the encodings' scan on a whole history);
 #: a scan of a tree or a history scans each chunk once instead of twice.
 GATE_BYTES = 256 * 1024
-#: Hyperscan unrolls counted repeats: `{64,16384}` costs seconds of compile time per rule and
-#: a few together can take minutes, so such rules are left to the keyword gate instead.
+#: Hyperscan unrolls counted repeats: a lower bound such as `{16384,}` costs seconds of compile
+#: time per rule and a few together can take minutes, so such rules are left to the keyword gate
+#: instead (upper bounds are dropped by `prefilter_form`).
 MAX_COUNTED_REPEAT = 1024
 COUNTED_REPEAT = re.compile(r"(?<!\\)\{(\d*),?(\d*)\}")
 
@@ -55,10 +61,63 @@ COUNTED_REPEAT = re.compile(r"(?<!\\)\{(\d*),?(\d*)\}")
 def too_costly_to_compile(pattern: str) -> bool:
     return any(
         int(bound) > MAX_COUNTED_REPEAT
-        for match in COUNTED_REPEAT.finditer(pattern)
+        for match in COUNTED_REPEAT.finditer(prefilter_form(pattern))
         for bound in match.groups()
         if bound
     )
+
+
+#: Upper bounds of counted repeats above this are dropped in the database's form of a regex
+#: (`prefilter_form`): Hyperscan builds a state per repeat, so a nested `(...{0,200}){0,8}`
+#: cost seconds of every cold start, while without the bound it compiles in milliseconds.
+WIDEST_BOUND = 32
+BOUNDED_REPEAT = re.compile(r"\{(\d+),(\d+)\}(?!\+)")
+LOOKAROUND = re.compile(r"\(\?<?[=!]")
+
+
+def prefilter_form(pattern: str) -> str:
+    """The regex as the database holds it: each counted repeat `{m,n}` with n above
+    `WIDEST_BOUND` as `{m,}`, which matches wherever the regex does (and more), so prefilter
+    mode still never misses a match and confirmation still decides which are real.
+
+    Repeats inside a character class are text, and inside a lookaround (whose negative forms
+    would reject more once widened) are left alone; so are possessive ones, which never match
+    more for being widened."""
+    parts: list[str] = []
+    position = 0
+    in_class = False
+    groups: list[bool] = []  # for each open group, whether it is a lookaround
+    at = 0
+    while at < len(pattern):
+        char = pattern[at]
+        if char == "\\":
+            at += 2
+            continue
+        if in_class:
+            if char == "]":
+                in_class = False
+        elif char == "[":
+            in_class = True
+            at += 1
+            if pattern.startswith("^", at):
+                at += 1
+            if pattern.startswith("]", at):  # a member of the class, not its end
+                at += 1
+            continue
+        elif char == "(":
+            groups.append(bool(LOOKAROUND.match(pattern, at)))
+        elif char == ")":
+            if groups:
+                groups.pop()
+        elif char == "{" and not any(groups):
+            repeat = BOUNDED_REPEAT.match(pattern, at)
+            if repeat is not None and int(repeat.group(2)) > WIDEST_BOUND:
+                parts.append(pattern[position:at] + "{" + repeat.group(1) + ",}")
+                position = at = repeat.end()
+                continue
+        at += 1
+    parts.append(pattern[position:])
+    return "".join(parts)
 
 
 def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
@@ -110,7 +169,7 @@ def compile_encoded(rules: Sequence[Rule]) -> bytes:
 
 
 def keyword_encodings(rules: Sequence[Rule]) -> tuple[bytes, ...]:
-    return encoded_expressions(k for rule in rules for k in rule.keywords)
+    return encoded_expressions(encoded_keywords(rules))
 
 
 def compile_parts(
@@ -119,7 +178,7 @@ def compile_parts(
     expressions, ids, flags = [], [], []
     for index, rule in enumerate(rules):
         if index not in unsupported:
-            expressions.append(rule.regex.encode())
+            expressions.append(prefilter_form(rule.regex).encode())
             ids.append(index)
             flags.append(REGEX_FLAGS)
     for offset, hint in enumerate(HINTS):
@@ -156,7 +215,10 @@ def first_unsupported(rules: Sequence[Rule], known: set[int]) -> int | None:
         probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         try:
             probe.compile(
-                expressions=[rule.regex.encode()], ids=[0], elements=1, flags=[REGEX_FLAGS]
+                expressions=[prefilter_form(rule.regex).encode()],
+                ids=[0],
+                elements=1,
+                flags=[REGEX_FLAGS],
             )
         except hyperscan.error:
             return index
@@ -237,6 +299,9 @@ class HyperscanMatcher:
         self._loaded: dict[str, tuple[Any, Any]] = {}
         self._loading = threading.Lock()
         self._scanned = 0
+        #: whether any keyword has encodings to look for (none when every rule is a family
+        #: member: an empty database does not compile)
+        self._encodes = any(True for _ in encoded_keywords(rules))
 
     def scan(self, content: bytes) -> MatchResult:
         return self.survey(content).result
@@ -264,7 +329,7 @@ class HyperscanMatcher:
             combined[0].scan(content, match_event_handler=on_match, scratch=combined[1])
         else:
             self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
-            if has_decodable_run(content):
+            if self._encodes and has_decodable_run(content):
                 database, scratch = self._lazy("encoded", self._compiled.encoded)
                 database.scan(
                     content,

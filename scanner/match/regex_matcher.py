@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scanner.match.confirm import CompiledRule, compile_rules, confirm
-from scanner.match.keyword_encodings import EncodedSearch, is_secret_manifest
+from scanner.match.keyword_encodings import EncodedSearch, encoded_keywords, is_secret_manifest
 from scanner.match.results import MatchResult, Survey, sorted_matches
 from scanner.model import Match, Rule
 
@@ -15,7 +15,7 @@ class RegexMatcher:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._compiled: list[CompiledRule] = compile_rules(rules)
-        self._encoded = EncodedSearch(k for rule in rules for k in rule.keywords)
+        self._encoded = EncodedSearch(encoded_keywords(rules))
 
     def scan(self, content: bytes) -> MatchResult:
         lowered = content.lower()

@@ -138,9 +138,22 @@ def test_asking_for_hyperscan_without_it_is_a_usage_error(monkeypatch: pytest.Mo
 def test_huge_counted_repeats_are_left_to_the_keyword_gate() -> None:
     from scanner.match.hyperscan_matcher import compile_database, too_costly_to_compile
 
-    costly = demo_rule(regex=r"(?P<secret>demo_[a-z0-9]{12,20000})")
+    costly = demo_rule(regex=r"(?P<secret>demo_[a-z0-9]{20000,})")
     assert too_costly_to_compile(costly.regex)
     assert not too_costly_to_compile(r"(?P<secret>a{74}\{99999\})")
     _, unsupported = compile_database([demo_rule(), costly])
     assert unsupported == {1}
-    assert spans("hyperscan", (costly,), b"demo_abcdef123456") == [("demo-token", 0, 17)]
+    key = b"demo_" + b"a1" * 10000
+    assert spans("hyperscan", (costly,), key) == [("demo-token", 0, len(key))]
+
+
+@needs_hyperscan
+def test_a_huge_upper_bound_is_dropped_in_the_database_not_in_the_match() -> None:
+    from scanner.match.hyperscan_matcher import compile_database
+
+    wide = demo_rule(regex=r"(?P<secret>demo_[a-z0-9]{12,20000})(?![a-z0-9])")
+    _, unsupported = compile_database([demo_rule(), wide])
+    assert unsupported == frozenset()
+    content = b"demo_abcdef123456 demo_" + b"a" * 20001
+    for engine in ("hyperscan", "regex"):
+        assert spans(engine, (wide,), content) == [("demo-token", 0, 17)]

@@ -1,0 +1,334 @@
+"""Where a scan's time goes: each matching stage timed on its own over real code.
+
+Run by hand (never from the test suite), from the project root:
+
+    .venv/bin/python benchmarks/bench_stages.py [--tree DIR] [--max-mb 40] [--rules DIR]
+        [--synthetic N] [--history GIT_DIR] [--runs 3]
+
+The input is real source: by default the files of this venv's site-packages (Python, C,
+JavaScript, data), read into memory in a stable order up to --max-mb, one chunk per file as a
+tree scan makes them. With --history, a bare repository's blobs are also read through the pipe
+`git cat-file --batch-all-objects --batch --unordered` into Python (the read alone, not scanned).
+
+The rules are the shipped ones, plus the files of --rules, plus --synthetic N made-up family
+members (a keyword of 5-12 letters, an assignment, a fixed-shape body), which stand for a full
+catalogue until its rules exist.
+
+It prints first the databases' compile and load times (rules' database, keywords' base64
+encodings, the two combined; compiled here, never read from the cache; compile times in CPU
+seconds, which a busy machine changes less than wall time), then one row per stage:
+
+- hs rules db / hs combined db / hs encodings db: Hyperscan's scan alone, with a callback that
+  only counts, so `calls/MB` is how often Hyperscan calls back into Python;
+- survey: the matcher's whole first pass (the combined database, as a tree or history scan runs
+  it after its first 256 KB), confirmation included;
+- confirm: the rules' regexes on the candidates (the keyword-line finding inside it included),
+  with how many were confirmed; keyword lines: that finding alone;
+- decode: base64 and URL-encoded runs decoded and their buffers surveyed;
+- per-chunk: what `chunk_matches` spends besides the survey and decoding (file rules, choosing
+  between overlapping matches, building results);
+- total: `chunk_matches` over every chunk, the work one worker does on text already read.
+
+Each stage is run --runs times and the median is printed, with MB/s (MB = 10**6 bytes) over
+the whole input and the share of the total. One run of this script is one machine state:
+compare rows of the same run, and runs made one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import string
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import hyperscan  # noqa: E402
+
+from scanner.match import chunk as chunk_module  # noqa: E402
+from scanner.match import confirm as confirm_module  # noqa: E402
+from scanner.match import hyperscan_matcher as hm  # noqa: E402
+from scanner.model import Chunk, Provenance, Rule  # noqa: E402
+from scanner.rules import builtin_rules_dir, load_rules  # noqa: E402
+
+MB = 10**6
+CAT_ALL = ("--batch-all-objects", "--batch", "--unordered")
+#: the bodies of synthetic family members: the shapes that have no prefix of their own
+BODIES = ("[a-f0-9]{32}", "[A-Za-z0-9]{40}", "[a-z0-9]{24}", "[A-Za-z0-9_-]{36}", "[0-9a-f]{64}")
+
+
+def synthetic_members(template: Rule, count: int, seed: int = 1) -> list[Rule]:
+    """Made-up family members shaped like the `keyword-assignment` family's expansion."""
+    rng = random.Random(seed)
+    made: list[Rule] = []
+    names: set[str] = set()
+    while len(made) < count:
+        name = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 12)))
+        if name in names:
+            continue
+        names.add(name)
+        body = rng.choice(BODIES)
+        tail = body[: body.index("]") + 1]
+        regex = (
+            rf"(?i)(?<![a-z0-9])(?:{name})[\w.-]{{0,32}}?[\"'`]?\]?[ \t]*(?:=>|:=|=|:)"
+            rf"[ \t]*[\"'`]?(?P<secret>{body})(?!{tail})"
+        )
+        made.append(
+            replace(
+                template,
+                id=f"synthetic-{name}-api-key",
+                provider=name,
+                regex=regex,
+                keywords=(name,),
+                hints=("line",),
+                filters=("placeholder",),
+                allow=(),
+                checksum=None,
+                min_entropy=3.0,
+                examples=(),
+                negative_examples=(),
+            )
+        )
+    return made
+
+
+def source_files(tree: Path, max_bytes: int) -> list[tuple[str, bytes]]:
+    """The tree's regular files in sorted order, up to `max_bytes` in all (no file over 2 MB)."""
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    for directory, dirs, names in os.walk(tree):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(directory, name)
+            try:
+                if not path.is_file() or path.is_symlink() or path.stat().st_size > 2 * MB:
+                    continue
+                content = path.read_bytes()
+            except OSError:
+                continue
+            if b"\0" in content[:8000]:  # a binary file: the scan skips it too
+                continue
+            files.append((str(path.relative_to(tree)), content))
+            total += len(content)
+            if total >= max_bytes:
+                return files
+    return files
+
+
+def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """The median wall time of `runs` calls, and the last call's value."""
+    times: list[float] = []
+    value: Any = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        value = action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), value
+
+
+class Stopwatch:
+    """Time spent inside the functions it wraps, and how often they were called."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+
+    def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.calls += 1
+
+        return timed_call
+
+
+@contextmanager
+def patched(owner: Any, name: str, watch: Stopwatch) -> Iterator[None]:
+    original = getattr(owner, name)
+    setattr(owner, name, watch.wrap(original))
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def hs_scan(database: Any, contents: list[bytes]) -> int:
+    """Scan every content with a callback that counts; returns the callbacks."""
+    scratch = hyperscan.Scratch(database)
+    count = [0]
+
+    def on_match(_id: int, _start: int, _end: int, _flags: int, _context: Any) -> None:
+        count[0] += 1
+
+    for content in contents:
+        database.scan(content, match_event_handler=on_match, scratch=scratch)
+    return count[0]
+
+
+def compile_rows(rules: list[Rule]) -> tuple[list[tuple[str, float, float, int]], dict[str, Any]]:
+    """Compile each database once, load it, and keep the loaded ones."""
+    rows = []
+    loaded: dict[str, Any] = {}
+    start = time.process_time()
+    serialized, unsupported = hm.compile_database(rules)
+    compiled = time.process_time() - start
+    parts = {
+        "rules db": (serialized, compiled),
+        "encodings db": _compiled(lambda: hm.compile_encoded(rules)),
+        "combined db": _compiled(lambda: hm.compile_combined(rules, unsupported)),
+    }
+    for name, (blob, seconds) in parts.items():
+        load_time, database = timed(lambda blob=blob: hm.load_database(blob), 5)
+        rows.append((name, seconds, load_time, len(blob)))
+        loaded[name] = database
+    loaded["unsupported"] = unsupported
+    return rows, loaded
+
+
+def _compiled(compile_it: Callable[[], bytes]) -> tuple[bytes, float]:
+    start = time.process_time()
+    blob = compile_it()
+    return blob, time.process_time() - start
+
+
+def pipe_read(git_dir: Path) -> tuple[float, int]:
+    """Seconds to read every blob of a repository through one `git cat-file` pipe, and bytes."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        ["git", "--git-dir", str(git_dir), "cat-file", *CAT_ALL],
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    total = 0
+    buffer = bytearray(1 << 20)
+    while read := process.stdout.readinto(buffer):
+        total += read
+    process.wait()
+    return time.perf_counter() - start, total
+
+
+def stage_rows(
+    rules: list[Rule], loaded: dict[str, Any], chunks: list[Chunk], runs: int
+) -> list[tuple[str, float, str]]:
+    contents = [chunk.content for chunk in chunks]
+    rows: list[tuple[str, float, str]] = []
+    for name in ("rules db", "combined db", "encodings db"):
+        seconds, calls = timed(lambda name=name: hs_scan(loaded[name], contents), runs)
+        rows.append((f"hs {name}", seconds, f"{calls / (sum(map(len, contents)) / MB):.0f}"))
+
+    by_id = {rule.id: rule for rule in rules}
+    compiled = hm.CompiledDatabase(
+        loaded["rules db"],
+        loaded["unsupported"],
+        encoded=lambda: loaded["encodings db"],
+        combined=lambda: loaded["combined db"],
+    )
+
+    def fresh_matcher() -> hm.HyperscanMatcher:
+        matcher = hm.HyperscanMatcher(rules, compiled)
+        matcher.expect_volume()
+        # the rules' regexes compiled before timing: a scan compiles each once
+        for chunk in chunks:
+            matcher.scan(chunk.content)
+        return matcher
+
+    matcher = fresh_matcher()
+    survey_time, _ = timed(lambda: [matcher.survey(c) for c in contents], runs)
+    rows.append(("survey (combined db)", survey_time, ""))
+
+    watches = {name: Stopwatch() for name in ("confirm", "keyword lines", "decode")}
+    matcher = fresh_matcher()
+
+    def total_pass() -> int:
+        found = 0
+        for chunk in chunks:
+            found += len(chunk_module.chunk_matches(chunk, matcher, by_id).matches)
+        return found
+
+    total_time, found = timed(total_pass, runs)
+    with (
+        patched(confirm_module, "confirm", watches["confirm"]),
+        patched(hm.KeywordFinder, "__call__", watches["keyword lines"]),
+        patched(chunk_module, "encoded_matches", watches["decode"]),
+    ):
+        for watch in watches.values():
+            watch.seconds, watch.calls = 0.0, 0
+        matcher = fresh_matcher()
+        for watch in watches.values():
+            watch.seconds, watch.calls = 0.0, 0
+        timed(total_pass, 1)
+    confirm_calls = watches["confirm"].calls
+    rows.append(("confirm (all rules)", watches["confirm"].seconds, f"{confirm_calls} calls"))
+    rows.append(("  keyword lines", watches["keyword lines"].seconds, ""))
+    rows.append(("decode", watches["decode"].seconds, ""))
+    per_chunk = total_time - survey_time - watches["decode"].seconds
+    rows.append(("per-chunk rest", max(per_chunk, 0.0), f"{len(chunks)} chunks"))
+    rows.append(("total chunk_matches", total_time, f"{found} matches"))
+    return rows
+
+
+def print_report(
+    rules: list[Rule],
+    compile_table: list[tuple[str, float, float, int]],
+    rows: list[tuple[str, float, str]],
+    size: int,
+    pipe: tuple[float, int] | None,
+) -> None:
+    print(f"rules: {len(rules)}   input: {size / MB:.1f} MB   hyperscan {hyperscan.__version__}")
+    print()
+    print(f"{'database':<16}{'compile s':>11}{'load ms':>10}{'size KB':>10}")
+    for name, seconds, load, blob in compile_table:
+        print(f"{name:<16}{seconds:>14.2f}{load * 1000:>10.2f}{blob / 1024:>10.0f}")
+    print()
+    total = rows[-1][1]
+    print(f"{'stage':<24}{'seconds':>9}{'MB/s':>9}{'share':>7}  {'calls/MB or count':<}")
+    for name, seconds, note in rows:
+        rate = size / MB / seconds if seconds > 0 else float("inf")
+        share = f"{100 * seconds / total:.0f}%" if total > 0 else ""
+        print(f"{name:<24}{seconds:>9.3f}{rate:>9.0f}{share:>7}  {note}")
+    if pipe is not None:
+        seconds, read = pipe
+        print(f"{'pipe read (cat-file)':<24}{seconds:>9.3f}{read / MB / seconds:>9.0f}{'':>7}  ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    default_tree = Path(sysconfig.get_paths()["purelib"])
+    parser.add_argument("--tree", type=Path, default=default_tree, help="source files to scan")
+    parser.add_argument("--max-mb", type=float, default=40, help="input cap (default 40 MB)")
+    parser.add_argument("--rules", type=Path, action="append", default=[], help="more rules")
+    parser.add_argument("--synthetic", type=int, default=0, help="made-up family members")
+    parser.add_argument("--history", type=Path, help="a git dir whose blobs to read via a pipe")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each stage (median)")
+    args = parser.parse_args(argv)
+
+    ruleset = load_rules([builtin_rules_dir(), *args.rules])
+    rules = list(ruleset.rules)
+    if args.synthetic:
+        rules += synthetic_members(rules[0], args.synthetic)
+    files = source_files(args.tree, int(args.max_mb * MB))
+    chunks = [Chunk(content, Provenance(path=path)) for path, content in files]
+    size = sum(len(chunk.content) for chunk in chunks)
+    compile_table, loaded = compile_rows(rules)
+    rows = stage_rows(rules, loaded, chunks, args.runs)
+    pipe = pipe_read(args.history) if args.history else None
+    print_report(rules, compile_table, rows, size, pipe)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
