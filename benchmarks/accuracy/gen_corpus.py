@@ -7,18 +7,22 @@ Run (from the project root; the rules are read when it runs, so new rules are co
 OUT defaults to /tmp/keyleak-accuracy. The corpus goes to OUT/corpus, one planted secret per
 file (files whose name matters, such as `.env` or `Dockerfile`, get a directory of their own):
 
-- plain/<rule>/...    a fresh secret of that rule assigned in one of 18 languages and formats;
-                      a secret its rule knows only inside a whole document (a service-account
-                      JSON, a connection string) is planted as that document instead
+- plain/<rule>/...    a fresh secret of that rule in each of the rule's `plant` contexts (by
+                      default `token = "{secret}"` and the secret alone on a line): a plain
+                      `NAME = "{secret}"` context is written in one of 18 languages and formats,
+                      any other context (a document, a keyword elsewhere on the line) as written,
+                      inside a file of prose, a shell heredoc or a Python string
 - base64/<rule>/...   the same, present only base64-encoded (Kubernetes Secret, JSON...)
 - generic/...         a random password or token assigned to a secret-looking name in one of
                       31 syntaxes, or the password of a connection URI
 - negative/...        hard negatives only: every finding there is a false positive
 
 OUT/manifest.json lists every planted secret with its file (it holds the secrets, which is why
-it is outside the corpus). The same seed and rule files give the same bytes. Secrets are learnt
-from each rule's examples (see shapes.py); generic rules (rules/generic.toml) are measured by
-the generic family only, and rules about file names (`filters = ["file"]`) are not planted.
+it is outside the corpus). The same seed and rule files give the same bytes. Secrets are drawn
+from each rule's declared `format` (see declared.py; a `checksum` is computed, never checked
+against keyleak): neither copied from its examples nor kept only when keyleak finds them. Rules
+without a format are listed, not planted; generic rules (rules/generic.toml) are measured by the
+generic family only, and rules about file names (`filters = ["file"]`) are not planted.
 """
 
 from __future__ import annotations
@@ -30,26 +34,25 @@ import re
 import shutil
 import sys
 import time
+import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import declared
 import encoded
 import formats
 import generic
 import negatives
-import shapes
 from filler import Words
 
 from scanner.model import Rule
-from scanner.rules import load_rules
+from scanner.rules import existing_rule_files, load_rules
 
 DEFAULT_OUT = Path("/tmp/keyleak-accuracy")
 FILE_FILTER = "file"
 #: the share of generic secrets written as a connection URI's password
 URI_SHARE = 0.2
-#: what ends a value written bare in a line: a URI holding the secret extends to these
-VALUE_STOPS = frozenset(" \t\r\n\"'`<>(){}[],;")
 #: names scanners treat by name (lockfiles may be skipped, `.env` is a finding of its own)
 SPECIAL_NAMES = frozenset(
     {
@@ -64,6 +67,9 @@ SPECIAL_NAMES = frozenset(
     }
 )
 ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?:=|:|=>|:=)\s*[\"'`]?$")
+PLAIN_ASSIGNMENT = re.compile(
+    r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=|:)\s*([\"']?)\{secret\}\2"
+)
 
 
 @dataclass(frozen=True)
@@ -85,53 +91,6 @@ def is_generic(rule: Rule) -> bool:
 def matches_paths(rule: Rule) -> bool:
     """Rules about file names (a committed `.env`), not content: nothing to plant."""
     return FILE_FILTER in rule.filters
-
-
-def value_affixes(text: str, secret: str) -> tuple[str, str]:
-    """What the example writes around the secret as part of one value: a URI holding it."""
-    start = text.find(secret)
-    end = start + len(secret)
-    left = start
-    while left > 0 and text[left - 1] not in VALUE_STOPS:
-        left -= 1
-    right = end
-    while right < len(text) and text[right] not in VALUE_STOPS:
-        right += 1
-    if "://" not in text[left:start]:
-        return "", ""
-    return text[left:start], text[end:right]
-
-
-def assigned_name(text: str, secret: str) -> str | None:
-    start = text.find(secret) - len(value_affixes(text, secret)[0])
-    line_start = text.rfind("\n", 0, start) + 1
-    found = ASSIGNED_NAME.search(text[line_start:start])
-    return found.group(1) if found else None
-
-
-def rule_name(rule: Rule) -> str:
-    """The variable name the examples assign the secret to, preferring one naming the provider."""
-    provider = rule.provider.replace("-", "").lower()
-    names: list[str] = [
-        n for e in rule.examples if (n := assigned_name(e.text, e.secret)) is not None
-    ]
-
-    def score(name: str) -> tuple[bool, bool]:
-        return (provider in name.replace("_", "").lower(), "_" in name)
-
-    if names:
-        return max(names, key=score)
-    return rule.id.replace("-", "_").upper()
-
-
-def template_name(rule: Rule, template: shapes.Template, fallback: str) -> str:
-    """The name the template's own example assigns its secret to: the context its rule knows."""
-    return assigned_name(template.text, template.secret) or fallback
-
-
-def plain_value(template: shapes.Template, secret: str) -> str:
-    before, after = value_affixes(template.text, template.secret)
-    return before + secret + after
 
 
 class Corpus:
@@ -161,46 +120,85 @@ class Corpus:
         self.plants.append(replace(plant, path=path))
 
 
-def standalone(rule: Rule, name: str, value: str, secret: str, valid: shapes.Validator) -> bool:
-    """Does the rule know the secret from a one-line assignment, or only in its whole document?"""
-    lines = (f"{formats.ident(name).upper()}={value}\n", f'"{name}": "{value}"\n')
-    return any(valid(rule.id, line, secret) for line in lines)
+@dataclass(frozen=True)
+class Declaration:
+    """What a rule declares about its secrets: their format, and where they are written."""
+
+    rule: Rule
+    format: declared.Format
+    contexts: tuple[str, ...]
+
+
+def rule_tables(rule_paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """Every `[[rules]]` table of the rule files, by id, as written (format and plant)."""
+    tables: dict[str, dict[str, Any]] = {}
+    for path in rule_paths:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for table in data.get("rules", ()):
+            tables[table["id"]] = table
+    return tables
+
+
+def declarations(
+    rules: list[Rule], tables: dict[str, dict[str, Any]]
+) -> tuple[list[Declaration], list[str]]:
+    """The rules that declare a format, and the ids of those that do not."""
+    found: list[Declaration] = []
+    undeclared: list[str] = []
+    for rule in rules:
+        table = tables.get(rule.id, {})
+        if "format" not in table:
+            undeclared.append(rule.id)
+            continue
+        contexts = declared.contexts(table.get("plant"))
+        found.append(Declaration(rule, table["format"], contexts))
+    return found, undeclared
+
+
+def assigned_name(context: str) -> str | None:
+    """The name a context assigns the secret to, if it writes one just before it."""
+    before = context[: context.index(declared.SLOT)]
+    found = ASSIGNED_NAME.search(before[before.rfind("\n") + 1 :])
+    return found.group(1) if found else None
+
+
+def plain_assignment(context: str) -> str | None:
+    """The name, when the context is nothing but `NAME = "{secret}"` (any quoting, `:` or `=`,
+    `export`): such a secret is written in every language's own syntax. Anything else (a
+    document, a keyword elsewhere on the line, a URI around the secret) is planted as written."""
+    found = PLAIN_ASSIGNMENT.fullmatch(context.strip())
+    return found.group(1) if found else None
 
 
 def plant_rules(
-    corpus: Corpus,
-    sources: list[shapes.SecretSource],
-    valid: shapes.Validator,
-    plain_count: int,
-    encoded_count: int,
+    corpus: Corpus, rules: list[Declaration], plain_count: int, encoded_count: int
 ) -> None:
     plain_formats = list(formats.RENDERERS)
     document_formats = list(formats.DOCUMENT_RENDERERS)
     encoded_formats = list(encoded.RENDERERS)
-    for number, source in enumerate(sources):
-        rule = source.rule
-        name = rule_name(rule)
-        count = max(plain_count, len(source.templates))
+    for number, declaration in enumerate(rules):
+        rule = declaration.rule
+        count = max(plain_count, len(declaration.contexts))
         for index in range(count + encoded_count):
-            template = source.templates[index % len(source.templates)]
-            secret = shapes.fresh_secret(source, template, valid, corpus.rng)
-            value = plain_value(template, secret)
-            assigned = template_name(rule, template, name)
-            document = not standalone(rule, assigned, value, secret, valid)
-            if document:
-                value = template.text.replace(template.secret, secret)
+            secret = declared.generate(declaration.format, corpus.rng, rule.checksum)
+            context = declaration.contexts[index % len(declaration.contexts)]
+            name = plain_assignment(context)
+            document = context.replace(declared.SLOT, secret)
             if index >= count:
                 family = "base64"
                 fmt = encoded_formats[(number * encoded_count + index) % len(encoded_formats)]
+                assigned = name or assigned_name(context) or formats.ident(rule.id).upper()
+                value = secret if name else document
                 file = encoded.RENDERERS[fmt](corpus.words, assigned, value)
-            elif document:
+            elif name is None:
                 family = "plain"
-                fmt = document_formats[index % len(document_formats)]
-                file = formats.DOCUMENT_RENDERERS[fmt](corpus.words, assigned, value)
+                fmt = document_formats[(number + index) % len(document_formats)]
+                assigned = assigned_name(context) or formats.ident(rule.id).upper()
+                file = formats.DOCUMENT_RENDERERS[fmt](corpus.words, assigned, document)
             else:
                 family = "plain"
                 fmt = plain_formats[(number * count + index) % len(plain_formats)]
-                file = formats.RENDERERS[fmt](corpus.words, assigned, value)
+                file = formats.RENDERERS[fmt](corpus.words, name, secret)
             plant = Plant(family, rule.id, fmt, f"{index:02d}-{fmt}", secret)
             corpus.plant(plant, f"{family}/{rule.id}", file)
 
@@ -250,14 +248,14 @@ def generate(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     ruleset = load_rules(rule_paths)
-    valid = shapes.rule_validator(ruleset.rules)
+    tables = rule_tables(existing_rule_files(rule_paths))
     prepare(out)
     corpus = Corpus(out, seed)
     provider_rules = [
         rule for rule in ruleset.rules if not is_generic(rule) and not matches_paths(rule)
     ]
-    sources = [shapes.learn_rule(rule, valid, corpus.rng) for rule in provider_rules]
-    plant_rules(corpus, sources, valid, plain_count, encoded_count)
+    planted, undeclared = declarations(provider_rules, tables)
+    plant_rules(corpus, planted, plain_count, encoded_count)
     plant_generic(corpus, generic_count)
     write_negatives(corpus, negative_count)
     manifest: dict[str, Any] = {
@@ -266,7 +264,7 @@ def generate(
         "provider_rules": len(provider_rules),
         "generic_rules": [rule.id for rule in ruleset.rules if is_generic(rule)],
         "path_rules": [rule.id for rule in ruleset.rules if matches_paths(rule)],
-        "not_randomised": [source.rule.id for source in sources if not source.randomised],
+        "no_format": undeclared,
         "plants": [asdict(plant) for plant in corpus.plants],
         "negatives": corpus.negatives,
         "seconds": round(time.perf_counter() - started, 2),
@@ -301,11 +299,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     manifest = generate_from(parser.parse_args())
-    plants, skipped = manifest["plants"], manifest["not_randomised"]
+    plants, skipped = manifest["plants"], manifest["no_format"]
     print(
         f"{len(plants)} planted secrets, {len(manifest['negatives'])} negative files "
         f"for {manifest['rules']} rules in {manifest['seconds']} s; "
-        f"{len(skipped)} rules not randomised (example secrets reused): {', '.join(skipped) or '-'}"
+        f"{len(skipped)} rules declare no format (not planted): {', '.join(skipped) or '-'}"
     )
     return 0
 

@@ -85,6 +85,7 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     found: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
     planted: Counter[str] = Counter()
+    rule_total: Counter[tuple[str, str]] = Counter()
     case_total: dict[str, Counter[str]] = defaultdict(Counter)
     case_missed: dict[str, Counter[str]] = defaultdict(Counter)
     missed: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -93,6 +94,7 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     for plant in manifest["plants"]:
         family = plant["family"]
         planted[family] += 1
+        rule_total[(family, plant["rule_id"] or plant["name"])] += 1
         case_total[family][plant["case"]] += 1
         in_file = by_path.get(plant["path"], [])
         hits = [f for f in in_file if reports(plant["secret"], f["secret"])]
@@ -138,10 +140,11 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
         if worst:
             print(f"\n{family}: cases with misses (found/planted): {', '.join(worst)}")
     if missed:
-        print("\nmissed, per rule, or per name for generic (family rule: cases):")
+        print("\nmissed, per rule, or per name for generic (family rule found/planted: cases):")
         for (family, rule_id), cases in sorted(missed.items()):
             counted = ", ".join(f"{c} x{n}" if n > 1 else c for c, n in Counter(cases).items())
-            print(f"  {family:<8} {rule_id}: {counted}")
+            total = rule_total[(family, rule_id)]
+            print(f"  {family:<8} {rule_id} {total - len(cases)}/{total}: {counted}")
     if wrong_rule:
         print("\nfound only by another rule (planted rule -> reporting rule):")
         for (planted_rule, other), count in sorted(wrong_rule.items()):
@@ -175,7 +178,7 @@ def main() -> int:
     report = args.out / "report.json"
     elapsed = run_keyleak(args.keyleak, corpus, report, args.scan_args.split())
     findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
-    skipped_rules = manifest["not_randomised"]
+    skipped_rules = manifest["no_format"]
     print(
         f"corpus: {len(manifest['plants'])} planted secrets and {len(manifest['negatives'])} "
         f"negative files for {manifest['rules']} rules ({manifest['provider_rules']} provider, "
@@ -183,7 +186,7 @@ def main() -> int:
         f"scanned in {elapsed:.2f} s"
     )
     print(
-        f"rules whose secrets could not be randomised (example secrets reused): "
+        f"rules that declare no format (not planted): "
         f"{len(skipped_rules)}{': ' + ', '.join(skipped_rules) if skipped_rules else ''}"
     )
     return 0 if evaluate(manifest, findings) else 1
