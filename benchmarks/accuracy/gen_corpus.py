@@ -34,7 +34,6 @@ import re
 import shutil
 import sys
 import time
-import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ import negatives
 from filler import Words
 
 from scanner.model import Rule
-from scanner.rules import existing_rule_files, load_rules
+from scanner.rules import load_rules
 
 DEFAULT_OUT = Path("/tmp/keyleak-accuracy")
 FILE_FILTER = "file"
@@ -68,7 +67,7 @@ SPECIAL_NAMES = frozenset(
 )
 ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?:=|:|=>|:=)\s*[\"'`]?$")
 PLAIN_ASSIGNMENT = re.compile(
-    r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=|:)\s*([\"']?)\{secret\}\2"
+    r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=|:)\s*([\"']?)\{secret\}\2"
 )
 
 
@@ -120,39 +119,9 @@ class Corpus:
         self.plants.append(replace(plant, path=path))
 
 
-@dataclass(frozen=True)
-class Declaration:
-    """What a rule declares about its secrets: their format, and where they are written."""
-
-    rule: Rule
-    format: declared.Format
-    contexts: tuple[str, ...]
-
-
-def rule_tables(rule_paths: list[Path]) -> dict[str, dict[str, Any]]:
-    """Every `[[rules]]` table of the rule files, by id, as written (format and plant)."""
-    tables: dict[str, dict[str, Any]] = {}
-    for path in rule_paths:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        for table in data.get("rules", ()):
-            tables[table["id"]] = table
-    return tables
-
-
-def declarations(
-    rules: list[Rule], tables: dict[str, dict[str, Any]]
-) -> tuple[list[Declaration], list[str]]:
+def declarations(rules: list[Rule]) -> tuple[list[Rule], list[str]]:
     """The rules that declare a format, and the ids of those that do not."""
-    found: list[Declaration] = []
-    undeclared: list[str] = []
-    for rule in rules:
-        table = tables.get(rule.id, {})
-        if "format" not in table:
-            undeclared.append(rule.id)
-            continue
-        contexts = declared.contexts(table.get("plant"))
-        found.append(Declaration(rule, table["format"], contexts))
-    return found, undeclared
+    return [r for r in rules if r.format], [r.id for r in rules if not r.format]
 
 
 def assigned_name(context: str) -> str | None:
@@ -164,24 +133,23 @@ def assigned_name(context: str) -> str | None:
 
 def plain_assignment(context: str) -> str | None:
     """The name, when the context is nothing but `NAME = "{secret}"` (any quoting, `:` or `=`,
-    `export`): such a secret is written in every language's own syntax. Anything else (a
-    document, a keyword elsewhere on the line, a URI around the secret) is planted as written."""
+    `export`) and NAME an identifier: such a secret is written in every language's own syntax.
+    Anything else (a document, a dotted or dashed name, a keyword elsewhere on the line, a URI
+    around the secret) is planted as written: renaming it could lose what its rule looks for."""
     found = PLAIN_ASSIGNMENT.fullmatch(context.strip())
     return found.group(1) if found else None
 
 
-def plant_rules(
-    corpus: Corpus, rules: list[Declaration], plain_count: int, encoded_count: int
-) -> None:
+def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_count: int) -> None:
     plain_formats = list(formats.RENDERERS)
     document_formats = list(formats.DOCUMENT_RENDERERS)
     encoded_formats = list(encoded.RENDERERS)
-    for number, declaration in enumerate(rules):
-        rule = declaration.rule
-        count = max(plain_count, len(declaration.contexts))
+    for number, rule in enumerate(rules):
+        contexts = declared.contexts(rule.plant)
+        count = max(plain_count, len(contexts))
         for index in range(count + encoded_count):
-            secret = declared.generate(declaration.format, corpus.rng, rule.checksum)
-            context = declaration.contexts[index % len(declaration.contexts)]
+            secret = declared.generate(rule.format, corpus.rng, rule.checksum)
+            context = contexts[index % len(contexts)]
             name = plain_assignment(context)
             document = context.replace(declared.SLOT, secret)
             if index >= count:
@@ -248,13 +216,12 @@ def generate(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     ruleset = load_rules(rule_paths)
-    tables = rule_tables(existing_rule_files(rule_paths))
     prepare(out)
     corpus = Corpus(out, seed)
     provider_rules = [
         rule for rule in ruleset.rules if not is_generic(rule) and not matches_paths(rule)
     ]
-    planted, undeclared = declarations(provider_rules, tables)
+    planted, undeclared = declarations(provider_rules)
     plant_rules(corpus, planted, plain_count, encoded_count)
     plant_generic(corpus, generic_count)
     write_negatives(corpus, negative_count)
