@@ -12,6 +12,7 @@ It imports only the scanner package, so the tests can import it.
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
 import zlib
@@ -38,14 +39,18 @@ class FormatError(ValueError):
     """A format the generator cannot fill (the rule file is wrong, not the benchmark)."""
 
 
+#: the class is expanded once, not on every draw
+pool_of = functools.cache(characters)
+
+
 def draw_part(part: FormatPart, rng: random.Random) -> str:
     if not part.alphabet:
         return part.literal
     if part.alphabet == UUID:
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    pool = characters(part.alphabet)
+    pool = pool_of(part.alphabet)
     size = rng.randint(part.min_length, part.max_length)
-    return "".join(rng.choice(pool) for _ in range(size))
+    return "".join(rng.choices(pool, k=size))
 
 
 def literal_prefix(fmt: Sequence[FormatPart]) -> str:
