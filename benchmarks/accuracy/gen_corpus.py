@@ -81,6 +81,8 @@ class Plant:
     secret: str
     #: generic plants: the name the secret is assigned to
     name: str = ""
+    #: rule plants: the rule's kind, "service" or "shape" (JWTs, URIs, hashes: no one provider's)
+    kind: str = ""
 
 
 def is_generic(rule: Rule) -> bool:
@@ -167,7 +169,7 @@ def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_cou
                 family = "plain"
                 fmt = plain_formats[(number * count + index) % len(plain_formats)]
                 file = formats.RENDERERS[fmt](corpus.words, name, secret)
-            plant = Plant(family, rule.id, fmt, f"{index:02d}-{fmt}", secret)
+            plant = Plant(family, rule.id, fmt, f"{index:02d}-{fmt}", secret, kind=rule.kind)
             corpus.plant(plant, f"{family}/{rule.id}", file)
 
 

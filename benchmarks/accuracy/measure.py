@@ -85,6 +85,9 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     found: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
     planted: Counter[str] = Counter()
+    #: (family, rule kind): service rules and shapes are each held to their family's target
+    kind_planted: Counter[tuple[str, str]] = Counter()
+    kind_found: Counter[tuple[str, str]] = Counter()
     rule_total: Counter[tuple[str, str]] = Counter()
     case_total: dict[str, Counter[str]] = defaultdict(Counter)
     case_missed: dict[str, Counter[str]] = defaultdict(Counter)
@@ -94,6 +97,8 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     for plant in manifest["plants"]:
         family = plant["family"]
         planted[family] += 1
+        kind = (family, plant.get("kind", ""))
+        kind_planted[kind] += 1
         rule_total[(family, plant["rule_id"] or plant["name"])] += 1
         case_total[family][plant["case"]] += 1
         in_file = by_path.get(plant["path"], [])
@@ -104,6 +109,7 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
             missed[(family, plant["rule_id"] or plant["name"])].append(plant["case"])
             continue
         found[family] += 1
+        kind_found[kind] += 1
         if family == "generic" or any(f["rule_id"] == plant["rule_id"] for f in hits):
             by_rule[family] += 1
         else:
@@ -124,6 +130,12 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
             f"{percent(by_rule[family], planted[family]):>7.1f}%  >= {target:g}% "
             f"{'ok' if met else 'MISSED'}"
         )
+        for (of, kind), count in sorted(kind_planted.items()):
+            if of == family and kind:
+                share = percent(kind_found[(of, kind)], count)
+                print(
+                    f"  {kind + ' rules':<32} {count:>7} {kind_found[(of, kind)]:>6} {share:>6.1f}%"
+                )
     fp_ok = fp_per_100 <= MAX_FP_PER_100
     ok &= fp_ok
     print(
