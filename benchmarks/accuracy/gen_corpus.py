@@ -21,8 +21,10 @@ OUT/manifest.json lists every planted secret with its file (it holds the secrets
 it is outside the corpus). The same seed and rule files give the same bytes. Secrets are drawn
 from each rule's declared `format` (see declared.py; a `checksum` is computed, never checked
 against keyleak): neither copied from its examples nor kept only when keyleak finds them. Rules
-without a format are listed, not planted; generic rules (rules/generic.toml) are measured by the
-generic family only, and rules about file names (`filters = ["file"]`) are not planted.
+without a format are listed, not planted; a rule for some paths only (`path`) is planted as files
+of the first of PATH_NAMES its `path` accepts (listed, not planted, when none); generic rules
+(rules/generic.toml) are measured by the generic family only, and rules about file names
+(`filters = ["file"]`) are not planted.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import encoded
 import formats
 import generic
 import negatives
+import regex
 from filler import Words
 
 from scanner.model import Rule
@@ -64,6 +67,27 @@ SPECIAL_NAMES = frozenset(
         "SHA256SUMS",
         "CHANGELOG.md",
     }
+)
+#: names tried, in order, for a rule that applies only to some paths (`path`): its secrets are
+#: planted as a file of the first name its `path` accepts
+PATH_NAMES = (
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    ".git-credentials",
+    ".docker/config.json",
+    ".htpasswd",
+    "shadow",
+    "id_rsa",
+    "server.key",
+    "key.ppk",
+    "secret.yaml",
+    "settings.xml",
+    "application.properties",
+    "appsettings.json",
+    "credentials",
+    "config.json",
+    ".env",
 )
 ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?:=|:|=>|:=)\s*[\"'`]?$")
 PLAIN_ASSIGNMENT = re.compile(
@@ -121,9 +145,18 @@ class Corpus:
         self.plants.append(replace(plant, path=path))
 
 
-def declarations(rules: list[Rule]) -> tuple[list[Rule], list[str]]:
-    """The rules that declare a format, and the ids of those that do not."""
-    return [r for r in rules if r.format], [r.id for r in rules if not r.format]
+def declarations(rules: list[Rule]) -> tuple[list[Rule], list[str], list[str]]:
+    """The rules to plant; the ids of those that declare no format; and of those that apply only
+    to paths (`path`) that none of PATH_NAMES matches."""
+    declared_rules = [r for r in rules if r.format]
+    unplaced = [r.id for r in declared_rules if r.path is not None and path_name(r) is None]
+    planted = [r for r in declared_rules if r.id not in unplaced]
+    return planted, [r.id for r in rules if not r.format], unplaced
+
+
+def path_name(rule: Rule) -> str | None:
+    """For a rule that applies only to some paths: the first of PATH_NAMES it applies to."""
+    return next((name for name in PATH_NAMES if regex.search(rule.path or "", name)), None)
 
 
 def assigned_name(context: str) -> str | None:
@@ -149,12 +182,17 @@ def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_cou
     for number, rule in enumerate(rules):
         contexts = declared.contexts(rule.plant)
         count = max(plain_count, len(contexts))
-        for index in range(count + encoded_count):
+        # a file that must have a given name holds the context as written, and is not encoded
+        own_name = path_name(rule) if rule.path is not None else None
+        for index in range(count if own_name else count + encoded_count):
             secret = declared.generate(rule.format, corpus.rng, rule.checksum)
             context = contexts[index % len(contexts)]
             name = plain_assignment(context)
             document = context.replace(declared.SLOT, secret)
-            if index >= count:
+            if own_name:
+                family, fmt = "plain", "named-file"
+                file = (own_name, document + "\n")
+            elif index >= count:
                 family = "base64"
                 fmt = encoded_formats[(number * encoded_count + index) % len(encoded_formats)]
                 assigned = name or assigned_name(context) or formats.ident(rule.id).upper()
@@ -223,7 +261,7 @@ def generate(
     provider_rules = [
         rule for rule in ruleset.rules if not is_generic(rule) and not matches_paths(rule)
     ]
-    planted, undeclared = declarations(provider_rules)
+    planted, undeclared, unplaced = declarations(provider_rules)
     plant_rules(corpus, planted, plain_count, encoded_count)
     plant_generic(corpus, generic_count)
     write_negatives(corpus, negative_count)
@@ -234,6 +272,7 @@ def generate(
         "generic_rules": [rule.id for rule in ruleset.rules if is_generic(rule)],
         "path_rules": [rule.id for rule in ruleset.rules if matches_paths(rule)],
         "no_format": undeclared,
+        "no_path_name": unplaced,
         "plants": [asdict(plant) for plant in corpus.plants],
         "negatives": corpus.negatives,
         "seconds": round(time.perf_counter() - started, 2),

@@ -201,6 +201,9 @@ def main() -> int:
         f"rules that declare no format (not planted): "
         f"{len(skipped_rules)}{': ' + ', '.join(skipped_rules) if skipped_rules else ''}"
     )
+    unplaced = manifest["no_path_name"]
+    if unplaced:
+        print(f"rules for paths none of gen_corpus.PATH_NAMES matches (not planted): {unplaced}")
     return 0 if evaluate(manifest, findings) else 1
 
 
