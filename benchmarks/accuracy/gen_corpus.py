@@ -105,7 +105,7 @@ class Plant:
     secret: str
     #: generic plants: the name the secret is assigned to
     name: str = ""
-    #: rule plants: the rule's kind, "service" or "shape" (JWTs, URIs, hashes: no one provider's)
+    #: rule plants: "service", "shape" (JWTs, URIs, hashes: no one provider's) or "family member"
     kind: str = ""
 
 
@@ -152,6 +152,10 @@ def declarations(rules: list[Rule]) -> tuple[list[Rule], list[str], list[str]]:
     unplaced = [r.id for r in declared_rules if r.path is not None and path_name(r) is None]
     planted = [r for r in declared_rules if r.id not in unplaced]
     return planted, [r.id for r in rules if not r.format], unplaced
+
+
+def plant_kind(rule: Rule) -> str:
+    return "family member" if rule.family else rule.kind
 
 
 def path_name(rule: Rule) -> str | None:
@@ -207,7 +211,7 @@ def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_cou
                 family = "plain"
                 fmt = plain_formats[(number * count + index) % len(plain_formats)]
                 file = formats.RENDERERS[fmt](corpus.words, name, secret)
-            plant = Plant(family, rule.id, fmt, f"{index:02d}-{fmt}", secret, kind=rule.kind)
+            plant = Plant(family, rule.id, fmt, f"{index:02d}-{fmt}", secret, kind=plant_kind(rule))
             corpus.plant(plant, f"{family}/{rule.id}", file)
 
 
