@@ -1,4 +1,4 @@
-"""Fresh secrets from a rule's declared `format`, and the contexts to plant them in.
+"""Fresh secrets from a rule's declared `format`, and how its `plant` contexts are written.
 
 A format (`Rule.format`, parsed by scanner/rule_format.py) is a list of parts: literals, and runs
 of an alphabet whose length is drawn anywhere in the declared range (rule_format.draw, which the
@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
+
+import regex
 
 from scanner.match.checksums import (
     BASE36,
@@ -27,12 +30,37 @@ from scanner.match.checksums import (
     PREFIXED_RANDOM_LENGTH,
     encode,
 )
-from scanner.model import FormatPart
+from scanner.model import FormatPart, Rule
 from scanner.rule_format import UUID, characters
 
 #: where a rule declares no `plant`: assigned to a plain name, and alone on a line
 DEFAULT_CONTEXTS = ('token = "{secret}"', "{secret}")
 SLOT = "{secret}"
+#: names tried, in order, for a rule that applies only to some paths (`path`): its secrets are
+#: planted as a file of the first name its `path` accepts
+PATH_NAMES = (
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    ".git-credentials",
+    ".docker/config.json",
+    ".htpasswd",
+    "shadow",
+    "id_rsa",
+    "server.key",
+    "key.ppk",
+    "secret.yaml",
+    "settings.xml",
+    "application.properties",
+    "appsettings.json",
+    "credentials",
+    "config.json",
+    ".env",
+)
+ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?:=|:|=>|:=)\s*[\"'`]?$")
+PLAIN_ASSIGNMENT = re.compile(
+    r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=|:)\s*([\"']?)\{secret\}\2"
+)
 
 
 class FormatError(ValueError):
@@ -117,3 +145,24 @@ def contexts(plant: Sequence[str] | None) -> tuple[str, ...]:
         if context.count(SLOT) != 1:
             raise FormatError(f"a plant context holds {SLOT} once: {context!r}")
     return chosen
+
+
+def path_name(rule: Rule) -> str | None:
+    """For a rule that applies only to some paths: the first of PATH_NAMES it applies to."""
+    return next((name for name in PATH_NAMES if regex.search(rule.path or "", name)), None)
+
+
+def assigned_name(context: str) -> str | None:
+    """The name a context assigns the secret to, if it writes one just before it."""
+    before = context[: context.index(SLOT)]
+    found = ASSIGNED_NAME.search(before[before.rfind("\n") + 1 :])
+    return found.group(1) if found else None
+
+
+def plain_assignment(context: str) -> str | None:
+    """The name, when the context is nothing but `NAME = "{secret}"` (any quoting, `:` or `=`,
+    `export`) and NAME an identifier: such a secret is written in every language's own syntax.
+    Anything else (a document, a dotted or dashed name, a keyword elsewhere on the line, a URI
+    around the secret) is planted as written: renaming it could lose what its rule looks for."""
+    found = PLAIN_ASSIGNMENT.fullmatch(context.strip())
+    return found.group(1) if found else None

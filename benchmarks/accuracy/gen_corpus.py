@@ -22,9 +22,9 @@ it is outside the corpus). The same seed and rule files give the same bytes. Sec
 from each rule's declared `format` (see declared.py; a `checksum` is computed, never checked
 against keyleak): neither copied from its examples nor kept only when keyleak finds them. Rules
 without a format are listed, not planted; a rule for some paths only (`path`) is planted as files
-of the first of PATH_NAMES its `path` accepts (listed, not planted, when none); generic rules
-(rules/generic.toml) are measured by the generic family only, and rules about file names
-(`filters = ["file"]`) are not planted.
+named as the first of declared.PATH_NAMES its `path` accepts (listed, not planted, when none);
+generic rules (rules/generic.toml) are measured by the generic family only, and rules about file
+names (`filters = ["file"]`) are not planted.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shutil
 import sys
 import time
@@ -45,7 +44,6 @@ import encoded
 import formats
 import generic
 import negatives
-import regex
 from filler import Words
 
 from scanner.model import Rule
@@ -67,31 +65,6 @@ SPECIAL_NAMES = frozenset(
         "SHA256SUMS",
         "CHANGELOG.md",
     }
-)
-#: names tried, in order, for a rule that applies only to some paths (`path`): its secrets are
-#: planted as a file of the first name its `path` accepts
-PATH_NAMES = (
-    ".npmrc",
-    ".pypirc",
-    ".netrc",
-    ".git-credentials",
-    ".docker/config.json",
-    ".htpasswd",
-    "shadow",
-    "id_rsa",
-    "server.key",
-    "key.ppk",
-    "secret.yaml",
-    "settings.xml",
-    "application.properties",
-    "appsettings.json",
-    "credentials",
-    "config.json",
-    ".env",
-)
-ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?:=|:|=>|:=)\s*[\"'`]?$")
-PLAIN_ASSIGNMENT = re.compile(
-    r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=|:)\s*([\"']?)\{secret\}\2"
 )
 
 
@@ -147,36 +120,17 @@ class Corpus:
 
 def declarations(rules: list[Rule]) -> tuple[list[Rule], list[str], list[str]]:
     """The rules to plant; the ids of those that declare no format; and of those that apply only
-    to paths (`path`) that none of PATH_NAMES matches."""
+    to paths (`path`) that none of declared.PATH_NAMES matches."""
     declared_rules = [r for r in rules if r.format]
-    unplaced = [r.id for r in declared_rules if r.path is not None and path_name(r) is None]
+    unplaced = [
+        r.id for r in declared_rules if r.path is not None and declared.path_name(r) is None
+    ]
     planted = [r for r in declared_rules if r.id not in unplaced]
     return planted, [r.id for r in rules if not r.format], unplaced
 
 
 def plant_kind(rule: Rule) -> str:
     return "family member" if rule.family else rule.kind
-
-
-def path_name(rule: Rule) -> str | None:
-    """For a rule that applies only to some paths: the first of PATH_NAMES it applies to."""
-    return next((name for name in PATH_NAMES if regex.search(rule.path or "", name)), None)
-
-
-def assigned_name(context: str) -> str | None:
-    """The name a context assigns the secret to, if it writes one just before it."""
-    before = context[: context.index(declared.SLOT)]
-    found = ASSIGNED_NAME.search(before[before.rfind("\n") + 1 :])
-    return found.group(1) if found else None
-
-
-def plain_assignment(context: str) -> str | None:
-    """The name, when the context is nothing but `NAME = "{secret}"` (any quoting, `:` or `=`,
-    `export`) and NAME an identifier: such a secret is written in every language's own syntax.
-    Anything else (a document, a dotted or dashed name, a keyword elsewhere on the line, a URI
-    around the secret) is planted as written: renaming it could lose what its rule looks for."""
-    found = PLAIN_ASSIGNMENT.fullmatch(context.strip())
-    return found.group(1) if found else None
 
 
 def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_count: int) -> None:
@@ -187,11 +141,11 @@ def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_cou
         contexts = declared.contexts(rule.plant)
         count = max(plain_count, len(contexts))
         # a file that must have a given name holds the context as written, and is not encoded
-        own_name = path_name(rule) if rule.path is not None else None
+        own_name = declared.path_name(rule) if rule.path is not None else None
         for index in range(count if own_name else count + encoded_count):
             secret = declared.generate(rule.format, corpus.rng, rule.checksum)
             context = contexts[index % len(contexts)]
-            name = plain_assignment(context)
+            name = declared.plain_assignment(context)
             document = context.replace(declared.SLOT, secret)
             if own_name:
                 family, fmt = "plain", "named-file"
@@ -199,13 +153,13 @@ def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_cou
             elif index >= count:
                 family = "base64"
                 fmt = encoded_formats[(number * encoded_count + index) % len(encoded_formats)]
-                assigned = name or assigned_name(context) or formats.ident(rule.id).upper()
+                assigned = name or declared.assigned_name(context) or formats.ident(rule.id).upper()
                 value = secret if name else document
                 file = encoded.RENDERERS[fmt](corpus.words, assigned, value)
             elif name is None:
                 family = "plain"
                 fmt = document_formats[(number + index) % len(document_formats)]
-                assigned = assigned_name(context) or formats.ident(rule.id).upper()
+                assigned = declared.assigned_name(context) or formats.ident(rule.id).upper()
                 file = formats.DOCUMENT_RENDERERS[fmt](corpus.words, assigned, document)
             else:
                 family = "plain"

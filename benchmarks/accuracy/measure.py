@@ -203,7 +203,7 @@ def main() -> int:
     )
     unplaced = manifest["no_path_name"]
     if unplaced:
-        print(f"rules for paths none of gen_corpus.PATH_NAMES matches (not planted): {unplaced}")
+        print(f"rules for paths none of declared.PATH_NAMES matches (not planted): {unplaced}")
     return 0 if evaluate(manifest, findings) else 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -168,3 +169,40 @@ def test_entropy_floors_keep_nearly_every_secret_of_the_declared_format() -> Non
         if below > FLOOR_LOSS:
             lossy[rule.id] = below
     assert not lossy, f"secrets of {FLOOR_SAMPLES} under the entropy floor: {lossy}"
+
+
+@pytest.mark.parametrize(
+    ("context", "name"),
+    [
+        ('AWS_SECRET_ACCESS_KEY = "{secret}"', "AWS_SECRET_ACCESS_KEY"),
+        ("datadog_api_key: {secret}", "datadog_api_key"),
+        ("export DEMO_TOKEN={secret}", "DEMO_TOKEN"),
+        ("demo_key: '{secret}'", "demo_key"),
+        # written as is: renaming would lose what the rule looks for
+        ('aai.settings.api_key = "{secret}"', None),
+        ("X-Auth-Key: {secret}", None),
+        ("Authorization: ApiKey {secret}", None),
+        ('token = "{secret}" # the staging one', None),
+        ("{secret}", None),
+    ],
+)
+def test_only_a_bare_assignment_to_an_identifier_is_rewritten_per_language(
+    context: str, name: str | None
+) -> None:
+    assert declared.plain_assignment(context) == name
+
+
+def test_assigned_name_is_the_name_just_before_the_secret() -> None:
+    assert declared.assigned_name('{"type": "x",\n "private_key_id": "{secret}"}') == (
+        "private_key_id"
+    )
+    assert declared.assigned_name("sv=2022&sig={secret}") == "sig"
+    assert declared.assigned_name("{secret}") is None
+
+
+def test_a_rule_for_some_paths_is_planted_under_a_name_its_path_accepts() -> None:
+    npmrc = replace(load_rules().rules[0], path=r"(?:^|/)\.npmrc$")
+    assert declared.path_name(npmrc) == ".npmrc"
+    docker = replace(npmrc, path=r"\.docker/config\.json$")
+    assert declared.path_name(docker) == ".docker/config.json"
+    assert declared.path_name(replace(npmrc, path=r"\.nowhere$")) is None
