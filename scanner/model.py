@@ -13,10 +13,26 @@ from typing import NamedTuple
 
 
 class Severity(StrEnum):
+    """Most severe first: reports and `--min-severity` rely on this order."""
+
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+    #: a value known not to be a real secret (demo credentials, a local host): reported, and
+    #: failing no run by default
+    INFO = "info"
+
+
+def severity_rank(severity: Severity) -> int:
+    """0 for the most severe: a lower rank is more severe."""
+    return list(Severity).index(severity)
+
+
+def one_lower(severity: Severity) -> Severity:
+    """The next severity down; `info` stays `info`."""
+    order = list(Severity)
+    return order[min(order.index(severity) + 1, len(order) - 1)]
 
 
 class FormatPart(NamedTuple):
@@ -271,6 +287,27 @@ class Finding:
     #: a file rule's finding (a committed `.env`): the names its lines assign, never their
     #: values; None for every other finding
     variables: tuple[str, ...] | None = None
+    #: where the finding sits when that makes a real secret less likely: "test", "docs" or
+    #: "example" (scanner.policy.context), which lowered its severity one level
+    context: str | None = None
+    #: why the severity is not the rule's: "demo credentials", "local host", "test path"...
+    severity_reason: str = ""
+    #: the severity before its context lowered it, which still decides whether it fails a run
+    #: (context lowers, never hides); None when no context lowered it
+    base_severity: Severity | None = None
+
+
+def informational(finding: Finding) -> bool:
+    """`info` of itself (demo credentials, a local host), not only lowered to it by its context:
+    such a finding fails no run by default, and the terminal counts it instead of listing it."""
+    return (finding.base_severity or finding.severity) is Severity.INFO
+
+
+def severity_text(finding: Finding) -> str:
+    """Why a finding's severity is not its rule's, for every format: "" when it is."""
+    if finding.base_severity is not None and finding.base_severity is not finding.severity:
+        return f"{finding.severity_reason}, lowered from {finding.base_severity.value}"
+    return finding.severity_reason
 
 
 @dataclass(frozen=True)

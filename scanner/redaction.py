@@ -18,6 +18,12 @@ def fingerprint(rule_id: str, secret: bytes) -> str:
     return hashlib.sha256(rule_id.encode() + b"\0" + secret).hexdigest()
 
 
+def in_message(fingerprint: str) -> str:
+    """A key's fingerprint in a commit or tag message: stable (the same key in any message), and
+    distinct from the fingerprint of the same key in a file."""
+    return hashlib.sha256(b"message\0" + fingerprint.encode()).hexdigest()
+
+
 @functools.cache
 def vendor_prefix(rule: Rule) -> str:
     """The literal prefix all of a rule's examples share up to a separator (`sk-proj-`, `ghp_`).

@@ -22,7 +22,10 @@ from scanner.config.verification import (
     user_config_path,
     user_settings,
 )
+from scanner.model import Severity
 from scanner.report import FORMATS
+
+SEVERITIES = tuple(severity.value for severity in Severity)
 
 
 class Option(NamedTuple):
@@ -63,6 +66,8 @@ SCAN_OPTIONS = (
            "[default: the config's baseline, else .keyleak-baseline.json if present]."),
     Option(("--engine",), "engine", "choice", default="auto", choices=ENGINES,
            help="Matching engine: Hyperscan prefilter, or pure regex."),
+    Option(("--min-severity",), "min_severity", "choice", choices=SEVERITIES,
+           help="Report only findings this severe or more [default: all, info included]."),
 )
 #: live verification and the exit policy; every option left unset stays None for the config
 VERIFY_OPTIONS = (
@@ -159,4 +164,5 @@ def scan_options(
         fail_on=options["fail_on"] or config.fail_on,
         config=config,
         baseline=options["baseline"],
+        min_severity=options.get("min_severity"),
     )

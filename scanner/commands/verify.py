@@ -126,7 +126,15 @@ def finding_from_item(item: dict[str, Any], rules: Mapping[str, Rule], label: st
         redacted=redact(secret, vendor_prefix(rule) if rule else ""),
         fingerprint=fingerprint(rule_id, secret.encode("utf-8")),
         baselined=item.get("baselined") is True,
+        # the report's severity is already graded: its context must not lower it again
+        context=context if (context := item.get("context")) in CONTEXTS else None,
+        severity_reason=str(item.get("severity_reason") or ""),
+        base_severity=severity_of(base, rule) if (base := item.get("base_severity")) else None,
     )
+
+
+#: the contexts a report may name (scanner.policy.context)
+CONTEXTS = ("test", "docs", "example")
 
 
 def severity_of(value: object, rule: Rule | None) -> Severity:

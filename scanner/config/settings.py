@@ -31,3 +31,5 @@ class ScanOptions:
     config: Config = field(default_factory=Config)
     #: --baseline FILE (else the config's, else .keyleak-baseline.json at the root if present)
     baseline: str | None = None
+    #: --min-severity: findings less severe are left out of the report and the exit code
+    min_severity: str | None = None

@@ -2,12 +2,14 @@
 
 Where a provider rule and a generic rule report the same text (`OPENAI_API_KEY = "sk-..."` is
 also a secret-looking assignment), only the provider rule's match is kept: it names the key and
-how to revoke it. Pure: the matcher is passed in.
+how to revoke it; nor is a generic match kept on a value a provider rule recognises by its shape
+and rejects. Pure: the matcher is passed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from scanner.match.decoding import encoded_matches
 from scanner.match.file_rules import file_matches, file_rules, is_file_rule
@@ -36,11 +38,51 @@ def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> 
         for match in (*plain.matches, *encoded.matches)
         if not is_file_rule(rules[match.rule_id])
     ]
+    kept = preferred(content, rules)
+    # a generic match on a value a provider rule knows by its shape and rejects (a `ghp_` token
+    # failing GitHub's checksum) is a made-up token: dropped, and counted as a placeholder
+    deferred = [m for m in kept if rules[m.rule_id].provider == GENERIC_PROVIDER]
+    deferred = [m for m in deferred if rejected_shape(m.secret, rules)]
+    if deferred:
+        kept = [m for m in kept if m not in deferred]
     return MatchResult(
-        matches=sorted_matches(preferred(content, rules) + file_matches(chunk, file_rules(rules))),
+        matches=sorted_matches(kept + file_matches(chunk, file_rules(rules))),
         timed_out=tuple(dict.fromkeys((*plain.timed_out, *encoded.timed_out))),
-        placeholders=plain.placeholders,
+        placeholders=plain.placeholders + len(deferred),
     )
+
+
+def rejected_shape(secret: bytes, rules: Mapping[str, Rule]) -> bool:
+    """Whether a provider rule with a checksum finds its key's shape in `secret` and the
+    checksum rejects it."""
+    for pattern, check in checksummed(rules):
+        for found in pattern.finditer(secret):
+            if not check(found.group("secret")):
+                return True
+    return False
+
+
+#: the checksummed provider rules' compiled regexes and checks, per rule set (by identity:
+#: one run has one rule set, and its mapping lives as long as the run)
+_CHECKSUMMED: dict[int, tuple[Mapping[str, Rule], list[tuple[Any, Callable[[bytes], bool]]]]] = {}
+
+
+def checksummed(rules: Mapping[str, Rule]) -> list[tuple[Any, Callable[[bytes], bool]]]:
+    cached = _CHECKSUMMED.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    import regex
+
+    from scanner.match.checksums import CHECKS
+
+    compiled = [
+        (regex.compile(rule.regex.encode()), CHECKS[rule.checksum])
+        for rule in rules.values()
+        if rule.checksum is not None and rule.checksum in CHECKS
+    ]
+    _CHECKSUMMED.clear()
+    _CHECKSUMMED[id(rules)] = (rules, compiled)
+    return compiled
 
 
 def overlap(one: Match, other: Match) -> bool:

@@ -126,6 +126,9 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
         "baselined": finding.baselined,
         "line_text": finding.line_text,
         "variables": None if finding.variables is None else list(finding.variables),
+        "context": finding.context,
+        "severity_reason": finding.severity_reason,
+        "base_severity": finding.base_severity.value if finding.base_severity else None,
     }
 
 
@@ -148,6 +151,10 @@ def finding_from_json(value: Any) -> Finding:
         line_text=value["line_text"],
         # absent from the state of audits before file findings named their variables
         variables=variables_from_json(value.get("variables")),
+        # absent from the state of audits before severities had reasons
+        context=value.get("context"),
+        severity_reason=value.get("severity_reason", ""),
+        base_severity=Severity(value["base_severity"]) if value.get("base_severity") else None,
     )
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from scanner.match.file_rules import is_file_rule
-from scanner.model import Chunk, Finding, Location, Match, Rule
+from scanner.model import Chunk, Finding, Location, Match, Rule, Severity
 from scanner.pipeline.line_context import LineContext
 from scanner.policy.inline import INLINE_MARKERS, inline_allowed, marker_at
 from scanner.redaction import fingerprint, masked, redact, vendor_prefix
@@ -58,6 +58,8 @@ def make_findings(
     markers: tuple[bytes, ...] = INLINE_MARKERS,
 ) -> tuple[list[Finding], int]:
     """Findings for a chunk's matches, and how many matches inline ignores suppressed."""
+    from scanner.policy.demo import demo_reason  # only a chunk with matches needs it
+
     findings: list[Finding] = []
     suppressed = 0
     index = LineIndex(chunk)
@@ -95,12 +97,14 @@ def make_findings(
         cell_line = index.chunk_line() if chunk.origin.cell is not None else None
         column = index.column_of(match.start)
         secret = match.secret.decode("utf-8", "replace")
+        demo = None if match.encoding else demo_reason(chunk.content, match.start, match.end)
         findings.append(
             Finding(
                 rule_id=rule.id,
                 rule_name=rule.name,
                 provider=rule.provider,
-                severity=rule.severity,
+                severity=Severity.INFO if demo else rule.severity,
+                severity_reason=demo or "",
                 remediation=rule.remediation,
                 location=Location(
                     path=chunk.origin.path,

@@ -36,6 +36,7 @@ def finish(
         read_from=read_from,
     )
     result = known_and_allowed(result, options)
+    result = graded(result, options)
     if options.verify.enabled and result.findings:
         from scanner.verify.runner import verify_result
 
@@ -51,6 +52,20 @@ def finish(
         # a CI log would otherwise show nothing of a run whose report went to a file
         print(summary_line(result, subject, read_from), file=sys.stderr)
     return exit_code(result.findings, options.fail_on)
+
+
+def graded(result: ScanResult, options: ScanOptions) -> ScanResult:
+    """Each finding's context lowers its severity; then `--min-severity` leaves out the rest."""
+    if not result.findings:
+        return result
+    from scanner.policy.context import apply_context
+
+    result = replace(result, findings=apply_context(result.findings))
+    if options.min_severity is None:
+        return result
+    from scanner.policy.min_severity import at_least
+
+    return at_least(result, options.min_severity)
 
 
 def known_and_allowed(result: ScanResult, options: ScanOptions) -> ScanResult:

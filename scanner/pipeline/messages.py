@@ -15,7 +15,6 @@ about one matcher call per batch, not one per commit.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
@@ -35,6 +34,7 @@ from scanner.model import (
 )
 from scanner.pipeline.attribution import as_commit
 from scanner.pipeline.run import Scanner, scan_chunk
+from scanner.redaction import in_message
 
 #: bytes of messages matched at once: a batch that holds a match is matched again message by
 #: message, so small enough that this costs little, large enough that clean ones cost one call
@@ -42,9 +42,7 @@ BATCH_BYTES = 64 * 1024
 
 
 def message_fingerprint(finding: Finding) -> str:
-    """A key's fingerprint in a message: stable (the same key in any message), and distinct
-    from the fingerprint of the same key in a file."""
-    return hashlib.sha256(b"message\0" + finding.fingerprint.encode()).hexdigest()
+    return in_message(finding.fingerprint)
 
 
 def commit_place(sha: str) -> str:

@@ -92,16 +92,35 @@ class Baseline:
             index.setdefault(entry.fingerprint, []).append(entry)
         return index
 
+    @functools.cached_property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Sorted, so that which of two entries for one secret is used does not vary by run."""
+        return tuple(sorted({entry.rule_id for entry in self.entries}))
+
     def entry_for(self, finding: Finding, root: Path) -> Entry | None:
-        """The entry that makes `finding` known, if any."""
-        candidates = self.by_fingerprint.get(finding.fingerprint)
+        """The entry that makes `finding` known, if any: one recorded under its own rule, else
+        one that an older rule set recorded for the same secret under another rule id."""
+        entry = self.recorded_as(finding, finding.rule_id, finding.fingerprint, root)
+        if entry is not None or not finding.secret:
+            return entry
+        for rule_id in self.rule_ids:
+            if rule_id == finding.rule_id:
+                continue
+            entry = self.recorded_as(finding, rule_id, former_fingerprint(finding, rule_id), root)
+            if entry is not None:
+                return entry
+        return None
+
+    def recorded_as(
+        self, finding: Finding, rule_id: str, fingerprint: str, root: Path
+    ) -> Entry | None:
+        """The entry for `fingerprint` under `rule_id` whose scope holds the finding."""
+        candidates = self.by_fingerprint.get(fingerprint)
         if not candidates:
             return None
         path = repo_relative(finding.location, root)
         for entry in candidates:
-            if entry.rule_id == finding.rule_id and (
-                entry.path is None or self.in_scope(entry.path, path)
-            ):
+            if entry.rule_id == rule_id and (entry.path is None or self.in_scope(entry.path, path)):
                 return entry
         return None
 
@@ -112,6 +131,24 @@ class Baseline:
 
             raise BaselineError(f"{self.label}: path {quoted(glob)}: {validate(glob)}")
         return globs.matches(path)
+
+
+def former_fingerprint(finding: Finding, rule_id: str) -> str:
+    """The fingerprint `finding`'s secret had when `rule_id` reported it.
+
+    A fingerprint names its rule, and an upgrade can change which rule reports a secret: a rule
+    renamed or split (its `aliases` list the ids it had), a provider rule that now takes a value
+    a generic rule reported. A baseline holds no secret, only these hashes, so an entry made
+    under another id is found by hashing the finding's secret under that id. What it cannot
+    find: an entry whose rule captured a different part of the text (a generic rule's value
+    with its quotes, a provider rule's key without its prefix).
+    """
+    from scanner.model import MESSAGE_KINDS
+    from scanner.redaction import fingerprint, in_message
+
+    # the secret's bytes were decoded with replacement: one that is not UTF-8 is not found again
+    former = fingerprint(rule_id, finding.secret.encode())
+    return in_message(former) if finding.location.kind in MESSAGE_KINDS else former
 
 
 # --------------------------------------------------------------------------- reading and writing

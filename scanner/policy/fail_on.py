@@ -6,16 +6,20 @@ from collections.abc import Iterable
 
 from scanner.config.verification import FailOn
 from scanner.errors import ExitCode
-from scanner.model import LIVE_VERDICTS, Finding, VerdictStatus
+from scanner.model import LIVE_VERDICTS, Finding, VerdictStatus, informational
 
 
 def fails(finding: Finding, fail_on: FailOn) -> bool:
     """`any`: every finding; `live`: keys a provider accepted; `unknown-or-live`: every key not
     proven invalid (unverified, skipped, rate-limited and unknown ones included).
 
-    A baselined finding is known and accepted, so it never fails the run.
+    A baselined finding is known and accepted, so it never fails the run; nor does an `info`
+    one (demo credentials, a local host), unless only its context lowered it to `info`:
+    context lowers, never hides.
     """
     if finding.baselined:
+        return False
+    if informational(finding):
         return False
     if fail_on == "any":
         return True

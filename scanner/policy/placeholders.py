@@ -171,7 +171,7 @@ TYPE_NAMES = frozenset(
     ]
 )
 TEMPLATE = re.compile(
-    rb"""(?x) \$\{ | \$\( | \{\{ | \}\} | \{% | <% | %\( | %[sdr]\b | \#\{ | @\w+@
+    rb"""(?x) \$\{ | \$\( | \{\{ | \}\} | \{% | <% | %\( | %[sdr](?![A-Za-z0-9]) | \#\{ | @\w+@
     | ^__\w+__$ | ^<.*>$ | ^\[.*\]$ | ^\{.*\}$ | \{[A-Za-z_][\w.]*\}"""
 )
 SHELL_VARIABLE = re.compile(rb"^\$[A-Za-z_]\w*$|^%\w+%$")
@@ -194,6 +194,8 @@ FILE_PATH = re.compile(
 )
 PASSWORD_HASH = re.compile(rb"^\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|pbkdf2[\w-]*|scrypt)\$")
 HEX_OR_DIGITS = re.compile(rb"^\d+$")
+#: a numbered name (`0001_initial`, a Django migration's): a number, then words
+NUMBERED_NAME = re.compile(r"^\d{1,6}_(?=[a-z])")
 #: versions and version ranges (`3.0-3.12`, `1.2.3+4`): digits and dots, never a credential
 VERSION = re.compile(rb"^v?\d+(?:[.+-]\d+)+$")
 #: a qualified name (`_t.AuthType`, `settings.Secret`): a reference or a type, not a value
@@ -229,6 +231,10 @@ def is_placeholder(value: bytes) -> bool:
         or HEX_OR_DIGITS.match(stripped)
         or VERSION.match(stripped)
         or URL.match(stripped)
+    ):
+        return True
+    if (numbered := NUMBERED_NAME.match(text)) and is_wordy(
+        [s for s in SEGMENT_SPLIT.split(text[numbered.end() :]) if s and not s.isdigit()]
     ):
         return True
     if QUALIFIED_NAME.match(text):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from scanner.model import Finding, History, ScanResult
+from scanner.model import Finding, History, ScanResult, severity_text
 from scanner.report import ReportOptions, shown_line, shown_secret
 
 COLUMNS = (
@@ -41,6 +41,8 @@ COLUMNS = (
     "still_present",
     "removed_commit",
     "removed_date",
+    "context",
+    "severity_reason",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -85,6 +87,8 @@ def row(finding: Finding, options: ReportOptions) -> list[str | int]:
         "true" if finding.baselined else "false",
         finding.remediation,
         *history_cells(finding.history),
+        finding.context or "",
+        severity_text(finding),
     ]
 
 

@@ -20,7 +20,14 @@ from importlib.resources import files
 from typing import TextIO
 
 from scanner import __version__
-from scanner.model import LIVE_VERDICTS, Commit, Finding, ScanResult, VerdictStatus
+from scanner.model import (
+    LIVE_VERDICTS,
+    Commit,
+    Finding,
+    ScanResult,
+    VerdictStatus,
+    severity_text,
+)
 from scanner.report import ReportOptions
 from scanner.report.html_timeline import Span, bar_label, parse_date, timeline
 from scanner.report.summary import (
@@ -36,7 +43,7 @@ REDACTION_NOTE = (
     "Secrets are always redacted in this report, even when keyleak ran with --no-redact: "
     "it is made to be shared."
 )
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 #: (key, heading, sort type) of the secrets table; rows carry the filterable ones as data-*
 COLUMNS = (
     ("severity", "Severity", "number"),
@@ -344,9 +351,11 @@ def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
     live = " live" if finding.verdict and finding.verdict.status in LIVE_VERDICTS else ""
     reason = esc(finding.verdict.reason) if finding.verdict else ""
     severity = finding.severity.value
+    why = severity_text(finding)
+    shown_why = f'<br><span class="why">{esc(why)}</span>' if why else ""
     return {
         "severity": (
-            f'<span class="sev {severity}">{severity}</span>',
+            f'<span class="sev {severity}">{severity}</span>{shown_why}',
             str(SEVERITY_RANK[severity]),
         ),
         "provider": (esc(finding.provider), None),

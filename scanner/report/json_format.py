@@ -103,6 +103,9 @@ def finding_object(finding: Finding, options: ReportOptions) -> dict[str, Any]:
         "introduced_by": commit_object(finding.introduced_by),
         "history": history_object(finding.history),
         "baselined": finding.baselined,
+        "context": finding.context,
+        "severity_reason": finding.severity_reason,
+        "base_severity": finding.base_severity.value if finding.base_severity else None,
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, ScanResult, severity_text
 from scanner.report import ReportOptions, shown_line, shown_secret
 from scanner.report.summary import summary_line
 from scanner.util.printable import clean
@@ -77,6 +77,8 @@ def testcase(finding: Finding, options: ReportOptions) -> ET.Element:
     details.append(f"secret:      {secret}")
     if finding.verdict:
         details.append(f"verified:    {finding.verdict.status.value}")
+    if reason := severity_text(finding):
+        details.append(f"severity:    {finding.severity.value}: {reason}")
     details.append(f"fingerprint: {finding.fingerprint}")
     details.append(f"fix:         {finding.remediation}")
     failure = ET.SubElement(case, "failure", message=clean(title), type=clean(finding.rule_id))

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.model import Finding, Rule, ScanResult, Severity, SourceKind
+from scanner.model import Finding, Rule, ScanResult, Severity, SourceKind, severity_text
 from scanner.report import ReportOptions
 from scanner.report.json_format import (
     commit_object,
@@ -35,12 +35,14 @@ SECURITY_SEVERITY = {
     Severity.HIGH: "8.0",
     Severity.MEDIUM: "5.5",
     Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
 }
 LEVEL = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
     Severity.MEDIUM: "warning",
     Severity.LOW: "note",
+    Severity.INFO: "note",
 }
 #: the key of partialFingerprints; bump its /vN if the value's recipe ever changes
 FINGERPRINT_KEY = "keyleakSecretAtPath/v1"
@@ -220,6 +222,8 @@ def result_properties(finding: Finding) -> dict[str, Any]:
         "baselined": finding.baselined,
     }
     optional = {
+        "context": finding.context,
+        "severityReason": severity_text(finding) or None,
         "repository": location.repository,
         "commit": location.commit,
         "notebookCell": (

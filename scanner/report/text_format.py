@@ -22,6 +22,8 @@ from scanner.model import (
     ScanResult,
     Verdict,
     VerdictStatus,
+    informational,
+    severity_text,
 )
 from scanner.report import ReportOptions, shown_line, shown_secret
 from scanner.report.summary import (
@@ -65,10 +67,12 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
         if result.repositories:
             write_repositories(result, stream, options, paint)
         else:
-            write_files(result.findings, stream, options, paint)
+            write_files(listed(result.findings), stream, options, paint)
         if result.findings:
             stream.write(ADVICE + "\n\n")
     summary = [f"keyleak: note: {clean(note)}" for note in result.notes]
+    if not result.repositories and (folded := len(result.findings) - len(listed(result.findings))):
+        summary.append(folded_line(folded))
     summary += filter(None, (exceptions_line(result), breakdown_line(result)))
     if result.repositories:
         summary.append(repositories_line(result.repositories))
@@ -76,6 +80,20 @@ def write(result: ScanResult, stream: TextIO, options: ReportOptions) -> None:
     summary.append(headline(result, options.subject, options.read_from))
     for line in summary:
         stream.write("\n".join(wrap(line, "", " " * len("keyleak: "))) + "\n")
+
+
+def listed(findings: Iterable[Finding]) -> list[Finding]:
+    """What the terminal lists: not the informational findings, which fail nothing and would
+    bury the ones that do; the summary counts them."""
+    return [finding for finding in findings if not informational(finding)]
+
+
+def folded_line(count: int) -> str:
+    noun = "finding" if count == 1 else "findings"
+    return (
+        f"keyleak: {count:,} info {noun} not listed (demo credentials, local or example hosts; "
+        "--format json lists them)"
+    )
 
 
 def write_files(
@@ -188,6 +206,8 @@ def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
         details.append(("introduced", commit_text(finding.introduced_by)))
     if finding.history:
         details += history_rows(finding.history)
+    if finding.context or finding.severity_reason:
+        details.append(("severity", f"{finding.severity.value}: {severity_text(finding)}"))
     details.append(("fingerprint", finding.fingerprint[:16]))
     details.append(("fix", finding.remediation))
     for label, text in details:

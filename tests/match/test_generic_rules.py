@@ -205,6 +205,11 @@ def test_generic_rules_are_lower_severity_and_filtered() -> None:
         "types-auth0-python",
         "a%20secret",
         "p%2Fss",
+        # from the noise benchmark: a Django migration's name, a format string's result
+        "0001_initial",
+        "0012_alter_user_first_name_max_length",
+        "0006_require_contenttypes_0002",
+        "%s_upgrades",
     ],
 )
 def test_placeholder_filter_on_its_own(value: str) -> None:
@@ -274,3 +279,49 @@ def test_keyword_lines_merge_neighbours_and_ignore_case() -> None:
     found = keyword_lines(content, (b"token", b"pass"))
     assert found.windows == [(2, 18), (21, 25)]
     assert found.positions == [2, 13, 21]
+
+
+def github_shaped(valid: bool) -> str:
+    """A `ghp_` token whose CRC32 tail is right, or one character off."""
+    import zlib
+
+    from scanner.match.checksums import BASE62, encode
+
+    body = random_text(30, ALNUM)
+    tail = encode(zlib.crc32(body.encode()), BASE62, 6).decode()
+    if not valid:
+        tail = tail[:-1] + ("A" if tail[-1] != "A" else "B")
+    return "ghp_" + body + tail
+
+
+@pytest.mark.parametrize(
+    "template", ['password = "{v}"', "token: {v}", 'os.environ.setdefault("TOKEN", "{v}")']
+)
+def test_a_generic_rule_defers_to_a_provider_rule_that_rejected_the_value(
+    matcher: Matcher, template: str
+) -> None:
+    # a ghp_ value failing GitHub's checksum is a made-up token, not a generic secret
+    assert found(matcher, template.format(v=github_shaped(valid=False))) == []
+    token = github_shaped(valid=True)
+    assert found(matcher, template.format(v=token)) == [("github-pat-classic", token)]
+
+
+def test_a_deferred_value_is_counted_as_a_placeholder(matcher: Matcher) -> None:
+    chunk = Chunk(f'password = "{github_shaped(valid=False)}"\n'.encode(), Provenance("a"))
+    assert chunk_matches(chunk, matcher, RULES).placeholders == 1
+
+
+@pytest.mark.parametrize(
+    "template", ["password: {a}#{b}", "db.password={a}#{b}", "  secret_token: {a}#{b}  # rotate"]
+)
+def test_an_unquoted_value_holding_a_hash_without_a_space_before_it_is_one_value(
+    matcher: Matcher, template: str
+) -> None:
+    first, second = secret_value(), secret_value()
+    secrets = [secret for _, secret in found(matcher, template.format(a=first, b=second))]
+    assert secrets == [f"{first}#{second}"]
+
+
+def test_a_hash_after_a_space_starts_a_comment(matcher: Matcher) -> None:
+    value = secret_value()
+    assert [s for _, s in found(matcher, f"password: {value} #{secret_value()}")] == [value]

@@ -17,6 +17,7 @@ import random
 import re
 import re._constants as sre
 import re._parser as sre_parse
+import shutil
 import string
 import threading
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from scanner.match.confirm import compile_rule, confirm
 from scanner.match.engine import hyperscan_available
 from scanner.model import Rule, ScanResult
 from scanner.pipeline.run import Scanner, run_scan
-from scanner.rules import load_rules, parse_files, read_rule_files
+from scanner.rules import builtin_rules_dir, load_rules, parse_files, read_rule_files
 from scanner.sources.worktree import read_file
 
 SIZE = 100_000
@@ -185,8 +186,41 @@ def test_rules_are_shipped() -> None:
     assert RULES and all(rule.shipped for rule in RULES)
 
 
+def test_every_rule_the_scanner_loads_is_tried() -> None:
+    """Family members included: they are expanded when the files are parsed, as here."""
+    assert sorted(rule.id for rule in RULES) == sorted(rule.id for rule in load_rules().rules)
+
+
+def test_a_family_member_is_tried_with_its_familys_pattern(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    shutil.copy(builtin_rules_dir() / "families.toml", folder / "families.toml")
+    (folder / "members.toml").write_text(MEMBER, encoding="utf-8")
+    rules, problems = parse_files(read_rule_files([folder])[0])
+    assert problems == []
+    (member,) = [rule for rule in rules if rule.id == "widgetly-api-key"]
+    assert member.family == "keyword-assignment"
+    assert_needs_no_time_limit(member)
+
+
+MEMBER = """
+[[members]]
+family = "keyword-assignment"
+service = "widgetly"
+name = "Widgetly"
+keywords = ["widgetly"]
+format = [{ alphabet = "hex", length = 32 }]
+origin = "observed"
+reference = "https://widgetly.invalid/docs/keys"
+"""
+
+
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
 def test_no_rule_needs_the_regex_time_limit(rule: Rule) -> None:
+    assert_needs_no_time_limit(rule)
+
+
+def assert_needs_no_time_limit(rule: Rule) -> None:
     # confirmed as a rule from elsewhere, with the limit on every try: a shipped one is trusted
     # to need none, which is what this checks
     compiled = compile_rule(replace(rule, shipped=False))

@@ -78,6 +78,9 @@ def full_finding() -> Finding:
         baselined=True,
         line_text='API_KEY = "sk-proj-…"  # tab\there',
         variables=("DB_PASSWORD", "API_URL"),
+        context="test",
+        severity_reason="local host; test path",
+        base_severity=Severity.INFO,
     )
 
 

@@ -245,7 +245,7 @@ def test_json_is_versioned_counts_match_and_jsonl_is_its_findings() -> None:
     stats = document["stats"]
     assert stats["findings"] == len(document["findings"]) == 4
     assert (stats["known"], stats["new"]) == (1, 3)
-    assert stats["by_severity"] == {"critical": 2, "high": 2, "medium": 0, "low": 0}
+    assert stats["by_severity"] == {"critical": 2, "high": 2, "medium": 0, "low": 0, "info": 0}
     assert stats["by_verdict"] == {"live": 1, "invalid": 1}
     assert stats["commits_scanned"] == 7
     first, second, third, _ = document["findings"]
