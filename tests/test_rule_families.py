@@ -133,3 +133,21 @@ def test_rules_list_services_prints_each_service_once(
     shipped = load_rules()
     assert set(services) == {r.service or r.provider for r in shipped.rules if r.kind == "service"}
     assert "openai" in services
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_member_key_passed_as_the_value_after_its_name_is_found(
+    tmp_path: Path, engine: str
+) -> None:
+    """Java's Map.of, Python's dict(...) pairs and setters write the name, a comma, the value:
+    the accuracy benchmark's Java files missed every member's key written so."""
+    ruleset = load_rules([rules_dir(tmp_path)])
+    matcher = build_matcher(ruleset.rules, ruleset.digest, engine)
+    value = random_text(32, "0123456789abcdef")
+    for text in (
+        f'props = Map.of("WIDGETLY_API_KEY", "{value}");',
+        f"config.set('widgetly_token', '{value}')",
+    ):
+        found = [(m.rule_id, m.secret.decode()) for m in matcher.scan(text.encode()).matches]
+        assert found == [("widgetly-api-key", value)], text
+    assert not matcher.scan(f"widgetly_ids = [{value}, 1]".encode()).matches

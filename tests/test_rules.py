@@ -327,7 +327,12 @@ def test_every_shipped_rule_declares_its_shape_and_where_it_comes_from(half: str
 
 @pytest.mark.parametrize(
     "rule",
-    [rule for rule in SHIPPED.rules if rule.format and rule.checksum is None],
+    # a rule about file names (`filters = ["file"]`) matches a path, not a planted value
+    [
+        rule
+        for rule in SHIPPED.rules
+        if rule.format and rule.checksum is None and "file" not in rule.filters
+    ],
     ids=lambda r: r.id,
 )
 def test_keys_drawn_from_a_rules_declared_shape_are_found_by_it(rule: Rule) -> None:

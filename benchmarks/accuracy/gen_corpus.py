@@ -7,18 +7,24 @@ Run (from the project root; the rules are read when it runs, so new rules are co
 OUT defaults to /tmp/keyleak-accuracy. The corpus goes to OUT/corpus, one planted secret per
 file (files whose name matters, such as `.env` or `Dockerfile`, get a directory of their own):
 
-- plain/<rule>/...    a fresh secret of that rule assigned in one of 18 languages and formats;
-                      a secret its rule knows only inside a whole document (a service-account
-                      JSON, a connection string) is planted as that document instead
+- plain/<rule>/...    a fresh secret of that rule in each of the rule's `plant` contexts (by
+                      default `token = "{secret}"` and the secret alone on a line): a plain
+                      `NAME = "{secret}"` context is written in one of 18 languages and formats,
+                      any other context (a document, a keyword elsewhere on the line) as written,
+                      inside a file of prose, a shell heredoc or a Python string
 - base64/<rule>/...   the same, present only base64-encoded (Kubernetes Secret, JSON...)
 - generic/...         a random password or token assigned to a secret-looking name in one of
                       31 syntaxes, or the password of a connection URI
 - negative/...        hard negatives only: every finding there is a false positive
 
 OUT/manifest.json lists every planted secret with its file (it holds the secrets, which is why
-it is outside the corpus). The same seed and rule files give the same bytes. Secrets are learnt
-from each rule's examples (see shapes.py); generic rules (rules/generic.toml) are measured by
-the generic family only, and rules about file names (`filters = ["file"]`) are not planted.
+it is outside the corpus). The same seed and rule files give the same bytes. Secrets are drawn
+from each rule's declared `format` (see declared.py; a `checksum` is computed, never checked
+against keyleak): neither copied from its examples nor kept only when keyleak finds them. Rules
+without a format are listed, not planted; a rule for some paths only (`path`) is planted as files
+named as the first of declared.PATH_NAMES its `path` accepts (listed, not planted, when none);
+generic rules (rules/generic.toml) are measured by the generic family only, and rules about file
+names (`filters = ["file"]`) are not planted.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shutil
 import sys
 import time
@@ -34,11 +39,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import declared
 import encoded
 import formats
 import generic
 import negatives
-import shapes
 from filler import Words
 
 from scanner.model import Rule
@@ -48,8 +53,6 @@ DEFAULT_OUT = Path("/tmp/keyleak-accuracy")
 FILE_FILTER = "file"
 #: the share of generic secrets written as a connection URI's password
 URI_SHARE = 0.2
-#: what ends a value written bare in a line: a URI holding the secret extends to these
-VALUE_STOPS = frozenset(" \t\r\n\"'`<>(){}[],;")
 #: names scanners treat by name (lockfiles may be skipped, `.env` is a finding of its own)
 SPECIAL_NAMES = frozenset(
     {
@@ -63,7 +66,6 @@ SPECIAL_NAMES = frozenset(
         "CHANGELOG.md",
     }
 )
-ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?:=|:|=>|:=)\s*[\"'`]?$")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Plant:
     secret: str
     #: generic plants: the name the secret is assigned to
     name: str = ""
+    #: rule plants: "service", "shape" (JWTs, URIs, hashes: no one provider's) or "family member"
+    kind: str = ""
 
 
 def is_generic(rule: Rule) -> bool:
@@ -85,53 +89,6 @@ def is_generic(rule: Rule) -> bool:
 def matches_paths(rule: Rule) -> bool:
     """Rules about file names (a committed `.env`), not content: nothing to plant."""
     return FILE_FILTER in rule.filters
-
-
-def value_affixes(text: str, secret: str) -> tuple[str, str]:
-    """What the example writes around the secret as part of one value: a URI holding it."""
-    start = text.find(secret)
-    end = start + len(secret)
-    left = start
-    while left > 0 and text[left - 1] not in VALUE_STOPS:
-        left -= 1
-    right = end
-    while right < len(text) and text[right] not in VALUE_STOPS:
-        right += 1
-    if "://" not in text[left:start]:
-        return "", ""
-    return text[left:start], text[end:right]
-
-
-def assigned_name(text: str, secret: str) -> str | None:
-    start = text.find(secret) - len(value_affixes(text, secret)[0])
-    line_start = text.rfind("\n", 0, start) + 1
-    found = ASSIGNED_NAME.search(text[line_start:start])
-    return found.group(1) if found else None
-
-
-def rule_name(rule: Rule) -> str:
-    """The variable name the examples assign the secret to, preferring one naming the provider."""
-    provider = rule.provider.replace("-", "").lower()
-    names: list[str] = [
-        n for e in rule.examples if (n := assigned_name(e.text, e.secret)) is not None
-    ]
-
-    def score(name: str) -> tuple[bool, bool]:
-        return (provider in name.replace("_", "").lower(), "_" in name)
-
-    if names:
-        return max(names, key=score)
-    return rule.id.replace("-", "_").upper()
-
-
-def template_name(rule: Rule, template: shapes.Template, fallback: str) -> str:
-    """The name the template's own example assigns its secret to: the context its rule knows."""
-    return assigned_name(template.text, template.secret) or fallback
-
-
-def plain_value(template: shapes.Template, secret: str) -> str:
-    before, after = value_affixes(template.text, template.secret)
-    return before + secret + after
 
 
 class Corpus:
@@ -161,47 +118,54 @@ class Corpus:
         self.plants.append(replace(plant, path=path))
 
 
-def standalone(rule: Rule, name: str, value: str, secret: str, valid: shapes.Validator) -> bool:
-    """Does the rule know the secret from a one-line assignment, or only in its whole document?"""
-    lines = (f"{formats.ident(name).upper()}={value}\n", f'"{name}": "{value}"\n')
-    return any(valid(rule.id, line, secret) for line in lines)
+def declarations(rules: list[Rule]) -> tuple[list[Rule], list[str], list[str]]:
+    """The rules to plant; the ids of those that declare no format; and of those that apply only
+    to paths (`path`) that none of declared.PATH_NAMES matches."""
+    declared_rules = [r for r in rules if r.format]
+    unplaced = [
+        r.id for r in declared_rules if r.path is not None and declared.path_name(r) is None
+    ]
+    planted = [r for r in declared_rules if r.id not in unplaced]
+    return planted, [r.id for r in rules if not r.format], unplaced
 
 
-def plant_rules(
-    corpus: Corpus,
-    sources: list[shapes.SecretSource],
-    valid: shapes.Validator,
-    plain_count: int,
-    encoded_count: int,
-) -> None:
+def plant_kind(rule: Rule) -> str:
+    return "family member" if rule.family else rule.kind
+
+
+def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_count: int) -> None:
     plain_formats = list(formats.RENDERERS)
     document_formats = list(formats.DOCUMENT_RENDERERS)
     encoded_formats = list(encoded.RENDERERS)
-    for number, source in enumerate(sources):
-        rule = source.rule
-        name = rule_name(rule)
-        count = max(plain_count, len(source.templates))
-        for index in range(count + encoded_count):
-            template = source.templates[index % len(source.templates)]
-            secret = shapes.fresh_secret(source, template, valid, corpus.rng)
-            value = plain_value(template, secret)
-            assigned = template_name(rule, template, name)
-            document = not standalone(rule, assigned, value, secret, valid)
-            if document:
-                value = template.text.replace(template.secret, secret)
-            if index >= count:
+    for number, rule in enumerate(rules):
+        contexts = declared.contexts(rule.plant)
+        count = max(plain_count, len(contexts))
+        # a file that must have a given name holds the context as written, and is not encoded
+        own_name = declared.path_name(rule) if rule.path is not None else None
+        for index in range(count if own_name else count + encoded_count):
+            secret = declared.generate(rule.format, corpus.rng, rule.checksum)
+            context = contexts[index % len(contexts)]
+            name = declared.plain_assignment(context)
+            document = context.replace(declared.SLOT, secret)
+            if own_name:
+                family, fmt = "plain", "named-file"
+                file = (own_name, document + "\n")
+            elif index >= count:
                 family = "base64"
                 fmt = encoded_formats[(number * encoded_count + index) % len(encoded_formats)]
+                assigned = name or declared.assigned_name(context) or formats.ident(rule.id).upper()
+                value = secret if name else document
                 file = encoded.RENDERERS[fmt](corpus.words, assigned, value)
-            elif document:
+            elif name is None:
                 family = "plain"
-                fmt = document_formats[index % len(document_formats)]
-                file = formats.DOCUMENT_RENDERERS[fmt](corpus.words, assigned, value)
+                fmt = document_formats[(number + index) % len(document_formats)]
+                assigned = declared.assigned_name(context) or formats.ident(rule.id).upper()
+                file = formats.DOCUMENT_RENDERERS[fmt](corpus.words, assigned, document)
             else:
                 family = "plain"
                 fmt = plain_formats[(number * count + index) % len(plain_formats)]
-                file = formats.RENDERERS[fmt](corpus.words, assigned, value)
-            plant = Plant(family, rule.id, fmt, f"{index:02d}-{fmt}", secret)
+                file = formats.RENDERERS[fmt](corpus.words, name, secret)
+            plant = Plant(family, rule.id, fmt, f"{index:02d}-{fmt}", secret, kind=plant_kind(rule))
             corpus.plant(plant, f"{family}/{rule.id}", file)
 
 
@@ -250,14 +214,13 @@ def generate(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     ruleset = load_rules(rule_paths)
-    valid = shapes.rule_validator(ruleset.rules)
     prepare(out)
     corpus = Corpus(out, seed)
     provider_rules = [
         rule for rule in ruleset.rules if not is_generic(rule) and not matches_paths(rule)
     ]
-    sources = [shapes.learn_rule(rule, valid, corpus.rng) for rule in provider_rules]
-    plant_rules(corpus, sources, valid, plain_count, encoded_count)
+    planted, undeclared, unplaced = declarations(provider_rules)
+    plant_rules(corpus, planted, plain_count, encoded_count)
     plant_generic(corpus, generic_count)
     write_negatives(corpus, negative_count)
     manifest: dict[str, Any] = {
@@ -266,7 +229,8 @@ def generate(
         "provider_rules": len(provider_rules),
         "generic_rules": [rule.id for rule in ruleset.rules if is_generic(rule)],
         "path_rules": [rule.id for rule in ruleset.rules if matches_paths(rule)],
-        "not_randomised": [source.rule.id for source in sources if not source.randomised],
+        "no_format": undeclared,
+        "no_path_name": unplaced,
         "plants": [asdict(plant) for plant in corpus.plants],
         "negatives": corpus.negatives,
         "seconds": round(time.perf_counter() - started, 2),
@@ -301,11 +265,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     manifest = generate_from(parser.parse_args())
-    plants, skipped = manifest["plants"], manifest["not_randomised"]
+    plants, skipped = manifest["plants"], manifest["no_format"]
     print(
         f"{len(plants)} planted secrets, {len(manifest['negatives'])} negative files "
         f"for {manifest['rules']} rules in {manifest['seconds']} s; "
-        f"{len(skipped)} rules not randomised (example secrets reused): {', '.join(skipped) or '-'}"
+        f"{len(skipped)} rules declare no format (not planted): {', '.join(skipped) or '-'}"
     )
     return 0
 

@@ -85,6 +85,10 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     found: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
     planted: Counter[str] = Counter()
+    #: (family, rule kind): service rules and shapes are each held to their family's target
+    kind_planted: Counter[tuple[str, str]] = Counter()
+    kind_found: Counter[tuple[str, str]] = Counter()
+    rule_total: Counter[tuple[str, str]] = Counter()
     case_total: dict[str, Counter[str]] = defaultdict(Counter)
     case_missed: dict[str, Counter[str]] = defaultdict(Counter)
     missed: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -93,6 +97,9 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     for plant in manifest["plants"]:
         family = plant["family"]
         planted[family] += 1
+        kind = (family, plant.get("kind", ""))
+        kind_planted[kind] += 1
+        rule_total[(family, plant["rule_id"] or plant["name"])] += 1
         case_total[family][plant["case"]] += 1
         in_file = by_path.get(plant["path"], [])
         hits = [f for f in in_file if reports(plant["secret"], f["secret"])]
@@ -102,6 +109,7 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
             missed[(family, plant["rule_id"] or plant["name"])].append(plant["case"])
             continue
         found[family] += 1
+        kind_found[kind] += 1
         if family == "generic" or any(f["rule_id"] == plant["rule_id"] for f in hits):
             by_rule[family] += 1
         else:
@@ -122,6 +130,12 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
             f"{percent(by_rule[family], planted[family]):>7.1f}%  >= {target:g}% "
             f"{'ok' if met else 'MISSED'}"
         )
+        for (of, kind), count in sorted(kind_planted.items()):
+            if of == family and kind:
+                share = percent(kind_found[(of, kind)], count)
+                print(
+                    f"  {kind + ' rules':<32} {count:>7} {kind_found[(of, kind)]:>6} {share:>6.1f}%"
+                )
     fp_ok = fp_per_100 <= MAX_FP_PER_100
     ok &= fp_ok
     print(
@@ -138,10 +152,11 @@ def evaluate(manifest: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
         if worst:
             print(f"\n{family}: cases with misses (found/planted): {', '.join(worst)}")
     if missed:
-        print("\nmissed, per rule, or per name for generic (family rule: cases):")
+        print("\nmissed, per rule, or per name for generic (family rule found/planted: cases):")
         for (family, rule_id), cases in sorted(missed.items()):
             counted = ", ".join(f"{c} x{n}" if n > 1 else c for c, n in Counter(cases).items())
-            print(f"  {family:<8} {rule_id}: {counted}")
+            total = rule_total[(family, rule_id)]
+            print(f"  {family:<8} {rule_id} {total - len(cases)}/{total}: {counted}")
     if wrong_rule:
         print("\nfound only by another rule (planted rule -> reporting rule):")
         for (planted_rule, other), count in sorted(wrong_rule.items()):
@@ -175,7 +190,7 @@ def main() -> int:
     report = args.out / "report.json"
     elapsed = run_keyleak(args.keyleak, corpus, report, args.scan_args.split())
     findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
-    skipped_rules = manifest["not_randomised"]
+    skipped_rules = manifest["no_format"]
     print(
         f"corpus: {len(manifest['plants'])} planted secrets and {len(manifest['negatives'])} "
         f"negative files for {manifest['rules']} rules ({manifest['provider_rules']} provider, "
@@ -183,9 +198,12 @@ def main() -> int:
         f"scanned in {elapsed:.2f} s"
     )
     print(
-        f"rules whose secrets could not be randomised (example secrets reused): "
+        f"rules that declare no format (not planted): "
         f"{len(skipped_rules)}{': ' + ', '.join(skipped_rules) if skipped_rules else ''}"
     )
+    unplaced = manifest["no_path_name"]
+    if unplaced:
+        print(f"rules for paths none of declared.PATH_NAMES matches (not planted): {unplaced}")
     return 0 if evaluate(manifest, findings) else 1
 
 

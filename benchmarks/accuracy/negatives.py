@@ -2,8 +2,10 @@
 
 Placeholders and documentation examples, environment and secret-manager lookups, hashes,
 UUIDs, git SHAs, lockfile integrity strings, minified bundles, base64 images and fonts, CSS
-class names such as `sk-spinner`, test fixtures with obviously fake values, public keys, and
-long random-looking identifiers. Any finding in one of these files is a false positive.
+class names such as `sk-spinner`, test fixtures with obviously fake values, public keys, long
+random-looking identifiers, and connection strings, dotfile credentials, Kubernetes Secrets and
+age recipients that hold placeholders or public halves. Any finding in one of these files is a
+false positive.
 """
 
 from __future__ import annotations
@@ -384,6 +386,44 @@ def code_with_secret_words(w: Words) -> tuple[str, str]:
     return f"{w.camel()}.js", js_text
 
 
+#: the bech32 alphabet of age keys
+BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def shape_lookalikes(w: Words) -> tuple[str, str]:
+    """What the shapes that are no one provider's (connection strings, dotfile credentials,
+    Kubernetes Secrets, JWTs, age keys) look like when they hold no secret: placeholders,
+    templated values, public halves, base64url that is not a token."""
+    host = f"{w.word()}.internal"
+    recipient = "age1" + "".join(w.rng.choice(BECH32) for _ in range(58))
+    not_a_token = ".".join(
+        base64.urlsafe_b64encode(w.sentence().encode()).decode().rstrip("=") for _ in range(3)
+    )
+    lines = [
+        f"Server=tcp:{host},1433;Database={w.word()};User Id={w.word()};Password=${{DB_PASSWORD}};",
+        f"jdbc:postgresql://{host}:5432/{w.word()}?user={w.word()}&password={{{{ db_password }}}}",
+        f"REDIS_URL=redis://:${{REDIS_PASSWORD}}@{host}:6379/0",
+        f"ldap_uri: ldaps://{host}:636  # bind password from the vault",
+        "//registry.npmjs.org/:_authToken=${NPM_TOKEN}",
+        "password = <your PyPI API token>",
+        f"machine {host} login {w.word()} password $NETRC_PASSWORD",
+        f'{{"auths": {{"{host}": {{}}}}, "credsStore": "desktop"}}',
+        f"https://${{GIT_USER}}:${{GIT_TOKEN}}@{host}/{w.word()}.git",
+        f"# age recipient (public): {recipient}",
+        f"build_tag = {not_a_token}",
+    ]
+    chosen = w.rng.sample(lines, 6)
+    secret_manifest = (
+        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {w.word()}\ntype: Opaque\n"
+        f"stringData:\n  password: ${{{w.upper()}_PASSWORD}}\n"
+    )
+    text = (
+        f"# {w.sentence()}\n\n{prose(w)}```\n" + "\n".join(chosen) + "\n```\n\n"
+        f"{prose(w)}```yaml\n{secret_manifest}```\n"
+    )
+    return f"{w.word()}-setup.md", text
+
+
 def yaml_config(w: Words) -> tuple[str, str]:
     text = (
         f"{yaml_lines(w)}"
@@ -411,4 +451,5 @@ NEGATIVES: dict[str, Negative] = {
     "notebook-output": notebook_outputs,
     "secret-words": code_with_secret_words,
     "yaml-config": yaml_config,
+    "shape-lookalike": shape_lookalikes,
 }
