@@ -245,6 +245,9 @@ class Finding:
     #: a file rule's finding (a committed `.env`): the names its lines assign, never their
     #: values; None for every other finding
     variables: tuple[str, ...] | None = None
+    #: facts about the secret a report shows beside it, as (label, text) pairs, never the secret
+    #: itself: a JWT's alg, issuer and expiry
+    details: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
         "baselined": finding.baselined,
         "line_text": finding.line_text,
         "variables": None if finding.variables is None else list(finding.variables),
+        "details": [list(pair) for pair in finding.details],
     }
 
 
@@ -148,6 +149,8 @@ def finding_from_json(value: Any) -> Finding:
         line_text=value["line_text"],
         # absent from the state of audits before file findings named their variables
         variables=variables_from_json(value.get("variables")),
+        # absent from the state of audits before findings carried details
+        details=tuple((str(label), str(text)) for label, text in value.get("details", ())),
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 
+from scanner.match.checksums import JWT_CHECK
 from scanner.match.file_rules import is_file_rule
-from scanner.model import Chunk, Finding, Location, Match, Rule
+from scanner.model import Chunk, Finding, Location, Match, Rule, Severity
 from scanner.pipeline.line_context import LineContext
 from scanner.policy.inline import INLINE_MARKERS, inline_allowed, marker_at
 from scanner.redaction import fingerprint, masked, redact, vendor_prefix
@@ -95,12 +97,13 @@ def make_findings(
         cell_line = index.chunk_line() if chunk.origin.cell is not None else None
         column = index.column_of(match.start)
         secret = match.secret.decode("utf-8", "replace")
+        severity, details = judged(rule, match.secret)
         findings.append(
             Finding(
                 rule_id=rule.id,
                 rule_name=rule.name,
                 provider=rule.provider,
-                severity=rule.severity,
+                severity=severity,
                 remediation=rule.remediation,
                 location=Location(
                     path=chunk.origin.path,
@@ -119,9 +122,20 @@ def make_findings(
                 encoding=match.encoding,
                 line_marker=marker.decode() if marker is not None else "",
                 variables=None if in_text[position] else assigned_names(chunk.content),
+                details=details,
             )
         )
     return findings, suppressed
+
+
+def judged(rule: Rule, secret: bytes) -> tuple[Severity, tuple[tuple[str, str], ...]]:
+    """The finding's severity and details: what the secret says about itself can lower or raise
+    its rule's severity (a JWT's expiry, against the clock of the scan)."""
+    if rule.checksum != JWT_CHECK:
+        return rule.severity, ()
+    from scanner.match.jwt import judged as judged_token
+
+    return judged_token(secret, rule.severity, time.time())
 
 
 #: at most this many of a file's variable names are kept: enough to say what it holds

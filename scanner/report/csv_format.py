@@ -41,6 +41,7 @@ COLUMNS = (
     "still_present",
     "removed_commit",
     "removed_date",
+    "details",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -85,7 +86,13 @@ def row(finding: Finding, options: ReportOptions) -> list[str | int]:
         "true" if finding.baselined else "false",
         finding.remediation,
         *history_cells(finding.history),
+        details_cell(finding.details),
     ]
+
+
+def details_cell(details: tuple[tuple[str, str], ...]) -> str:
+    """Every detail in one column (`alg: HS256; expires: …`): their labels vary by rule."""
+    return "; ".join(f"{label}: {text}" for label, text in details)
 
 
 def history_cells(history: History | None) -> list[str]:

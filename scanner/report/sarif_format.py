@@ -219,6 +219,8 @@ def result_properties(finding: Finding) -> dict[str, Any]:
         "encoding": list(finding.encoding),
         "baselined": finding.baselined,
     }
+    if finding.details:
+        properties["details"] = dict(finding.details)
     optional = {
         "repository": location.repository,
         "commit": location.commit,

@@ -78,6 +78,7 @@ def full_finding() -> Finding:
         baselined=True,
         line_text='API_KEY = "sk-proj-…"  # tab\there',
         variables=("DB_PASSWORD", "API_URL"),
+        details=(("alg", "HS256"), ("expires", "never (no exp claim)")),
     )
 
 
