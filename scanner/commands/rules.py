@@ -27,8 +27,20 @@ def list_rules() -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[4]]))
-    click.echo(f"{len(ruleset.rules):,} rules")
+    click.echo(f"{len(ruleset.rules):,} rules, {len(services(ruleset)):,} services")
     return ExitCode.CLEAN
+
+
+def list_services() -> int:
+    """One service per line: shapes that are not one provider's (JWTs, private keys, URLs) are
+    not services, and a service that several rules detect is listed once."""
+    for service in sorted(services(load_rules())):
+        click.echo(service)
+    return ExitCode.CLEAN
+
+
+def services(ruleset: RuleSet) -> set[str]:
+    return {rule.service or rule.provider for rule in ruleset.rules if rule.kind == "service"}
 
 
 def show_rule(rule_id: str) -> int:
@@ -67,6 +79,12 @@ def show_rule(rule_id: str) -> int:
     if rule.negative_examples:
         lines.append("not matched:")
         lines += [f"  {negative}" for negative in rule.negative_examples]
+    if rule.family:
+        lines.append(f"family:       {rule.family}")
+    if rule.origin:
+        lines.append(f"format:       {rule.origin}, {rule.reference or 'no reference'}")
+    if rule.aliases:
+        lines.append(f"formerly:     {', '.join(rule.aliases)}")
     lines.append(f"remediation:  {rule.remediation}")
     lines.append(f"verification: {verification_of(rule)}")
     lines.append(f"source:       {rule.source}")
