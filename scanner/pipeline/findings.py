@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 
 from scanner.match.checksums import JWT_CHECK
 from scanner.match.file_rules import is_file_rule
+from scanner.match.putty import PUTTY_RULE
+from scanner.match.putty import judged as judged_key
 from scanner.model import Chunk, Finding, Location, Match, Rule, Severity
 from scanner.pipeline.line_context import LineContext
 from scanner.policy.inline import INLINE_MARKERS, inline_allowed, marker_at
@@ -130,12 +132,15 @@ def make_findings(
 
 def judged(rule: Rule, secret: bytes) -> tuple[Severity, tuple[tuple[str, str], ...]]:
     """The finding's severity and details: what the secret says about itself can lower or raise
-    its rule's severity (a JWT's expiry, against the clock of the scan)."""
-    if rule.checksum != JWT_CHECK:
-        return rule.severity, ()
-    from scanner.match.jwt import judged as judged_token
+    its rule's severity (a JWT's expiry, against the clock of the scan; whether a PuTTY key
+    needs a passphrase)."""
+    if rule.checksum == JWT_CHECK:
+        from scanner.match.jwt import judged as judged_token
 
-    return judged_token(secret, rule.severity, time.time())
+        return judged_token(secret, rule.severity, time.time())
+    if rule.id == PUTTY_RULE:
+        return judged_key(secret, rule.severity)
+    return rule.severity, ()
 
 
 #: at most this many of a file's variable names are kept: enough to say what it holds
