@@ -167,6 +167,10 @@ def test_kubernetes_secret_data_is_reported_decoded_and_string_data_as_written(
             ("kubernetes-secret-string-data", plain),
         ]
     )
+    # bytes that are not text (a keystore, a random key) are reported as written
+    binary = base64.b64encode(bytes(random.randrange(0x80, 0xC0) for _ in range(24))).decode()
+    keystore = f"kind: Secret\ndata:\n  keystore.p12: {binary}\n"
+    assert found(keystore, engine=engine) == [("kubernetes-secret-data", binary)]
     # a ConfigMap's data is configuration, not base64 secrets
     config_map = manifest.replace("kind: Secret", "kind: ConfigMap")
     assert not any(rule.startswith("kubernetes-") for rule, _ in found(config_map))
