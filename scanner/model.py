@@ -296,6 +296,10 @@ class Finding:
     #: (context lowers, never hides); None when no context lowered it
     base_severity: Severity | None = None
 
+    #: facts about the secret a report shows beside it, as (label, text) pairs, never the secret
+    #: itself: a JWT's alg, issuer and expiry
+    details: tuple[tuple[str, str], ...] = ()
+
 
 def informational(finding: Finding) -> bool:
     """`info` of itself (demo credentials, a local host), not only lowered to it by its context:

@@ -81,3 +81,17 @@ def every_openai_shape() -> list[tuple[str, str]]:
         (rule_id, openai_key(prefix, length, alphabet))
         for rule_id, prefix, length, alphabet in OPENAI_SHAPES
     ]
+
+
+def base64url_json(value: object) -> str:
+    import base64
+    import json
+
+    raw = json.dumps(value, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def jwt_token(header: dict[str, object], payload: dict[str, object], signed: bool = True) -> str:
+    """A JSON Web Token with these claims and a random signature (none when not `signed`)."""
+    signature = random_text(43, URLSAFE) if signed else ""
+    return f"{base64url_json(header)}.{base64url_json(payload)}.{signature}"

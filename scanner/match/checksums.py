@@ -14,6 +14,8 @@ typo, a truncated copy, a made-up example), so the matcher drops it. A rule name
   the payload's length in 2 base36 digits (GitLab's routable token design document and
   `lib/authn/token_field/generator/routable_token.rb`). Tokens in the older fixed-length format
   carry no checksum and pass.
+- jwt: not a checksum but the same kind of offline proof: a JSON Web Token's header decodes to
+  a JSON object with an `alg` (scanner.match.jwt).
 """
 
 from __future__ import annotations
@@ -93,8 +95,19 @@ def gitlab_crc32_valid(token: bytes) -> bool:
     return gitlab_routable_crc32_valid(token)
 
 
+def jwt_valid(token: bytes) -> bool:
+    # imported here: JSON decoding is for the few files that hold a token, not every commit
+    from scanner.match.jwt import is_jwt
+
+    return is_jwt(token)
+
+
+#: the check a JWT rule names; findings of a rule with it carry the token's alg, issuer, expiry
+JWT_CHECK = "jwt"
+
 CHECKS: dict[str, Callable[[bytes], bool]] = {
     "github-crc32": github_crc32_valid,
     "npm-crc32": npm_crc32_valid,
     "gitlab-crc32": gitlab_crc32_valid,
+    JWT_CHECK: jwt_valid,
 }

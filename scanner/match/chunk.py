@@ -13,6 +13,7 @@ from typing import Any
 
 from scanner.match.decoding import encoded_matches
 from scanner.match.file_rules import file_matches, file_rules, is_file_rule
+from scanner.match.kubernetes import secret_values
 from scanner.match.results import NO_MATCHES, Matcher, MatchResult, sorted_matches
 from scanner.model import Chunk, Match, Rule
 
@@ -33,11 +34,14 @@ def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> 
         return MatchResult(
             sorted_matches(by_file), tuple(dict.fromkeys(timed_out)), plain.placeholders
         )
-    content = [
-        match
-        for match in (*plain.matches, *encoded.matches)
-        if not is_file_rule(rules[match.rule_id])
-    ]
+    content = secret_values(
+        (
+            match
+            for match in (*plain.matches, *encoded.matches)
+            if not is_file_rule(rules[match.rule_id])
+        ),
+        chunk.content,
+    )
     kept = preferred(content, rules)
     # a generic match on a value a provider rule knows by its shape and rejects (a `ghp_` token
     # failing GitHub's checksum) is a made-up token: dropped, and counted as a placeholder
@@ -46,7 +50,7 @@ def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> 
     if deferred:
         kept = [m for m in kept if m not in deferred]
     return MatchResult(
-        matches=sorted_matches(kept + file_matches(chunk, file_rules(rules))),
+        matches=sorted_matches(unshadowed(kept, rules) + file_matches(chunk, file_rules(rules))),
         timed_out=tuple(dict.fromkeys((*plain.timed_out, *encoded.timed_out))),
         placeholders=plain.placeholders + len(deferred),
     )
@@ -117,4 +121,21 @@ def preferred(matches: Iterable[Match], rules: Mapping[str, Rule]) -> list[Match
         for match in unique
         if rules[match.rule_id].provider == GENERIC_PROVIDER
         and not any(overlap(match, other) for other in specific)
+    ]
+
+
+SHAPE_KIND = "shape"
+
+
+def unshadowed(matches: list[Match], rules: Mapping[str, Rule]) -> list[Match]:
+    """The matches without a shape rule's (a JWT, a .netrc password) where a service's rule
+    reports the same secret: that one names the key and how to revoke it."""
+    services = [m for m in matches if rules[m.rule_id].kind != SHAPE_KIND]
+    if len(services) == len(matches):  # most chunks
+        return matches
+    return [
+        match
+        for match in matches
+        if rules[match.rule_id].kind != SHAPE_KIND
+        or not any(overlap(match, other) for other in services)
     ]

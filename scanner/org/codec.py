@@ -129,6 +129,7 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
         "context": finding.context,
         "severity_reason": finding.severity_reason,
         "base_severity": finding.base_severity.value if finding.base_severity else None,
+        "details": [list(pair) for pair in finding.details],
     }
 
 
@@ -155,6 +156,8 @@ def finding_from_json(value: Any) -> Finding:
         context=value.get("context"),
         severity_reason=value.get("severity_reason", ""),
         base_severity=Severity(value["base_severity"]) if value.get("base_severity") else None,
+        # absent from the state of audits before findings carried details
+        details=tuple((str(label), str(text)) for label, text in value.get("details", ())),
     )
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 
+from scanner.match.checksums import JWT_CHECK
 from scanner.match.file_rules import is_file_rule
+from scanner.match.putty import PUTTY_RULE
+from scanner.match.putty import judged as judged_key
 from scanner.model import Chunk, Finding, Location, Match, Rule, Severity
 from scanner.pipeline.line_context import LineContext
 from scanner.policy.inline import INLINE_MARKERS, inline_allowed, marker_at
@@ -98,12 +102,13 @@ def make_findings(
         column = index.column_of(match.start)
         secret = match.secret.decode("utf-8", "replace")
         demo = None if match.encoding else demo_reason(chunk.content, match.start, match.end)
+        severity, details = judged(rule, match.secret)
         findings.append(
             Finding(
                 rule_id=rule.id,
                 rule_name=rule.name,
                 provider=rule.provider,
-                severity=Severity.INFO if demo else rule.severity,
+                severity=Severity.INFO if demo else severity,
                 severity_reason=demo or "",
                 remediation=rule.remediation,
                 location=Location(
@@ -123,9 +128,23 @@ def make_findings(
                 encoding=match.encoding,
                 line_marker=marker.decode() if marker is not None else "",
                 variables=None if in_text[position] else assigned_names(chunk.content),
+                details=details,
             )
         )
     return findings, suppressed
+
+
+def judged(rule: Rule, secret: bytes) -> tuple[Severity, tuple[tuple[str, str], ...]]:
+    """The finding's severity and details: what the secret says about itself can lower or raise
+    its rule's severity (a JWT's expiry, against the clock of the scan; whether a PuTTY key
+    needs a passphrase)."""
+    if rule.checksum == JWT_CHECK:
+        from scanner.match.jwt import judged as judged_token
+
+        return judged_token(secret, rule.severity, time.time())
+    if rule.id == PUTTY_RULE:
+        return judged_key(secret, rule.severity)
+    return rule.severity, ()
 
 
 #: at most this many of a file's variable names are kept: enough to say what it holds

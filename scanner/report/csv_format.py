@@ -43,6 +43,7 @@ COLUMNS = (
     "removed_date",
     "context",
     "severity_reason",
+    "details",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -89,7 +90,13 @@ def row(finding: Finding, options: ReportOptions) -> list[str | int]:
         *history_cells(finding.history),
         finding.context or "",
         severity_text(finding),
+        details_cell(finding.details),
     ]
+
+
+def details_cell(details: tuple[tuple[str, str], ...]) -> str:
+    """Every detail in one column (`alg: HS256; expires: …`): their labels vary by rule."""
+    return "; ".join(f"{label}: {text}" for label, text in details)
 
 
 def history_cells(history: History | None) -> list[str]:

@@ -360,7 +360,10 @@ def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
         ),
         "provider": (esc(finding.provider), None),
         "rule": (f"{esc(finding.rule_name)}{known}", None),
-        "secret": (f'<code class="key">{esc(finding.redacted)}</code>', None),
+        "secret": (
+            f'<code class="key">{esc(finding.redacted)}</code>{details_html(finding)}',
+            None,
+        ),
         "verdict": (f'<span class="verdict{live}" title="{reason}">{esc(status)}</span>', None),
         "repository": (path_html(location.repository or "", "span"), None),
         "path": ("<br>".join(path_html(path) for path in paths), None),
@@ -371,6 +374,14 @@ def cells_of(finding: Finding, horizon: datetime | None) -> dict[str, Cell]:
         "exposure": window(finding, horizon),
         "present": (present(finding) if history else "—", present(finding) if history else ""),
     }
+
+
+def details_html(finding: Finding) -> str:
+    """What the secret says about itself (a JWT's alg, issuer, expiry), under it."""
+    if not finding.details:
+        return ""
+    shown = " · ".join(f"{esc(label)}: {esc(text)}" for label, text in finding.details)
+    return f'<br><small class="details">{shown}</small>'
 
 
 def path_html(path: str, tag: str = "code") -> str:

@@ -99,6 +99,7 @@ def finding_object(finding: Finding, options: ReportOptions) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "remediation": finding.remediation,
         "encoding": list(finding.encoding),
+        "details": dict(finding.details),
         "verdict": verdict_object(finding.verdict),
         "introduced_by": commit_object(finding.introduced_by),
         "history": history_object(finding.history),

@@ -221,6 +221,8 @@ def result_properties(finding: Finding) -> dict[str, Any]:
         "encoding": list(finding.encoding),
         "baselined": finding.baselined,
     }
+    if finding.details:
+        properties["details"] = dict(finding.details)
     optional = {
         "context": finding.context,
         "severityReason": severity_text(finding) or None,

@@ -197,7 +197,7 @@ def block(finding: Finding, options: ReportOptions, paint: Paint) -> str:
     if finding.verdict:
         style = verdict_style(finding)
         lines += [paint(row, style) for row in labelled("verified", verdict_text(finding.verdict))]
-    details: list[tuple[str, str]] = []
+    details: list[tuple[str, str]] = [(label, clean(text)) for label, text in finding.details]
     if location.commit:
         details.append(("commit", location.commit[:12]))
     if location.cell is not None:

@@ -121,7 +121,7 @@ def test_gitlab_legacy_tokens_have_nothing_to_check() -> None:
 
 
 def test_every_named_check_is_registered() -> None:
-    assert set(CHECKS) == {"github-crc32", "npm-crc32", "gitlab-crc32"}
+    assert set(CHECKS) == {"github-crc32", "npm-crc32", "gitlab-crc32", "jwt"}
 
 
 RULE = """

@@ -82,7 +82,8 @@ def test_kubernetes_secret_points_at_the_encoded_line(
     }
     assert found == {
         (PROJECT, key, ("base64",), 7, 19),
-        ("generic-secret-unquoted", password, ("base64",), 8, 16),
+        # every value of a Secret's data is its rule's, decoded, whatever its name
+        ("kubernetes-secret-data", password, ("base64",), 8, 16),
     }
 
 

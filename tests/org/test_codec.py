@@ -81,6 +81,7 @@ def full_finding() -> Finding:
         context="test",
         severity_reason="local host; test path",
         base_severity=Severity.INFO,
+        details=(("alg", "HS256"), ("expires", "never (no exp claim)")),
     )
 
 

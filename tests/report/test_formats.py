@@ -498,3 +498,33 @@ def test_csv_quotes_every_field_so_a_carriage_return_cannot_start_a_formula_cell
     assert all(cell.startswith('"') for cell in text.split("\n")[1].split(",")[:5])
     for row in rows:
         assert not any(cell.startswith(CSV_FORMULA_START) for cell in row)
+
+
+#: what a JWT finding says about its token (scanner.match.jwt), none of it the token itself
+TOKEN_DETAILS = (
+    ("alg", "RS256"),
+    ("issuer", "acme-sso"),
+    ("expires", "2020-09-13T12:26:40Z (expired)"),
+)
+
+
+@pytest.mark.parametrize("format_name", ["text", "json", "jsonl", "sarif", "csv", "html"])
+def test_every_format_shows_a_findings_details(format_name: str) -> None:
+    finding = make(OPENAI_RULE, OPENAI, Location("a.py", 1, 1, 1), details=TOKEN_DETAILS)
+    result = replace(clean_result(), findings=(finding,), rules=(OPENAI_RULE,))
+    text = render(format_name, ReportOptions(), result)
+    for label, shown in TOKEN_DETAILS:
+        assert label in text
+        assert shown in text
+    if format_name == "json":
+        document = assert_valid_json_report(text)
+        assert document["findings"][0]["details"] == dict(TOKEN_DETAILS)
+    if format_name == "sarif":
+        (sarif_result,) = assert_valid_sarif(text)["runs"][0]["results"]
+        assert sarif_result["properties"]["details"] == dict(TOKEN_DETAILS)
+    if format_name == "csv":
+        (row,) = list(csv.DictReader(io.StringIO(text)))
+        assert (
+            row["details"]
+            == "alg: RS256; issuer: acme-sso; expires: 2020-09-13T12:26:40Z (expired)"
+        )
