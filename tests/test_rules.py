@@ -68,7 +68,8 @@ def test_rules_list_has_a_header_row_and_says_what_is_verifiable(
     assert set(rows) == {rule.id for rule in SHIPPED.rules}
     for rule in SHIPPED.rules:
         assert rows[rule.id][3] == (rule.verify or "-")
-    assert lines[-1] == f"{len(SHIPPED.rules)} rules"
+    services = {rule.provider for rule in SHIPPED.rules if rule.kind == "service"}
+    assert lines[-1] == f"{len(SHIPPED.rules)} rules, {len(services)} services"
 
 
 def test_rules_show_prints_what_the_rule_is(capsys: pytest.CaptureFixture[str]) -> None:

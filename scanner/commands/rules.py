@@ -27,19 +27,20 @@ def list_rules() -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[4]]))
-    click.echo(f"{len(ruleset.rules):,} rules")
+    click.echo(f"{len(ruleset.rules):,} rules, {len(services(ruleset)):,} services")
     return ExitCode.CLEAN
 
 
 def list_services() -> int:
     """One service per line: shapes that are not one provider's (JWTs, private keys, URLs) are
     not services, and a service that several rules detect is listed once."""
-    ruleset = load_rules()
-    for service in sorted(
-        {rule.service or rule.provider for rule in ruleset.rules if rule.kind == "service"}
-    ):
+    for service in sorted(services(load_rules())):
         click.echo(service)
     return ExitCode.CLEAN
+
+
+def services(ruleset: RuleSet) -> set[str]:
+    return {rule.service or rule.provider for rule in ruleset.rules if rule.kind == "service"}
 
 
 def show_rule(rule_id: str) -> int:
