@@ -338,11 +338,16 @@ def rules() -> None:
 
 
 @rules.command("list")
-def rules_list() -> int:
+@click.option(
+    "--services",
+    is_flag=True,
+    help="Print the services the rules detect, one per line, instead of the rules.",
+)
+def rules_list(services: bool) -> int:
     """List the rules: id, severity, provider, verifier, name."""
-    from scanner.commands.rules import list_rules
+    from scanner.commands.rules import list_rules, list_services
 
-    return list_rules()
+    return list_services() if services else list_rules()
 
 
 @rules.command("show")

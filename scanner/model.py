@@ -19,6 +19,16 @@ class Severity(StrEnum):
     LOW = "low"
 
 
+class FormatPart(NamedTuple):
+    """One part of a secret's declared shape: a literal, or `length` characters drawn from
+    `alphabet` (a regex character class, or "uuid")."""
+
+    literal: str
+    alphabet: str = ""
+    min_length: int = 0
+    max_length: int = 0
+
+
 @dataclass(frozen=True)
 class Example:
     """A text a rule must match, and the exact secret it must extract from it."""
@@ -59,6 +69,22 @@ class Rule:
     #: from keyleak's own packs, whose regexes tests/match/test_redos.py holds to never needing
     #: the confirm step's time limit
     shipped: bool = False
+    #: the service a finding names; "" means the provider
+    service: str = ""
+    #: "service", or "shape" for secrets that are not one provider's (JWTs, private keys, URLs)
+    kind: str = "service"
+    #: where the format comes from: "documented", "observed", or "family" (a family member)
+    origin: str = ""
+    #: the page the format comes from
+    reference: str = ""
+    #: ids the rule had before: baselines recorded under them still match its findings
+    aliases: tuple[str, ...] = ()
+    #: the secret's declared shape, from which the accuracy benchmark generates keys
+    format: tuple[FormatPart, ...] = ()
+    #: contexts, each holding `{secret}`, that the benchmark plants a generated secret in
+    plant: tuple[str, ...] = ()
+    #: the family a member rule was expanded from
+    family: str = ""
 
 
 class SourceKind(StrEnum):

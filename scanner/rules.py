@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import RuleError
-from scanner.model import Example, Finding, Rule, Severity
+from scanner.model import Example, Finding, FormatPart, Rule, Severity
 from scanner.util.disk_cache import read_entry, write_entry
 
 REQUIRED_KEYS: dict[str, type] = {
@@ -43,7 +43,18 @@ OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "path": str,
     #: "gitleaks" for rules `keyleak rules import-gitleaks` wrote: they may come without examples
     "imported": str,
+    "service": str,
+    "kind": str,
+    "origin": str,
+    "reference": str,
+    "aliases": list,
+    "format": list,
+    "plant": list,
 }
+KINDS = ("service", "shape")
+ORIGINS = ("documented", "observed")
+#: what a rule file may hold: rules, and the families and members that expand into rules
+TOP_LEVEL = frozenset({"rules", "families", "members"})
 IMPORTED_FROM = ("gitleaks",)
 SECRET_GROUP = "secret"
 #: what a rule's `filters` may name, which change what it reports: drop values that stand for a
@@ -56,7 +67,7 @@ HINT_NAMES = frozenset({"line", "keyword-start", "line-start", "quoted"})
 #: hints that work on the keyword lines the `line` hint finds
 NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached JSON form of a rule changes shape
-RULES_CACHE_FORMAT = 4
+RULES_CACHE_FORMAT = 5
 #: The largest shipped pack is 30 KiB, all of them 440 KiB: a generated pack of thousands of
 #: rules fits in a file, and a repository's `rules = [...]` cannot make a run read gigabytes.
 RULE_FILE_LIMIT = 4 << 20
@@ -74,6 +85,11 @@ RULE_SCALARS = (
     "checksum",
     "path",
     "shipped",
+    "service",
+    "kind",
+    "origin",
+    "reference",
+    "family",
 )
 
 
@@ -206,6 +222,8 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
 
     rules: list[Rule] = []
     problems: list[str] = []
+    families: dict[str, dict[str, Any]] = {}
+    members: list[tuple[Any, str, int, bool]] = []
     shipped_dir = builtin_rules_dir()
     for file, raw in contents:
         try:
@@ -213,15 +231,87 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
         except TomlError as exc:
             problems.append(f"{file}: {exc}")
             continue
+        shipped = file.parent == shipped_dir
         file_rules, file_problems = parse_document(document, str(file))
-        if file.parent == shipped_dir:
+        if shipped:
             file_rules = [replace(rule, shipped=True) for rule in file_rules]
         rules.extend(file_rules)
         problems.extend(file_problems)
-    for rule_id, count in Counter(rule.id for rule in rules).items():
-        if count > 1:
-            problems.append(f"{rule_id}: duplicate rule id ({count} rules)")
+        problems.extend(collect_families(document, str(file), families))
+        raw_members = document.get("members", [])
+        if not isinstance(raw_members, list):
+            problems.append(f"{file}: 'members' must be [[members]] tables")
+            continue
+        members += [(member, str(file), i, shipped) for i, member in enumerate(raw_members)]
+    rules += expand_members(members, families, problems)
+    problems += id_problems(rules)
     return tuple(rules), problems
+
+
+def collect_families(
+    document: dict[str, Any], source: str, families: dict[str, dict[str, Any]]
+) -> list[str]:
+    from scanner.rule_families import family_problems
+
+    tables = document.get("families", [])
+    if not isinstance(tables, list):
+        return [f"{source}: 'families' must be [[families]] tables"]
+    problems: list[str] = []
+    for index, table in enumerate(tables):
+        found = family_problems(table, source, index)
+        if not found and table["id"] in families:
+            found = [f"{source}: family {table['id']} is declared twice"]
+        if found:
+            problems += found
+        else:
+            families[table["id"]] = table
+    return problems
+
+
+def expand_members(
+    members: list[tuple[Any, str, int, bool]],
+    families: dict[str, dict[str, Any]],
+    problems: list[str],
+) -> list[Rule]:
+    """Each member's rule; a member's problems, or its rule's, go to `problems`."""
+    from scanner.rule_families import expand_member
+
+    rules: list[Rule] = []
+    owners: dict[str, str] = {}
+    for member, source, index, shipped in members:
+        table, found = expand_member(member, families, source, index)
+        if table is None:
+            problems += found
+            continue
+        for keyword in table["keywords"]:
+            owner = owners.setdefault(keyword, table["provider"])
+            if owner != table["provider"]:
+                problems.append(
+                    f"{source}: keyword {keyword!r} names both {owner} and {table['provider']}"
+                )
+        rule, found = parse_rule(table, source, index, family=member["family"])
+        problems += found
+        if rule is not None:
+            rules.append(replace(rule, shipped=shipped))
+    return rules
+
+
+def id_problems(rules: list[Rule]) -> list[str]:
+    """Duplicate ids, and aliases that another rule still uses or two rules claim."""
+    problems = [
+        f"{rule_id}: duplicate rule id ({count} rules)"
+        for rule_id, count in Counter(rule.id for rule in rules).items()
+        if count > 1
+    ]
+    ids = {rule.id for rule in rules}
+    claimed: dict[str, str] = {}
+    for rule in rules:
+        for alias in rule.aliases:
+            if alias in ids:
+                problems.append(f"{rule.id}: alias {alias!r} is another rule's id")
+            elif claimed.setdefault(alias, rule.id) != rule.id:
+                problems.append(f"{rule.id}: alias {alias!r} is also {claimed[alias]}'s")
+    return problems
 
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:
@@ -234,6 +324,9 @@ def rule_to_json(rule: Rule) -> dict[str, Any]:
         "allow": list(rule.allow),
         "filters": list(rule.filters),
         "hints": list(rule.hints),
+        "aliases": list(rule.aliases),
+        "format": [list(part) for part in rule.format],
+        "plant": list(rule.plant),
     }
 
 
@@ -247,14 +340,17 @@ def rule_from_json(item: dict[str, Any]) -> Rule:
         allow=tuple(item["allow"]),
         filters=tuple(item["filters"]),
         hints=tuple(item["hints"]),
+        aliases=tuple(item["aliases"]),
+        format=tuple(FormatPart(*part) for part in item["format"]),
+        plant=tuple(item["plant"]),
     )
 
 
 def parse_document(document: dict[str, Any], source: str) -> tuple[list[Rule], list[str]]:
-    unknown_top = set(document) - {"rules"}
+    unknown_top = set(document) - TOP_LEVEL
     problems = [f"{source}: unknown top-level key {key!r}" for key in sorted(unknown_top)]
-    tables = document.get("rules")
-    if not isinstance(tables, list) or not tables:
+    tables = document.get("rules", [])
+    if not isinstance(tables, list) or not (tables or set(document) & TOP_LEVEL):
         problems.append(f"{source}: expected one or more [[rules]] tables")
         return [], problems
     rules: list[Rule] = []
@@ -266,7 +362,9 @@ def parse_document(document: dict[str, Any], source: str) -> tuple[list[Rule], l
     return rules, problems
 
 
-def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | None, list[str]]:
+def parse_rule(
+    table: dict[str, Any], source: str, index: int, family: str = ""
+) -> tuple[Rule | None, list[str]]:
     label = f"{source}: {table.get('id') or f'rules[{index}]'}"
     problems: list[str] = []
     for key, expected in REQUIRED_KEYS.items():
@@ -319,6 +417,8 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
     negatives = table["negative_examples"]
     if (imported is None and not negatives) or not all(isinstance(n, str) for n in negatives):
         problems.append(f"{label}: 'negative_examples' must be a non-empty list of strings")
+    described, description_problems = parse_description(table, label)
+    problems.extend(description_problems)
     if problems:
         return None, problems
     min_entropy = table.get("min_entropy")
@@ -342,9 +442,47 @@ def parse_rule(table: dict[str, Any], source: str, index: int) -> tuple[Rule | N
             filters=tuple(filters),
             hints=tuple(hints),
             path=table.get("path"),
+            family=family,
+            **described,
         ),
         [],
     )
+
+
+def parse_description(table: dict[str, Any], label: str) -> tuple[dict[str, Any], list[str]]:
+    """The fields that say what a rule detects and where its format comes from."""
+    from scanner.rule_format import parse_format
+
+    problems: list[str] = []
+    kind = table.get("kind", "service")
+    if kind not in KINDS:
+        problems.append(f"{label}: 'kind' must be one of {', '.join(KINDS)}")
+    origin = table.get("origin", "")
+    if "origin" in table and origin not in ORIGINS:
+        problems.append(f"{label}: 'origin' must be one of {', '.join(ORIGINS)}")
+    reference = table.get("reference", "")
+    if "reference" in table and not reference.startswith("https://"):
+        problems.append(f"{label}: 'reference' must be an https:// address")
+    aliases = table.get("aliases", [])
+    if not all(isinstance(a, str) and a and a != table["id"] for a in aliases):
+        problems.append(f"{label}: 'aliases' must be other rule ids")
+    parts: tuple[Any, ...] = ()
+    if "format" in table:
+        parts, format_problems = parse_format(table["format"])
+        problems += [f"{label}: {problem}" for problem in format_problems]
+    plant = table.get("plant", [])
+    if not all(isinstance(p, str) and "{secret}" in p for p in plant):
+        problems.append(f"{label}: 'plant' must be a list of strings holding {{secret}}")
+    service = table.get("service", table["provider"])
+    return {
+        "service": service,
+        "kind": kind,
+        "origin": origin,
+        "reference": reference,
+        "aliases": tuple(aliases),
+        "format": parts,
+        "plant": tuple(plant),
+    }, problems
 
 
 def parse_examples(

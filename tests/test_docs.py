@@ -21,6 +21,7 @@ import yaml
 
 from scanner.cli import cli
 from scanner.match.checksums import CHECKS
+from scanner.rule_format import ALPHABETS
 from scanner.rules import FILTER_NAMES, HINT_NAMES, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,8 +201,8 @@ def test_a_command_in_the_prose_may_leave_values_out() -> None:
 
 def known_words() -> frozenset[str]:
     """The CLI's own kebab-case words (commands, options, choices), the rules' vocabulary
-    (checksums, filters, hints) and the GitHub Action's inputs and outputs."""
-    words: set[str] = set(WORDS) | set(CHECKS) | FILTER_NAMES | HINT_NAMES
+    (checksums, filters, hints, format alphabets) and the GitHub Action's inputs and outputs."""
+    words: set[str] = set(WORDS) | set(CHECKS) | FILTER_NAMES | HINT_NAMES | set(ALPHABETS)
 
     def visit(command: click.Command) -> None:
         for parameter in command.params:

@@ -26,6 +26,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scanner.sources", "scanner.match", "scanner.policy", "scanner.verify", "scanner.report"),
     ("scanner.config",),
     ("scanner.git", "scanner.rules", "scanner.redaction"),
+    # what rule files may declare beyond a rule: families of services, a secret's shape
+    ("scanner.rule_families",),
+    ("scanner.rule_format",),
     ("scanner.util",),
     ("scanner.model", "scanner.errors", "scanner"),
 )

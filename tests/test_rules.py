@@ -151,6 +151,12 @@ def test_check_accepts_a_valid_custom_file(tmp_path: Path) -> None:
             ('keywords = ["demo_"]', 'keywords = ["demo_"]\nfilters = ["keyword-start"]'),
             "hints keyword-start, line-start need the 'line' hint too",
         ),
+        (('provider = "demo"', 'provider = "demo"\nkind = "kind"'), "'kind' must be one of"),
+        (('provider = "demo"', 'provider = "demo"\norigin = "family"'), "'origin' must be one"),
+        (('provider = "demo"', 'provider = "demo"\nreference = "demo.invalid"'), "https://"),
+        (('provider = "demo"', 'provider = "demo"\naliases = ["demo-token"]'), "other rule ids"),
+        (('provider = "demo"', 'provider = "demo"\nplant = ["x = 1"]'), "holding {secret}"),
+        (('provider = "demo"', 'provider = "demo"\nformat = ["demo_", 12]'), "'format'[1]"),
     ],
 )
 def test_schema_errors_name_file_rule_and_problem(
@@ -162,6 +168,23 @@ def test_schema_errors_name_file_rule_and_problem(
     assert f"{path}: " in err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_rule_declares_its_shape_and_where_it_comes_from(tmp_path: Path) -> None:
+    declared = VALID_RULE.replace(
+        'provider = "demo"',
+        'provider = "demo"\nservice = "demo-cloud"\nkind = "service"\norigin = "documented"\n'
+        'reference = "https://demo.invalid/keys"\naliases = ["demo-key"]\n'
+        'format = ["demo_", { alphabet = "alnum-lower", length = 12 }]\n'
+        'plant = ["DEMO = {secret}"]',
+    )
+    rule = load_rules([write_rules(tmp_path, declared)]).by_id()["demo-token"]
+    assert (rule.service, rule.kind, rule.origin) == ("demo-cloud", "service", "documented")
+    assert rule.aliases == ("demo-key",)
+    assert [part.alphabet for part in rule.format] == ["", "[a-z0-9]"]
+    assert rule.plant == ("DEMO = {secret}",)
+    cached = load_rules([write_rules(tmp_path, declared)]).by_id()["demo-token"]
+    assert cached == rule
 
 
 def test_hints_listed_under_filters_still_load_as_hints(tmp_path: Path) -> None:

@@ -31,6 +31,17 @@ def list_rules() -> int:
     return ExitCode.CLEAN
 
 
+def list_services() -> int:
+    """One service per line: shapes that are not one provider's (JWTs, private keys, URLs) are
+    not services, and a service that several rules detect is listed once."""
+    ruleset = load_rules()
+    for service in sorted(
+        {rule.service or rule.provider for rule in ruleset.rules if rule.kind == "service"}
+    ):
+        click.echo(service)
+    return ExitCode.CLEAN
+
+
 def show_rule(rule_id: str) -> int:
     """One rule as its file defines it; its examples are printed as they are, being fake keys
     written for the rule (the docs say so), never findings."""
@@ -67,6 +78,12 @@ def show_rule(rule_id: str) -> int:
     if rule.negative_examples:
         lines.append("not matched:")
         lines += [f"  {negative}" for negative in rule.negative_examples]
+    if rule.family:
+        lines.append(f"family:       {rule.family}")
+    if rule.origin:
+        lines.append(f"format:       {rule.origin}, {rule.reference or 'no reference'}")
+    if rule.aliases:
+        lines.append(f"formerly:     {', '.join(rule.aliases)}")
     lines.append(f"remediation:  {rule.remediation}")
     lines.append(f"verification: {verification_of(rule)}")
     lines.append(f"source:       {rule.source}")
