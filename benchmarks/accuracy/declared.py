@@ -122,6 +122,8 @@ CHECKSUM_WRITERS: dict[str, Callable[[str, str], str]] = {
     "github-crc32": base62_crc32,
     "npm-crc32": base62_crc32,
     "gitlab-crc32": gitlab_routable,
+    # the JWT check reads only the header, which a JWT rule's format declares as a literal
+    "jwt": lambda token, prefix: token,
 }
 
 

@@ -42,6 +42,10 @@ def docker_config(w: Words, name: str, value: str) -> tuple[str, str]:
     return "config.json", json.dumps(document, indent=2) + "\n"
 
 
+#: documents that hold the secret without the name it was assigned to
+NAMELESS = frozenset({"docker-auth"})
+
+
 def python_blob(w: Words, name: str, value: str) -> tuple[str, str]:
     """A JSON credentials document, base64-encoded inside Python source."""
     blob = b64(json.dumps({name: value, "project": w.word()}))

@@ -136,8 +136,14 @@ def plant_kind(rule: Rule) -> str:
 def plant_rules(corpus: Corpus, rules: list[Rule], plain_count: int, encoded_count: int) -> None:
     plain_formats = list(formats.RENDERERS)
     document_formats = list(formats.DOCUMENT_RENDERERS)
-    encoded_formats = list(encoded.RENDERERS)
     for number, rule in enumerate(rules):
+        # a key recognised only next to its name cannot be told in a document that drops the
+        # name (a registry login's `user:secret`): such rules are planted in the others
+        encoded_formats = [
+            fmt
+            for fmt in encoded.RENDERERS
+            if not (fmt in encoded.NAMELESS and (rule.family or rule.plant))
+        ]
         contexts = declared.contexts(rule.plant)
         count = max(plain_count, len(contexts))
         # a file that must have a given name holds the context as written, and is not encoded
