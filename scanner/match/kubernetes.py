@@ -36,7 +36,7 @@ def secret_values(matches: Iterable[Match], content: bytes) -> list[Match]:
     for match in found:
         if match.rule_id not in MANIFEST_RULES:
             kept.append(match)
-        elif not manifest:
+        elif not manifest or section(content, match.start) != SECTIONS[match.rule_id]:
             continue
         elif match.rule_id == STRING_DATA_RULE:
             kept.append(match)
@@ -47,6 +47,28 @@ def secret_values(matches: Iterable[Match], content: bytes) -> list[Match]:
             elif decoded is not None:
                 kept.append(replace(match, secret=decoded, encoding=("base64", *match.encoding)))
     return kept
+
+
+#: the top-level key each rule's values must sit under
+SECTIONS = {DATA_RULE: b"data:", STRING_DATA_RULE: b"stringData:"}
+#: how far back a value's section is looked for: a Secret holds a few dozen values, and a
+#: hostile file of indented lines must not make every match walk back through all of them
+SECTION_LINES = 200
+
+
+def section(content: bytes, at: int) -> bytes:
+    """The top-level key (an unindented line) whose block holds offset `at`; b"" if none is
+    found within SECTION_LINES lines."""
+    end = content.rfind(b"\n", 0, at)
+    for _ in range(SECTION_LINES):
+        if end < 0:
+            return b""
+        start = content.rfind(b"\n", 0, end) + 1
+        line = content[start:end].rstrip(b"\r")
+        if line[:1] not in (b" ", b"\t", b"", b"#"):
+            return line.rstrip(b" \t")
+        end = start - 1
+    return b""
 
 
 #: what `decoded_value` returns for a value that holds bytes, not text

@@ -176,6 +176,23 @@ def test_kubernetes_secret_data_is_reported_decoded_and_string_data_as_written(
     assert not any(rule.startswith("kubernetes-") for rule, _ in found(config_map))
 
 
+@pytest.mark.parametrize("engine", ["regex", "hyperscan"])
+def test_only_values_under_data_and_string_data_are_a_secrets_values(engine: str) -> None:
+    """Which section holds a line is read back from the line, not by a look-back pattern: a
+    Secret's labels and annotations are not its values, and a long Secret is read whole."""
+    labels = "".join(f"    label{n}: {secret_value()}\n" for n in range(60))
+    late = secret_value()
+    filler = "".join(f"  item{n}: {b64(secret_value())}\n" for n in range(60))
+    manifest = (
+        f"kind: Secret\nmetadata:\n  labels:\n{labels}  name: {secret_value()}\n"
+        f"data:\n{filler}  late: {b64(late)}\n"
+    )
+    reported = found(manifest, "secret.yaml", engine)
+    assert len(reported) == 61
+    assert ("kubernetes-secret-data", late) in reported
+    assert all(rule == "kubernetes-secret-data" for rule, _ in reported)
+
+
 def test_kubernetes_data_finding_shows_the_encoded_line_redacted() -> None:
     value = secret_value()
     encoded = b64(value)
