@@ -26,7 +26,7 @@ from scanner.util.disk_cache import read_entry, write_entry
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
 #: wide upper bounds dropped; no base64 forms of family members' keywords)
-DATABASE_FORMAT = 9
+DATABASE_FORMAT = 10
 
 
 def entry_name(rules_digest: str) -> str:

@@ -75,6 +75,20 @@ BOUNDED_REPEAT = re.compile(r"\{(\d+),(\d+)\}(?!\+)")
 LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
 
+def database_expression(rule: Rule) -> str:
+    """What the database holds for a rule: a family member's keywords alone, any other rule's
+    regex in its prefilter form.
+
+    Every match of a member's pattern holds one of its keywords, so the keywords select it as
+    surely as the pattern does, and the confirm step decides as before. Five hundred members'
+    full patterns made the database eight times larger (9.8 of 11.2 MB), which every hook run
+    reads and loads; as literals they cost little, and service names are rare in code.
+    """
+    if rule.family:
+        return "(?i:" + "|".join(re.escape(keyword) for keyword in rule.keywords) + ")"
+    return prefilter_form(rule.regex)
+
+
 def prefilter_form(pattern: str) -> str:
     """The regex as the database holds it: each counted repeat `{m,n}` with n above
     `WIDEST_BOUND` as `{m,}`, which matches wherever the regex does (and more), so prefilter
@@ -178,7 +192,7 @@ def compile_parts(
     expressions, ids, flags = [], [], []
     for index, rule in enumerate(rules):
         if index not in unsupported:
-            expressions.append(prefilter_form(rule.regex).encode())
+            expressions.append(database_expression(rule).encode())
             ids.append(index)
             flags.append(REGEX_FLAGS)
     for offset, hint in enumerate(HINTS):
@@ -215,7 +229,7 @@ def first_unsupported(rules: Sequence[Rule], known: set[int]) -> int | None:
         probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         try:
             probe.compile(
-                expressions=[prefilter_form(rule.regex).encode()],
+                expressions=[database_expression(rule).encode()],
                 ids=[0],
                 elements=1,
                 flags=[REGEX_FLAGS],

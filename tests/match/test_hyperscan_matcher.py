@@ -45,3 +45,16 @@ def test_prefilter_form_of_every_shipped_rule_finds_what_the_rule_finds() -> Non
                 wider = loose.match(example.text, found.start())
                 assert wider is not None and wider.end() >= found.end(), rule.id
     assert widened > 0, "no shipped rule has a wide bound: the test checks nothing"
+
+
+def test_a_family_member_is_selected_by_its_keywords_which_every_match_holds() -> None:
+    from scanner.match.hyperscan_matcher import database_expression
+
+    members = [rule for rule in load_rules().rules if rule.family]
+    assert members, "no shipped family member: the test checks nothing"
+    for rule in members:
+        keywords = regex.compile(database_expression(rule))
+        assert database_expression(rule).startswith("(?i:")
+        for example in rule.examples:
+            for found in regex.finditer(rule.regex, example.text):
+                assert keywords.search(found.group(0)), rule.id
