@@ -42,6 +42,8 @@ CONTEXT_DIRECTORIES = {
 }
 #: documentation files, by suffix (lower-cased): a key in prose is shown to readers on purpose
 DOC_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".adoc"})
+#: documentation files by name: a Python package's metadata, whose body is its README
+DOC_NAMES = frozenset({"pkg-info"})
 #: test files by name, as test runners find them
 TEST_PREFIXES = ("test_",)
 TEST_SUFFIXES = (
@@ -76,7 +78,7 @@ def path_context(path: str) -> tuple[str, str] | None:
         context = CONTEXT_DIRECTORIES.get(directory.lower())
         if context is not None:
             return context, f"{context} path"
-    if PurePosixPath(name).suffix in DOC_SUFFIXES:
+    if PurePosixPath(name).suffix in DOC_SUFFIXES or name in DOC_NAMES:
         return "docs", "documentation file"
     return None
 

@@ -32,6 +32,8 @@ from tests.keys import openai_key, random_text, secret_value
         ("t/unit/security/__init__.py", "test"),
         ("README.md", "docs"),
         ("guide.rst", "docs"),
+        ("pyjwt-2.10.1/PKG-INFO", "docs"),
+        ("PyJWT.egg-info/PKG-INFO", "docs"),
         ("examples/app/settings.py", "example"),
         ("docs/examples/run.py", "example"),
         ("samples/x.yaml", "example"),
