@@ -13,31 +13,21 @@ from scanner.match.keyword_encodings import encoded_keywords
 from scanner.model import Chunk, Provenance, Rule
 from scanner.rules import builtin_rules_dir, load_rules
 from tests.keys import random_text
-
-MEMBER = """
-[[members]]
-family = "keyword-assignment"
-service = "zqxservice"
-name = "Zqxservice"
-keywords = ["zqxservice"]
-format = [{ alphabet = "hex", length = 32 }]
-origin = "observed"
-reference = "https://example.com/zqxservice"
-"""
+from tests.test_rule_families import MEMBER
 
 
 def member_and_plain(tmp_path: Path) -> tuple[Rule, Rule]:
     (tmp_path / "members.toml").write_text(MEMBER)
     rules = load_rules([builtin_rules_dir(), tmp_path]).rules
-    member = next(r for r in rules if r.id == "zqxservice-api-key")
-    return member, dataclasses.replace(member, id="zqx-plain", family="")
+    member = next(r for r in rules if r.id == "widgetly-api-key")
+    return member, dataclasses.replace(member, id="widgetly-plain", family="")
 
 
 def test_family_members_keywords_select_no_encoded_runs(tmp_path: Path) -> None:
     member, plain = member_and_plain(tmp_path)
     assert member.family
     assert list(encoded_keywords([member])) == []
-    assert list(encoded_keywords([member, plain])) == ["zqxservice"]
+    assert list(encoded_keywords([member, plain])) == ["widgetly"]
 
 
 @pytest.mark.parametrize("engine", ["regex", "hyperscan"])
@@ -50,7 +40,7 @@ def test_engines_agree_on_an_encoded_member_assignment(
     from scanner.match.chunk import chunk_matches
 
     member, plain = member_and_plain(tmp_path)
-    assignment = f'ZQXSERVICE_API_KEY = "{random_text(32, "0123456789abcdef")}"\n'
+    assignment = f'WIDGETLY_API_KEY = "{random_text(32, "0123456789abcdef")}"\n'
     encoded = base64.b64encode(assignment.encode()).decode()
     content = (f'env = base64("{encoded}")' if hinted else f'env = "{encoded}"').encode()
     found = {}
@@ -61,5 +51,5 @@ def test_engines_agree_on_an_encoded_member_assignment(
         result = chunk_matches(chunk, matcher, {r.id: r for r in rules})
         found[rule.id] = [m.rule_id for m in result.matches]
     # a hint word says what follows is base64: decoded whoever's keyword is inside
-    assert found["zqxservice-api-key"] == (["zqxservice-api-key"] if hinted else [])
-    assert found["zqx-plain"] == ["zqx-plain"]
+    assert found["widgetly-api-key"] == (["widgetly-api-key"] if hinted else [])
+    assert found["widgetly-plain"] == ["widgetly-plain"]

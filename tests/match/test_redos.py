@@ -17,7 +17,6 @@ import random
 import re
 import re._constants as sre
 import re._parser as sre_parse
-import shutil
 import string
 import threading
 from collections.abc import Iterator
@@ -32,8 +31,9 @@ from scanner.match.confirm import compile_rule, confirm
 from scanner.match.engine import hyperscan_available
 from scanner.model import Rule, ScanResult
 from scanner.pipeline.run import Scanner, run_scan
-from scanner.rules import builtin_rules_dir, load_rules, parse_files, read_rule_files
+from scanner.rules import load_rules, parse_files, read_rule_files
 from scanner.sources.worktree import read_file
+from tests.test_rule_families import rules_dir
 
 SIZE = 100_000
 #: an unbounded repeat is pumped to this many copies when building near-matches
@@ -192,27 +192,11 @@ def test_every_rule_the_scanner_loads_is_tried() -> None:
 
 
 def test_a_family_member_is_tried_with_its_familys_pattern(tmp_path: Path) -> None:
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    shutil.copy(builtin_rules_dir() / "families.toml", folder / "families.toml")
-    (folder / "members.toml").write_text(MEMBER, encoding="utf-8")
-    rules, problems = parse_files(read_rule_files([folder])[0])
+    rules, problems = parse_files(read_rule_files([rules_dir(tmp_path)])[0])
     assert problems == []
     (member,) = [rule for rule in rules if rule.id == "widgetly-api-key"]
     assert member.family == "keyword-assignment"
     assert_needs_no_time_limit(member)
-
-
-MEMBER = """
-[[members]]
-family = "keyword-assignment"
-service = "widgetly"
-name = "Widgetly"
-keywords = ["widgetly"]
-format = [{ alphabet = "hex", length = 32 }]
-origin = "observed"
-reference = "https://widgetly.invalid/docs/keys"
-"""
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
