@@ -8,7 +8,8 @@ and rejects. Pure: the matcher is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scanner.match.decoding import encoded_matches
@@ -59,34 +60,21 @@ def chunk_matches(chunk: Chunk, matcher: Matcher, rules: Mapping[str, Rule]) -> 
 def rejected_shape(secret: bytes, rules: Mapping[str, Rule]) -> bool:
     """Whether a provider rule with a checksum finds its key's shape in `secret` and the
     checksum rejects it."""
-    for pattern, check in checksummed(rules):
-        for found in pattern.finditer(secret):
-            if not check(found.group("secret")):
-                return True
+    from scanner.match.checksums import CHECKS
+
+    for rule in rules.values():
+        if rule.checksum is not None:
+            for found in shape_pattern(rule.regex).finditer(secret):
+                if not CHECKS[rule.checksum](found.group("secret")):
+                    return True
     return False
 
 
-#: the checksummed provider rules' compiled regexes and checks, per rule set (by identity:
-#: one run has one rule set, and its mapping lives as long as the run)
-_CHECKSUMMED: dict[int, tuple[Mapping[str, Rule], list[tuple[Any, Callable[[bytes], bool]]]]] = {}
-
-
-def checksummed(rules: Mapping[str, Rule]) -> list[tuple[Any, Callable[[bytes], bool]]]:
-    cached = _CHECKSUMMED.get(id(rules))
-    if cached is not None and cached[0] is rules:
-        return cached[1]
+@functools.cache
+def shape_pattern(pattern: str) -> Any:
     import regex
 
-    from scanner.match.checksums import CHECKS
-
-    compiled = [
-        (regex.compile(rule.regex.encode()), CHECKS[rule.checksum])
-        for rule in rules.values()
-        if rule.checksum is not None and rule.checksum in CHECKS
-    ]
-    _CHECKSUMMED.clear()
-    _CHECKSUMMED[id(rules)] = (rules, compiled)
-    return compiled
+    return regex.compile(pattern.encode())
 
 
 def overlap(one: Match, other: Match) -> bool:
