@@ -62,19 +62,21 @@ def pull_request(repo: Path, files: Mapping[str, str]) -> str:
     return f"{base}..feature"
 
 
-def acme_rule() -> str:
-    """A custom rule file for `acme_` tokens, with a random example of its own."""
-    example = "acme_" + random_text(32)
+def acme_rule(rule_id: str = "acme-token", prefix: str = "acme_", extra: str = "") -> str:
+    """A custom rule file for `<prefix>` tokens (32 letters or digits), with a random example of
+    its own; `extra` is appended to the table."""
+    example = prefix + random_text(32)
     return f"""
 [[rules]]
-id = "acme-token"
+id = "{rule_id}"
 name = "ACME token"
 provider = "acme"
 description = "An ACME API token."
-regex = '''(?P<secret>acme_[A-Za-z0-9]{{32}})'''
-keywords = ["acme_"]
+regex = '''(?P<secret>{prefix}[A-Za-z0-9]{{32}})'''
+keywords = ["{prefix}"]
 severity = "high"
 remediation = "Revoke it in the ACME console."
 examples = ["{example}"]  # keyleak:allow
-negative_examples = ["acme_short"]
+negative_examples = ["{prefix}short"]
+{extra}
 """

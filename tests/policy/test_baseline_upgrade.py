@@ -20,6 +20,7 @@ from scanner.policy import baseline
 from scanner.redaction import in_message
 from tests.cli_helpers import keyleak, scan_json, write
 from tests.keys import random_text
+from tests.repos import acme_rule
 
 BASELINE = ".keyleak-baseline.json"
 GENERIC = "generic-secret-assignment"
@@ -36,25 +37,6 @@ def old_baseline(path: Path, *entries: dict[str, str]) -> None:
     path.write_text(
         f'{{\n"keyleak_baseline": 1,\n"entries": [\n{lines},\nnull\n]\n}}\n', encoding="utf-8"
     )
-
-
-def provider_rule(rule_id: str, prefix: str, extra: str = "") -> str:
-    """A provider rule for `<prefix>` and 32 letters or digits (a rule pack of the new release)."""
-    example = prefix + random_text(32)
-    return f"""
-[[rules]]
-id = "{rule_id}"
-name = "Zorblax token"
-provider = "zorblax"
-description = "A Zorblax API token."
-regex = '''(?P<secret>{prefix}[A-Za-z0-9]{{32}})'''
-keywords = ["{prefix}"]
-severity = "high"
-remediation = "Revoke it in the Zorblax console."
-examples = ["{example}"]  # keyleak:allow
-negative_examples = ["{prefix}short", "zorblax"]
-{extra}
-"""
 
 
 def with_new_rules(repo: Path, rules: str) -> None:
@@ -77,7 +59,7 @@ def test_a_secret_baselined_as_generic_stays_known_when_a_provider_rule_takes_it
         "fingerprint": old_fingerprint(GENERIC, token),
     }
 
-    with_new_rules(repo, provider_rule("zorblax-token", "zbx_"))
+    with_new_rules(repo, acme_rule("zorblax-token", "zbx_"))
     after = scan_json(capsys, repo, "settings.py")
     assert after.found() == [("settings.py", 1, "zorblax-token")]
     assert [finding["baselined"] for finding in after.findings()] == [True]
@@ -103,7 +85,7 @@ def test_a_generic_entry_knows_only_its_own_secret_in_its_own_scope(
     )
     write(repo, "a.py", f'secret = "{other}"\n')
     write(repo, "b.py", f'secret = "{known}"\n')
-    with_new_rules(repo, provider_rule("zorblax-token", "zbx_"))
+    with_new_rules(repo, acme_rule("zorblax-token", "zbx_"))
     outcome = scan_json(capsys, repo, "a.py", "b.py")
     assert outcome.code == 1
     assert {f["secret"]: f["baselined"] for f in outcome.findings()} == {
@@ -131,9 +113,9 @@ def test_entries_under_a_renamed_or_split_rule_still_match(
     # the new one names it zorblax-token, and splits off zorblax-test-token
     with_new_rules(
         repo,
-        provider_rule("zorblax-token", "zbx_", 'aliases = ["zorblax-api-token"]')
+        acme_rule("zorblax-token", "zbx_", 'aliases = ["zorblax-api-token"]')
         # an alias names one rule: the split-off rule's findings match through their secret
-        + provider_rule("zorblax-test-token", "zbt_"),
+        + acme_rule("zorblax-test-token", "zbt_"),
     )
     outcome = scan_json(capsys, repo, "a.py")
     assert outcome.found() == [("a.py", 1, "zorblax-token"), ("a.py", 2, "zorblax-test-token")]
