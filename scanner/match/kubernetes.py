@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -32,11 +34,12 @@ def secret_values(matches: Iterable[Match], content: bytes) -> list[Match]:
     if not any(match.rule_id in MANIFEST_RULES for match in found):
         return found
     manifest = is_secret_manifest(content)
+    sections = Sections(content) if manifest else None
     kept: list[Match] = []
     for match in found:
         if match.rule_id not in MANIFEST_RULES:
             kept.append(match)
-        elif not manifest or section(content, match.start) != SECTIONS[match.rule_id]:
+        elif sections is None or sections.of(match.start) != SECTIONS[match.rule_id]:
             continue
         elif match.rule_id == STRING_DATA_RULE:
             kept.append(match)
@@ -51,24 +54,23 @@ def secret_values(matches: Iterable[Match], content: bytes) -> list[Match]:
 
 #: the top-level key each rule's values must sit under
 SECTIONS = {DATA_RULE: b"data:", STRING_DATA_RULE: b"stringData:"}
-#: how far back a value's section is looked for: a Secret holds a few dozen values, and a
-#: hostile file of indented lines must not make every match walk back through all of them
-SECTION_LINES = 200
+#: an unindented line that is not a comment: a top-level key, whose block the lines below it are
+TOP_LEVEL = re.compile(rb"^[^ \t\r\n#][^\r\n]*", re.MULTILINE)
 
 
-def section(content: bytes, at: int) -> bytes:
-    """The top-level key (an unindented line) whose block holds offset `at`; b"" if none is
-    found within SECTION_LINES lines."""
-    end = content.rfind(b"\n", 0, at)
-    for _ in range(SECTION_LINES):
-        if end < 0:
-            return b""
-        start = content.rfind(b"\n", 0, end) + 1
-        line = content[start:end].rstrip(b"\r")
-        if line[:1] not in (b" ", b"\t", b"", b"#"):
-            return line.rstrip(b" \t")
-        end = start - 1
-    return b""
+class Sections:
+    """The top-level keys of a document, found in one pass, to tell which block holds an
+    offset (a Secret's matches each asking again would walk back over the same lines)."""
+
+    def __init__(self, content: bytes) -> None:
+        found = list(TOP_LEVEL.finditer(content))
+        self.starts = [line.start() for line in found]
+        self.keys = [line.group().rstrip(b" \t") for line in found]
+
+    def of(self, at: int) -> bytes:
+        """The key whose block holds offset `at`; b"" above the first one."""
+        index = bisect.bisect_right(self.starts, at) - 1
+        return self.keys[index] if index >= 0 else b""
 
 
 #: what `decoded_value` returns for a value that holds bytes, not text
