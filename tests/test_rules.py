@@ -290,11 +290,6 @@ def test_a_file_with_no_valid_rule_reports_its_problems_only(
 
 # --------------------------------------------------------------------------- shipped declarations
 
-#: rule files whose names sort before this were backfilled on another branch of issue 18 (a-g);
-#: until it merges, the a-g half of the test below fails on their rules, and says which
-SECOND_HALF = "h"
-#: default plant contexts, as the accuracy benchmark uses them when a rule declares none
-DEFAULT_PLANT = ('token = "{secret}"', "{secret}")
 DRAWS = 300
 #: base64 keys that start with `/` (1 in 64) read as file paths to the placeholder filter
 MISSED_SHARE = 0.03
@@ -315,15 +310,8 @@ def declaration_problems(rule: Rule) -> list[str]:
     return problems
 
 
-def half_of(rule: Rule) -> str:
-    return "a-g" if Path(rule.source).name < SECOND_HALF else "h-z"
-
-
-@pytest.mark.parametrize("half", ["a-g", "h-z"])
-def test_every_shipped_rule_declares_its_shape_and_where_it_comes_from(half: str) -> None:
-    rules = [rule for rule in SHIPPED.rules if half_of(rule) == half]
-    assert rules
-    problems = {rule.id: declaration_problems(rule) for rule in rules}
+def test_every_shipped_rule_declares_its_shape_and_where_it_comes_from() -> None:
+    problems = {rule.id: declaration_problems(rule) for rule in SHIPPED.rules}
     assert {rule_id: found for rule_id, found in problems.items() if found} == {}
 
 
@@ -344,6 +332,7 @@ def test_keys_drawn_from_a_rules_declared_shape_are_found_by_it(rule: Rule) -> N
     (`/…`) or repeat enough characters to fall under the floor, and are not reported."""
     import random
 
+    from benchmarks.accuracy.declared import contexts
     from scanner.match.confirm import compile_rule, confirm
     from scanner.rule_format import draw
 
@@ -352,9 +341,9 @@ def test_keys_drawn_from_a_rules_declared_shape_are_found_by_it(rule: Rule) -> N
     missed = []
     for index in range(DRAWS):
         secret = draw(rule.format, rng, longest=index % 2 == 0)
-        for plant in rule.plant or DEFAULT_PLANT:
+        for plant in contexts(rule.plant):
             found = confirm(compiled, plant.replace("{secret}", secret).encode()).matches
             if [match.secret.decode() for match in found] != [secret]:
                 missed.append(plant.replace("{secret}", secret))
-    tried = DRAWS * len(rule.plant or DEFAULT_PLANT)
+    tried = DRAWS * len(contexts(rule.plant))
     assert len(missed) <= tried * MISSED_SHARE, missed[:5]
