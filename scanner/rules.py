@@ -365,18 +365,10 @@ def parse_document(document: dict[str, Any], source: str) -> tuple[list[Rule], l
 def parse_rule(
     table: dict[str, Any], source: str, index: int, family: str = ""
 ) -> tuple[Rule | None, list[str]]:
+    from scanner.rule_families import table_problems
+
     label = f"{source}: {table.get('id') or f'rules[{index}]'}"
-    problems: list[str] = []
-    for key, expected in REQUIRED_KEYS.items():
-        if key not in table:
-            problems.append(f"{label}: missing required key {key!r}")
-        elif not isinstance(table[key], expected):
-            problems.append(f"{label}: {key!r} must be a {expected.__name__}")
-    for key, expected_types in OPTIONAL_KEYS.items():
-        if key in table and not isinstance(table[key], expected_types):
-            problems.append(f"{label}: {key!r} has the wrong type")
-    for key in sorted(set(table) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS)):
-        problems.append(f"{label}: unknown key {key!r}")
+    problems = table_problems(table, label, REQUIRED_KEYS, OPTIONAL_KEYS)
     if problems:
         return None, problems
 
