@@ -67,7 +67,7 @@ class EchoProvider:
 
     def _leave(self, lane: str) -> None:
         with self._lock:
-            self.in_flight[lane] -= 1
+            self.in_flight[lane] = max(0, self.in_flight.get(lane, 0) - 1)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         echo = self
@@ -100,14 +100,17 @@ class EchoProvider:
                 finally:
                     echo._leave(lane)
                 data = reply.body.encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
+                except OSError:
+                    self.close_connection = True  # the client gave up (a deadline), as it should
 
         return Handler
 

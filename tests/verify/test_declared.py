@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import random
+import ssl
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from scanner.verify.registry import declarations, shipped_registry
 from scanner.verify.runner import verify_findings
 from tests.declared_server import EchoProvider, Reply, echo_provider
 from tests.fake_provider import finding
+from tests.verify.test_faults import RawServer, self_signed, success
 
 RULES = {rule.id: rule for rule in load_rules().rules}
 DECLARED, PROBLEMS = declarations(list(RULES.values()))
@@ -234,3 +236,53 @@ def test_limits_hold_across_every_declared_verifier(echo: EchoProvider) -> None:
     assert echo.received
     assert max(echo.max_in_flight.values()) <= 2
     assert echo.max_in_flight_total <= 6
+
+
+@pytest.fixture(scope="module")
+def untrusted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawServer]:
+    """A TLS server on loopback whose certificate nobody trusts."""
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with RawServer(success, tls=context) as server:
+        yield server
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_untrusted_certificate_is_refused_before_any_key_is_sent(
+    untrusted: RawServer, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(variable(name), untrusted.url)
+    declaration = FIRST[name]
+    key = example_key(RULES[declaration.rule_id], BOUND[declaration.rule_id])
+    verdict, _ = verify(declaration, key)
+    assert verdict.status is VerdictStatus.UNKNOWN
+    assert "TLS" in verdict.reason and "not trusted" in verdict.reason
+    assert untrusted.settle()
+    assert untrusted.requests == []
+
+
+def test_the_run_deadline_holds_for_every_declared_verifier(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Answers slower than the run's deadline: every key is unknown, none waits for its answer."""
+    findings = [
+        finding(d.rule_id, example_key(RULES[d.rule_id], BOUND[d.rule_id]), line=n)
+        for n, d in enumerate(FIRST.values(), 1)
+        if not d.pair
+    ]
+    verifiers = {d.rule_id: d.name for d in FIRST.values()}
+    settings = VerifySettings(
+        enabled=True, use_cache=False, max_retries=0, run_deadline=0.3, concurrency=64
+    )
+    with echo_provider(latency=1.0) as slow:
+        for name in NAMES:
+            monkeypatch.setenv(variable(name), f"{slow.url}/{name}")
+        results = verify_findings(findings, verifiers, settings, lambda _: None, shipped_registry())
+    verdicts = [result.verdict for result in results if result.verdict is not None]
+    assert len(verdicts) == len(findings)
+    assert {verdict.status for verdict in verdicts} == {VerdictStatus.UNKNOWN}
+    assert {verdict.reason for verdict in verdicts} <= {
+        "verification deadline reached",
+        "timed out",
+    }
