@@ -20,6 +20,9 @@ from scanner.verify.registry import Registry
 
 #: the most secrets one key id is tried with (each try is one request)
 MAX_PARTNERS = 4
+#: the verifier "named" by a rule that is not keyleak's own: none is ever used for it
+FOREIGN = ""
+FOREIGN_REASON = "only keyleak's own rules verify: declare a check in your own config"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ def plan_findings(
             pairing = paired[finding.rule_id].pairing
             assert pairing is not None
             steps.append(skipped(pairing.unpaired))
+        elif name == FOREIGN:
+            steps.append(skipped(FOREIGN_REASON))
         elif not name:
             steps.append(skipped("no verifier for this rule"))
         elif len(claimants[finding.secret]) > 1:

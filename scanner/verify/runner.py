@@ -14,7 +14,7 @@ from scanner.errors import ConfigError
 from scanner.model import Finding, Rule, ScanResult, Verdict, VerdictStatus
 from scanner.redaction import kind_prefix, redact
 from scanner.verify.job import Job
-from scanner.verify.plan import plan_findings, settle
+from scanner.verify.plan import FOREIGN, plan_findings, settle
 from scanner.verify.probe import Candidate, Provider
 from scanner.verify.registry import Registry, registry_for, shipped_registry
 from scanner.verify.shapes import sent_through
@@ -64,8 +64,14 @@ def verify_result(
 
 def rule_id_verifier(rule: Rule, checks: Mapping[str, str]) -> str | None:
     """The verifier of a rule's findings: the user's check for it, named by its id, else the
-    one the rule names."""
-    return rule.id if rule.id in checks else rule.verify
+    one a shipped rule names. A rule from any other file (a scanned repository's) names none,
+    whatever it says: it could claim another service's key of the same shape (32 hex
+    characters) for a verifier that would send it to the wrong host."""
+    if rule.id in checks:
+        return rule.id
+    if rule.verify is not None and not rule.shipped:
+        return FOREIGN
+    return rule.verify
 
 
 def verify_findings(

@@ -8,6 +8,7 @@ import pytest
 
 from scanner.model import VerdictStatus
 from scanner.rules import load_rules
+from scanner.verify.plan import FOREIGN_REASON
 from scanner.verify.registry import shipped_registry
 from scanner.verify.runner import verify_findings
 from scanner.verify.shapes import has_shape
@@ -74,18 +75,25 @@ examples = [{{ text = 'TEAM_TOKEN = "{example}"', secret = "{example}" }}]  # ke
 negative_examples = ["TEAM_TOKEN = 1"]
 """,
     )
-    github, slack = github_token(), make_key("slack")
-    write(repo, "app.py", f'TEAM_TOKEN = "{github}"\nTEAM_TOKEN = "{slack}"\n')
+    github, slack, openai = github_token(), make_key("slack"), make_key("openai")
+    # an OpenAI key of the right shape too: a repository's rule never names a verifier
+    write(
+        repo,
+        "app.py",
+        f'TEAM_TOKEN = "{github}"\nTEAM_TOKEN = "{slack}"\nTEAM_TOKEN = "{openai}"\n',
+    )
     # only the custom rule reports them, as in a repository that turns the shipped ones off
-    disabled = [rule.id for rule in load_rules().rules if rule.provider in ("github", "slack")]
+    disabled = [
+        rule.id for rule in load_rules().rules if rule.provider in ("github", "slack", "openai")
+    ]
     write(
         repo, ".keyleak.toml", f'rules = ["ci/rules"]\ndisable = {disabled!r}\n'.replace("'", '"')
     )
     outcome = scan_json(capsys, repo, "app.py", "--verify", "--no-verify-cache")
     findings = outcome.by_secret()
-    assert set(findings) == {github, slack}
-    for key in (github, slack):
+    assert set(findings) == {github, slack, openai}
+    for key in (github, slack, openai):
         assert findings[key]["rule_id"] == "team-token"
         assert findings[key]["verdict"]["status"] == "skipped"
-        assert findings[key]["verdict"]["reason"] == "not a key of openai's shape"
+        assert findings[key]["verdict"]["reason"] == FOREIGN_REASON
     assert server.total == 0
