@@ -25,6 +25,7 @@ from typing import Any
 from scanner.config.verification import VerifySettings
 from scanner.model import Finding, Location, Severity, Verdict
 from scanner.redaction import fingerprint, redact
+from scanner.verify.clock import SYSTEM_CLOCK, Clock
 from scanner.verify.runner import verify_findings
 from scanner.verify.sigv4 import authorization
 from tests.keys import ALNUM, URLSAFE, openai_key, random_text
@@ -428,11 +429,12 @@ def verify_key(
     settings: VerifySettings = FAST,
     partner: str | None = None,
     say: Callable[[str], None] = lambda _: None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Verdict:
     """Verify one key (with its AWS secret key on the next line) and return its verdict."""
     findings = [finding(provider, key)]
     if partner is not None:
         findings.append(finding("aws-secret-access-key", partner, line=2))
-    result = verify_findings(findings, {provider: provider}, settings, say)[0]
+    result = verify_findings(findings, {provider: provider}, settings, say, clock)[0]
     assert result.verdict is not None
     return result.verdict

@@ -13,6 +13,7 @@ from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import Finding, Rule, ScanResult, Verdict, VerdictStatus
 from scanner.redaction import kind_prefix, redact
+from scanner.verify.clock import SYSTEM_CLOCK, Clock
 from scanner.verify.job import Job
 from scanner.verify.plan import plan_findings, settle
 from scanner.verify.probe import Candidate, Provider
@@ -54,6 +55,7 @@ def verify_findings(
     verifiers: Mapping[str, str | None],
     settings: VerifySettings,
     notify: Notify = warn,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> tuple[Finding, ...]:
     """The findings with a verdict each; identical keys are asked about once.
 
@@ -74,6 +76,7 @@ def verify_findings(
             bases,
             settings,
             notify,
+            clock,
         )
         for index, step in list(waiting.items()):
             verdict = verdicts[step[attempt]]
@@ -100,6 +103,7 @@ def ask(
     bases: dict[str, str],
     settings: VerifySettings,
     notify: Notify,
+    clock: Clock,
 ) -> None:
     """Each candidate's verdict into `verdicts`: from the cache, the provider, or a dry run."""
     jobs = prepare(candidates, verdicts, bases, notify)
@@ -108,7 +112,7 @@ def ask(
             notify(describe(job))
             verdicts[job.candidate] = Verdict(VerdictStatus.SKIPPED, "dry run: nothing sent")
     else:
-        verdicts.update(run_cached(jobs, settings))
+        verdicts.update(run_cached(jobs, settings, clock))
 
 
 def refused(candidate: Candidate, verdict: Verdict) -> bool:
@@ -161,7 +165,9 @@ def describe(job: Job) -> str:
     return "\n".join(lines)
 
 
-def run_cached(jobs: Sequence[Job], settings: VerifySettings) -> dict[Candidate, Verdict]:
+def run_cached(
+    jobs: Sequence[Job], settings: VerifySettings, clock: Clock
+) -> dict[Candidate, Verdict]:
     from scanner.verify.verdict_cache import VerdictCache
 
     cache = VerdictCache(settings.cache_ttl) if settings.use_cache else None
@@ -181,7 +187,7 @@ def run_cached(jobs: Sequence[Job], settings: VerifySettings) -> dict[Candidate,
     if pending:
         from scanner.verify.execute import run_jobs
 
-        answers = run_jobs(pending, settings)
+        answers = run_jobs(pending, settings, clock)
         for job, verdict in zip(pending, answers, strict=True):
             found[job.candidate] = verdict
             if cache is not None:
