@@ -438,6 +438,6 @@ def verify_key(
     findings = [finding(provider, key)]
     if partner is not None:
         findings.append(finding("aws-secret-access-key", partner, line=2))
-    result = verify_findings(findings, {provider: provider}, settings, say, clock)[0]
+    result = verify_findings(findings, {provider: provider}, settings, say, clock=clock)[0]
     assert result.verdict is not None
     return result.verdict

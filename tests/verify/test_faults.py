@@ -115,7 +115,7 @@ def verify_all(
         secrets.append(aws_secret())
         findings.append(finding("aws-secret-access-key", secrets[-1], path="aws.py", line=2))
     results = bounded(
-        lambda: verify_findings(findings, VERIFIERS, settings, messages.append, clock)
+        lambda: verify_findings(findings, VERIFIERS, settings, messages.append, clock=clock)
     )
     verdicts: dict[str, Verdict] = {}
     texts = [*messages, *(record.getMessage() for record in caplog.records)]
