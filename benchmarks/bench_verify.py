@@ -4,12 +4,15 @@ Run by hand (never from the test suite's timings), from the project root:
 
     .venv/bin/python benchmarks/bench_verify.py [--keys 1000] [--latency 0.05]
 
-It draws --keys distinct keys, round-robin over every shipped rule that verifies (each key from
-the rule's declared `format`, passing its checksum; an AWS key id with a secret key on the next
-line), and repeats every tenth key in a second file: a repeat must never cost a request. Every
-verifier is pointed (KEYLEAK_<NAME>_BASE_URL) at one loopback server that answers any path, after
---latency seconds, with that verifier's `live` answer. Settings are the defaults (8 requests in
-flight, 4 per verifier) but for the cache, which is off so that every key is asked.
+It draws --keys distinct keys, round-robin over the rules `keyleak rules list --verifiable`
+lists (each key from the rule's declared `format`, passing its checksum; a key that pairs, as an
+AWS key id does, with a second secret of its partner rule's format on the next line), and
+repeats every tenth key in a second file: a repeat must never cost a request. Every verifier is
+pointed (KEYLEAK_<NAME>_BASE_URL) at its own path on one loopback server, in a process of its
+own, that answers any request after --latency seconds with that verifier's `live` answer (a
+declaration's first live case; for a Python verifier, the tests' fake provider's). Settings are
+the defaults (8 requests in flight, 4 per verifier) but for the cache, which is off so that
+every key is asked.
 
 It prints the keys, the verifiers, the requests the server received, the keys asked more than
 once (must be 0), the wall time of the verification next to its floor (keys x latency / 8), and
@@ -20,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import multiprocessing
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -41,21 +46,22 @@ from benchmarks.accuracy.declared import generate
 from scanner.config.verification import VerifySettings
 from scanner.model import Finding, Rule, VerdictStatus
 from scanner.rules import load_rules
+from scanner.verify.registry import MODULES
 from scanner.verify.runner import verify_findings
 from tests.fake_provider import finding, success_body
 
-#: the second secret an AWS key id is signed with, found on the line after it
-AWS_PARTNER = "aws-secret-access-key"
 #: one key in this many is found a second time, in another file
 REPEAT_EVERY = 10
 
 
 @dataclass(frozen=True)
 class Target:
-    """A rule whose keys are verified, and the verifier that asks about them."""
+    """A rule whose keys are verified, the verifier that asks, and the rule of the second secret
+    its keys are paired with (AWS's secret key, a declaration's `pair`)."""
 
     rule: Rule
     verifier: str
+    partner: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,16 +71,47 @@ class Answer:
     body: bytes
 
 
-def targets(rules: Sequence[Rule]) -> list[Target]:
-    """Every rule that verifies and declares its keys' format, by rule id."""
-    found = [Target(rule, rule.verify) for rule in rules if rule.verify and rule.format]
-    return sorted(found, key=lambda target: target.rule.id)
+#: verifier name -> (regex of a request path, the live answer there), for the server's process
+Answers = dict[str, list[tuple[str, Answer]]]
 
 
-def live_answer(verifier: str, path: str) -> Answer:
+def targets(rules: Sequence[Rule]) -> tuple[list[Target], Answers]:
+    """Every rule that verifies (`keyleak rules list --verifiable`), and each verifier's live
+    answer: its declaration's first `live` case, or the tests' fake provider's for a module."""
+    from scanner.verify.catalogue import entries
+
+    chosen: list[Target] = []
+    answers: Answers = {}
+    for entry in entries(rules):
+        table = entry.declaration
+        if table is None:
+            module = MODULES[entry.verifier]
+            partner = module.pairing.partner_rule if module.pairing else ""
+            chosen.append(Target(entry.rule, entry.verifier, partner))
+            continue
+        chosen.append(Target(entry.rule, entry.verifier, table.pair))
+        case = next(case for case in table.cases if case.verdict == "live")
+        headers = (("Content-Type", case.content_type), *case.headers)
+        answer = Answer(case.status, headers, case.body.encode())
+        answers.setdefault(entry.verifier, []).append((path_regex(table.target), answer))
+    return chosen, answers
+
+
+def path_regex(target: str) -> str:
+    """A declared path and query as a regex of the paths it is sent to (each placeholder
+    any run of characters but `/`)."""
+    path = target.partition("?")[0]
+    return "".join(
+        "[^/]*" if piece.startswith("{") else re.escape(piece)
+        for piece in re.split(r"(\{[a-z_]+\})", path)
+    )
+
+
+def live_answer(answers: Answers, verifier: str, path: str) -> Answer:
     """What the verifier's provider answers a working key at `path`."""
-    import json
-
+    for pattern, answer in answers.get(verifier, []):
+        if re.fullmatch(pattern, path):
+            return answer
     body = success_body(verifier, path)
     if isinstance(body, str):
         return Answer(200, (("Content-Type", "text/xml"),), body.encode())
@@ -86,8 +123,9 @@ class AnyPathServer:
     `latency` seconds. It keeps each request's text (target, headers, body, Basic credentials
     decoded) for counting which keys were asked."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, answers: Answers) -> None:
         self.latency = latency
+        self.answers = answers
         self.lock = threading.Lock()
         self.requests: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -127,7 +165,7 @@ class AnyPathServer:
                     server.requests.append("\n".join(text))
                 time.sleep(server.latency)
                 verifier, _, rest = self.path.lstrip("/").partition("/")
-                reply = live_answer(verifier, "/" + rest.partition("?")[0])
+                reply = live_answer(server.answers, verifier, "/" + rest.partition("?")[0])
                 self.send_response(reply.status)
                 for name, value in reply.headers:
                     self.send_header(name, value)
@@ -141,9 +179,9 @@ class AnyPathServer:
         return Handler
 
 
-def serve(latency: float, control: Connection) -> None:
+def serve(latency: float, answers: Answers, control: Connection) -> None:
     """The server's process: sends its port, serves until told to stop, sends the requests."""
-    server = AnyPathServer(latency)
+    server = AnyPathServer(latency, answers)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     control.send(server.port)
@@ -153,12 +191,12 @@ def serve(latency: float, control: Connection) -> None:
 
 
 @contextmanager
-def server_process(latency: float) -> Iterator[tuple[str, list[str]]]:
+def server_process(latency: float, answers: Answers) -> Iterator[tuple[str, list[str]]]:
     """The server in a process of its own, as a provider is: in this one it would take the GIL
     from the client it measures. Yields its URL and the list its requests land in on exit."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    process = context.Process(target=serve, args=(latency, theirs), daemon=True)
+    process = context.Process(target=serve, args=(latency, answers, theirs), daemon=True)
     process.start()
     requests: list[str] = []
     try:
@@ -172,6 +210,8 @@ def server_process(latency: float) -> Iterator[tuple[str, list[str]]]:
 @dataclass(frozen=True)
 class Planted:
     findings: list[Finding]
+    #: the indexes of the findings of keys (not of the secrets they pair with)
+    keyed: list[int]
     #: every distinct key asked about (an AWS key id, not its secret)
     keys: list[str]
     #: rule id -> verifier name, as the scan's rules give it
@@ -179,14 +219,14 @@ class Planted:
 
 
 def plant(chosen: Sequence[Target], count: int, rules: dict[str, Rule], seed: int) -> Planted:
-    """`count` distinct keys over the targets in turn, each in its own file; every tenth also
-    in a second file, with its AWS secret key if it has one."""
+    """`count` distinct keys over the targets in turn, each in its own file (with the secret it
+    pairs with on the next line, if it needs one); every tenth also in a second file."""
     rng = random.Random(seed)
     findings: list[Finding] = []
+    keyed: list[int] = []
     keys: list[str] = []
     seen: set[str] = set()
     verifiers: dict[str, str | None] = {t.rule.id: t.verifier for t in chosen}
-    partner = rules.get(AWS_PARTNER)
     while len(keys) < count:
         target = chosen[len(keys) % len(chosen)]
         key = generate(target.rule.format, rng, target.rule.checksum)
@@ -197,15 +237,15 @@ def plant(chosen: Sequence[Target], count: int, rules: dict[str, Rule], seed: in
         copies = [f"keys/{len(keys)}.py"]
         if len(keys) % REPEAT_EVERY == 0:
             copies.append(f"copies/{len(keys)}.py")
-        secret = None
-        if target.verifier == "aws" and partner is not None:
-            secret = generate(partner.format, rng, partner.checksum)
-            verifiers[partner.id] = None
+        partner = rules[target.partner] if target.partner else None
+        secret = generate(partner.format, rng, partner.checksum) if partner else None
         for path in copies:
+            keyed.append(len(findings))
             findings.append(finding(target.rule.id, key, path=path))
-            if secret is not None:
-                findings.append(finding(AWS_PARTNER, secret, path=path, line=2))
-    return Planted(findings, keys, verifiers)
+            if partner is not None and secret is not None:
+                verifiers.setdefault(partner.id, None)
+                findings.append(finding(partner.id, secret, path=path, line=2))
+    return Planted(findings, keyed, keys, verifiers)
 
 
 def asked_twice(keys: Sequence[str], requests: Sequence[str]) -> tuple[int, int]:
@@ -243,17 +283,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rules = {rule.id: rule for rule in load_rules().rules}
-    chosen = targets(list(rules.values()))
+    chosen, answers = targets(list(rules.values()))
     planted = plant(chosen, args.keys, rules, args.seed)
     names = sorted({target.verifier for target in chosen})
     settings = VerifySettings(enabled=True, use_cache=False)
     messages: list[str] = []
-    with server_process(args.latency) as (url, requests), pointed_at(url, names):
+    with server_process(args.latency, answers) as (url, requests), pointed_at(url, names):
         started = time.perf_counter()
         results = verify_findings(planted.findings, planted.verifiers, settings, messages.append)
         wall = time.perf_counter() - started
     twice, unnamed = asked_twice(planted.keys, requests)
-    keyed = [r for r in results if r.rule_id != AWS_PARTNER]
+    keyed = [results[index] for index in planted.keyed]
     verdicts = Counter(str(r.verdict.status) if r.verdict else "none" for r in keyed)
     floor = args.keys * args.latency / settings.concurrency
     print(f"keys:              {args.keys} distinct, {len(keyed) - args.keys} repeats")
