@@ -345,10 +345,19 @@ def rules() -> None:
     is_flag=True,
     help="Print the services the rules detect, one per line, instead of the rules.",
 )
-def rules_list(services: bool) -> int:
+@click.option(
+    "--verifiable",
+    is_flag=True,
+    help="Print only the rules --verify can check: id, verifier, method and URL.",
+)
+def rules_list(services: bool, verifiable: bool) -> int:
     """List the rules: id, severity, provider, verifier, name."""
-    from scanner.commands.rules import list_rules, list_services
+    from scanner.commands.rules import list_rules, list_services, list_verifiable
 
+    if services and verifiable:
+        raise click.UsageError("give --services or --verifiable, not both")
+    if verifiable:
+        return list_verifiable()
     return list_services() if services else list_rules()
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from scanner.config.verification import VerifySettings
 from scanner.model import Finding, Location, Severity, Verdict
 from scanner.redaction import fingerprint, redact
+from scanner.verify.clock import SYSTEM_CLOCK, Clock
 from scanner.verify.runner import verify_findings
 from scanner.verify.sigv4 import authorization
 from tests.keys import ALNUM, URLSAFE, openai_key, random_text
@@ -249,7 +250,10 @@ class FakeProvider:
         self.aws_secrets: dict[str, str] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll, so that stopping the server (every test that starts one) is quick
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -428,11 +432,12 @@ def verify_key(
     settings: VerifySettings = FAST,
     partner: str | None = None,
     say: Callable[[str], None] = lambda _: None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Verdict:
     """Verify one key (with its AWS secret key on the next line) and return its verdict."""
     findings = [finding(provider, key)]
     if partner is not None:
         findings.append(finding("aws-secret-access-key", partner, line=2))
-    result = verify_findings(findings, {provider: provider}, settings, say)[0]
+    result = verify_findings(findings, {provider: provider}, settings, say, clock=clock)[0]
     assert result.verdict is not None
     return result.verdict

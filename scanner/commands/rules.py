@@ -39,6 +39,15 @@ def list_services() -> int:
     return ExitCode.CLEAN
 
 
+def list_verifiable() -> int:
+    """One line per rule that verifies: its id, verifier, method and URL (as declared)."""
+    from scanner.verify.catalogue import entries, listing
+
+    for line in listing(entries(load_rules().rules)):
+        click.echo(line)
+    return ExitCode.CLEAN
+
+
 def services(ruleset: RuleSet) -> set[str]:
     return {rule.service or rule.provider for rule in ruleset.rules if rule.kind == "service"}
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from scanner.config.verification import VerifySettings
 from scanner.model import Verdict, VerdictStatus
 from scanner.verify.classify import Decision, decide
+from scanner.verify.clock import SYSTEM_CLOCK, Clock
 from scanner.verify.job import Job
 from scanner.verify.probe import Reply, Request
 from scanner.verify.transport import Transport, TransportFailure
@@ -22,7 +23,9 @@ from scanner.verify.waits import backoff, server_wait
 DEADLINE = Verdict(VerdictStatus.UNKNOWN, "verification deadline reached")
 
 
-def run_jobs(jobs: Sequence[Job], settings: VerifySettings) -> list[Verdict]:
+def run_jobs(
+    jobs: Sequence[Job], settings: VerifySettings, clock: Clock = SYSTEM_CLOCK
+) -> list[Verdict]:
     """Every job's verdict, in order: `concurrency` threads share one connection pool.
 
     Threads, not asyncio: the work is waiting on sockets, and httpcore's synchronous path costs
@@ -35,7 +38,7 @@ def run_jobs(jobs: Sequence[Job], settings: VerifySettings) -> list[Verdict]:
     }
     order = interleave(range(len(jobs)), key=lambda index: jobs[index].candidate.provider)
     verdicts: dict[int, Verdict] = {}
-    stop = time.monotonic() + settings.run_deadline
+    stop = clock.monotonic() + settings.run_deadline
     with Transport(
         timeout=settings.timeout, deadline=settings.deadline, connections=settings.concurrency
     ) as transport:
@@ -49,6 +52,7 @@ def run_jobs(jobs: Sequence[Job], settings: VerifySettings) -> list[Verdict]:
                     slots[jobs[index].candidate.provider],
                     settings,
                     stop,
+                    clock,
                 )
                 for index in order
             }
@@ -74,24 +78,27 @@ def verify_job(
     slots: threading.BoundedSemaphore,
     settings: VerifySettings,
     stop: float,
+    clock: Clock,
 ) -> Verdict:
     """Ask once, and again only for network trouble, 5xx and rate limits, waiting as told; all
-    of it before `stop` (a monotonic time, the run's deadline)."""
+    of it before `stop` (the run's deadline on `clock`'s monotonic time)."""
     attempt = 0
     while True:
         wait: float | None = None
         request = sign(job)
-        if not slots.acquire(timeout=max(0.0, stop - time.monotonic())):
+        if not slots.acquire(timeout=max(0.0, stop - clock.monotonic())):
             return DEADLINE
         try:
-            if time.monotonic() >= stop:
+            left = stop - clock.monotonic()
+            if left <= 0:
                 return DEADLINE
-            reply = transport.send(job.base_url, request, until=stop)
+            # the sockets keep real time whatever the clock: they get what is left of the run
+            reply = transport.send(job.base_url, request, until=time.monotonic() + left)
         except TransportFailure as failure:
             decision = Decision(Verdict(VerdictStatus.UNKNOWN, str(failure)), retry=True)
         else:
             decision = safe_decide(job, reply)
-            wait = server_wait(reply.headers, time.time())
+            wait = server_wait(reply.headers, clock.time())
         finally:
             slots.release()
         if not decision.retry or attempt >= settings.max_retries:
@@ -101,9 +108,9 @@ def verify_job(
             if limited and not job.provider.retry_without_hint:
                 return decision.verdict
             wait = backoff(attempt, settings.backoff)
-        if wait > settings.max_wait or time.monotonic() + wait >= stop:
+        if wait > settings.max_wait or clock.monotonic() + wait >= stop:
             return decision.verdict
-        time.sleep(wait)
+        clock.sleep(wait)
         attempt += 1
 
 

@@ -13,6 +13,7 @@ from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import Finding, Rule, ScanResult, Verdict, VerdictStatus
 from scanner.redaction import kind_prefix, redact
+from scanner.verify.clock import SYSTEM_CLOCK, Clock
 from scanner.verify.job import Job
 from scanner.verify.plan import FOREIGN, plan_findings, settle
 from scanner.verify.probe import Candidate, Provider
@@ -80,6 +81,7 @@ def verify_findings(
     settings: VerifySettings,
     notify: Notify = warn,
     registry: Registry | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> tuple[Finding, ...]:
     """The findings with a verdict each; identical keys are asked about once.
 
@@ -102,6 +104,7 @@ def verify_findings(
             settings,
             notify,
             registry,
+            clock,
         )
         for index, step in list(waiting.items()):
             verdict = verdicts[step[attempt]]
@@ -129,6 +132,7 @@ def ask(
     settings: VerifySettings,
     notify: Notify,
     registry: Registry,
+    clock: Clock,
 ) -> None:
     """Each candidate's verdict into `verdicts`: from the cache, the provider, or a dry run."""
     jobs = prepare(candidates, verdicts, bases, notify, registry, dict(settings.hosts))
@@ -137,7 +141,7 @@ def ask(
             notify(describe(job))
             verdicts[job.candidate] = Verdict(VerdictStatus.SKIPPED, "dry run: nothing sent")
     else:
-        verdicts.update(run_cached(jobs, settings))
+        verdicts.update(run_cached(jobs, settings, clock))
 
 
 def refused(candidate: Candidate, verdict: Verdict, registry: Registry) -> bool:
@@ -203,7 +207,9 @@ def describe(job: Job) -> str:
     return "\n".join(lines)
 
 
-def run_cached(jobs: Sequence[Job], settings: VerifySettings) -> dict[Candidate, Verdict]:
+def run_cached(
+    jobs: Sequence[Job], settings: VerifySettings, clock: Clock
+) -> dict[Candidate, Verdict]:
     from scanner.verify.verdict_cache import VerdictCache
 
     cache = VerdictCache(settings.cache_ttl) if settings.use_cache else None
@@ -223,7 +229,7 @@ def run_cached(jobs: Sequence[Job], settings: VerifySettings) -> dict[Candidate,
     if pending:
         from scanner.verify.execute import run_jobs
 
-        answers = run_jobs(pending, settings)
+        answers = run_jobs(pending, settings, clock)
         for job, verdict in zip(pending, answers, strict=True):
             found[job.candidate] = verdict
             if cache is not None:

@@ -33,6 +33,7 @@ from scanner.model import Verdict, VerdictStatus
 from scanner.verify.probe import MAX_BODY, Request
 from scanner.verify.runner import verify_findings
 from scanner.verify.transport import Transport
+from tests.fake_clock import FakeClock
 from tests.fake_provider import (
     PROVIDERS,
     Answer,
@@ -99,9 +100,12 @@ def verify_all(
     caplog: pytest.LogCaptureFixture,
     settings: VerifySettings = FAULTS,
     status: VerdictStatus = VerdictStatus.UNKNOWN,
+    clock: FakeClock | None = None,
 ) -> dict[str, Verdict]:
     """Each provider's verdict on its key, in one run; every verdict checked to be `status`
-    (`unknown` with a reason), and no verdict, message or log line to hold any piece of any key."""
+    (`unknown` with a reason), and no verdict, message or log line to hold any piece of any key.
+    Retry waits are skipped, and recorded on `clock` when one is given."""
+    clock = clock or FakeClock()
     caplog.set_level(logging.DEBUG)
     messages: list[str] = []
     findings = [finding(provider, key, path=f"{provider}.py") for provider, key in keys.items()]
@@ -110,7 +114,9 @@ def verify_all(
         # the key id's partner: it signs the request and must never be sent or shown either
         secrets.append(aws_secret())
         findings.append(finding("aws-secret-access-key", secrets[-1], path="aws.py", line=2))
-    results = bounded(lambda: verify_findings(findings, VERIFIERS, settings, messages.append))
+    results = bounded(
+        lambda: verify_findings(findings, VERIFIERS, settings, messages.append, clock=clock)
+    )
     verdicts: dict[str, Verdict] = {}
     texts = [*messages, *(record.getMessage() for record in caplog.records)]
     for provider, result in zip(keys, results, strict=False):
@@ -131,8 +137,9 @@ def verify(
     caplog: pytest.LogCaptureFixture,
     settings: VerifySettings = FAULTS,
     status: VerdictStatus = VerdictStatus.UNKNOWN,
+    clock: FakeClock | None = None,
 ) -> Verdict:
-    return verify_all({provider: key}, caplog, settings, status)[provider]
+    return verify_all({provider: key}, caplog, settings, status, clock)[provider]
 
 
 class RawServer:
@@ -428,9 +435,11 @@ def test_a_connection_closed_before_any_byte_is_unknown(
 ) -> None:
     key = make_key("github")
     server.script(key, Answer(close=True))
-    verdict = verify("github", key, caplog)
+    clock = FakeClock()
+    verdict = verify("github", key, caplog, clock=clock)
     assert "connection closed" in verdict.reason
     assert server.requests[key] == 1 + FAULTS.max_retries
+    assert len(clock.waits) == FAULTS.max_retries
 
 
 @pytest.mark.parametrize(
@@ -551,11 +560,13 @@ def test_a_body_that_is_not_the_apis_json_is_unknown_for_every_provider(
     keys = {provider: make_key(provider) for provider in PROVIDERS}
     for key in keys.values():
         server.script(key, Answer(status, body.replace("@KEY@", key), content_type=content_type))
-    verdicts = verify_all(keys, caplog)
+    clock = FakeClock()
+    verdicts = verify_all(keys, caplog, clock=clock)
     for provider, verdict in verdicts.items():
         assert said in verdict.reason, (provider, verdict.reason)
     asked = 1 + FAULTS.max_retries if status >= 500 else 1
     assert all(server.requests[key] == asked for key in keys.values())
+    assert len(clock.waits) == (asked - 1) * len(keys)
     assert not server.malformed
 
 

@@ -6,7 +6,6 @@ import dataclasses
 import email.utils
 import json
 import logging
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from scanner.verify.plan import MAX_PARTNERS
 from scanner.verify.runner import verify_findings
 from scanner.verify.sigv4 import authorization, signing_key
 from scanner.verify.verdict_cache import ENTRIES, SALT
+from tests.fake_clock import EPOCH, FakeClock
 from tests.fake_provider import (
     FAST,
     Answer,
@@ -101,33 +101,78 @@ def test_timeouts_are_retried(server: FakeProvider, messages: list[str]) -> None
     key = make_key("openai")
     server.script(key, Answer(delay=3.0), Answer())
     settings = dataclasses.replace(FAST, timeout=0.2)
-    assert verify_one(key, messages, settings) is S.LIVE
+    clock = FakeClock()
+    assert verify_key("openai", key, settings, say=messages.append, clock=clock).status is S.LIVE
     assert server.requests[key] == 2
+    assert len(clock.waits) == 1 and 0 < clock.waits[0] <= settings.backoff
+
+
+#: an OpenAI rate limit's body, which the answer table reads as `rate_limited`
+RATE = {"error": {"message": "Rate limit reached", "type": "requests", "code": None}}
 
 
 @pytest.mark.parametrize(
-    ("headers", "wait"),
+    ("headers", "low", "high"),
     [
-        ({"Retry-After": "1"}, 1.0),
-        ({"retry-after-ms": "200"}, 0.2),
-        ({"Retry-After": "__date__"}, 1.0),
+        ({"Retry-After": "1"}, 1.0, 1.0),
+        ({"retry-after-ms": "200"}, 0.2, 0.2),
+        # an HTTP date has whole seconds: three ahead of the clock's whole-second epoch
+        ({"Retry-After": email.utils.formatdate(EPOCH + 3, usegmt=True)}, 2.0, 3.0),
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(EPOCH) + 5)}, 4.0, 5.0),
     ],
-    ids=["seconds", "milliseconds", "http-date"],
+    ids=["seconds", "milliseconds", "http-date", "reset-time"],
 )
 def test_rate_limit_then_success_waits_as_told(
-    headers: dict[str, str], wait: float, server: FakeProvider, messages: list[str]
+    headers: dict[str, str], low: float, high: float, server: FakeProvider, messages: list[str]
 ) -> None:
     key = make_key("openai")
-    if headers.get("Retry-After") == "__date__":
-        # an HTTP date has whole seconds, so three seconds ahead waits at least two less the time
-        # the request took to go out: more than one second even on a slow, loaded machine
-        headers = {"Retry-After": email.utils.formatdate(time.time() + 3, usegmt=True)}
-    rate = {"error": {"message": "Rate limit reached", "type": "requests", "code": None}}
-    server.script(key, Answer(429, rate, headers), Answer())
-    assert verify_one(key, messages) is S.LIVE
-    first, second = server.times[key]
+    server.script(key, Answer(429, RATE, headers), Answer())
+    clock = FakeClock()
+    assert verify_key("openai", key, FAST, say=messages.append, clock=clock).status is S.LIVE
     assert server.requests[key] == 2
-    assert second - first >= wait * 0.9
+    (wait,) = clock.waits
+    assert low <= wait <= high
+
+
+def test_without_a_hint_the_waits_double_per_retry(
+    server: FakeProvider, messages: list[str]
+) -> None:
+    key = make_key("openai")
+    server.script(key, Answer(503, {}), Answer(503, {}), Answer(503, {}), Answer())
+    settings = dataclasses.replace(FAST, backoff=0.5, max_retries=3)
+    clock = FakeClock()
+    assert verify_key("openai", key, settings, say=messages.append, clock=clock).status is S.LIVE
+    assert server.requests[key] == 4
+    # each wait is its doubled base less up to half of it (jitter)
+    bases = (0.5, 1.0, 2.0)
+    assert all(base / 2 <= wait <= base for wait, base in zip(clock.waits, bases, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "run_deadline", "waits", "asked"),
+    [
+        ("6", 10.0, [6.0], 2),  # the second wait of 6 s would end past the run's deadline
+        ("3600", 120.0, [], 1),  # over max_wait: reported at once
+    ],
+    ids=["past-the-run-deadline", "over-max-wait"],
+)
+def test_a_rate_limit_is_not_waited_for_past_the_limits(
+    retry_after: str,
+    run_deadline: float,
+    waits: list[float],
+    asked: int,
+    server: FakeProvider,
+    messages: list[str],
+) -> None:
+    key = make_key("openai")
+    limited = Answer(429, RATE, {"Retry-After": retry_after})
+    server.script(key, limited, limited, Answer())
+    settings = dataclasses.replace(FAST, run_deadline=run_deadline)
+    clock = FakeClock()
+    verdict = verify_key("openai", key, settings, say=messages.append, clock=clock)
+    assert verdict.status is S.RATE_LIMITED
+    assert clock.waits == waits
+    assert server.requests[key] == asked
 
 
 def test_invalid_and_quota_answers_are_never_retried(
@@ -225,7 +270,9 @@ def test_cache_keeps_no_transient_verdicts(server: FakeProvider, messages: list[
     cached = dataclasses.replace(FAST, use_cache=True)
     key = make_key("openai")
     server.script(key, Answer(503, {}), Answer(503, {}), Answer(503, {}), Answer())
-    assert verify_one(key, messages, cached) is S.UNKNOWN
+    clock = FakeClock()
+    assert verify_key("openai", key, cached, say=messages.append, clock=clock).status is S.UNKNOWN
+    assert len(clock.waits) == cached.max_retries
     assert verify_one(key, messages, cached) is S.LIVE
     assert server.requests[key] == 4
 
