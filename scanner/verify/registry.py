@@ -1,7 +1,8 @@
 """Every verifier keyleak can verify a key with, by the name a rule's `verify` gives.
 
 Most are declared in keyleak's own rule files (`verify` tables, scanner.verify.declared); only
-what a declaration cannot say is a Python module (AWS signs its requests). A user may declare
+what a declaration cannot say is a Python module (AWS signs its requests; SendGrid's details
+count and search the key's scope list). A user may declare
 checks for their own rules in their own config (`[verify.checks.<rule id>]`); a scanned
 repository's rule files never can (scanner.rules refuses their tables).
 """
@@ -18,40 +19,11 @@ from scanner.errors import ConfigError
 from scanner.model import Rule
 from scanner.rule_verify import Declaration
 from scanner.verify.probe import Provider
-from scanner.verify.providers import (
-    anthropic,
-    aws,
-    deepseek,
-    github,
-    gitlab,
-    google,
-    huggingface,
-    openai,
-    openrouter,
-    sendgrid,
-    slack,
-    stripe,
-    xai,
-)
+from scanner.verify.providers import aws, sendgrid
 
 #: the verifiers written in Python, listed explicitly so mypy checks each against `Provider`
 MODULES: dict[str, Provider] = {
-    provider.name: provider
-    for provider in (
-        anthropic.PROVIDER,
-        aws.PROVIDER,
-        deepseek.PROVIDER,
-        github.PROVIDER,
-        gitlab.PROVIDER,
-        google.PROVIDER,
-        huggingface.PROVIDER,
-        openai.PROVIDER,
-        openrouter.PROVIDER,
-        sendgrid.PROVIDER,
-        slack.PROVIDER,
-        stripe.PROVIDER,
-        xai.PROVIDER,
-    )
+    provider.name: provider for provider in (aws.PROVIDER, sendgrid.PROVIDER)
 }
 
 

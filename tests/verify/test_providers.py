@@ -1,8 +1,9 @@
-"""Every verdict for every provider, against the loopback fake provider (no internet)."""
+"""What the rules' verify cases cannot say, against the loopback fake provider (no internet):
+answers too long to write in a case, keys never sent, AWS, and the answers every provider
+meets alike."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -40,11 +41,6 @@ def error(code: str | None, kind: str, message: str) -> dict[str, object]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-def google_error(code: int, status: str, reason: str = "") -> dict[str, object]:
-    details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason}]
-    return {"error": {"code": code, "message": "...", "status": status, "details": details}}
-
-
 def aws_error(code: str, message: str = "...") -> str:
     error = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
     return f"<ErrorResponse>{error}</ErrorResponse>"
@@ -69,94 +65,11 @@ def long_list(field: str) -> dict[str, object]:
     }
 
 
-OPENAI_SCOPES = "You have insufficient permissions for this operation. Missing scopes: model.read."
 CASES = (
     # OpenAI
-    Case("openai-live", "openai", (Answer(),), S.LIVE),
-    Case(
-        "openai-invalid",
-        "openai",
-        (Answer(401, error("invalid_api_key", "invalid_request_error", "Incorrect API key")),),
-        S.INVALID,
-    ),
-    Case(
-        "openai-scopes-401",
-        "openai",
-        (Answer(401, error(None, "invalid_request_error", OPENAI_SCOPES)),),
-        S.LIVE_RESTRICTED,
-    ),
-    Case(
-        "openai-scopes-403",
-        "openai",
-        (Answer(403, error(None, "invalid_request_error", OPENAI_SCOPES)),),
-        S.LIVE_RESTRICTED,
-    ),
-    Case(
-        "openai-quota",
-        "openai",
-        (Answer(429, error("insufficient_quota", "insufficient_quota", "exceeded quota")),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case(
-        "openai-billing-not-active",
-        "openai",
-        (Answer(429, error("billing_not_active", "billing_not_active", "Account not active")),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
     Case("openai-long-list", "openai", (Answer(200, long_list("data")),), S.LIVE),
-    Case(
-        "openai-rate",
-        "openai",
-        (Answer(429, error("rate_limit_exceeded", "requests", "Rate limit"), LATER),),
-        S.RATE_LIMITED,
-    ),
-    Case(
-        "openai-geo",
-        "openai",
-        (Answer(403, error("unsupported_country_region_territory", "request_forbidden", "no")),),
-        S.UNKNOWN,
-    ),
-    Case(
-        "openai-admin-live",
-        "openai",
-        (Answer(200, {"object": "list", "data": [{"owner": {"email": "x@example.com"}}]}),),
-        S.LIVE,
-        key=lambda: make_key("openai").replace("sk-proj-", "sk-admin-"),
-    ),
     # Anthropic
-    Case("anthropic-live", "anthropic", (Answer(),), S.LIVE),
     Case("anthropic-long-list", "anthropic", (Answer(200, long_list("data")),), S.LIVE),
-    Case(
-        "anthropic-invalid",
-        "anthropic",
-        (Answer(401, {"type": "error", "error": {"type": "authentication_error"}}),),
-        S.INVALID,
-    ),
-    Case(
-        "anthropic-billing",
-        "anthropic",
-        (Answer(402, {"type": "error", "error": {"type": "billing_error"}}),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case(
-        "anthropic-rate",
-        "anthropic",
-        (Answer(429, {"type": "error", "error": {"type": "rate_limit_error"}}, LATER),),
-        S.RATE_LIMITED,
-    ),
-    Case(
-        "anthropic-overloaded",
-        "anthropic",
-        (Answer(529, {"type": "error", "error": {"type": "overloaded_error"}}),),
-        S.UNKNOWN,
-        requests=3,
-    ),
-    Case(
-        "anthropic-permission",
-        "anthropic",
-        (Answer(403, {"type": "error", "error": {"type": "permission_error"}}),),
-        S.UNKNOWN,
-    ),
     Case(
         "anthropic-oauth-skipped",
         "anthropic",
@@ -166,51 +79,6 @@ CASES = (
         key=lambda: make_key("anthropic").replace("sk-ant-api03-", "sk-ant-oat01-"),
     ),
     # GitHub
-    Case(
-        "github-live",
-        "github",
-        (Answer(200, None, {"X-OAuth-Scopes": "repo, read:org"}),),
-        S.LIVE,
-        details={"login": "octo-bot", "type": "Bot", "scopes": "repo, read:org"},
-    ),
-    Case(
-        "github-installation-live",
-        "github",
-        (Answer(),),
-        S.LIVE,
-        key=lambda: github_token("ghs_"),
-    ),
-    Case("github-invalid", "github", (Answer(401, {"message": "Bad credentials"}),), S.INVALID),
-    Case(
-        "github-integration",
-        "github",
-        (Answer(403, {"message": "Resource not accessible by integration"}),),
-        S.LIVE_RESTRICTED,
-    ),
-    Case(
-        "github-rate",
-        "github",
-        (
-            Answer(
-                403,
-                {"message": "API rate limit exceeded"},
-                {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 3600)},
-            ),
-        ),
-        S.RATE_LIMITED,
-    ),
-    Case(
-        "github-secondary-rate-no-hint",
-        "github",
-        (Answer(403, {"message": "You have exceeded a secondary rate limit."}),),
-        S.RATE_LIMITED,
-    ),
-    Case(
-        "github-user-agent",
-        "github",
-        (Answer(403, {"message": "Request forbidden: missing User-Agent header"}),),
-        S.UNKNOWN,
-    ),
     Case(
         "github-checksum-skipped",
         "github",
@@ -227,62 +95,7 @@ CASES = (
         requests=0,
         key=lambda: "ghr_" + make_key("github")[4:],
     ),
-    # GitLab
-    Case(
-        "gitlab-live",
-        "gitlab",
-        (Answer(),),
-        S.LIVE,
-        details={"name": "ci-token", "scopes": "read_api", "expires": "2030-01-01"},
-    ),
-    Case("gitlab-invalid", "gitlab", (Answer(401, {"message": "401 Unauthorized"}),), S.INVALID),
-    Case(
-        "gitlab-inactive",
-        "gitlab",
-        (Answer(200, {"id": 1, "name": "old", "active": False, "revoked": True}),),
-        S.INVALID,
-    ),
-    Case(
-        "gitlab-scope",
-        "gitlab",
-        (Answer(403, {"error": "insufficient_scope", "error_description": "..."}),),
-        S.LIVE_RESTRICTED,
-    ),
-    Case(
-        "gitlab-rate", "gitlab", (Answer(429, {"message": "Retry later"}, LATER),), S.RATE_LIMITED
-    ),
-    # Slack: HTTP 200 even for bad tokens
-    Case(
-        "slack-live",
-        "slack",
-        (Answer(),),
-        S.LIVE,
-        details={"team": "Acme", "team_id": "T0001", "user_id": "U0001"},
-    ),
-    Case(
-        "slack-invalid",
-        "slack",
-        (Answer(200, {"ok": False, "error": "invalid_auth"}),),
-        S.INVALID,
-    ),
-    Case(
-        "slack-revoked",
-        "slack",
-        (Answer(200, {"ok": False, "error": "token_revoked"}),),
-        S.INVALID,
-    ),
-    Case(
-        "slack-rate",
-        "slack",
-        (Answer(429, {"ok": False, "error": "ratelimited"}, LATER),),
-        S.RATE_LIMITED,
-    ),
-    Case(
-        "slack-other-error",
-        "slack",
-        (Answer(200, {"ok": False, "error": "fatal_error"}),),
-        S.UNKNOWN,
-    ),
+    # Slack
     Case(
         "slack-app-token-skipped",
         "slack",
@@ -292,31 +105,6 @@ CASES = (
         key=lambda: "xapp-1-A0123456789-1234567890-" + "ab" * 32,
     ),
     # Stripe
-    Case("stripe-live", "stripe", (Answer(),), S.LIVE, details={"livemode": "true"}),
-    Case(
-        "stripe-invalid",
-        "stripe",
-        (Answer(401, {"error": {"message": "Invalid API Key provided: sk_live_***"}}),),
-        S.INVALID,
-    ),
-    Case(
-        "stripe-expired",
-        "stripe",
-        (Answer(401, {"error": {"code": "api_key_expired", "message": "Expired API Key"}}),),
-        S.INVALID,
-    ),
-    Case(
-        "stripe-restricted",
-        "stripe",
-        (Answer(403, {"error": {"message": "does not have the required permissions"}}),),
-        S.LIVE_RESTRICTED,
-    ),
-    Case(
-        "stripe-rate",
-        "stripe",
-        (Answer(429, {"error": {"code": "rate_limit"}}, LATER),),
-        S.RATE_LIMITED,
-    ),
     Case(
         "stripe-test-skipped",
         "stripe",
@@ -325,60 +113,8 @@ CASES = (
         requests=0,
         key=lambda: make_key("stripe").replace("_live_", "_test_"),
     ),
-    # Hugging Face
-    Case("huggingface-live", "huggingface", (Answer(),), S.LIVE, details={"role": "read"}),
-    Case(
-        "huggingface-invalid",
-        "huggingface",
-        (Answer(401, {"error": "Invalid credentials in Authorization header"}),),
-        S.INVALID,
-    ),
-    Case("huggingface-rate", "huggingface", (Answer(429, {}, LATER),), S.RATE_LIMITED),
     # Google
-    Case("google-live", "google", (Answer(),), S.LIVE),
     Case("google-long-list", "google", (Answer(200, long_list("models")),), S.LIVE),
-    Case(
-        "google-invalid",
-        "google",
-        (Answer(400, google_error(400, "INVALID_ARGUMENT", "API_KEY_INVALID")),),
-        S.INVALID,
-    ),
-    Case(
-        "google-disabled",
-        "google",
-        (Answer(403, google_error(403, "PERMISSION_DENIED", "SERVICE_DISABLED")),),
-        S.LIVE_RESTRICTED,
-    ),
-    Case(
-        "google-referrer",
-        "google",
-        (Answer(403, google_error(403, "PERMISSION_DENIED", "API_KEY_HTTP_REFERRER_BLOCKED")),),
-        S.LIVE_RESTRICTED,
-    ),
-    Case(
-        "google-billing",
-        "google",
-        (Answer(403, google_error(403, "PERMISSION_DENIED", "BILLING_DISABLED")),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case(
-        "google-other-denied",
-        "google",
-        (Answer(403, google_error(403, "PERMISSION_DENIED", "CONSUMER_INVALID")),),
-        S.UNKNOWN,
-    ),
-    Case(
-        "google-location",
-        "google",
-        (Answer(400, google_error(400, "FAILED_PRECONDITION")),),
-        S.UNKNOWN,
-    ),
-    Case(
-        "google-rate",
-        "google",
-        (Answer(429, google_error(429, "RESOURCE_EXHAUSTED"), LATER),),
-        S.RATE_LIMITED,
-    ),
     # AWS (STS GetCallerIdentity, SigV4)
     Case(
         "aws-live",
@@ -438,69 +174,6 @@ CASES = (
     ),
     Case("groq-forbidden", "groq", (Answer(403, {"error": {"message": "Forbidden"}}),), S.UNKNOWN),
     Case("groq-rate", "groq", (Answer(429, {}, LATER),), S.RATE_LIMITED),
-    # OpenRouter
-    Case("openrouter-live", "openrouter", (Answer(),), S.LIVE, details={"is_free_tier": "false"}),
-    Case(
-        "openrouter-limit-reached",
-        "openrouter",
-        (Answer(200, {"data": {"limit": 5, "limit_remaining": 0, "usage": 5}}),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case(
-        "openrouter-invalid",
-        "openrouter",
-        (Answer(401, {"error": {"message": "No auth credentials found", "code": 401}}),),
-        S.INVALID,
-    ),
-    Case(
-        "openrouter-payment",
-        "openrouter",
-        (Answer(402, {"error": {"code": 402}}),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case("openrouter-rate", "openrouter", (Answer(429, {}, LATER),), S.RATE_LIMITED),
-    # DeepSeek
-    Case("deepseek-live", "deepseek", (Answer(),), S.LIVE, details={"currencies": "USD"}),
-    Case(
-        "deepseek-empty",
-        "deepseek",
-        (Answer(200, {"is_available": False, "balance_infos": []}),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case(
-        "deepseek-invalid",
-        "deepseek",
-        (Answer(401, {"error": {"message": "Authentication Fails"}}),),
-        S.INVALID,
-    ),
-    Case(
-        "deepseek-balance",
-        "deepseek",
-        (Answer(402, {"error": {"message": "Insufficient Balance"}}),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case("deepseek-rate", "deepseek", (Answer(429, {}, LATER),), S.RATE_LIMITED),
-    Case("deepseek-unavailable", "deepseek", (Answer(503, {}),), S.UNKNOWN, requests=3),
-    # xAI
-    Case("xai-live", "xai", (Answer(),), S.LIVE, details={"name": "ci", "acls": "api-key:model:*"}),
-    Case(
-        "xai-disabled",
-        "xai",
-        (Answer(200, {"team_blocked": False, "api_key_blocked": False, "api_key_disabled": True}),),
-        S.INVALID,
-    ),
-    Case(
-        "xai-team-blocked",
-        "xai",
-        (Answer(200, {"team_blocked": True, "api_key_blocked": False, "api_key_disabled": False}),),
-        S.LIVE_QUOTA_EXHAUSTED,
-    ),
-    Case("xai-bad-key", "xai", (Answer(400, {"error": "Incorrect API key provided"}),), S.INVALID),
-    # a 400 about anything but the key (a malformed request, a changed API) proves nothing
-    Case("xai-other-400", "xai", (Answer(400, {"error": "Invalid request body"}),), S.UNKNOWN),
-    Case("xai-bare-400", "xai", (Answer(400, {}),), S.UNKNOWN),
-    Case("xai-forbidden", "xai", (Answer(403, {"error": "blocked"}),), S.UNKNOWN),
-    Case("xai-rate", "xai", (Answer(429, {}, LATER),), S.RATE_LIMITED),
     # SendGrid
     Case(
         "sendgrid-live",

@@ -1,4 +1,4 @@
-"""Helpers shared by provider modules: probes, error fields, verdict constructors, status tables."""
+"""Helpers shared by the Python verifiers and the declared ones: probes, verdicts, status tables."""
 
 from __future__ import annotations
 
@@ -43,15 +43,6 @@ def by_status(
     return (errors or {}).get(reply.status)
 
 
-def listing(field: str) -> Success:
-    """The success of a probe that lists something: `live` when `field` is a JSON list."""
-
-    def read(body: dict[str, Any]) -> Verdict | None:
-        return live() if isinstance(body.get(field), list) else None
-
-    return read
-
-
 def long_listing(reply: Reply) -> Verdict | None:
     """A 200 JSON object too long to read whole: a listing endpoint's success, whatever it lists
     (only the status and the body's first byte are read)."""
@@ -84,10 +75,6 @@ def restricted(reason: str = "", **details: object) -> Verdict:
     return verdict(VerdictStatus.LIVE_RESTRICTED, reason, details)
 
 
-def exhausted(reason: str = "", **details: object) -> Verdict:
-    return verdict(VerdictStatus.LIVE_QUOTA_EXHAUSTED, reason, details)
-
-
 def invalid(reason: str = "") -> Verdict:
     return Verdict(VerdictStatus.INVALID, reason)
 
@@ -112,31 +99,3 @@ def unexpected(reply: Reply) -> Verdict:
     if reply.json() is None and "xml" not in reply.headers.get("content-type", "").lower():
         return unknown(f"HTTP {reply.status} body is not JSON")
     return unknown(f"HTTP {reply.status} without the expected fields")
-
-
-def error_fields(reply: Reply) -> tuple[str, str, str]:
-    """(code, type, message) of the usual `{"error": {...}}` body, lowercased; empty if absent."""
-    error: Any = reply.json_object().get("error")
-    if isinstance(error, str):
-        return "", "", error.lower()
-    if not isinstance(error, dict):
-        return "", "", str(reply.json_object().get("message") or "").lower()
-    return (
-        str(error.get("code") or "").lower(),
-        str(error.get("type") or "").lower(),
-        str(error.get("message") or "").lower(),
-    )
-
-
-def message(reply: Reply) -> str:
-    """The human message of an error body, wherever the provider puts it, lowercased."""
-    body = reply.json_object()
-    for candidate in (body.get("message"), body.get("error"), body.get("error_description")):
-        if isinstance(candidate, str):
-            return candidate.lower()
-        if isinstance(candidate, dict) and isinstance(candidate.get("message"), str):
-            return str(candidate["message"]).lower()
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message") or "").lower()
-    return ""
