@@ -57,6 +57,7 @@ ANSWER_KEYS: dict[str, type | tuple[type, ...]] = {
     "status": (int, list),
     "json": dict,
     "has": list,
+    "types": dict,
     "body": (str, list),
     "headers": dict,
     "verdict": str,
@@ -74,6 +75,8 @@ CASE_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 JsonScalar = str | int | float | bool
+#: what `types` may ask a JSON value to be
+JSON_TYPES = ("string", "number", "boolean", "list", "object")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ class Answer:
     #: dotted path -> the values it may hold (strings compared without case)
     json: tuple[tuple[str, tuple[JsonScalar, ...]], ...] = ()
     has: tuple[str, ...] = ()
+    #: dotted path -> the JSON type its value must have (one of JSON_TYPES)
+    types: tuple[tuple[str, str], ...] = ()
     #: the body holds any of these (lowercased)
     body: tuple[str, ...] = ()
     #: header name (lowercased) -> value, "*" for any
@@ -199,10 +204,14 @@ def parse_declaration(
     if not NAME.fullmatch(name):
         problems.append(f"{where}: 'name' must be lowercase letters, digits and '-'")
     if "like" in raw:
-        extra = sorted(set(raw) - {"like", "name"})
+        extra = sorted(set(raw) - {"like", "name", "shape"})
         if extra:
             problems.append(f"{where}: 'like' reuses another rule's table: drop {extra}")
-        return Declaration(rule_id, raw.get("name", ""), like=raw["like"]), problems
+        problems += shape_names(raw.get("shape", ""), where)[1]
+        like = Declaration(
+            rule_id, raw.get("name", ""), shape=raw.get("shape", ""), like=raw["like"]
+        )
+        return like, problems
     for required in ("url", "reference", "answers"):
         if required not in raw:
             problems.append(f"{where}: {required!r} is required")
@@ -383,12 +392,16 @@ def parse_answer(raw: Any, where: str, problems: list[str]) -> Answer | None:
     if not all(isinstance(text, str) and text for text in bodies):
         problems.append(f"{where}: 'body' must be a string or a list of strings")
     headers = string_table(raw.get("headers", {}), f"{where}: headers", problems)
+    types = string_table(raw.get("types", {}), f"{where}: types", problems)
+    if not all(kind in JSON_TYPES for _, kind in types):
+        problems.append(f"{where}: 'types' values must be one of {', '.join(JSON_TYPES)}")
     return Answer(
         statuses=tuple(statuses),
         verdict=verdict,
         reason=raw.get("reason", ""),
         json=tuple(json_rules),
         has=tuple(has),
+        types=types,
         body=tuple(str(text).lower() for text in bodies),
         headers=tuple((name.lower(), value) for name, value in headers),
         details=details,
@@ -440,6 +453,9 @@ def resolve(declarations: dict[str, Declaration]) -> tuple[dict[str, Declaration
                 **target.__dict__,
                 "rule_id": rule_id,
                 "name": declaration.name or target.name,
+                # the table's own shape, else the one the target declares, else (none) the
+                # rule's own format
+                "shape": declaration.shape or target.shape,
                 "like": "",
             }
         )

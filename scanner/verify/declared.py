@@ -170,7 +170,7 @@ def answer_verdict(answers: Sequence[Answer], reply: Reply) -> Verdict | None:
     for answer in answers:
         if reply.status not in answer.statuses:
             continue
-        if answer.json or answer.has or answer.details:
+        if answer.json or answer.has or answer.types or answer.details:
             body = reply.json() if body is MISSING else body
         if answer.body and lowered is None:
             lowered = reply.body.decode("utf-8", "replace").lower()
@@ -187,6 +187,8 @@ def matches(answer: Answer, reply: Reply, body: Any, lowered: str | None) -> boo
             return False
     if any(lookup(body, path) in (MISSING, None) for path in answer.has):
         return False
+    if not all(json_type(lookup(body, path)) == kind for path, kind in answer.types):
+        return False
     if answer.body and not any(part in (lowered or "") for part in answer.body):
         return False
     for name, value in answer.headers:
@@ -194,6 +196,19 @@ def matches(answer: Answer, reply: Reply, body: Any, lowered: str | None) -> boo
         if found is None or (value != "*" and found.strip().lower() != value.lower()):
             return False
     return True
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a decoded value, by the names `types` uses ("" for null or missing)."""
+    if isinstance(value, bool):
+        return "boolean"
+    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
+        (str, "string"),
+        ((int, float), "number"),
+        (list, "list"),
+        (dict, "object"),
+    )
+    return next((name for kind, name in kinds if isinstance(value, kind)), "")
 
 
 def same(found: Any, expected: Any) -> bool:

@@ -254,3 +254,35 @@ def test_answers_match_by_status_json_body_and_header(
         [rule("acme-key", table(answers=answers), KEY_FORMAT)], [("acme-key", acme_key(), 1)]
     )
     assert verdicts[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [('{"data": []}', S.LIVE), ('{"data": "list"}', S.UNKNOWN), ('{"data": null}', S.UNKNOWN)],
+)
+def test_types_ask_a_value_to_be_of_a_json_type(
+    echo: EchoProvider, body: str, status: VerdictStatus
+) -> None:
+    answers = [{"status": 200, "types": {"data": "list"}, "verdict": "live"}, *LIVE_INVALID[1:]]
+    echo.reset(Reply(200, body))
+    verdicts = run(
+        [rule("acme-key", table(answers=answers), KEY_FORMAT)], [("acme-key", acme_key(), 1)]
+    )
+    assert verdicts[0] is not None and verdicts[0].status is status
+
+
+def test_like_takes_the_targets_shape_unless_it_gives_its_own(echo: EchoProvider) -> None:
+    wide = "acme_[0-9a-f]{32}|acme_[0-9a-f]{16}"
+    longer = (FormatPart("acme_"), FormatPart("", "[0-9a-f]", 40, 40))
+    rules = [
+        rule("acme-key", table(shape=wide), KEY_FORMAT),
+        rule("acme-copy", {"like": "acme-key"}, KEY_FORMAT),
+        rule("acme-own", {"like": "acme-key", "shape": "acme_[0-9a-f]{40}"}, longer),
+    ]
+    short, long = "acme_" + random_text(16, HEX), "acme_" + random_text(40, HEX)
+    echo.reset(Reply(200, "{}"))
+    verdicts = run(rules, [("acme-copy", short, 1), ("acme-own", long, 2)])
+    assert [v.status if v else None for v in verdicts] == [S.LIVE, S.LIVE]
+    assert sorted(r.headers["Authorization"] for r in echo.received) == sorted(
+        [f"Bearer {short}", f"Bearer {long}"]
+    )
