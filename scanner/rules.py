@@ -67,7 +67,7 @@ HINT_NAMES = frozenset({"line", "keyword-start", "line-start", "quoted"})
 #: hints that work on the keyword lines the `line` hint finds
 NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached JSON form of a rule changes shape
-RULES_CACHE_FORMAT = 6
+RULES_CACHE_FORMAT = 7
 #: The largest shipped pack is 30 KiB, all of them 440 KiB: a generated pack of thousands of
 #: rules fits in a file, and a repository's `rules = [...]` cannot make a run read gigabytes.
 RULE_FILE_LIMIT = 4 << 20
@@ -246,7 +246,23 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
         members += [(member, str(file), i, shipped) for i, member in enumerate(raw_members)]
     rules += expand_members(members, families, problems)
     problems += id_problems(rules)
-    return tuple(rules), problems
+    return tuple(liked_verifiers(rules)), problems
+
+
+def liked_verifiers(rules: list[Rule]) -> list[Rule]:
+    """A rule whose verify table reuses another's (`like`) without a name of its own is
+    verified by that rule's verifier, whatever its own service is called."""
+    import json
+
+    by_id = {rule.id: rule for rule in rules}
+    resolved: list[Rule] = []
+    for rule in rules:
+        table = json.loads(rule.verification) if rule.verification else {}
+        target = by_id.get(table.get("like", "")) if "name" not in table else None
+        if target is not None and target.verify and target.verify != rule.verify:
+            rule = replace(rule, verify=target.verify)
+        resolved.append(rule)
+    return resolved
 
 
 def collect_families(

@@ -5,6 +5,7 @@ hold for every declared verifier (docs/rules.md#verification-the-verify-table)."
 from __future__ import annotations
 
 import base64
+import dataclasses
 import random
 import ssl
 from collections.abc import Iterator
@@ -286,3 +287,20 @@ def test_the_run_deadline_holds_for_every_declared_verifier(
         "verification deadline reached",
         "timed out",
     }
+
+
+def test_each_rule_names_the_verifier_its_table_runs_under() -> None:
+    """Findings go to the verifier a rule names: a `like` table runs under its target's name."""
+    assert {rule_id: RULES[rule_id].verify for rule_id in DECLARED} == {
+        rule_id: declaration.name for rule_id, declaration in DECLARED.items()
+    }
+
+
+def test_a_like_table_without_a_name_takes_its_targets_verifier() -> None:
+    from scanner.rules import liked_verifiers
+
+    target = RULES["openai-api-key"]
+    copy = dataclasses.replace(
+        target, id="copy-key", verify="other-service", verification='{"like":"openai-api-key"}'
+    )
+    assert [rule.verify for rule in liked_verifiers([target, copy])] == ["openai", "openai"]
