@@ -48,6 +48,8 @@ def click_option(option: Option) -> Any:
         settings["type"] = click.FloatRange(min=0.01)
     elif kind == "count":
         settings["type"] = click.IntRange(min=1)
+    elif kind == "many":
+        settings["multiple"] = True
     return click.option(*option.flags, option.name, **settings)
 
 

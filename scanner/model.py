@@ -70,8 +70,10 @@ class Rule:
     min_entropy: float | None = None
     allow: tuple[str, ...] = ()
     source: str = ""
-    #: name of the verifier module (scanner.verify.providers.<verify>) that can test the key live
+    #: the name of the verifier that can test the key live (a declared one, or AWS's module)
     verify: str | None = None
+    #: the rule's `verify` table as JSON (keyleak's own rules only), read when verifying
+    verification: str = ""
     #: name of an offline checksum the secret must pass (scanner.match.checksums)
     checksum: str | None = None
     #: what changes what the rule reports: "placeholder" (drop values that stand for a secret),

@@ -51,6 +51,7 @@ MEMBER_OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "severity": str,
     "min_entropy": (int, float),
     "aliases": list,
+    "verify": dict,
 }
 MEMBER_ORIGINS = ("documented", "observed")
 #: shorter names occur inside ordinary identifiers; a member's name is its only evidence
@@ -181,6 +182,7 @@ def expand_member(
     for key in ("min_entropy", "filters", "hints", "allow"):
         if key in member or key in family:
             table[key] = member.get(key, family.get(key))
-    if "aliases" in member:
-        table["aliases"] = member["aliases"]
+    for key in ("aliases", "verify"):
+        if key in member:
+            table[key] = member[key]
     return table, []

@@ -36,7 +36,7 @@ REQUIRED_KEYS: dict[str, type] = {
 OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "min_entropy": (int, float),
     "allow": list,
-    "verify": str,
+    "verify": (str, dict),
     "checksum": str,
     "filters": list,
     "hints": list,
@@ -67,7 +67,7 @@ HINT_NAMES = frozenset({"line", "keyword-start", "line-start", "quoted"})
 #: hints that work on the keyword lines the `line` hint finds
 NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached JSON form of a rule changes shape
-RULES_CACHE_FORMAT = 5
+RULES_CACHE_FORMAT = 6
 #: The largest shipped pack is 30 KiB, all of them 440 KiB: a generated pack of thousands of
 #: rules fits in a file, and a repository's `rules = [...]` cannot make a run read gigabytes.
 RULE_FILE_LIMIT = 4 << 20
@@ -90,6 +90,7 @@ RULE_SCALARS = (
     "origin",
     "reference",
     "family",
+    "verification",
 )
 
 
@@ -232,7 +233,7 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
             problems.append(f"{file}: {exc}")
             continue
         shipped = file.parent == shipped_dir
-        file_rules, file_problems = parse_document(document, str(file))
+        file_rules, file_problems = parse_document(document, str(file), shipped)
         if shipped:
             file_rules = [replace(rule, shipped=True) for rule in file_rules]
         rules.extend(file_rules)
@@ -289,7 +290,7 @@ def expand_members(
                 problems.append(
                     f"{source}: keyword {keyword!r} names both {owner} and {table['provider']}"
                 )
-        rule, found = parse_rule(table, source, index, family=member["family"])
+        rule, found = parse_rule(table, source, index, family=member["family"], shipped=shipped)
         problems += found
         if rule is not None:
             rules.append(replace(rule, shipped=shipped))
@@ -346,7 +347,9 @@ def rule_from_json(item: dict[str, Any]) -> Rule:
     )
 
 
-def parse_document(document: dict[str, Any], source: str) -> tuple[list[Rule], list[str]]:
+def parse_document(
+    document: dict[str, Any], source: str, shipped: bool = False
+) -> tuple[list[Rule], list[str]]:
     unknown_top = set(document) - TOP_LEVEL
     problems = [f"{source}: unknown top-level key {key!r}" for key in sorted(unknown_top)]
     tables = document.get("rules", [])
@@ -355,7 +358,7 @@ def parse_document(document: dict[str, Any], source: str) -> tuple[list[Rule], l
         return [], problems
     rules: list[Rule] = []
     for index, table in enumerate(tables):
-        rule, rule_problems = parse_rule(table, source, index)
+        rule, rule_problems = parse_rule(table, source, index, shipped=shipped)
         problems.extend(rule_problems)
         if rule is not None:
             rules.append(rule)
@@ -363,7 +366,7 @@ def parse_document(document: dict[str, Any], source: str) -> tuple[list[Rule], l
 
 
 def parse_rule(
-    table: dict[str, Any], source: str, index: int, family: str = ""
+    table: dict[str, Any], source: str, index: int, family: str = "", shipped: bool = False
 ) -> tuple[Rule | None, list[str]]:
     from scanner.rule_families import table_problems
 
@@ -411,6 +414,20 @@ def parse_rule(
         problems.append(f"{label}: 'negative_examples' must be a non-empty list of strings")
     described, description_problems = parse_description(table, label)
     problems.extend(description_problems)
+    verification = ""
+    if isinstance(table.get("verify"), dict) and not shipped:
+        # where a key may be sent is keyleak's to say, never a rule file's that could come with
+        # the repository under scan: users declare checks for their rules in their own config
+        problems.append(
+            f"{label}: a verify table is for keyleak's own rules only; declare a check for your "
+            f"rule in your own config: [verify.checks.{table['id']}]"
+        )
+    elif isinstance(table.get("verify"), dict):
+        from scanner.rule_verify import parse_declaration, to_json, verifier_name
+
+        _, found = parse_declaration(table["verify"], table["id"], verifier_name(table), label)
+        problems.extend(found)
+        verification = to_json(table["verify"])
     if problems:
         return None, problems
     min_entropy = table.get("min_entropy")
@@ -429,7 +446,8 @@ def parse_rule(
             min_entropy=float(min_entropy) if min_entropy is not None else None,
             allow=tuple(allow),
             source=source,
-            verify=table.get("verify"),
+            verify=verifier_name_of(table),
+            verification=verification,
             checksum=table.get("checksum"),
             filters=tuple(filters),
             hints=tuple(hints),
@@ -439,6 +457,14 @@ def parse_rule(
         ),
         [],
     )
+
+
+def verifier_name_of(table: dict[str, Any]) -> str | None:
+    if "verify" not in table:
+        return None
+    from scanner.rule_verify import verifier_name
+
+    return verifier_name(table)
 
 
 def parse_description(table: dict[str, Any], label: str) -> tuple[dict[str, Any], list[str]]:

@@ -18,6 +18,7 @@ from scanner.config.verification import (
     VerifySettings,
     checked,
     env_settings,
+    host_settings,
     table_settings,
     user_config_path,
     user_settings,
@@ -31,7 +32,7 @@ SEVERITIES = tuple(severity.value for severity in Severity)
 class Option(NamedTuple):
     """One command-line option; `kind` says what click makes of it (`scanner.cli.click_option`):
     "text", "flag", "on-off" (a --x/--no-x pair), "choice" (of `choices`), "size", "seconds"
-    (a number >= 0.01) or "count" (an integer >= 1)."""
+    (a number >= 0.01), "count" (an integer >= 1) or "many" (text, given any number of times)."""
 
     flags: tuple[str, ...]
     #: the name click hands the command's function
@@ -87,6 +88,9 @@ VERIFY_OPTIONS = (
            help="Verification requests in flight, 1 to 64 [default: 8]."),
     Option(("--verify-per-provider",), "verify_per_provider", "count", metavar="N",
            help="Verification requests in flight per provider, 1 to 16 [default: 4]."),
+    Option(("--verify-host",), "verify_host", "many", default=(), metavar="NAME=HOST",
+           help="Your own host for a per-customer verifier (GitHub Enterprise, Okta...); "
+           "repeatable. Keys of NAME go nowhere else."),
     Option(("--fail-on",), "fail_on", "choice", choices=FAIL_ON_CHOICES,
            help="Which findings exit 1: any, live keys, or all but proven-invalid [default: any]."),
 )
@@ -124,8 +128,16 @@ def verify_settings(options: dict[str, Any], config: Config | None = None) -> Ve
             named = table_settings(config.verify, str(config.source))
         else:
             ignore_repository_table(config)
+    if options.get("verify_host"):
+        given["hosts"] = host_settings(options["verify_host"])
     chosen = {name: value for name, value in given.items() if value is not None}
-    return VerifySettings(**{**user_settings(), **named, **env_settings(), **chosen})
+    merged = {**user_settings(), **named, **env_settings(), **chosen}
+    # hosts add up across sources (the command line wins for a name it gives)
+    hosts = {**dict(user_settings().get("hosts", ())), **dict(named.get("hosts", ()))}
+    hosts |= dict(chosen.get("hosts", ()))
+    if hosts:
+        merged["hosts"] = tuple(sorted(hosts.items()))
+    return VerifySettings(**merged)
 
 
 def ignore_repository_table(config: Config) -> None:

@@ -97,9 +97,9 @@ def verification_of(rule: Rule) -> str:
     it imports every provider module."""
     if rule.verify is None:
         return "none"
-    from scanner.verify.registry import PROVIDERS
+    from scanner.verify.registry import provider_named
 
-    provider = PROVIDERS.get(rule.verify)
+    provider = provider_named(rule.verify)
     return f"{rule.verify}, {provider.base_url}" if provider else f"{rule.verify} (not installed)"
 
 
@@ -114,6 +114,9 @@ def check_rules(files: tuple[str, ...]) -> int:
             compiled.append(rule)
         except RuleError as exc:
             problems.append(str(exc))
+    from scanner.verify.registry import declared
+
+    problems.extend(declared(compiled)[1])
     # the dropped rules change the set, so they must change the engine cache's key too
     ruleset = RuleSet(tuple(compiled), f"{digest}:{','.join(r.id for r in compiled)}")
     engines: list[EngineName] = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]

@@ -43,6 +43,10 @@ class VerifySettings:
     max_wait: float = 60.0
     #: first backoff when the server names no wait; doubles per retry
     backoff: float = 0.5
+    #: the user's own hosts for per-customer verifiers (GitHub Enterprise, Okta...), by name
+    hosts: tuple[tuple[str, str], ...] = ()
+    #: the user's checks for their own rules: rule id -> the `verify` table as JSON
+    checks: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         positive = {
@@ -126,14 +130,60 @@ def checked(name: str, value: Any, label: str) -> Any:
     return int(value) if whole else float(value)
 
 
+def host_settings(pairs: Any, label: str = "--verify-host") -> tuple[tuple[str, str], ...]:
+    """`NAME=HOST` texts (or a `[verify.hosts]` table) as (name, host) pairs, each host a public
+    DNS name: a per-customer verifier sends keys there, and nowhere else."""
+    from scanner.rule_verify import NAME, official_host
+
+    if isinstance(pairs, dict):
+        items = list(pairs.items())
+    else:
+        items = [tuple(text.split("=", 1)) if "=" in text else (text, "") for text in pairs]
+    hosts: dict[str, str] = {}
+    for name, host in items:
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise ConfigError(f"{label}: {redacted_value(name)}: expected NAME=HOST")
+        if not isinstance(host, str) or not official_host(host.lower()):
+            raise ConfigError(
+                f"{label}: {name}: expected a DNS host name like api.example.com "
+                f"(no scheme, port or path), got {redacted_value(host)}"
+            )
+        hosts[name] = host.lower()
+    return tuple(sorted(hosts.items()))
+
+
+def check_settings(table: Any, label: str) -> tuple[tuple[str, str], ...]:
+    """`[verify.checks.<rule id>]` tables: the user's checks for their own rules, kept as JSON
+    and bound to the run's rules when verifying (scanner.verify.registry)."""
+    from scanner.rule_verify import parse_declaration, to_json
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{label}: [verify.checks]: expected tables")
+    checks: list[tuple[str, str]] = []
+    for rule_id, raw in table.items():
+        _, problems = parse_declaration(
+            raw, rule_id, rule_id, f"{label}: [verify.checks.{rule_id}]", need_cases=False
+        )
+        if problems:
+            raise ConfigError("\n".join(problems))
+        checks.append((rule_id, to_json(raw)))
+    return tuple(checks)
+
+
 def table_settings(table: Any, label: str) -> dict[str, Any]:
     """The settings of a trusted `[verify]` table (`label`: the file, for messages)."""
     if not isinstance(table, dict):
         raise ConfigError(f"{label}: [verify]: expected a table")
     settings: dict[str, Any] = {}
     for name, value in table.items():
+        if name == "hosts":
+            settings["hosts"] = host_settings(value, f"{label}: [verify.hosts]")
+            continue
+        if name == "checks":
+            settings["checks"] = check_settings(value, label)
+            continue
         if name not in USER_KEYS:
-            known = ", ".join(USER_KEYS)
+            known = ", ".join((*USER_KEYS, "hosts", "checks"))
             raise ConfigError(
                 f"{label}: [verify] {redacted_name(name)}: unknown key (expected one of: {known})"
             )

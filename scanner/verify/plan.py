@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from scanner.model import LIVE_VERDICTS, Finding, Verdict, VerdictStatus
 from scanner.verify.probe import Candidate
-from scanner.verify.registry import pairings, provider_named
+from scanner.verify.registry import Registry
 
 #: the most secrets one key id is tried with (each try is one request)
 MAX_PARTNERS = 4
@@ -51,8 +51,10 @@ def nearest(finding: Finding, partners: Sequence[tuple[int, Finding]]) -> list[i
     return [index for _, _, index in same_file[:MAX_PARTNERS]]
 
 
-def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | None]) -> Plan:
-    paired = pairings()
+def plan_findings(
+    findings: Sequence[Finding], verifiers: Mapping[str, str | None], registry: Registry
+) -> Plan:
+    paired = registry.pairings()
     partners: defaultdict[str, list[tuple[int, Finding]]] = defaultdict(list)
     for index, finding in enumerate(findings):
         if finding.rule_id in paired:
@@ -65,7 +67,7 @@ def plan_findings(findings: Sequence[Finding], verifiers: Mapping[str, str | Non
     tried_with: defaultdict[int, list[Candidate]] = defaultdict(list)
     for finding in findings:
         name = verifiers.get(finding.rule_id)
-        provider = provider_named(name) if name else None
+        provider = registry.named(name) if name else None
         if finding.rule_id in paired:
             pairing = paired[finding.rule_id].pairing
             assert pairing is not None

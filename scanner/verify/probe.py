@@ -105,3 +105,10 @@ class Provider:
     retry_without_hint: bool = True
     #: the verdict of an answer longer than MAX_BODY, from its status and start (a long listing)
     long_answer: Callable[[Reply], Verdict | None] | None = None
+    #: the host is each user's own (GitHub Enterprise, Okta...): keys go only to the one the
+    #: user names (--verify-host), which must end with `host_suffix` when there is one
+    user_host: bool = False
+    host_suffix: str = ""
+    #: a verifier whose keys take different requests (OpenAI admin keys): the variant whose
+    #: shape a key has builds its request and reads its answer
+    variants: tuple[Provider, ...] = ()

@@ -16,8 +16,8 @@ from scanner.redaction import kind_prefix, redact
 from scanner.verify.job import Job
 from scanner.verify.plan import plan_findings, settle
 from scanner.verify.probe import Candidate, Provider
-from scanner.verify.registry import provider_named
-from scanner.verify.shapes import has_shape
+from scanner.verify.registry import Registry, registry_for, shipped_registry
+from scanner.verify.shapes import sent_through
 
 Notify = Callable[[str], None]
 
@@ -27,11 +27,21 @@ def warn(message: str) -> None:
     sys.stderr.flush()
 
 
-def base_url(name: str, provider: Provider, notify: Notify) -> str:
-    """The provider's official host, unless `KEYLEAK_<NAME>_BASE_URL` redirects it (tests)."""
-    variable = f"KEYLEAK_{name.upper()}_BASE_URL"
+def base_url(
+    name: str, provider: Provider, notify: Notify, hosts: Mapping[str, str] | None = None
+) -> str | None:
+    """The provider's official host, or the user's own for a per-customer one (None: the user
+    named none), unless `KEYLEAK_<NAME>_BASE_URL` redirects it (tests)."""
+    variable = f"KEYLEAK_{name.upper().replace('-', '_')}_BASE_URL"
     override = os.environ.get(variable)
     if not override:
+        if provider.user_host:
+            host = (hosts or {}).get(name)
+            if host and not host.endswith(provider.host_suffix):
+                raise ConfigError(
+                    f"--verify-host {name}: {host} is not a {provider.host_suffix} host"
+                )
+            return f"https://{host}" if host else None
         return provider.base_url
     parts = urlsplit(override)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
@@ -44,9 +54,18 @@ def base_url(name: str, provider: Provider, notify: Notify) -> str:
 def verify_result(
     result: ScanResult, rules: Iterable[Rule], settings: VerifySettings, notify: Notify = warn
 ) -> ScanResult:
-    verifiers = {rule.id: rule.verify for rule in rules}
-    findings = verify_findings(result.findings, verifiers, settings, notify)
+    rules = list(rules)
+    checks = dict(settings.checks)
+    verifiers = {rule.id: rule_id_verifier(rule, checks) for rule in rules}
+    registry = registry_for(rules, checks)
+    findings = verify_findings(result.findings, verifiers, settings, notify, registry)
     return dataclasses.replace(result, findings=findings)
+
+
+def rule_id_verifier(rule: Rule, checks: Mapping[str, str]) -> str | None:
+    """The verifier of a rule's findings: the user's check for it, named by its id, else the
+    one the rule names."""
+    return rule.id if rule.id in checks else rule.verify
 
 
 def verify_findings(
@@ -54,15 +73,17 @@ def verify_findings(
     verifiers: Mapping[str, str | None],
     settings: VerifySettings,
     notify: Notify = warn,
+    registry: Registry | None = None,
 ) -> tuple[Finding, ...]:
     """The findings with a verdict each; identical keys are asked about once.
 
     Candidates go in rounds: a key paired with a secret that is not its own (the signature is
     refused) is tried with the next secret near it in the next round, after the first try ended.
     """
-    plan = plan_findings(findings, verifiers)
+    registry = registry if registry is not None else shipped_registry()
+    plan = plan_findings(findings, verifiers, registry)
     verdicts: dict[Candidate, Verdict] = {}
-    bases: dict[str, str] = {}
+    bases: dict[str, str | None] = {}
     tried: dict[int, list[Verdict]] = defaultdict(list)
     waiting = {index: step for index, step in enumerate(plan.steps) if isinstance(step, tuple)}
     attempt = 0
@@ -74,11 +95,12 @@ def verify_findings(
             bases,
             settings,
             notify,
+            registry,
         )
         for index, step in list(waiting.items()):
             verdict = verdicts[step[attempt]]
             tried[index].append(verdict)
-            if attempt + 1 == len(step) or not refused(step[attempt], verdict):
+            if attempt + 1 == len(step) or not refused(step[attempt], verdict, registry):
                 del waiting[index]
         attempt += 1
     steps = [
@@ -97,12 +119,13 @@ def verify_findings(
 def ask(
     candidates: Iterable[Candidate],
     verdicts: dict[Candidate, Verdict],
-    bases: dict[str, str],
+    bases: dict[str, str | None],
     settings: VerifySettings,
     notify: Notify,
+    registry: Registry,
 ) -> None:
     """Each candidate's verdict into `verdicts`: from the cache, the provider, or a dry run."""
-    jobs = prepare(candidates, verdicts, bases, notify)
+    jobs = prepare(candidates, verdicts, bases, notify, registry, dict(settings.hosts))
     if settings.dry_run:
         for job in jobs:
             notify(describe(job))
@@ -111,9 +134,9 @@ def ask(
         verdicts.update(run_cached(jobs, settings))
 
 
-def refused(candidate: Candidate, verdict: Verdict) -> bool:
+def refused(candidate: Candidate, verdict: Verdict, registry: Registry) -> bool:
     """The pair's second secret is not the key's own: the answer says nothing of the key."""
-    provider = provider_named(candidate.provider)
+    provider = registry.named(candidate.provider)
     pairing = provider.pairing if provider is not None else None
     return pairing is not None and verdict.reason == pairing.refused
 
@@ -121,20 +144,23 @@ def refused(candidate: Candidate, verdict: Verdict) -> bool:
 def prepare(
     candidates: Iterable[Candidate],
     verdicts: dict[Candidate, Verdict],
-    bases: dict[str, str],
+    bases: dict[str, str | None],
     notify: Notify,
+    registry: Registry,
+    hosts: Mapping[str, str],
 ) -> list[Job]:
     """A job for each candidate that may be sent; a verdict for those that may not (`bases`:
     each provider's URL, looked up once a run)."""
     jobs: list[Job] = []
     for candidate in candidates:
-        provider = provider_named(candidate.provider)
-        if provider is None:
+        named = registry.named(candidate.provider)
+        if named is None:
             verdicts[candidate] = Verdict(
                 VerdictStatus.SKIPPED, f"no verifier named {candidate.provider!r}"
             )
             continue
-        if not has_shape(provider, candidate.secret):
+        provider = sent_through(named, candidate.secret)
+        if provider is None:
             # whatever rule found it: a rule (a repository's own, too) may name any provider
             reason = f"not a key of {candidate.provider}'s shape"
             verdicts[candidate] = Verdict(VerdictStatus.SKIPPED, reason)
@@ -144,18 +170,28 @@ def prepare(
             verdicts[candidate] = request
             continue
         if candidate.provider not in bases:
-            bases[candidate.provider] = base_url(candidate.provider, provider, notify)
-        jobs.append(Job(candidate, provider, bases[candidate.provider], request))
+            bases[candidate.provider] = base_url(candidate.provider, provider, notify, hosts)
+        base = bases[candidate.provider]
+        if base is None:
+            reason = f"needs your host: --verify-host {candidate.provider}=HOST"
+            verdicts[candidate] = Verdict(VerdictStatus.SKIPPED, reason)
+            continue
+        jobs.append(Job(candidate, provider, base, request))
     return jobs
 
 
 def describe(job: Job) -> str:
     """The request as it would be sent, every credential in it redacted."""
-    lines = [f"would send: {job.request.method} {job.base_url}{job.request.target}"]
-    for name, value in job.request.headers:
-        for secret in job.request.secrets:
-            value = value.replace(secret, redact(secret, kind_prefix(secret)))
-        lines.append(f"  {name}: {value}")
+
+    def masked(text: str) -> str:
+        for secret in sorted(job.request.secrets, key=len, reverse=True):
+            text = text.replace(secret, redact(secret, kind_prefix(secret)))
+        return text
+
+    lines = [f"would send: {job.request.method} {job.base_url}{masked(job.request.target)}"]
+    lines += [f"  {name}: {masked(value)}" for name, value in job.request.headers]
+    if job.request.body:
+        lines.append(f"  body: {masked(job.request.body.decode('utf-8', 'replace'))}")
     if job.provider.sign is not None:
         lines.append("  Authorization: AWS4-HMAC-SHA256 (signed when sent)")
     return "\n".join(lines)

@@ -23,3 +23,10 @@ def has_shape(provider: Provider, secret: str) -> bool:
     """The whole secret is one of the provider's key shapes (none declared: nothing is)."""
     pattern = _pattern(provider.shapes)
     return pattern is not None and pattern.fullmatch(secret) is not None
+
+
+def sent_through(provider: Provider, secret: str) -> Provider | None:
+    """The provider, or the variant of it, whose shape the key has: the one it is sent through."""
+    if not provider.variants:
+        return provider if has_shape(provider, secret) else None
+    return next((each for each in provider.variants if has_shape(each, secret)), None)

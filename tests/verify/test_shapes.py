@@ -8,7 +8,7 @@ import pytest
 
 from scanner.model import VerdictStatus
 from scanner.rules import load_rules
-from scanner.verify.registry import PROVIDERS
+from scanner.verify.registry import shipped_registry
 from scanner.verify.runner import verify_findings
 from scanner.verify.shapes import has_shape
 from tests.cli_helpers import scan_json, write
@@ -17,6 +17,7 @@ from tests.fake_provider import PROVIDERS as FAKE_PROVIDERS
 from tests.keys import random_text
 
 S = VerdictStatus
+PROVIDERS = shipped_registry().providers
 
 
 def test_every_shipped_rule_finds_keys_of_its_verifiers_shape() -> None:
