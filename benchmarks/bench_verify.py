@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import binascii
 import json
 import multiprocessing
 import os
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -160,7 +161,12 @@ class AnyPathServer:
                 text = [unquote(self.path), str(self.headers), unquote_plus(body)]
                 scheme, _, credentials = self.headers.get("Authorization", "").partition(" ")
                 if scheme.lower() == "basic":
-                    text.append(base64.b64decode(credentials + "==").decode("utf-8", "replace"))
+                    try:
+                        decoded = base64.b64decode(credentials + "==")
+                    except binascii.Error:
+                        # a key that is itself the credential (Imagga's) need not be base64
+                        decoded = b""
+                    text.append(decoded.decode("utf-8", "replace"))
                 with server.lock:
                     server.requests.append("\n".join(text))
                 time.sleep(server.latency)
@@ -252,8 +258,12 @@ def asked_twice(keys: Sequence[str], requests: Sequence[str]) -> tuple[int, int]
     """(keys asked about more than once, requests that name no key)."""
     times: Counter[str] = Counter()
     unnamed = 0
+    # a key that is a URL (a Discord webhook) is asked about at its own path
+    forms = {
+        key: (key, urlsplit(key).path) if key.startswith("https://") else (key,) for key in keys
+    }
     for text in requests:
-        named = [key for key in keys if key in text]
+        named = [key for key in keys if any(form in text for form in forms[key])]
         times.update(named)
         unnamed += not named
     return sum(1 for n in times.values() if n > 1), unnamed
