@@ -30,3 +30,9 @@ def test_a_key_asked_twice_fails_the_benchmark() -> None:
     keys = ["k-one-0123456789", "k-two-0123456789"]
     requests = ["GET /a/x?key=k-one-0123456789", "GET /a/x?key=k-one-0123456789", "GET /b"]
     assert bench_verify.asked_twice(keys, requests) == (1, 1)
+
+
+def test_a_key_that_is_a_url_is_found_at_its_path() -> None:
+    webhook = "https://discord.com/api/webhooks/123/abc"
+    requests = ["/discord/api/webhooks/123/abc\nUser-Agent: keyleak"]
+    assert bench_verify.asked_twice([webhook], requests) == (0, 0)
