@@ -143,7 +143,10 @@ def request_for(bound: Bound, candidate: Candidate) -> Request | Verdict:
     named = {name.lower() for name, _ in declaration.headers}
     headers = [(name, value) for name, value in headers if name.lower() not in named]
     headers += [(name, render(value, values)) for name, value in declaration.headers]
-    secrets = [value for value in (secret, candidate.partner) if value]
+    # a part of the key (Telegram's bot secret after its id) is as secret as the key: mask
+    # every part a shape names, ids included, rather than guess which ones are
+    parts = [value for value in match.groupdict(default="").values() if value]
+    secrets = [value for value in (secret, candidate.partner, *parts) if value]
     if declaration.basic is not None:
         user, password = (render(part, values) for part in declaration.basic)
         token = base64.b64encode(f"{user}:{password}".encode()).decode()

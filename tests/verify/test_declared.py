@@ -179,6 +179,11 @@ def test_a_dry_run_sends_nothing_and_prints_the_request_masked(
     fixed = declaration.target.split("{")[0]
     assert f"would send: {declaration.method} {echo.url}/{name}{fixed}" in text
     assert key not in text and quote(key, safe="") not in text
+    # nor any part of it that the table's shape names (Telegram's bot secret)
+    parts = BOUND[declaration.rule_id].shape.fullmatch(key)
+    assert parts is not None
+    for part in parts.groupdict(default="").values():
+        assert len(part) < 8 or part not in text, part
     for header in headers:
         assert f"  {header}: " in text
     if declaration.basic is not None:
