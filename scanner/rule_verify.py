@@ -211,7 +211,7 @@ def parse_declaration(
         like = Declaration(
             rule_id, raw.get("name", ""), shape=raw.get("shape", ""), like=raw["like"]
         )
-        return like, problems
+        return (None if problems else like), problems
     for required in ("url", "reference", "answers"):
         if required not in raw:
             problems.append(f"{where}: {required!r} is required")
@@ -354,16 +354,21 @@ def string_table(raw: Any, where: str, problems: list[str]) -> tuple[tuple[str, 
     return tuple((str(key), value) for key, value in raw.items())
 
 
-def parse_answer(raw: Any, where: str, problems: list[str]) -> Answer | None:
+def status_and_verdict(
+    raw: Any, keys: dict[str, type | tuple[type, ...]], where: str, problems: list[str]
+) -> bool:
+    """Whether `raw` is a table of `keys` with its status and verdict (answers and cases)."""
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected a table")
-        return None
-    found = typed(raw, ANSWER_KEYS, where)
-    for required in ("status", "verdict"):
-        if required not in raw:
-            found.append(f"{where}: {required!r} is required")
-    if found:
-        problems += found
+        return False
+    found = typed(raw, keys, where)
+    found += [f"{where}: {key!r} is required" for key in ("status", "verdict") if key not in raw]
+    problems += found
+    return not found
+
+
+def parse_answer(raw: Any, where: str, problems: list[str]) -> Answer | None:
+    if not status_and_verdict(raw, ANSWER_KEYS, where, problems):
         return None
     statuses = raw["status"] if isinstance(raw["status"], list) else [raw["status"]]
     if not statuses or not all(
@@ -409,15 +414,7 @@ def parse_answer(raw: Any, where: str, problems: list[str]) -> Answer | None:
 
 
 def parse_case(raw: Any, where: str, problems: list[str]) -> Case | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: expected a table")
-        return None
-    found = typed(raw, CASE_KEYS, where)
-    for required in ("status", "verdict"):
-        if required not in raw:
-            found.append(f"{where}: {required!r} is required")
-    if found:
-        problems += found
+    if not status_and_verdict(raw, CASE_KEYS, where, problems):
         return None
     if raw["verdict"] not in VERDICTS:
         problems.append(f"{where}: 'verdict' must be one of {', '.join(VERDICTS)}")
