@@ -131,10 +131,10 @@ def verify_settings(options: dict[str, Any], config: Config | None = None) -> Ve
     if options.get("verify_host"):
         given["hosts"] = host_settings(options["verify_host"])
     chosen = {name: value for name, value in given.items() if value is not None}
-    merged = {**user_settings(), **named, **env_settings(), **chosen}
-    # hosts add up across sources (the command line wins for a name it gives)
-    hosts = {**dict(user_settings().get("hosts", ())), **dict(named.get("hosts", ()))}
-    hosts |= dict(chosen.get("hosts", ()))
+    sources = (user_settings(), named, env_settings(), chosen)
+    merged = {name: value for source in sources for name, value in source.items()}
+    # hosts add up across sources (a later source wins for a name it gives)
+    hosts = {name: host for source in sources for name, host in source.get("hosts", ())}
     if hosts:
         merged["hosts"] = tuple(sorted(hosts.items()))
     return VerifySettings(**merged)

@@ -153,3 +153,15 @@ def test_the_users_host_is_where_a_per_customer_key_goes() -> None:
     )
     with pytest.raises(ConfigError, match=r"not a \.okta\.com host"):
         base_url("okta", provider, said.append, {"okta": "acme.attacker.example"})
+
+
+def test_hosts_add_up_from_the_users_config_and_the_command_line() -> None:
+    from scanner.commands.options import HOOK_OPTIONS, verify_settings
+
+    hosts = '[verify.hosts]\nokta = "acme.okta.com"\nvault = "old.example.com"\n'
+    write(user_config_path().parent, user_config_path().name, hosts)
+    options = {**HOOK_OPTIONS, "verify_host": ("vault=vault.example.com",)}
+    assert verify_settings(options).hosts == (
+        ("okta", "acme.okta.com"),
+        ("vault", "vault.example.com"),
+    )
