@@ -319,9 +319,7 @@ def url_problems(url: str, known: set[str], where: str) -> list[str]:
         problems.append(f"{where}: 'url' needs a public DNS host name (no port, user or address)")
     if parts.fragment:
         problems.append(f"{where}: 'url' may not have a #fragment")
-    problems += template_problems(
-        parts.path + parts.query, known, f"{where}: url", allow_empty=False
-    )
+    problems += template_problems(parts.path + parts.query, known, f"{where}: url")
     return problems
 
 
@@ -335,9 +333,7 @@ def official_host(host: str) -> bool:
     return False
 
 
-def template_problems(
-    template: str, known: set[str], where: str, *, allow_empty: bool = True
-) -> list[str]:
+def template_problems(template: str, known: set[str], where: str) -> list[str]:
     names, well_formed = placeholders(template)
     if not well_formed:
         return [f"{where}: a lone brace (write {{{{ or }}}} for a brace)"]
