@@ -252,8 +252,6 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
 def liked_verifiers(rules: list[Rule]) -> list[Rule]:
     """A rule whose verify table reuses another's (`like`) without a name of its own is
     verified by that rule's verifier, whatever its own service is called."""
-    import json
-
     by_id = {rule.id: rule for rule in rules}
     resolved: list[Rule] = []
     for rule in rules:
