@@ -16,13 +16,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from scanner.errors import RuleError
 from scanner.model import Example, Finding, FormatPart, Rule, Severity
 from scanner.util.disk_cache import read_entry, write_entry
-
-T = TypeVar("T")
 
 REQUIRED_KEYS: dict[str, type] = {
     "id": str,
@@ -248,10 +246,8 @@ def rules_payload(rules: Sequence[Rule]) -> bytes:
         tuple(
             rule.severity.value
             if name == "severity"
-            else tuple((e.text, e.secret) for e in rule.examples)
-            if name == "examples"
-            else tuple(tuple(part) for part in rule.format)
-            if name == "format"
+            else tuple(map(tuple, getattr(rule, name)))
+            if name in ("examples", "format")
             else getattr(rule, name)
             for name in RULE_ROW
         )
@@ -266,18 +262,11 @@ def rule_from_row(row: tuple[Any, ...]) -> Rule:
     loading the rules (tests/test_rules.py holds it equal to the parsed rule)."""
     values = dict(zip(RULE_ROW, row, strict=True))
     values["severity"] = SEVERITIES[values["severity"]]
-    values["examples"] = tuple(
-        frozen(Example, {"text": text, "secret": secret}) for text, secret in values["examples"]
-    )
-    values["format"] = tuple(FormatPart(*part) for part in values["format"])
-    return frozen(Rule, values)
-
-
-def frozen(cls: type[T], values: dict[str, Any]) -> T:
-    """An instance of the frozen dataclass `cls` holding `values`, made without its `__init__`."""
-    instance: T = cls.__new__(cls)
-    object.__setattr__(instance, "__dict__", values)
-    return instance
+    values["examples"] = tuple(map(Example._make, values["examples"]))
+    values["format"] = tuple(map(FormatPart._make, values["format"]))
+    rule: Rule = Rule.__new__(Rule)
+    object.__setattr__(rule, "__dict__", values)
+    return rule
 
 
 def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], list[str]]:
