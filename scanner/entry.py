@@ -7,6 +7,13 @@ options would be about a fifth of the hook's time. Its settings are the defaults
 `scanner.commands.options` declares for click; every other command line goes through the click
 CLI, `scanner.cli`. Either way `scanner.error_handler` turns how the command ended into the
 exit code.
+
+Two more things are spared on every commit. The start-up makes some hundred thousand objects
+(modules, the rule set) and frees next to none, so the garbage collector, which would walk them
+some sixty times over, is paused until the scan starts, and leaves them alone after. And once
+the hook has its exit code, the process ends without tearing the interpreter down (clearing
+every module and freeing every rule costs about a tenth of the hook's time): exit handlers run
+and the standard streams are flushed first, as on any exit.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from scanner.error_handler import outcome
 
@@ -29,7 +37,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if is_hook(args) and COMPLETION_VARIABLE not in os.environ:
         # after `--` every argument is a file name, even one that starts with `-`
         names = args[len(HOOK_ARGS) + 1 :]
-        sys.exit(int(outcome(lambda: run_hook(names))))
+        code = int(outcome(lambda: run_hook(names)))
+        if argv is None:  # the process's own command line: nothing runs after keyleak
+            leave(code)
+        sys.exit(code)
     from scanner.cli import run_cli
 
     sys.exit(int(outcome(lambda: run_cli(args))))
@@ -42,7 +53,11 @@ def is_hook(args: list[str]) -> bool:
 
 
 def run_hook(names: Sequence[str] = ()) -> int:
-    """`keyleak staged [-- FILE...]` with its defaults, as click would run it."""
+    """`keyleak staged [-- FILE...]` with its defaults, as click would run it. The garbage
+    collector is paused until the scan starts (`scanner.commands.staged.started`)."""
+    import gc
+
+    gc.disable()
     try:
         from scanner.commands.options import HOOK_OPTIONS
         from scanner.commands.staged import run_staged
@@ -52,3 +67,22 @@ def run_hook(names: Sequence[str] = ()) -> int:
         # as click does: a blank line ends the terminal's `^C` line, and either is an interrupt
         print(file=sys.stderr)
         raise KeyboardInterrupt from exc
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with `code` as the interpreter would, minus its teardown."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            # what could not be written is lost either way; `outcome` already made a lost
+            # report on stdout an error
+            pass
+    os._exit(code)
