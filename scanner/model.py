@@ -3,13 +3,44 @@
 Everything here is a frozen dataclass so that a stage can never change what an earlier stage
 produced; stages communicate only through these values. Each class has a docstring: without one,
 `dataclass` computes a signature for it with `inspect`, which every hook run would pay for.
+
+Creating a dataclass costs about a millisecond (it compiles the source of its methods), and a
+clean commit never makes a match, a finding or anything they hold: those classes are `@frozen`,
+which makes them frozen dataclasses when their first instance is made.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar, dataclass_transform
+
+T = TypeVar("T")
+MAKING = threading.Lock()
+
+
+@dataclass_transform(frozen_default=True)
+def frozen(cls: type[T]) -> type[T]:
+    """`@dataclass(frozen=True)`, applied when the first instance is made (`__new__` comes first
+    for every instance: made by a call, `dataclasses.replace` or unpickling), so that a process
+    that never makes one never pays for it. Until then the class is not a dataclass:
+    `dataclasses.fields` needs an instance made first."""
+    made = False
+
+    def new(klass: type[T], *args: Any, **kwargs: Any) -> T:
+        # stays in place once the dataclass is made: a `__new__` set on a class cannot be taken
+        # back (CPython then passes the arguments on to `object.__new__`, which refuses them)
+        nonlocal made
+        if not made:
+            with MAKING:
+                if not made:
+                    dataclass(frozen=True)(cls)
+                    made = True
+        return object.__new__(klass)
+
+    cls.__new__ = staticmethod(new)  # type: ignore[assignment, method-assign]
+    return cls
 
 
 class Severity(StrEnum):
@@ -156,7 +187,7 @@ class Chunk:
     origin: Provenance
 
 
-@dataclass(frozen=True)
+@frozen
 class Match:
     """A confirmed rule match: `start`/`end` delimit the secret inside the chunk's bytes."""
 
@@ -169,7 +200,7 @@ class Match:
     encoding: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Location:
     """Where a finding is: 1-based line and column of the secret's start."""
 
@@ -205,7 +236,7 @@ LIVE_VERDICTS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Verdict:
     """What the provider said about a key; `details` holds only safe facts (org, scopes, expiry)."""
 
@@ -214,7 +245,7 @@ class Verdict:
     details: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Commit:
     """A commit as reports show it."""
 
@@ -235,7 +266,7 @@ class Removal(NamedTuple):
     commit: Commit
 
 
-@dataclass(frozen=True)
+@frozen
 class History:
     """Where a secret has been in a repository's history.
 
@@ -258,7 +289,7 @@ class History:
     removals: tuple[Removal, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     """A secret found, as every report shows it (`secret` is shown only with --no-redact)."""
 
@@ -318,7 +349,7 @@ def severity_text(finding: Finding) -> str:
     return finding.severity_reason
 
 
-@dataclass(frozen=True)
+@frozen
 class Skipped:
     """A path that was not scanned, and why (size limit, unreadable, binary...)."""
 
@@ -328,7 +359,7 @@ class Skipped:
     blob: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class RepositoryStatus:
     """One repository of an organisation audit: how its audit went. Its findings are in the
     merged result, each naming the repository in its location."""
