@@ -38,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         # after `--` every argument is a file name, even one that starts with `-`
         names = args[len(HOOK_ARGS) + 1 :]
         code = int(outcome(lambda: run_hook(names)))
-        if argv is None:  # the process's own command line: nothing runs after keyleak
+        # the process's own command line, not under a profiler or a coverage tracer (which
+        # write their results after the command returns): nothing runs after keyleak
+        if argv is None and sys.getprofile() is None and sys.gettrace() is None:
             leave(code)
         sys.exit(code)
     from scanner.cli import run_cli

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NamedTuple, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, dataclass_transform
 
 T = TypeVar("T")
 MAKING = threading.Lock()
@@ -136,6 +136,38 @@ class Rule:
     plant: tuple[str, ...] = ()
     #: the family a member rule was expanded from
     family: str = ""
+
+    if not TYPE_CHECKING:  # to mypy, a rule has its fields and nothing else
+
+        def __getattr__(self, name: str) -> Any:
+            """A rule the rules cache made holds its details (`RULE_DETAILS`) apart, as a
+            function that returns them, until one of them is read (`scanner.rules`)."""
+            details = self.__dict__.get("_details") if name in RULE_DETAILS else None
+            if details is None:
+                raise AttributeError(f"'Rule' object has no attribute {name!r}")
+            values = details()
+            # the values the rule always had, read late: nothing a caller sees changes
+            self.__dict__.update(values)
+            self.__dict__.pop("_details", None)
+            return values[name]
+
+
+#: what only checking, listing, describing and verifying rules read, never a scan (a finding's
+#: redacted form reads its rule's examples): a rule the rules cache made reads them on first use
+RULE_DETAILS = (
+    "description",
+    "examples",
+    "negative_examples",
+    "verification",
+    "format",
+    "plant",
+    "reference",
+    "origin",
+)
+for _name in RULE_DETAILS:
+    # a default left on the class would answer for an absent detail without asking for it
+    if _name in vars(Rule):
+        delattr(Rule, _name)
 
 
 class SourceKind(StrEnum):

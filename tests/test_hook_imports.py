@@ -148,10 +148,17 @@ def test_a_commit_through_the_framework_imports_no_more_than_a_bare_hook(
 
 #: runs keyleak as the hook script does, with an object that prints when the interpreter is torn
 #: down (its module cleared), and an exit handler that prints how many collections of each
-#: garbage collector generation ran since the hook's command started
+#: garbage collector generation ran since the hook's command started, which of the model's
+#: classes were made dataclasses, and how many rules had their details read
 TEARDOWN_PROBE = """\
 import atexit, gc, runpy, sys
-import scanner.entry
+import scanner.entry, scanner.rules
+details = scanner.rules.rule_details
+read = []
+def counted_details(cached):
+    read.append(1)
+    return details(cached)
+scanner.rules.rule_details = counted_details
 class Teardown:
     def __del__(self):
         sys.stderr.write("torn down\\n")
@@ -170,6 +177,7 @@ def report():
     model = sys.modules["scanner.model"]
     made = [name for name, value in vars(model).items() if hasattr(value, "__dataclass_fields__")]
     sys.stderr.write(f"dataclasses: {' '.join(sorted(made))}\\n")
+    sys.stderr.write(f"details read: {len(read)}\\n")
 atexit.register(report)
 sys.argv = ["keyleak", "staged"]
 runpy.run_module("scanner", run_name="__main__", alter_sys=True)
@@ -209,6 +217,12 @@ def test_a_clean_commit_makes_none_of_the_classes_of_a_finding(clean_commit: Pat
     finding_side = {"Match", "Location", "Finding", "History", "Commit", "Verdict", "Skipped"}
     assert finding_side.isdisjoint(made.split())
     assert "RepositoryStatus" not in made.split()
+
+
+def test_a_clean_commit_reads_no_rules_details(clean_commit: Path) -> None:
+    """Examples, descriptions and verification tables are for checking, describing and verifying
+    rules: the hook leaves them in the rules cache's bytes."""
+    assert "details read: 0" in probed_hook(clean_commit).splitlines()
 
 
 def test_a_failing_hook_exits_with_its_code_and_message(repo: Path, tmp_path: Path) -> None:

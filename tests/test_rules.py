@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import marshal
 import os
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,7 @@ import pytest
 from scanner.entry import main
 from scanner.errors import RuleError
 from scanner.match.engine import build_matcher, hyperscan_available
-from scanner.model import Example, FormatPart, Rule, Severity
+from scanner.model import RULE_DETAILS, Example, FormatPart, Rule, Severity
 from scanner.rules import RULE_ROW, load_rules, rules_entry
 from scanner.util.disk_cache import cache_dir, write_entry
 
@@ -285,8 +288,40 @@ def test_every_shipped_rule_comes_back_from_the_cache_as_parsed() -> None:
         assert type(rule.severity) is Severity
         assert all(type(example) is Example for example in rule.examples)
         assert all(type(part) is FormatPart for part in rule.format)
-        assert all(type(rule.__dict__[name]) is tuple for name in ("keywords", "aliases", "plant"))
+        assert all(type(getattr(rule, name)) is tuple for name in ("keywords", "aliases", "plant"))
     assert hash(cached.rules[0]) == hash(parsed.rules[0])
+
+
+def test_a_cached_rule_reads_its_details_when_first_asked() -> None:
+    parsed = load_rules().by_id()
+    wanted = next(rule for rule in parsed.values() if rule.verification and rule.format)
+    [rule] = [rule for rule in load_rules().rules if rule.id == wanted.id]
+    assert set(RULE_DETAILS).isdisjoint(vars(rule))  # a scan never reads them
+    assert rule.examples == wanted.examples
+    assert set(RULE_DETAILS) <= set(vars(rule))
+    assert "_details" not in vars(rule)
+    assert (rule.verification, rule.format) == (wanted.verification, wanted.format)
+    assert rule == wanted
+    with pytest.raises(AttributeError, match="no attribute 'regexp'"):
+        rule.regexp  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_cached_rule_crosses_to_another_process_whole() -> None:
+    """A worker process receives its rules pickled: the details travel with them, unread."""
+    parsed = load_rules().by_id()
+    [rule] = [rule for rule in load_rules().rules if rule.id == next(iter(parsed))]
+    script = (
+        "import pickle, sys\n"
+        "rule = pickle.loads(sys.stdin.buffer.read())\n"
+        "assert '_details' in vars(rule)\n"
+        "sys.stdout.buffer.write(pickle.dumps((rule.examples, rule.description, rule)))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], input=pickle.dumps(rule), capture_output=True, check=True
+    )
+    examples, description, whole = pickle.loads(completed.stdout)
+    assert (examples, description) == (parsed[rule.id].examples, parsed[rule.id].description)
+    assert whole == parsed[rule.id]
 
 
 @pytest.mark.parametrize(
