@@ -56,6 +56,11 @@ NEVER = (
     "scanner.report.sarif_format",
     "scanner.report.csv_format",
     "scanner.report.junit_format",
+    # dataclasses imports it only to describe a class without a docstring (scanner.entry)
+    "inspect",
+    "ast",
+    "dis",
+    "tokenize",
 )
 
 
@@ -223,6 +228,24 @@ def test_a_clean_commit_reads_no_rules_details(clean_commit: Path) -> None:
     """Examples, descriptions and verification tables are for checking, describing and verifying
     rules: the hook leaves them in the rules cache's bytes."""
     assert "details read: 0" in probed_hook(clean_commit).splitlines()
+
+
+def test_dataclasses_imported_alone_still_reach_inspect_when_asked() -> None:
+    """A dataclass without a docstring is described by its signature, through the stand-in."""
+    script = (
+        "import sys\n"
+        "from scanner.entry import import_dataclasses_alone\n"
+        "import_dataclasses_alone()\n"
+        "assert 'inspect' not in sys.modules\n"
+        "import dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Point:\n"
+        "    x: int\n"
+        "print(Point.__doc__, 'inspect' in sys.modules)\n"
+    )
+    completed = run_process([sys.executable, "-P", "-c", script], Path.cwd(), dict(os.environ))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["Point(x:", "int)", "True"]
 
 
 def test_a_failing_hook_exits_with_its_code_and_message(repo: Path, tmp_path: Path) -> None:
