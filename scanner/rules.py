@@ -7,7 +7,6 @@ TOML or JSON. Compiling the regexes is the engine's job (see match.database_cach
 
 from __future__ import annotations
 
-import hashlib
 import json
 import marshal
 import math
@@ -22,6 +21,7 @@ from typing import Any
 from scanner.errors import RuleError
 from scanner.model import RULE_DETAILS, Example, Finding, FormatPart, Rule, Severity
 from scanner.util.disk_cache import read_entry, write_entry
+from scanner.util.sha256 import sha256
 
 REQUIRED_KEYS: dict[str, type] = {
     "id": str,
@@ -168,7 +168,7 @@ def read_contents(files: list[Path]) -> tuple[list[tuple[Path, bytes]], str]:
     from scanner.util.small_file import describe, read_small_file
 
     contents: list[tuple[Path, bytes]] = []
-    digest = hashlib.sha256()
+    digest = sha256()
     total = 0
     for file in files:
         try:
@@ -189,7 +189,7 @@ def stat_signature(files: list[Path]) -> str | None:
     Reading and hashing a hundred rule files on every hook run costs more than the rest of
     loading them from the cache; this signature finds the content digest without reading.
     """
-    signature = hashlib.sha256()
+    signature = sha256()
     try:
         for file in files:
             info = file.stat()
@@ -662,7 +662,7 @@ def select_rules(ruleset: RuleSet, enable: Sequence[str], disable: Sequence[str]
     rules = tuple(r for r in ruleset.rules if r.id in wanted and r.id not in set(disable))
     if not rules:
         raise RuleError("enable/disable leave no rules to run")
-    digest = hashlib.sha256(f"{ruleset.digest}\0{','.join(r.id for r in rules)}".encode())
+    digest = sha256(f"{ruleset.digest}\0{','.join(r.id for r in rules)}".encode())
     return RuleSet(rules, digest.hexdigest())
 
 
@@ -670,5 +670,5 @@ def with_rules(ruleset: RuleSet, extra: Sequence[Rule], extra_digest: str) -> Ru
     """`ruleset` plus `extra` (rules built elsewhere, e.g. from a gitleaks config)."""
     if not extra:
         return ruleset
-    digest = hashlib.sha256(f"{ruleset.digest}\0{extra_digest}".encode()).hexdigest()
+    digest = sha256(f"{ruleset.digest}\0{extra_digest}".encode()).hexdigest()
     return RuleSet(ruleset.rules + tuple(extra), digest)

@@ -61,6 +61,8 @@ NEVER = (
     "ast",
     "dis",
     "tokenize",
+    # OpenSSL, for a few short cache keys (scanner.util.sha256)
+    "_hashlib",
 )
 
 
