@@ -7,8 +7,8 @@ read-only or full cache directory only costs recomputing next time.
 
 from __future__ import annotations
 
+import binascii
 import os
-import zlib
 from pathlib import Path
 
 from scanner.util.atomic import replace_file
@@ -60,4 +60,5 @@ def write_entry(name: str, payload: bytes) -> None:
 
 
 def checksum(payload: bytes | memoryview) -> bytes:
-    return b"%08x" % zlib.crc32(payload)
+    # binascii's CRC-32 is zlib's, and the hook imports binascii anyway (base64 does)
+    return b"%08x" % binascii.crc32(payload)
