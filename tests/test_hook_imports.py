@@ -56,6 +56,13 @@ NEVER = (
     "scanner.report.sarif_format",
     "scanner.report.csv_format",
     "scanner.report.junit_format",
+    # dataclasses imports it only to describe a class without a docstring (scanner.entry)
+    "inspect",
+    "ast",
+    "dis",
+    "tokenize",
+    # OpenSSL, for a few short cache keys (scanner.util.sha256)
+    "_hashlib",
 )
 
 
@@ -146,6 +153,113 @@ def test_a_commit_through_the_framework_imports_no_more_than_a_bare_hook(
     }.isdisjoint(modules)
 
 
+#: runs keyleak as the hook script does, with an object that prints when the interpreter is torn
+#: down (its module cleared), and an exit handler that prints how many collections of each
+#: garbage collector generation ran since the hook's command started, which of the model's
+#: classes were made dataclasses, and how many rules had their details read
+TEARDOWN_PROBE = """\
+import atexit, gc, runpy, sys
+import scanner.entry, scanner.rules
+details = scanner.rules.rule_details
+read = []
+def counted_details(cached):
+    read.append(1)
+    return details(cached)
+scanner.rules.rule_details = counted_details
+class Teardown:
+    def __del__(self):
+        sys.stderr.write("torn down\\n")
+witness = Teardown()
+def counts():
+    return [generation["collections"] for generation in gc.get_stats()]
+started = []
+hook = scanner.entry.run_hook
+def counted(names=()):
+    started.extend(counts())
+    return hook(names)
+scanner.entry.run_hook = counted
+def report():
+    since = [now - before for now, before in zip(counts(), started)]
+    sys.stderr.write(f"collections: {' '.join(map(str, since))}\\n")
+    model = sys.modules["scanner.model"]
+    made = [name for name, value in vars(model).items() if hasattr(value, "__dataclass_fields__")]
+    sys.stderr.write(f"dataclasses: {' '.join(sorted(made))}\\n")
+    sys.stderr.write(f"details read: {len(read)}\\n")
+atexit.register(report)
+sys.argv = ["keyleak", "staged"]
+runpy.run_module("scanner", run_name="__main__", alter_sys=True)
+"""
+
+
+def probed_hook(repo: Path) -> str:
+    """Stderr of a hook run (the second: the first fills the cache) under TEARDOWN_PROBE."""
+    command = [sys.executable, "-P", "-c", TEARDOWN_PROBE]
+    for _ in range(2):
+        completed = run_process(command, repo, dict(os.environ))
+        assert completed.returncode == 0, completed.stderr
+    assert "no secrets found" in completed.stdout  # the report still reaches its stream
+    return completed.stderr
+
+
+def test_the_hook_ends_without_tearing_the_interpreter_down(clean_commit: Path) -> None:
+    """Its exit handlers run (they print the counts), but no module is cleared."""
+    err = probed_hook(clean_commit)
+    assert "collections: " in err
+    assert "torn down" not in err
+
+
+def test_the_garbage_collector_rests_while_the_hook_starts(clean_commit: Path) -> None:
+    """Start-up makes objects and frees next to none: no collection walks them all, and a
+    clean commit leaves the older generations untouched."""
+    [counts] = [line for line in probed_hook(clean_commit).splitlines() if "collections" in line]
+    young, middle, old = (int(n) for n in counts.split(": ")[1].split())
+    assert (middle, old) == (0, 0)
+    assert young < 10
+
+
+def test_a_clean_commit_makes_none_of_the_classes_of_a_finding(clean_commit: Path) -> None:
+    """Each costs about a millisecond to create; a clean commit has no match to put in one."""
+    [made] = [line for line in probed_hook(clean_commit).splitlines() if "dataclasses:" in line]
+    assert "Rule" in made.split()  # the probe does see the dataclasses a clean commit makes
+    finding_side = {"Match", "Location", "Finding", "History", "Commit", "Verdict", "Skipped"}
+    assert finding_side.isdisjoint(made.split())
+    assert "RepositoryStatus" not in made.split()
+
+
+def test_a_clean_commit_reads_no_rules_details(clean_commit: Path) -> None:
+    """Examples, descriptions and verification tables are for checking, describing and verifying
+    rules: the hook leaves them in the rules cache's bytes."""
+    assert "details read: 0" in probed_hook(clean_commit).splitlines()
+
+
+def test_dataclasses_imported_alone_still_reach_inspect_when_asked() -> None:
+    """A dataclass without a docstring is described by its signature, through the stand-in."""
+    script = (
+        "import sys\n"
+        "from scanner.entry import import_dataclasses_alone\n"
+        "import_dataclasses_alone()\n"
+        "assert 'inspect' not in sys.modules\n"
+        "import dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Point:\n"
+        "    x: int\n"
+        "print(Point.__doc__, 'inspect' in sys.modules)\n"
+    )
+    completed = run_process([sys.executable, "-P", "-c", script], Path.cwd(), dict(os.environ))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["Point(x:", "int)", "True"]
+
+
+def test_a_failing_hook_exits_with_its_code_and_message(repo: Path, tmp_path: Path) -> None:
+    """Nothing staged in a bare repository is an error: the fast exit keeps the code and the
+    message."""
+    bare = tmp_path / "bare.git"
+    git(repo, "init", "-q", "--bare", str(bare))
+    completed = run_process([sys.executable, "-P", "-m", "scanner", "staged"], bare, {**os.environ})
+    assert completed.returncode == 2
+    assert "a bare repository has no staged changes" in completed.stderr
+
+
 def test_any_other_command_line_goes_through_click(clean_commit: Path, tmp_path: Path) -> None:
     """The probe sees what is imported: an option takes the click CLI and its JSON writer."""
     modules, code, err = imported_by(clean_commit, tmp_path, "staged", "--format", "json")
@@ -172,7 +286,10 @@ def test_every_dataclass_has_a_docstring() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.ClassDef)
-                and any(ast.unparse(d).startswith("dataclass") for d in node.decorator_list)
+                and any(
+                    ast.unparse(d).startswith("dataclass") or ast.unparse(d) == "frozen"
+                    for d in node.decorator_list
+                )
                 and ast.get_docstring(node) is None
             ):
                 undocumented.append(f"{path.name}: {node.name}")

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import marshal
 import os
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,11 +12,12 @@ import pytest
 from scanner.entry import main
 from scanner.errors import RuleError
 from scanner.match.engine import build_matcher, hyperscan_available
-from scanner.model import Rule
-from scanner.rules import load_rules
-from scanner.util.disk_cache import cache_dir
+from scanner.model import RULE_DETAILS, Example, FormatPart, Rule, Severity
+from scanner.rules import RULE_ROW, load_rules, rules_entry
+from scanner.util.disk_cache import cache_dir, write_entry
 
 SHIPPED = load_rules()
+SHIPPED_CACHE = cache_dir()
 ENGINES = ["regex", "hyperscan"] if hyperscan_available() else ["regex"]
 
 
@@ -262,6 +267,79 @@ def test_a_damaged_rules_cache_index_is_ignored(tmp_path: Path) -> None:
     first = load_rules([path])
     for entry in cache_dir().glob("rules-index-*"):
         entry.write_bytes(b"damaged")
+    assert load_rules([path]) == first
+
+
+def test_a_cached_row_holds_every_field_of_a_rule() -> None:
+    from dataclasses import fields
+
+    assert sorted(RULE_ROW) == sorted(field.name for field in fields(Rule))
+
+
+def test_every_shipped_rule_comes_back_from_the_cache_as_parsed() -> None:
+    """Cached rules are made without `Rule.__init__`: each must equal the rule parsed from its
+    file, with the same types inside."""
+    assert cache_dir() != SHIPPED_CACHE  # the test's own cache starts empty
+    parsed = load_rules()
+    cached = load_rules()
+    assert cached == parsed
+    assert cached.rules == SHIPPED.rules
+    for rule in cached.rules:
+        assert type(rule.severity) is Severity
+        assert all(type(example) is Example for example in rule.examples)
+        assert all(type(part) is FormatPart for part in rule.format)
+        assert all(type(getattr(rule, name)) is tuple for name in ("keywords", "aliases", "plant"))
+    assert hash(cached.rules[0]) == hash(parsed.rules[0])
+
+
+def test_a_cached_rule_reads_its_details_when_first_asked() -> None:
+    parsed = load_rules().by_id()
+    wanted = next(rule for rule in parsed.values() if rule.verification and rule.format)
+    [rule] = [rule for rule in load_rules().rules if rule.id == wanted.id]
+    assert set(RULE_DETAILS).isdisjoint(vars(rule))  # a scan never reads them
+    assert rule.examples == wanted.examples
+    assert set(RULE_DETAILS) <= set(vars(rule))
+    assert "_details" not in vars(rule)
+    assert (rule.verification, rule.format) == (wanted.verification, wanted.format)
+    assert rule == wanted
+    with pytest.raises(AttributeError, match="no attribute 'regexp'"):
+        rule.regexp  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_cached_rule_crosses_to_another_process_whole() -> None:
+    """A worker process receives its rules pickled: the details travel with them, unread."""
+    parsed = load_rules().by_id()
+    [rule] = [rule for rule in load_rules().rules if rule.id == next(iter(parsed))]
+    script = (
+        "import pickle, sys\n"
+        "rule = pickle.loads(sys.stdin.buffer.read())\n"
+        "assert '_details' in vars(rule)\n"
+        "sys.stdout.buffer.write(pickle.dumps((rule.examples, rule.description, rule)))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], input=pickle.dumps(rule), capture_output=True, check=True
+    )
+    examples, description, whole = pickle.loads(completed.stdout)
+    assert (examples, description) == (parsed[rule.id].examples, parsed[rule.id].description)
+    assert whole == parsed[rule.id]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not marshal at all",
+        marshal.dumps(("old", "fields")),
+        marshal.dumps((RULE_ROW[:-1], ())),
+        marshal.dumps((RULE_ROW, (("too", "short"),))),
+        marshal.dumps([1, 2, 3]),
+    ],
+)
+def test_a_cached_rule_set_of_another_shape_is_rebuilt(tmp_path: Path, payload: bytes) -> None:
+    """An entry whose checksum holds (a rule set cached by another version, say) but whose
+    content is not today's rows is parsed again, never half trusted."""
+    path = write_rules(tmp_path, VALID_RULE)
+    first = load_rules([path])
+    write_entry(rules_entry(first.digest), payload)
     assert load_rules([path]) == first
 
 

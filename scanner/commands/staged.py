@@ -26,6 +26,7 @@ hook tells them apart by its environment (checked against pre-commit 4 and git 2
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -69,8 +70,18 @@ def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
     if only is not None and not all_staged(only, diff) and not git.concluding_merge():
         return scan_handed_files(options, names)
     chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist(), only)
-    result = run_scan(configured_scanner(options), chunks, jobs=1)
+    scanner = configured_scanner(options)
+    started()
+    result = run_scan(scanner, chunks, jobs=1)
     return finish(result, options, "staged file")
+
+
+def started() -> None:
+    """Start-up is over. What it made (modules, the rule set) lives as long as the process, so
+    collections leave it alone from now on (`scanner.entry.run_hook` paused the collector while
+    it was made, and thaws it when the hook ends)."""
+    gc.freeze()
+    gc.enable()
 
 
 def all_staged(names: frozenset[str], diff: bytes) -> bool:
@@ -99,6 +110,7 @@ def scan_handed_files(options: ScanOptions, names: Sequence[str]) -> int:
 
     config = options.config
     scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
+    started()
     items = list(handed_files(names, config.path_allowlist(), config.root))
     # a handful of files is scanned sooner here than a pool of workers can start
     jobs = default_jobs() if len(items) > 64 else 1
@@ -112,4 +124,5 @@ def scan_pushed(
     base's config, or every blob of `revisions`' history."""
     from scanner.commands.history import history_command
 
+    started()
     return history_command(options, ranges=ranges, revisions=revisions, progress=False)

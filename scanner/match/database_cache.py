@@ -6,7 +6,6 @@ library version, the machine architecture and the format of the database's expre
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from scanner.match.hyperscan_matcher import (
 )
 from scanner.model import Rule
 from scanner.util.disk_cache import read_entry, write_entry
+from scanner.util.sha256 import sha256
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
 #: wide upper bounds dropped; no base64 forms of family members' keywords)
@@ -31,7 +31,7 @@ DATABASE_FORMAT = 10
 
 def entry_name(rules_digest: str) -> str:
     version = str(getattr(hyperscan, "__version__", "?"))
-    key = hashlib.sha256(
+    key = sha256(
         b"\0".join(
             [
                 rules_digest.encode(),

@@ -95,10 +95,10 @@ def test_catastrophic_regex_times_out_instead_of_hanging(monkeypatch: pytest.Mon
 @needs_hyperscan
 def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> None:
     from scanner.match.database_cache import entry_name
-    from scanner.util.disk_cache import cache_dir
+    from scanner.util.disk_cache import entry_path
 
     ruleset = load_rules()
-    path = cache_dir() / entry_name(ruleset.digest)
+    path = entry_path(entry_name(ruleset.digest))
     path.unlink(missing_ok=True)
     content = b'k = "' + every_openai_shape()[1][1].encode() + b'"'
     first = build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content)

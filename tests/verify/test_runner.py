@@ -14,7 +14,7 @@ import pytest
 from scanner.config.verification import VerifySettings
 from scanner.errors import ConfigError
 from scanner.model import VerdictStatus
-from scanner.util.disk_cache import cache_dir
+from scanner.util.disk_cache import cache_dir, entry_path
 from scanner.verify.plan import MAX_PARTNERS
 from scanner.verify.runner import verify_findings
 from scanner.verify.sigv4 import authorization, signing_key
@@ -243,7 +243,7 @@ def test_cache_answers_the_second_run(server: FakeProvider, messages: list[str])
     assert server.requests[key] == 1
     assert verify_one(key, messages, FAST) is S.LIVE  # --no-verify-cache asks again
     assert server.requests[key] == 2
-    blob = (cache_dir() / ENTRIES).read_bytes()
+    blob = (entry_path(ENTRIES)).read_bytes()
     assert key.encode() not in blob and key[-12:].encode() not in blob
     assert len((cache_dir() / SALT).read_bytes()) == 32
 
@@ -253,9 +253,9 @@ def test_the_verdict_cache_folder_is_private(server: FakeProvider, messages: lis
     cache_dir().mkdir(parents=True, mode=0o755)
     cache_dir().chmod(0o755)
     verify_one(make_key("openai"), messages, dataclasses.replace(FAST, use_cache=True))
-    for name in (ENTRIES, SALT):
-        assert ((cache_dir() / name).parent.stat().st_mode & 0o777) == 0o700, name
-        assert ((cache_dir() / name).stat().st_mode & 0o777) == 0o600, name
+    for path in (entry_path(ENTRIES), cache_dir() / SALT):
+        assert (path.parent.stat().st_mode & 0o777) == 0o700, path
+        assert (path.stat().st_mode & 0o777) == 0o600, path
 
 
 def test_cache_entries_expire(server: FakeProvider, messages: list[str]) -> None:
@@ -286,7 +286,7 @@ def test_damaged_cache_is_ignored_and_rebuilt(
     cached = dataclasses.replace(FAST, use_cache=True)
     key = make_key("openai")
     verify_one(key, messages, cached)
-    path = cache_dir() / ENTRIES
+    path = entry_path(ENTRIES)
     path.write_bytes(damage)
     assert verify_one(key, messages, cached) is S.LIVE
     assert server.requests[key] == 2
@@ -302,7 +302,7 @@ def test_cache_with_a_wrong_shape_inside_a_valid_entry(
     cached = dataclasses.replace(FAST, use_cache=True)
     key = make_key("openai")
     verify_one(key, messages, cached)
-    entries = json.loads((cache_dir() / ENTRIES).read_bytes().split(b"\n", 2)[2])
+    entries = json.loads((entry_path(ENTRIES)).read_bytes().split(b"\n", 2)[2])
     write_entry(ENTRIES, json.dumps({name: {"at": "x"} for name in entries}).encode())
     assert verify_one(key, messages, cached) is S.LIVE
     assert server.requests[key] == 2
@@ -499,7 +499,7 @@ def test_no_key_text_in_logs_messages_or_verdicts(
         assert result.verdict is not None
         texts.append(result.verdict.reason)
         texts.extend(value for _, value in result.verdict.details)
-    texts.append((cache_dir() / ENTRIES).read_bytes().decode("utf-8", "replace"))
+    texts.append((entry_path(ENTRIES)).read_bytes().decode("utf-8", "replace"))
     for key in [*keys.values(), closed, slow]:
         for text in texts:
             assert key not in text and key[-12:] not in text
