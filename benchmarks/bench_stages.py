@@ -3,12 +3,14 @@
 Run by hand (never from the test suite), from the project root:
 
     .venv/bin/python benchmarks/bench_stages.py [--tree DIR] [--max-mb 40] [--rules DIR]
-        [--synthetic N] [--history GIT_DIR] [--runs 3]
+        [--synthetic N] [--history GIT_DIR] [--blobs GIT_DIR] [--runs 3]
 
 The input is real source: by default the files of this venv's site-packages (Python, C,
 JavaScript, data), read into memory in a stable order up to --max-mb, one chunk per file as a
-tree scan makes them. With --history, a bare repository's blobs are also read through the pipe
-`git cat-file --batch-all-objects --batch --unordered` into Python (the read alone, not scanned).
+tree scan makes them; with --blobs, a sample of a repository's blobs in object-id order (a
+random order) up to --max-mb, as a history scan reads them. With --history, a bare
+repository's blobs are also read through the pipe `git cat-file --batch-all-objects --batch
+--unordered` into Python (the read alone, not scanned).
 
 The rules are the shipped ones, plus the files of --rules, plus --synthetic N made-up family
 members (a keyword of 5-12 letters, an assignment, a fixed-shape body), which stand for a full
@@ -124,6 +126,45 @@ def source_files(tree: Path, max_bytes: int) -> list[tuple[str, bytes]]:
             if total >= max_bytes:
                 return files
     return files
+
+
+def history_blobs(git_dir: Path, max_bytes: int) -> list[tuple[str, bytes]]:
+    """A sample of a repository's blobs, up to `max_bytes`: in object-id order, which is a
+    random order, so the sample holds every kind of file and every age of the history in
+    proportion (no blob over 2 MB, no binary one: the history scan skips those too)."""
+    check = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+    listed = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "cat-file", "--batch-all-objects", check],
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\n")
+    chosen: list[bytes] = []
+    total = 0
+    for line in sorted(listed):
+        fields = line.split()
+        if len(fields) != 3 or fields[1] != b"blob" or int(fields[2]) > 2 * MB:
+            continue
+        chosen.append(fields[0])
+        total += int(fields[2])
+        if total >= max_bytes:
+            break
+    process = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
+        input=b"".join(oid + b"\n" for oid in chosen),
+        capture_output=True,
+        check=True,
+    )
+    out = process.stdout
+    blobs: list[tuple[str, bytes]] = []
+    at = 0
+    for oid in chosen:
+        header_end = out.index(b"\n", at)
+        size = int(out[at:header_end].split()[2])
+        content = out[header_end + 1 : header_end + 1 + size]
+        at = header_end + 2 + size
+        if b"\0" not in content[:8000]:
+            blobs.append((oid.decode(), content))
+    return blobs
 
 
 def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
@@ -313,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, action="append", default=[], help="more rules")
     parser.add_argument("--synthetic", type=int, default=0, help="made-up family members")
     parser.add_argument("--history", type=Path, help="a git dir whose blobs to read via a pipe")
+    parser.add_argument(
+        "--blobs", type=Path, help="scan a sample of this git dir's blobs instead of --tree"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of each stage (median)")
     args = parser.parse_args(argv)
 
@@ -320,7 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     rules = list(ruleset.rules)
     if args.synthetic:
         rules += synthetic_members(rules[0], args.synthetic)
-    files = source_files(args.tree, int(args.max_mb * MB))
+    if args.blobs:
+        files = history_blobs(args.blobs, int(args.max_mb * MB))
+    else:
+        files = source_files(args.tree, int(args.max_mb * MB))
     chunks = [Chunk(content, Provenance(path=path)) for path, content in files]
     size = sum(len(chunk.content) for chunk in chunks)
     compile_table, loaded = compile_rows(rules)

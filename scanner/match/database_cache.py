@@ -25,8 +25,9 @@ from scanner.model import Rule
 from scanner.util.disk_cache import read_entry, write_entry
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
-#: wide upper bounds dropped; no base64 forms of family members' keywords)
-DATABASE_FORMAT = 10
+#: wide upper bounds dropped; no base64 forms of family members' keywords; 11: members'
+#: keywords only where they start a word)
+DATABASE_FORMAT = 11
 
 
 def entry_name(rules_digest: str) -> str:

@@ -76,8 +76,8 @@ LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
 
 def database_expression(rule: Rule) -> str:
-    """What the database holds for a rule: a family member's keywords alone, any other rule's
-    regex in its prefilter form.
+    """What the database holds for a rule: a family member's keywords (where they start a word,
+    `MEMBER_START`), any other rule's regex in its prefilter form.
 
     Every match of a member's pattern holds one of its keywords, so the keywords select it as
     surely as the pattern does, and the confirm step decides as before. Five hundred members'
@@ -85,8 +85,19 @@ def database_expression(rule: Rule) -> str:
     reads and loads; as literals they cost little, and service names are rare in code.
     """
     if rule.family:
-        return "(?i:" + "|".join(re.escape(keyword) for keyword in rule.keywords) + ")"
+        keywords = "(?i:" + "|".join(re.escape(keyword) for keyword in rule.keywords) + ")"
+        if rule.regex.startswith(MEMBER_START):
+            return WORD_START + keywords
+        return keywords
     return prefilter_form(rule.regex)
+
+
+#: How a family's regex starts: a keyword that starts a word. The database asks the same of
+#: the keyword, by the byte before it (any but an ASCII letter or digit, which is what the
+#: look-behind rejects in bytes, whatever the case) or the start of the text: `alchemy` on
+#: its own made every file of SQLAlchemy a candidate, confirmed for nothing.
+MEMBER_START = "(?i:(?<![a-z0-9])(?:"
+WORD_START = "(?:^|[^A-Za-z0-9])"
 
 
 def prefilter_form(pattern: str) -> str:
