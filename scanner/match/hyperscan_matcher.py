@@ -46,6 +46,16 @@ MANIFEST_FLAGS = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_SINGLEMATCH
 #: keywords' base64 forms
 MANIFEST_ID = len(HINTS)
 FIRST_ENCODED_ID = MANIFEST_ID + 1
+#: A keyword-gated rule's keywords, as one literal expression of the database, have the id
+#: `KEYWORDS_ID + the rule's index`: far past every other id of any catalogue.
+KEYWORDS_ID = 1 << 24
+#: Keywords this long and longer are looked for by the database (`gate_literal`): a chunk that
+#: one gated rule's regex hits was otherwise copied in lowercase to look for them, which cost
+#: a fifth of the matching of a history full of YAML (the Kubernetes rules' prefilter fires on
+#: every indented `name: value` line). Shorter ones (`sk_`, `AC`) would match all over code and
+#: slow the whole database; their rules keep the lowercase check.
+MIN_GATE_LITERAL = 4
+KEYWORDS_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
 #: Bytes a matcher scans with the rules' database alone, before it switches to the combined
 #: one: a commit's worth. A pre-commit run loads a quarter of the bytes (and looks for a
 #: decodable run itself, which would cost more than the encodings' scan on a whole history);
@@ -145,6 +155,18 @@ def prefilter_form(pattern: str) -> str:
     return "".join(parts)
 
 
+def gate_literal(rule: Rule) -> bytes | None:
+    """The database expression of a keyword-gated rule's keywords (any case, as the gate
+    compares them with the lowercased chunk), if they are all long enough and ASCII, where
+    Hyperscan's caseless matching is `bytes.lower`'s."""
+    if rule.family or LINE_HINT in rule.hints:  # selected by their keywords' lines instead
+        return None
+    keywords = [keyword.lower().encode() for keyword in rule.keywords]
+    if not keywords or any(len(k) < MIN_GATE_LITERAL or not k.isascii() for k in keywords):
+        return None
+    return b"|".join(b"".join(b"\\x%02x" % byte for byte in k) for k in keywords)
+
+
 def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
     return tuple(tuple(k.lower().encode() for k in rule.keywords) for rule in rules)
 
@@ -217,6 +239,12 @@ def compile_parts(
         expressions.append(encoding)
         ids.append(len(rules) + FIRST_ENCODED_ID + offset)
         flags.append(ENCODED_FLAGS)
+    for index, rule in enumerate(rules):
+        literal = gate_literal(rule)
+        if literal is not None:
+            expressions.append(literal)
+            ids.append(KEYWORDS_ID + index)
+            flags.append(KEYWORDS_FLAGS)
     return compile_expressions(expressions, flags, ids)
 
 
@@ -311,6 +339,10 @@ class HyperscanMatcher:
         self._line_local = frozenset(
             index for index, rule in enumerate(rules) if LINE_HINT in rule.hints
         )
+        #: rules whose keywords the database reports (`gate_literal`)
+        self._keywords_reported = frozenset(
+            index for index, rule in enumerate(rules) if gate_literal(rule) is not None
+        )
         self._database = compiled.database
         self._always = compiled.always_candidates
         self._prototype_scratch = hyperscan.Scratch(self._database)
@@ -335,6 +367,7 @@ class HyperscanMatcher:
         hits: set[int] = set()
         hinted: list[int] = []
         encoded: list[int] = []
+        keywords_found: set[int] = set()
         rule_count = len(self._rules)
         manifest, first_encoded = rule_count + MANIFEST_ID, rule_count + FIRST_ENCODED_ID
 
@@ -343,6 +376,8 @@ class HyperscanMatcher:
                 hits.add(expression_id)
             elif expression_id < first_encoded:
                 hinted.append(end)
+            elif expression_id >= KEYWORDS_ID:
+                keywords_found.add(expression_id - KEYWORDS_ID)
             else:
                 encoded.append(end)
 
@@ -373,11 +408,12 @@ class HyperscanMatcher:
             return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
         keywords = self._keywords
         gated = hits - self._line_local
-        lowered = content.lower() if gated else b""
+        checked = gated - self._keywords_reported
+        lowered = content.lower() if checked else b""
         candidates = sorted(
-            hits.intersection(self._line_local).union(
-                i for i in gated if any(k in lowered for k in keywords[i])
-            )
+            hits.intersection(self._line_local)
+            .union(gated.intersection(keywords_found))
+            .union(i for i in checked if any(k in lowered for k in keywords[i]))
         )
         if not candidates:
             return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
