@@ -31,7 +31,7 @@ from scanner.match.keyword_encodings import (
     encoded_expressions,
     encoded_keywords,
 )
-from scanner.match.keyword_lines import LINE_HINT, KeywordLines
+from scanner.match.keyword_lines import KEYWORD_START, LINE_HINT, KeywordLines
 from scanner.match.results import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
 from scanner.model import Match, Rule
 
@@ -100,6 +100,13 @@ def database_expression(rule: Rule) -> str:
             return WORD_START + keywords
         return keywords
     return prefilter_form(rule.regex)
+
+
+def starts_at_a_word(rule: Rule) -> bool:
+    """Whether every match of the rule starts at one of its keywords where it starts a word (a
+    family member's regex tried at its keywords only): its keyword lines are those where one
+    does, as a line where all start inside a longer word (`sqlalchemy`) holds no match."""
+    return rule.regex.startswith(MEMBER_START) and KEYWORD_START in rule.hints
 
 
 #: How a family's regex starts: a keyword that starts a word. The database asks the same of
@@ -288,7 +295,9 @@ class KeywordFinder:
     small caseless literal databases compile in about a millisecond, so they are built on first
     use instead of being cached."""
 
-    def __init__(self) -> None:
+    def __init__(self, word_start: bool = False) -> None:
+        #: find only the keywords that start a word (`starts_at_a_word`)
+        self._word_start = word_start
         self._databases: dict[tuple[bytes, ...], Any] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -317,12 +326,16 @@ class KeywordFinder:
         with self._lock:
             database = self._databases.get(keywords)
             if database is None:
+                start = WORD_START.encode() if self._word_start else b""
                 database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 database.compile(
-                    expressions=[b"".join(b"\\x%02x" % byte for byte in k) for k in keywords],
+                    expressions=[
+                        start + b"(?i:" + b"".join(b"\\x%02x" % byte for byte in k) + b")"
+                        for k in keywords
+                    ],
                     ids=list(range(len(keywords))),
                     elements=len(keywords),
-                    flags=[hyperscan.HS_FLAG_CASELESS] * len(keywords),
+                    flags=[0] * len(keywords),
                 )
                 self._databases[keywords] = database
             return database
@@ -350,6 +363,10 @@ class HyperscanMatcher:
         self._confirmers: dict[int, Any] = {}
         self._confirmers_lock = threading.Lock()
         self._lines = KeywordFinder()
+        self._word_lines = KeywordFinder(word_start=True)
+        self._at_words = frozenset(
+            index for index, rule in enumerate(rules) if starts_at_a_word(rule)
+        )
         self._compiled = compiled
         #: lazily loaded databases (`CompiledDatabase.encoded`, `.combined`), each with the
         #: scratch space its threads' own copies are cloned from
@@ -423,7 +440,8 @@ class HyperscanMatcher:
         timed_out: list[str] = []
         placeholders = 0
         for index in candidates:
-            confirmed = confirm(self._confirmer(index), content, self._lines)
+            lines = self._word_lines if index in self._at_words else self._lines
+            confirmed = confirm(self._confirmer(index), content, lines)
             matches.extend(confirmed.matches)
             placeholders += confirmed.placeholders
             if confirmed.cut_short:

@@ -118,3 +118,48 @@ def test_a_family_members_database_form_hits_wherever_its_regex_may_start() -> N
                     text = bytes([byte]) + spelled
                     if lookbehind.match(text, 1) is not None:
                         assert database_hits(database, text), (rule.id, byte)
+
+
+def test_a_members_keyword_lines_are_those_where_a_keyword_starts_a_word() -> None:
+    from scanner.match.hyperscan_matcher import KeywordFinder
+
+    content = b"alchemy_id = 1\nimport sqlalchemy\nALCHEMY_KEY = 1\nx.alchemy\n9alchemy\n"
+    lines = KeywordFinder(word_start=True)(content, (b"alchemy",))
+    assert lines.positions == [0, content.index(b"ALCHEMY"), content.index(b"x.alchemy") + 2]
+    assert lines.windows == [(0, 14), (content.index(b"ALCHEMY"), content.index(b"\n9alc"))]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_members_confirmed_where_a_keyword_starts_a_word_find_what_every_keyword_finds(
+    seed: int,
+) -> None:
+    """Every match of a member starts at a keyword that starts a word, and stays on its line:
+    confirming on those lines alone finds the same as on every line holding a keyword."""
+    import dataclasses
+    import random
+
+    from scanner.match.confirm import compile_rule, confirm
+    from scanner.match.hyperscan_matcher import KeywordFinder, starts_at_a_word
+
+    rng = random.Random(seed)
+    members = [rule for rule in load_rules().rules if rule.family and rule.examples]
+    every, word_start = KeywordFinder(), KeywordFinder(word_start=True)
+    found = 0
+    for rule in rng.sample(members, 25):
+        assert starts_at_a_word(rule), rule.id
+        keyword = rng.choice(rule.keywords)
+        lines = []
+        for example in rule.examples:
+            text = example.text
+            lines += [text, "sql" + text, text.replace(keyword, "x" + keyword, 1), ""]
+            lines.append(f"{keyword}{keyword}_key = '{example.secret}'")
+            lines.append(f"a{keyword} = 1; {text}")
+        rng.shuffle(lines)
+        content = "\n".join(lines).encode()
+        compiled = compile_rule(rule)
+        whole = compile_rule(dataclasses.replace(rule, hints=()))
+        reference = confirm(whole, content)
+        assert confirm(compiled, content, every) == reference, rule.id
+        assert confirm(compiled, content, word_start) == reference, rule.id
+        found += len(reference.matches)
+    assert found > 0, "no member matched: the test compares nothing"
