@@ -26,8 +26,9 @@ from scanner.util.disk_cache import read_entry, write_entry
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
 #: wide upper bounds dropped; no base64 forms of family members' keywords; 11: members'
-#: keywords only where they start a word; 12: gated rules' long keywords as literals)
-DATABASE_FORMAT = 12
+#: keywords only where they start a word; 12: gated rules' long keywords as literals; 13: the
+#: `%XX` escape after the manifest line)
+DATABASE_FORMAT = 13
 
 
 def entry_name(rules_digest: str) -> str:
