@@ -3,7 +3,7 @@
 Run by hand (never from the test suite), from the project root:
 
     .venv/bin/python benchmarks/bench_stages.py [--tree DIR] [--max-mb 40] [--rules DIR]
-        [--synthetic N] [--history GIT_DIR] [--blobs GIT_DIR] [--runs 3]
+        [--synthetic N] [--history GIT_DIR] [--blobs GIT_DIR] [--runs 3] [--cpu]
 
 The input is real source: by default the files of this venv's site-packages (Python, C,
 JavaScript, data), read into memory in a stable order up to --max-mb, one chunk per file as a
@@ -31,8 +31,10 @@ seconds, which a busy machine changes less than wall time), then one row per sta
   between overlapping matches, building results);
 - total: `chunk_matches` over every chunk, the work one worker does on text already read.
 
-Each stage is run --runs times and the median is printed, with MB/s (MB = 10**6 bytes) over
-the whole input and the share of the total. One run of this script is one machine state:
+Each stage is run --runs times and the median is printed (wall time; with --cpu, CPU time),
+with MB/s (MB = 10**6 bytes) over the whole input and the share of the total. Last, the
+noisiest expressions of the combined database: callbacks per MB by rule, hint, keywords'
+literal or base64 forms (one row for all of those). One run of this script is one machine state:
 compare rows of the same run, and runs made one after the other.
 """
 
@@ -167,14 +169,19 @@ def history_blobs(git_dir: Path, max_bytes: int) -> list[tuple[str, bytes]]:
     return blobs
 
 
+#: the clock of the stage rows: wall time, or with --cpu this process's CPU time, which the
+#: other processes of a busy machine change far less
+CLOCK: list[Callable[[], float]] = [time.perf_counter]
+
+
 def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
     """The median wall time of `runs` calls, and the last call's value."""
     times: list[float] = []
     value: Any = None
     for _ in range(runs):
-        start = time.perf_counter()
+        start = CLOCK[0]()
         value = action()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK[0]() - start)
     return statistics.median(times), value
 
 
@@ -187,11 +194,11 @@ class Stopwatch:
 
     def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed_call(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start = CLOCK[0]()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                self.seconds += CLOCK[0]() - start
                 self.calls += 1
 
         return timed_call
@@ -322,6 +329,49 @@ def stage_rows(
     return rows
 
 
+def expression_name(rules: list[Rule], expression_id: int) -> str:
+    """What an id of the combined database stands for (`hyperscan_matcher.compile_parts`)."""
+    count = len(rules)
+    if expression_id >= hm.KEYWORDS_ID:
+        return f"keywords of {rules[expression_id - hm.KEYWORDS_ID].id}"
+    if expression_id < count:
+        return rules[expression_id].id
+    offset = expression_id - count
+    if offset < hm.MANIFEST_ID:
+        return f"hint {hm.HINTS[offset].decode()}"
+    if offset == hm.MANIFEST_ID:
+        return "kind: Secret line"
+    if offset == hm.ESCAPE_ID:
+        return "%XX escape"
+    return "keyword base64 forms"
+
+
+def noisiest_rows(
+    rules: list[Rule], loaded: dict[str, Any], contents: list[bytes], top: int = 10
+) -> list[tuple[str, float]]:
+    """Callbacks per MB of the combined database by what it reports, the noisiest first: the
+    patterns whose prefilter fires on ordinary code, and what each class costs in calls."""
+    counts: dict[str, int] = {}
+    scratch = hyperscan.Scratch(loaded["combined db"])
+
+    def on_match(expression_id: int, _start: int, _end: int, _flags: int, _context: Any) -> None:
+        name = expression_name(rules, expression_id)
+        counts[name] = counts.get(name, 0) + 1
+
+    for content in contents:
+        loaded["combined db"].scan(content, match_event_handler=on_match, scratch=scratch)
+    megabytes = sum(map(len, contents)) / MB
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return [(name, calls / megabytes) for name, calls in ranked[:top]]
+
+
+def print_noisiest(rows: list[tuple[str, float]]) -> None:
+    print()
+    print(f"{'noisiest expressions (combined db)':<48}{'calls/MB':>9}")
+    for name, per_mb in rows:
+        print(f"{name:<48}{per_mb:>9.2f}")
+
+
 def print_report(
     rules: list[Rule],
     compile_table: list[tuple[str, float, float, int]],
@@ -358,7 +408,10 @@ def main(argv: list[str] | None = None) -> int:
         "--blobs", type=Path, help="scan a sample of this git dir's blobs instead of --tree"
     )
     parser.add_argument("--runs", type=int, default=3, help="runs of each stage (median)")
+    parser.add_argument("--cpu", action="store_true", help="time stages in CPU seconds")
     args = parser.parse_args(argv)
+    if args.cpu:
+        CLOCK[0] = time.process_time
 
     ruleset = load_rules([builtin_rules_dir(), *args.rules])
     rules = list(ruleset.rules)
@@ -374,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = stage_rows(rules, loaded, chunks, args.runs)
     pipe = pipe_read(args.history) if args.history else None
     print_report(rules, compile_table, rows, size, pipe)
+    print_noisiest(noisiest_rows(rules, loaded, [chunk.content for chunk in chunks]))
     return 0
 
 

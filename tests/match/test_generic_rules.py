@@ -325,3 +325,29 @@ def test_an_unquoted_value_holding_a_hash_without_a_space_before_it_is_one_value
 def test_a_hash_after_a_space_starts_a_comment(matcher: Matcher) -> None:
     value = secret_value()
     assert [s for _, s in found(matcher, f"password: {value} #{secret_value()}")] == [value]
+
+
+class CountedRules(dict):  # type: ignore[type-arg]
+    """The catalogue by id, counting the walks over all of it."""
+
+    walks = 0
+
+    def values(self):  # type: ignore[no-untyped-def]
+        CountedRules.walks += 1
+        return super().values()
+
+
+def test_checking_generic_values_against_provider_shapes_walks_the_catalogue_once(
+    matcher: Matcher,
+) -> None:
+    """Each generic match was checked against every rule of the catalogue for a checksum:
+    the rules that have one are picked once per catalogue instead."""
+    rules = CountedRules(RULES)
+    CountedRules.walks = 0
+    text = "".join(f'password{i} = "{github_shaped(valid=i % 2 == 0)}"\n' for i in range(6))
+    found = chunk_matches(Chunk(text.encode(), Provenance("a")), matcher, rules)
+    assert [m.rule_id for m in found.matches] == ["github-pat-classic"] * 3
+    assert found.placeholders == 3
+    assert CountedRules.walks <= 2  # the file rules' pick, and the checksums'
+    chunk_matches(Chunk(text.encode(), Provenance("b")), matcher, rules)
+    assert CountedRules.walks <= 2
