@@ -32,7 +32,13 @@ from scanner.match.keyword_encodings import (
     encoded_expressions,
     encoded_keywords,
 )
-from scanner.match.keyword_lines import KEYWORD_START, LINE_HINT, KeywordLines
+from scanner.match.keyword_lines import (
+    KEYWORD_START,
+    LINE_HINT,
+    KeywordLines,
+    LineFinder,
+    OnLines,
+)
 from scanner.match.results import (
     NO_MATCHES,
     NOTHING_FOUND,
@@ -47,6 +53,8 @@ REGEX_FLAGS = (
 )
 #: every occurrence: the decoder needs each base64 token that holds one, each line with a hint
 ENCODED_FLAGS = 0
+#: every end of a match: which lines may hold one (`compile_lines`)
+LINES_FLAGS = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY
 HINT_FLAGS = hyperscan.HS_FLAG_CASELESS
 MANIFEST_FLAGS = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_SINGLEMATCH
 #: ids after the rules': the hints, then the manifest line, the `%XX` escape, then (in the
@@ -200,6 +208,8 @@ class CompiledDatabase(NamedTuple):
     encoded: Callable[[], Any]
     #: the rules' database and the base64 forms in one (`compile_combined`)
     combined: Callable[[], Any]
+    #: where line-local rules may match (`compile_lines`), or None when it holds none
+    lines: Callable[[], Any] = lambda: None
 
 
 def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
@@ -232,6 +242,39 @@ def compile_encoded(rules: Sequence[Rule]) -> bytes:
     most pre-commit runs never see."""
     encoded = keyword_encodings(rules)
     return compile_expressions(list(encoded), [ENCODED_FLAGS] * len(encoded))
+
+
+def narrowed_rules(rules: Sequence[Rule], unsupported: frozenset[int]) -> list[int]:
+    """The line-local rules confirmed only on the lines where the lines' database reports them
+    (`compile_lines`): those the rules' database holds in their regex's prefilter form (not
+    the family members, which it holds by their keywords)."""
+    return [
+        index
+        for index, rule in enumerate(rules)
+        if LINE_HINT in rule.hints and not rule.family and index not in unsupported
+    ]
+
+
+def compile_lines(rules: Sequence[Rule], unsupported: frozenset[int]) -> bytes:
+    """The line-local rules' prefilter forms again, reporting every end of a match (b"" when
+    there are none, or Hyperscan rejects one of them without the single-match flag).
+
+    The rules' database says only whether a rule may match a chunk; once it may, the rule was
+    tried on every line holding one of its keywords, and the generic rules' keywords (`token`,
+    `pass`) are on lines all over code. Prefilter mode reports a superset of the regex's
+    matches, each by where it ends, and a line-local rule's match never spans a newline: only
+    the lines where this database reports one can hold one."""
+    indices = narrowed_rules(rules, unsupported)
+    if not indices:
+        return b""
+    try:
+        return compile_expressions(
+            [database_expression(rules[index]).encode() for index in indices],
+            [LINES_FLAGS] * len(indices),
+            indices,
+        )
+    except hyperscan.error:
+        return b""
 
 
 def keyword_encodings(rules: Sequence[Rule]) -> tuple[bytes, ...]:
@@ -382,6 +425,7 @@ class HyperscanMatcher:
         self._at_words = frozenset(
             index for index, rule in enumerate(rules) if starts_at_a_word(rule)
         )
+        self._narrowed = frozenset(narrowed_rules(rules, compiled.always_candidates))
         self._compiled = compiled
         #: lazily loaded databases (`CompiledDatabase.encoded`, `.combined`), each with the
         #: scratch space its threads' own copies are cloned from
@@ -415,7 +459,8 @@ class HyperscanMatcher:
                 encoded.append(end)
 
         self._scanned += len(content)
-        if self._scanned > GATE_BYTES:
+        volume = self._scanned > GATE_BYTES
+        if volume:
             combined = getattr(self._local, "combined", None)
             if combined is None:
                 combined = self._local.combined = self._lazy("combined", self._compiled.combined)
@@ -457,8 +502,15 @@ class HyperscanMatcher:
         matches: list[Match] = []
         timed_out: list[str] = []
         placeholders = 0
+        reported: dict[int, list[int]] | None = None
         for index in candidates:
-            lines = self._word_lines if index in self._at_words else self._lines
+            lines: LineFinder = self._word_lines if index in self._at_words else self._lines
+            # past a commit's worth: a pre-commit run need not load the lines' database
+            if volume and index in self._narrowed:
+                if reported is None:
+                    reported = self._match_ends(content)
+                if reported is not None:
+                    lines = OnLines(lines, reported.get(index, []))
             confirmed = confirm(self._confirmer(index), content, lines)
             matches.extend(confirmed.matches)
             placeholders += confirmed.placeholders
@@ -466,6 +518,24 @@ class HyperscanMatcher:
                 timed_out.append(self._rules[index].id)
         result = MatchResult(sorted_matches(matches), tuple(timed_out), placeholders)
         return Survey(result, ends, tuple(hinted), is_manifest, escaped)
+
+    def _match_ends(self, content: bytes) -> dict[int, list[int]] | None:
+        """Where the line-local rules' matches may end in `content`, by rule (None without a
+        lines' database)."""
+        database, scratch = self._lazy("lines", self._compiled.lines)
+        if database is None:
+            return None
+        ends: dict[int, list[int]] = {}
+
+        def on_match(expression_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            found = ends.get(expression_id)
+            if found is None:
+                ends[expression_id] = [end]
+            else:
+                found.append(end)
+
+        database.scan(content, match_event_handler=on_match, scratch=scratch)
+        return ends
 
     def expect_volume(self) -> None:
         """Load (or compile and cache) the combined database now, and use it from the start."""
@@ -481,9 +551,12 @@ class HyperscanMatcher:
                 loaded = self._loaded.get(name)
                 if loaded is None:
                     database = load()
-                    loaded = self._loaded[name] = (database, hyperscan.Scratch(database))
+                    prototype: Any = None if database is None else hyperscan.Scratch(database)
+                    loaded = self._loaded[name] = (database, prototype)
+        if loaded[0] is None:  # a database with nothing to hold
+            return loaded
         scratches: dict[str, Any] = self._local.__dict__.setdefault("scratches", {})
-        scratch = scratches.get(name)
+        scratch: Any = scratches.get(name)
         if scratch is None:
             scratch = scratches[name] = loaded[1].clone()
         return loaded[0], scratch
