@@ -3,20 +3,23 @@
 Run by hand (never from the test suite), from the project root:
 
     .venv/bin/python benchmarks/bench_stages.py [--tree DIR] [--max-mb 40] [--rules DIR]
-        [--synthetic N] [--history GIT_DIR] [--runs 3]
+        [--synthetic N] [--history GIT_DIR] [--blobs GIT_DIR] [--runs 3] [--cpu]
 
 The input is real source: by default the files of this venv's site-packages (Python, C,
 JavaScript, data), read into memory in a stable order up to --max-mb, one chunk per file as a
-tree scan makes them. With --history, a bare repository's blobs are also read through the pipe
-`git cat-file --batch-all-objects --batch --unordered` into Python (the read alone, not scanned).
+tree scan makes them; with --blobs, a sample of a repository's blobs in object-id order (a
+random order) up to --max-mb, as a history scan reads them. With --history, a bare
+repository's blobs are also read through the pipe `git cat-file --batch-all-objects --batch
+--unordered` into Python (the read alone, not scanned).
 
 The rules are the shipped ones, plus the files of --rules, plus --synthetic N made-up family
 members (a keyword of 5-12 letters, an assignment, a fixed-shape body), which stand for a full
 catalogue until its rules exist.
 
 It prints first the databases' compile and load times (rules' database, keywords' base64
-encodings, the two combined; compiled here, never read from the cache; compile times in CPU
-seconds, which a busy machine changes less than wall time), then one row per stage:
+encodings, the two combined, the line-local rules' lines database; compiled here, never read
+from the cache; compile times in CPU seconds, which a busy machine changes less than wall
+time), then one row per stage:
 
 - hs rules db / hs combined db / hs encodings db: Hyperscan's scan alone, with a callback that
   only counts, so `calls/MB` is how often Hyperscan calls back into Python;
@@ -29,8 +32,10 @@ seconds, which a busy machine changes less than wall time), then one row per sta
   between overlapping matches, building results);
 - total: `chunk_matches` over every chunk, the work one worker does on text already read.
 
-Each stage is run --runs times and the median is printed, with MB/s (MB = 10**6 bytes) over
-the whole input and the share of the total. One run of this script is one machine state:
+Each stage is run --runs times and the median is printed (wall time; with --cpu, CPU time),
+with MB/s (MB = 10**6 bytes) over the whole input and the share of the total. Last, the
+noisiest expressions of the combined database: callbacks per MB by rule, hint, keywords'
+literal or base64 forms (one row for all of those). One run of this script is one machine state:
 compare rows of the same run, and runs made one after the other.
 """
 
@@ -126,14 +131,58 @@ def source_files(tree: Path, max_bytes: int) -> list[tuple[str, bytes]]:
     return files
 
 
+def history_blobs(git_dir: Path, max_bytes: int) -> list[tuple[str, bytes]]:
+    """A sample of a repository's blobs, up to `max_bytes`: in object-id order, which is a
+    random order, so the sample holds every kind of file and every age of the history in
+    proportion (no blob over 2 MB, no binary one: the history scan skips those too)."""
+    check = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+    listed = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "cat-file", "--batch-all-objects", check],
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\n")
+    chosen: list[bytes] = []
+    total = 0
+    for line in sorted(listed):
+        fields = line.split()
+        if len(fields) != 3 or fields[1] != b"blob" or int(fields[2]) > 2 * MB:
+            continue
+        chosen.append(fields[0])
+        total += int(fields[2])
+        if total >= max_bytes:
+            break
+    process = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
+        input=b"".join(oid + b"\n" for oid in chosen),
+        capture_output=True,
+        check=True,
+    )
+    out = process.stdout
+    blobs: list[tuple[str, bytes]] = []
+    at = 0
+    for oid in chosen:
+        header_end = out.index(b"\n", at)
+        size = int(out[at:header_end].split()[2])
+        content = out[header_end + 1 : header_end + 1 + size]
+        at = header_end + 2 + size
+        if b"\0" not in content[:8000]:
+            blobs.append((oid.decode(), content))
+    return blobs
+
+
+#: the clock of the stage rows: wall time, or with --cpu this process's CPU time, which the
+#: other processes of a busy machine change far less
+CLOCK: list[Callable[[], float]] = [time.perf_counter]
+
+
 def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
     """The median wall time of `runs` calls, and the last call's value."""
     times: list[float] = []
     value: Any = None
     for _ in range(runs):
-        start = time.perf_counter()
+        start = CLOCK[0]()
         value = action()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK[0]() - start)
     return statistics.median(times), value
 
 
@@ -146,11 +195,11 @@ class Stopwatch:
 
     def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed_call(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start = CLOCK[0]()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                self.seconds += CLOCK[0]() - start
                 self.calls += 1
 
         return timed_call
@@ -190,8 +239,12 @@ def compile_rows(rules: list[Rule]) -> tuple[list[tuple[str, float, float, int]]
         "rules db": (serialized, compiled),
         "encodings db": _compiled(lambda: hm.compile_encoded(rules)),
         "combined db": _compiled(lambda: hm.compile_combined(rules, unsupported)),
+        "lines db": _compiled(lambda: hm.compile_lines(rules, unsupported)),
     }
     for name, (blob, seconds) in parts.items():
+        if not blob:  # a database with nothing to hold
+            loaded[name] = None
+            continue
         load_time, database = timed(lambda blob=blob: hm.load_database(blob), 5)
         rows.append((name, seconds, load_time, len(blob)))
         loaded[name] = database
@@ -236,6 +289,7 @@ def stage_rows(
         loaded["unsupported"],
         encoded=lambda: loaded["encodings db"],
         combined=lambda: loaded["combined db"],
+        lines=lambda: loaded["lines db"],
     )
 
     def fresh_matcher() -> hm.HyperscanMatcher:
@@ -281,6 +335,49 @@ def stage_rows(
     return rows
 
 
+def expression_name(rules: list[Rule], expression_id: int) -> str:
+    """What an id of the combined database stands for (`hyperscan_matcher.compile_parts`)."""
+    count = len(rules)
+    if expression_id >= hm.KEYWORDS_ID:
+        return f"keywords of {rules[expression_id - hm.KEYWORDS_ID].id}"
+    if expression_id < count:
+        return rules[expression_id].id
+    offset = expression_id - count
+    if offset < hm.MANIFEST_ID:
+        return f"hint {hm.HINTS[offset].decode()}"
+    if offset == hm.MANIFEST_ID:
+        return "kind: Secret line"
+    if offset == hm.ESCAPE_ID:
+        return "%XX escape"
+    return "keyword base64 forms"
+
+
+def noisiest_rows(
+    rules: list[Rule], loaded: dict[str, Any], contents: list[bytes], top: int = 10
+) -> list[tuple[str, float]]:
+    """Callbacks per MB of the combined database by what it reports, the noisiest first: the
+    patterns whose prefilter fires on ordinary code, and what each class costs in calls."""
+    counts: dict[str, int] = {}
+    scratch = hyperscan.Scratch(loaded["combined db"])
+
+    def on_match(expression_id: int, _start: int, _end: int, _flags: int, _context: Any) -> None:
+        name = expression_name(rules, expression_id)
+        counts[name] = counts.get(name, 0) + 1
+
+    for content in contents:
+        loaded["combined db"].scan(content, match_event_handler=on_match, scratch=scratch)
+    megabytes = sum(map(len, contents)) / MB
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return [(name, calls / megabytes) for name, calls in ranked[:top]]
+
+
+def print_noisiest(rows: list[tuple[str, float]]) -> None:
+    print()
+    print(f"{'noisiest expressions (combined db)':<48}{'calls/MB':>9}")
+    for name, per_mb in rows:
+        print(f"{name:<48}{per_mb:>9.2f}")
+
+
 def print_report(
     rules: list[Rule],
     compile_table: list[tuple[str, float, float, int]],
@@ -313,20 +410,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, action="append", default=[], help="more rules")
     parser.add_argument("--synthetic", type=int, default=0, help="made-up family members")
     parser.add_argument("--history", type=Path, help="a git dir whose blobs to read via a pipe")
+    parser.add_argument(
+        "--blobs", type=Path, help="scan a sample of this git dir's blobs instead of --tree"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of each stage (median)")
+    parser.add_argument("--cpu", action="store_true", help="time stages in CPU seconds")
     args = parser.parse_args(argv)
+    if args.cpu:
+        CLOCK[0] = time.process_time
 
     ruleset = load_rules([builtin_rules_dir(), *args.rules])
     rules = list(ruleset.rules)
     if args.synthetic:
         rules += synthetic_members(rules[0], args.synthetic)
-    files = source_files(args.tree, int(args.max_mb * MB))
+    if args.blobs:
+        files = history_blobs(args.blobs, int(args.max_mb * MB))
+    else:
+        files = source_files(args.tree, int(args.max_mb * MB))
     chunks = [Chunk(content, Provenance(path=path)) for path, content in files]
     size = sum(len(chunk.content) for chunk in chunks)
     compile_table, loaded = compile_rows(rules)
     rows = stage_rows(rules, loaded, chunks, args.runs)
     pipe = pipe_read(args.history) if args.history else None
     print_report(rules, compile_table, rows, size, pipe)
+    print_noisiest(noisiest_rows(rules, loaded, [chunk.content for chunk in chunks]))
     return 0
 
 

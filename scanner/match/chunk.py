@@ -62,12 +62,29 @@ def rejected_shape(secret: bytes, rules: Mapping[str, Rule]) -> bool:
     checksum rejects it."""
     from scanner.match.checksums import CHECKS
 
-    for rule in rules.values():
-        if rule.checksum is not None:
-            for found in shape_pattern(rule.regex).finditer(secret):
-                if not CHECKS[rule.checksum](found.group("secret")):
-                    return True
+    for pattern, checksum in checksum_rules(rules):
+        for found in shape_pattern(pattern).finditer(secret):
+            if not CHECKS[checksum](found.group("secret")):
+                return True
     return False
+
+
+class ChecksumRules:
+    """The (regex, checksum) of each rule with a checksum, picked once per catalogue (the last
+    one asked about): each generic match of a history walked the whole catalogue for them."""
+
+    def __init__(self) -> None:
+        self._of: tuple[Mapping[str, Rule], tuple[tuple[str, str], ...]] | None = None
+
+    def __call__(self, rules: Mapping[str, Rule]) -> tuple[tuple[str, str], ...]:
+        of = self._of  # one read: another thread may replace it, never half-way
+        if of is None or of[0] is not rules:
+            picked = tuple((r.regex, r.checksum) for r in rules.values() if r.checksum is not None)
+            of = self._of = (rules, picked)
+        return of[1]
+
+
+checksum_rules = ChecksumRules()
 
 
 @functools.cache

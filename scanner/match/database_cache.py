@@ -18,6 +18,7 @@ from scanner.match.hyperscan_matcher import (
     compile_combined,
     compile_database,
     compile_encoded,
+    compile_lines,
     load_database,
 )
 from scanner.model import Rule
@@ -25,8 +26,10 @@ from scanner.util.disk_cache import read_entry, write_entry
 from scanner.util.sha256 import sha256
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
-#: wide upper bounds dropped; no base64 forms of family members' keywords)
-DATABASE_FORMAT = 10
+#: wide upper bounds dropped; no base64 forms of family members' keywords; 11: members'
+#: keywords only where they start a word; 12: gated rules' long keywords as literals; 13: the
+#: `%XX` escape after the manifest line; 14: the lines' database)
+DATABASE_FORMAT = 14
 
 
 def entry_name(rules_digest: str) -> str:
@@ -57,6 +60,7 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
         combined=lambda: cached_database(
             f"{name}-combined", lambda: compile_combined(rules, unsupported)
         ),
+        lines=lambda: cached_database(f"{name}-lines", lambda: compile_lines(rules, unsupported)),
     )
 
 
@@ -81,12 +85,15 @@ def compiled_rules_database(rules: Sequence[Rule], name: str) -> tuple[Any, froz
 
 
 def cached_database(name: str, compile_it: Callable[[], bytes]) -> Any:
+    """The database, or None where `compile_it` found nothing to hold (b"", cached too)."""
     cached = read_entry(name)
     if cached is not None:
+        if not cached:
+            return None
         try:
             return load_database(cached)
         except hyperscan.error:
             pass
     serialized = compile_it()
     write_entry(name, serialized)
-    return load_database(serialized)
+    return load_database(serialized) if serialized else None

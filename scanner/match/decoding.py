@@ -326,7 +326,7 @@ def decode_layer(
         runs = runs_around(content, candidate_ends(content, surveyed))
     else:  # most chunks
         runs = []
-    if b"%" in content:
+    if (surveyed is None or surveyed.percent_escapes) and b"%" in content:
         runs.extend(percent_runs(content))
     if within is not None:
         runs = [run for run in runs if within.segment_at(run[0], run[1]) is not None]

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import hyperscan
 
+from scanner.match.decoding import PERCENT_ESCAPE as PERCENT_ESCAPE_PATTERN
 from scanner.match.decoding import has_decodable_run
 from scanner.match.keyword_encodings import (
     HINTS,
@@ -31,8 +32,20 @@ from scanner.match.keyword_encodings import (
     encoded_expressions,
     encoded_keywords,
 )
-from scanner.match.keyword_lines import LINE_HINT, KeywordLines
-from scanner.match.results import NO_MATCHES, NOTHING_FOUND, MatchResult, Survey, sorted_matches
+from scanner.match.keyword_lines import (
+    KEYWORD_START,
+    LINE_HINT,
+    KeywordLines,
+    LineFinder,
+    OnLines,
+)
+from scanner.match.results import (
+    NO_MATCHES,
+    NOTHING_FOUND,
+    MatchResult,
+    Survey,
+    sorted_matches,
+)
 from scanner.model import Match, Rule
 
 REGEX_FLAGS = (
@@ -40,12 +53,29 @@ REGEX_FLAGS = (
 )
 #: every occurrence: the decoder needs each base64 token that holds one, each line with a hint
 ENCODED_FLAGS = 0
+#: every end of a match: which lines may hold one (`compile_lines`)
+LINES_FLAGS = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY
 HINT_FLAGS = hyperscan.HS_FLAG_CASELESS
 MANIFEST_FLAGS = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_SINGLEMATCH
-#: ids after the rules': the hints, then the manifest line, then (in the combined database) the
-#: keywords' base64 forms
+#: ids after the rules': the hints, then the manifest line, the `%XX` escape, then (in the
+#: combined database) the keywords' base64 forms
 MANIFEST_ID = len(HINTS)
-FIRST_ENCODED_ID = MANIFEST_ID + 1
+ESCAPE_ID = MANIFEST_ID + 1
+FIRST_ENCODED_ID = ESCAPE_ID + 1
+#: Whether a chunk holds any URL escape: most `%` in code are format strings (`%s`), and the
+#: decoder walked each one in Python for a tenth of the matching time.
+PERCENT_ESCAPE = PERCENT_ESCAPE_PATTERN.pattern
+ESCAPE_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH
+#: A keyword-gated rule's keywords, as one literal expression of the database, have the id
+#: `KEYWORDS_ID + the rule's index`: far past every other id of any catalogue.
+KEYWORDS_ID = 1 << 24
+#: Keywords this long and longer are looked for by the database (`gate_literal`): a chunk that
+#: one gated rule's regex hits was otherwise copied in lowercase to look for them, which cost
+#: a fifth of the matching of a history full of YAML (the Kubernetes rules' prefilter fires on
+#: every indented `name: value` line). Shorter ones (`sk_`, `AC`) would match all over code and
+#: slow the whole database; their rules keep the lowercase check.
+MIN_GATE_LITERAL = 4
+KEYWORDS_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
 #: Bytes a matcher scans with the rules' database alone, before it switches to the combined
 #: one: a commit's worth. A pre-commit run loads a quarter of the bytes (and looks for a
 #: decodable run itself, which would cost more than the encodings' scan on a whole history);
@@ -76,8 +106,8 @@ LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
 
 def database_expression(rule: Rule) -> str:
-    """What the database holds for a rule: a family member's keywords alone, any other rule's
-    regex in its prefilter form.
+    """What the database holds for a rule: a family member's keywords (where they start a word,
+    `MEMBER_START`), any other rule's regex in its prefilter form.
 
     Every match of a member's pattern holds one of its keywords, so the keywords select it as
     surely as the pattern does, and the confirm step decides as before. Five hundred members'
@@ -85,8 +115,26 @@ def database_expression(rule: Rule) -> str:
     reads and loads; as literals they cost little, and service names are rare in code.
     """
     if rule.family:
-        return "(?i:" + "|".join(re.escape(keyword) for keyword in rule.keywords) + ")"
+        keywords = "(?i:" + "|".join(re.escape(keyword) for keyword in rule.keywords) + ")"
+        if rule.regex.startswith(MEMBER_START):
+            return WORD_START + keywords
+        return keywords
     return prefilter_form(rule.regex)
+
+
+def starts_at_a_word(rule: Rule) -> bool:
+    """Whether every match of the rule starts at one of its keywords where it starts a word (a
+    family member's regex tried at its keywords only): its keyword lines are those where one
+    does, as a line where all start inside a longer word (`sqlalchemy`) holds no match."""
+    return rule.regex.startswith(MEMBER_START) and KEYWORD_START in rule.hints
+
+
+#: How a family's regex starts: a keyword that starts a word. The database asks the same of
+#: the keyword, by the byte before it (any but an ASCII letter or digit, which is what the
+#: look-behind rejects in bytes, whatever the case) or the start of the text: `alchemy` on
+#: its own made every file of SQLAlchemy a candidate, confirmed for nothing.
+MEMBER_START = "(?i:(?<![a-z0-9])(?:"
+WORD_START = "(?:^|[^A-Za-z0-9])"
 
 
 def prefilter_form(pattern: str) -> str:
@@ -134,6 +182,18 @@ def prefilter_form(pattern: str) -> str:
     return "".join(parts)
 
 
+def gate_literal(rule: Rule) -> bytes | None:
+    """The database expression of a keyword-gated rule's keywords (any case, as the gate
+    compares them with the lowercased chunk), if they are all long enough and ASCII, where
+    Hyperscan's caseless matching is `bytes.lower`'s."""
+    if rule.family or LINE_HINT in rule.hints:  # selected by their keywords' lines instead
+        return None
+    keywords = [keyword.lower().encode() for keyword in rule.keywords]
+    if not keywords or any(len(k) < MIN_GATE_LITERAL or not k.isascii() for k in keywords):
+        return None
+    return b"|".join(b"".join(b"\\x%02x" % byte for byte in k) for k in keywords)
+
+
 def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
     return tuple(tuple(k.lower().encode() for k in rule.keywords) for rule in rules)
 
@@ -148,6 +208,8 @@ class CompiledDatabase(NamedTuple):
     encoded: Callable[[], Any]
     #: the rules' database and the base64 forms in one (`compile_combined`)
     combined: Callable[[], Any]
+    #: where line-local rules may match (`compile_lines`), or None when it holds none
+    lines: Callable[[], Any] = lambda: None
 
 
 def compile_database(rules: Sequence[Rule]) -> tuple[bytes, frozenset[int]]:
@@ -182,6 +244,39 @@ def compile_encoded(rules: Sequence[Rule]) -> bytes:
     return compile_expressions(list(encoded), [ENCODED_FLAGS] * len(encoded))
 
 
+def narrowed_rules(rules: Sequence[Rule], unsupported: frozenset[int]) -> list[int]:
+    """The line-local rules confirmed only on the lines where the lines' database reports them
+    (`compile_lines`): those the rules' database holds in their regex's prefilter form (not
+    the family members, which it holds by their keywords)."""
+    return [
+        index
+        for index, rule in enumerate(rules)
+        if LINE_HINT in rule.hints and not rule.family and index not in unsupported
+    ]
+
+
+def compile_lines(rules: Sequence[Rule], unsupported: frozenset[int]) -> bytes:
+    """The line-local rules' prefilter forms again, reporting every end of a match (b"" when
+    there are none, or Hyperscan rejects one of them without the single-match flag).
+
+    The rules' database says only whether a rule may match a chunk; once it may, the rule was
+    tried on every line holding one of its keywords, and the generic rules' keywords (`token`,
+    `pass`) are on lines all over code. Prefilter mode reports a superset of the regex's
+    matches, each by where it ends, and a line-local rule's match never spans a newline: only
+    the lines where this database reports one can hold one."""
+    indices = narrowed_rules(rules, unsupported)
+    if not indices:
+        return b""
+    try:
+        return compile_expressions(
+            [database_expression(rules[index]).encode() for index in indices],
+            [LINES_FLAGS] * len(indices),
+            indices,
+        )
+    except hyperscan.error:
+        return b""
+
+
 def keyword_encodings(rules: Sequence[Rule]) -> tuple[bytes, ...]:
     return encoded_expressions(encoded_keywords(rules))
 
@@ -202,10 +297,19 @@ def compile_parts(
     expressions.append(SECRET_MANIFEST)
     ids.append(len(rules) + MANIFEST_ID)
     flags.append(MANIFEST_FLAGS)
+    expressions.append(PERCENT_ESCAPE)
+    ids.append(len(rules) + ESCAPE_ID)
+    flags.append(ESCAPE_FLAGS)
     for offset, encoding in enumerate(encodings):
         expressions.append(encoding)
         ids.append(len(rules) + FIRST_ENCODED_ID + offset)
         flags.append(ENCODED_FLAGS)
+    for index, rule in enumerate(rules):
+        literal = gate_literal(rule)
+        if literal is not None:
+            expressions.append(literal)
+            ids.append(KEYWORDS_ID + index)
+            flags.append(KEYWORDS_FLAGS)
     return compile_expressions(expressions, flags, ids)
 
 
@@ -249,7 +353,9 @@ class KeywordFinder:
     small caseless literal databases compile in about a millisecond, so they are built on first
     use instead of being cached."""
 
-    def __init__(self) -> None:
+    def __init__(self, word_start: bool = False) -> None:
+        #: find only the keywords that start a word (`starts_at_a_word`)
+        self._word_start = word_start
         self._databases: dict[tuple[bytes, ...], Any] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -278,12 +384,16 @@ class KeywordFinder:
         with self._lock:
             database = self._databases.get(keywords)
             if database is None:
+                start = WORD_START.encode() if self._word_start else b""
                 database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 database.compile(
-                    expressions=[b"".join(b"\\x%02x" % byte for byte in k) for k in keywords],
+                    expressions=[
+                        start + b"(?i:" + b"".join(b"\\x%02x" % byte for byte in k) + b")"
+                        for k in keywords
+                    ],
                     ids=list(range(len(keywords))),
                     elements=len(keywords),
-                    flags=[hyperscan.HS_FLAG_CASELESS] * len(keywords),
+                    flags=[0] * len(keywords),
                 )
                 self._databases[keywords] = database
             return database
@@ -300,6 +410,10 @@ class HyperscanMatcher:
         self._line_local = frozenset(
             index for index, rule in enumerate(rules) if LINE_HINT in rule.hints
         )
+        #: rules whose keywords the database reports (`gate_literal`)
+        self._keywords_reported = frozenset(
+            index for index, rule in enumerate(rules) if gate_literal(rule) is not None
+        )
         self._database = compiled.database
         self._always = compiled.always_candidates
         self._prototype_scratch = hyperscan.Scratch(self._database)
@@ -307,6 +421,11 @@ class HyperscanMatcher:
         self._confirmers: dict[int, Any] = {}
         self._confirmers_lock = threading.Lock()
         self._lines = KeywordFinder()
+        self._word_lines = KeywordFinder(word_start=True)
+        self._at_words = frozenset(
+            index for index, rule in enumerate(rules) if starts_at_a_word(rule)
+        )
+        self._narrowed = frozenset(narrowed_rules(rules, compiled.always_candidates))
         self._compiled = compiled
         #: lazily loaded databases (`CompiledDatabase.encoded`, `.combined`), each with the
         #: scratch space its threads' own copies are cloned from
@@ -324,19 +443,24 @@ class HyperscanMatcher:
         hits: set[int] = set()
         hinted: list[int] = []
         encoded: list[int] = []
+        keywords_found: set[int] = set()
         rule_count = len(self._rules)
         manifest, first_encoded = rule_count + MANIFEST_ID, rule_count + FIRST_ENCODED_ID
+        escape = rule_count + ESCAPE_ID
 
         def on_match(expression_id: int, start: int, end: int, flags: int, context: Any) -> None:
-            if expression_id < rule_count or expression_id == manifest:
+            if expression_id < rule_count or manifest <= expression_id < first_encoded:
                 hits.add(expression_id)
-            elif expression_id < first_encoded:
+            elif expression_id < manifest:
                 hinted.append(end)
+            elif expression_id >= KEYWORDS_ID:
+                keywords_found.add(expression_id - KEYWORDS_ID)
             else:
                 encoded.append(end)
 
         self._scanned += len(content)
-        if self._scanned > GATE_BYTES:
+        volume = self._scanned > GATE_BYTES
+        if volume:
             combined = getattr(self._local, "combined", None)
             if combined is None:
                 combined = self._local.combined = self._lazy("combined", self._compiled.combined)
@@ -355,34 +479,63 @@ class HyperscanMatcher:
         if not hits and not hinted and not encoded and not self._always:  # most chunks
             return NOTHING_FOUND
         is_manifest = manifest in hits
+        escaped = escape in hits
         hits.discard(manifest)
+        hits.discard(escape)
         hits |= self._always
         ends = tuple(encoded)
         if not hits:
-            return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
+            return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest, escaped)
         keywords = self._keywords
         gated = hits - self._line_local
-        lowered = content.lower() if gated else b""
+        checked = gated - self._keywords_reported
+        lowered = content.lower() if checked else b""
         candidates = sorted(
-            hits.intersection(self._line_local).union(
-                i for i in gated if any(k in lowered for k in keywords[i])
-            )
+            hits.intersection(self._line_local)
+            .union(gated.intersection(keywords_found))
+            .union(i for i in checked if any(k in lowered for k in keywords[i]))
         )
         if not candidates:
-            return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest)
+            return Survey(NO_MATCHES, ends, tuple(hinted), is_manifest, escaped)
         from scanner.match.confirm import confirm
 
         matches: list[Match] = []
         timed_out: list[str] = []
         placeholders = 0
+        reported: dict[int, list[int]] | None = None
         for index in candidates:
-            confirmed = confirm(self._confirmer(index), content, self._lines)
+            lines: LineFinder = self._word_lines if index in self._at_words else self._lines
+            # past a commit's worth: a pre-commit run need not load the lines' database
+            if volume and index in self._narrowed:
+                if reported is None:
+                    reported = self._match_ends(content)
+                if reported is not None:
+                    lines = OnLines(lines, reported.get(index, []))
+            confirmed = confirm(self._confirmer(index), content, lines)
             matches.extend(confirmed.matches)
             placeholders += confirmed.placeholders
             if confirmed.cut_short:
                 timed_out.append(self._rules[index].id)
         result = MatchResult(sorted_matches(matches), tuple(timed_out), placeholders)
-        return Survey(result, ends, tuple(hinted), is_manifest)
+        return Survey(result, ends, tuple(hinted), is_manifest, escaped)
+
+    def _match_ends(self, content: bytes) -> dict[int, list[int]] | None:
+        """Where the line-local rules' matches may end in `content`, by rule (None without a
+        lines' database)."""
+        database, scratch = self._lazy("lines", self._compiled.lines)
+        if database is None:
+            return None
+        ends: dict[int, list[int]] = {}
+
+        def on_match(expression_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            found = ends.get(expression_id)
+            if found is None:
+                ends[expression_id] = [end]
+            else:
+                found.append(end)
+
+        database.scan(content, match_event_handler=on_match, scratch=scratch)
+        return ends
 
     def expect_volume(self) -> None:
         """Load (or compile and cache) the combined database now, and use it from the start."""
@@ -398,9 +551,12 @@ class HyperscanMatcher:
                 loaded = self._loaded.get(name)
                 if loaded is None:
                     database = load()
-                    loaded = self._loaded[name] = (database, hyperscan.Scratch(database))
+                    prototype: Any = None if database is None else hyperscan.Scratch(database)
+                    loaded = self._loaded[name] = (database, prototype)
+        if loaded[0] is None:  # a database with nothing to hold
+            return loaded
         scratches: dict[str, Any] = self._local.__dict__.setdefault("scratches", {})
-        scratch = scratches.get(name)
+        scratch: Any = scratches.get(name)
         if scratch is None:
             scratch = scratches[name] = loaded[1].clone()
         return loaded[0], scratch

@@ -90,3 +90,38 @@ def line_windows(content: bytes, positions: Iterable[int]) -> list[tuple[int, in
         else:
             windows.append((start, line_end))
     return windows
+
+
+class OnLines:
+    """A line finder's keyword lines, less those where no match ends: `ends`, where a rule's
+    matches may end (`hyperscan_matcher.compile_lines`). A match of a line-local rule lies on
+    one line, and a line without any end holds none: the same matches, on fewer lines."""
+
+    __slots__ = ("ends", "find")
+
+    def __init__(self, find: LineFinder, ends: list[int]) -> None:
+        self.find = find
+        self.ends = ends
+
+    def __call__(self, content: bytes, keywords: tuple[bytes, ...]) -> KeywordLines:
+        found = self.find(content, keywords)
+        starts = line_starts_at(content, self.ends)
+        # a position on the line a match ends on: the same line start (no newline between)
+        return KeywordLines(
+            content, [at for at in found.positions if content.rfind(b"\n", 0, at) + 1 in starts]
+        )
+
+
+def line_starts_at(content: bytes, ends: list[int]) -> set[int]:
+    """The starts of the lines holding these offsets (one at a newline, or at the end of the
+    text, belongs to the line it ends)."""
+    starts: set[int] = set()
+    line_end = -1
+    for end in sorted(ends):
+        if end <= line_end:
+            continue
+        starts.add(content.rfind(b"\n", 0, end) + 1)
+        line_end = content.find(b"\n", end)
+        if line_end < 0:
+            break
+    return starts

@@ -33,11 +33,15 @@ class Survey:
     hint_ends: tuple[int, ...] = ()
     #: whether the chunk is a Kubernetes Secret (`keyword_encodings.SECRET_MANIFEST`)
     secret_manifest: bool = False
+    #: whether the chunk may hold a `%XX` escape: False only where the engine looked for one
+    #: and found none, so the decoder need not walk its `%` signs
+    percent_escapes: bool = True
 
 
 #: what most chunks yield: shared, since the dataclasses are frozen
 NO_MATCHES = MatchResult(matches=())
-NOTHING_FOUND = Survey(NO_MATCHES)
+#: what most chunks yield from an engine that looks for escapes: not even one of those
+NOTHING_FOUND = Survey(NO_MATCHES, percent_escapes=False)
 
 
 class Matcher(Protocol):

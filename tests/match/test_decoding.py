@@ -250,3 +250,29 @@ def test_a_matcher_told_to_expect_volume_loads_the_combined_database_at_once(
     key = openai_key()
     assert matches_of(matcher, f"blob: {b64(key)}\n") == [(PROJECT, key, ("base64",), 6)]
     assert len(loads) == 2
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+@pytest.mark.parametrize("volume", [False, True])
+def test_percent_signs_without_an_escape_are_not_walked_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, volume: bool
+) -> None:
+    """Most `%` in code format strings (`%s`, `%(name)s`): the database says whether a chunk
+    holds any `%XX` escape at all, and a chunk without one is not searched for URL-encoded
+    runs, which walked every `%` in Python."""
+    from scanner.match import decoding
+
+    matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
+    if volume:
+        matcher.expect_volume()
+    walked: list[bytes] = []
+    original = decoding.percent_runs
+    monkeypatch.setattr(
+        decoding, "percent_runs", lambda content: walked.append(content) or original(content)
+    )
+    assert matches_of(matcher, 'log("%s: %(name)s at 100%%" % x)\n') == []
+    assert walked == []
+    key = openai_key()
+    query = urllib.parse.quote(f"https://api.example.net/v1?key={key}&x=1", safe="")
+    assert matches_of(matcher, f'log("%s")\nurl = "{query}"\n')[0][:3] == (PROJECT, key, ("url",))
+    assert len(walked) == 1

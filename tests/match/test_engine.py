@@ -157,3 +157,36 @@ def test_a_huge_upper_bound_is_dropped_in_the_database_not_in_the_match() -> Non
     content = b"demo_abcdef123456 demo_" + b"a" * 20001
     for engine in ("hyperscan", "regex"):
         assert spans(engine, (wide,), content) == [("demo-token", 0, 17)]
+
+
+class Unlowerable(bytes):
+    """A chunk that fails the test if the matcher makes a lowercase copy of it."""
+
+    def lower(self) -> bytes:
+        raise AssertionError("the chunk was lowered to look for keywords")
+
+
+@needs_hyperscan
+def test_keywords_the_database_looks_for_spare_a_lowercase_copy_of_the_chunk() -> None:
+    """A rule's keywords of `MIN_GATE_LITERAL` characters or more are looked for by the
+    database itself, in any case: a chunk its regex hits is not copied in lowercase to check
+    them again (which cost a fifth of a history scan's matching where YAML is common)."""
+    rule = demo_rule(regex=r"(?P<secret>[a-z]{4}_[a-z0-9]{12})", keywords=("DEMO_TOKEN",))
+    matcher = build_matcher((rule,), "digest-long-keyword", "hyperscan")
+    found = matcher.scan(Unlowerable(b"x Demo_Token abcd_abcdef123456")).matches
+    assert [m.secret for m in found] == [b"abcd_abcdef123456"]
+    assert matcher.scan(Unlowerable(b"x Demo_Toke abcd_abcdef123456")).matches == ()
+
+
+@pytest.mark.parametrize("engine", ["regex", "hyperscan"] if hyperscan_available() else ["regex"])
+@pytest.mark.parametrize("keyword", ["DEMO_TOKEN", "demo_", "dé_token"])
+def test_the_keyword_gate_is_the_same_in_every_case_and_any_alphabet(
+    engine: str, keyword: str
+) -> None:
+    rule = demo_rule(regex=r"(?P<secret>[a-z]{4}_[a-z0-9]{12})", keywords=(keyword,))
+    for spelled in (keyword, keyword.upper(), keyword.lower(), keyword.swapcase()):
+        text = f"{spelled}: abcd_abcdef123456".encode()
+        found = spans(engine, (rule,), text)
+        expected = keyword.lower().encode() in text.lower()
+        assert found == ([("demo-token", len(text) - 17, len(text))] if expected else [])
+    assert spans(engine, (rule,), b"de_token: abcd_abcdef123456") == []

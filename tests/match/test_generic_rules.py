@@ -325,3 +325,84 @@ def test_an_unquoted_value_holding_a_hash_without_a_space_before_it_is_one_value
 def test_a_hash_after_a_space_starts_a_comment(matcher: Matcher) -> None:
     value = secret_value()
     assert [s for _, s in found(matcher, f"password: {value} #{secret_value()}")] == [value]
+
+
+class CountedRules(dict):  # type: ignore[type-arg]
+    """The catalogue by id, counting the walks over all of it."""
+
+    walks = 0
+
+    def values(self):  # type: ignore[no-untyped-def]
+        CountedRules.walks += 1
+        return super().values()
+
+
+def test_checking_generic_values_against_provider_shapes_walks_the_catalogue_once(
+    matcher: Matcher,
+) -> None:
+    """Each generic match was checked against every rule of the catalogue for a checksum:
+    the rules that have one are picked once per catalogue instead."""
+    rules = CountedRules(RULES)
+    CountedRules.walks = 0
+    text = "".join(f'password{i} = "{github_shaped(valid=i % 2 == 0)}"\n' for i in range(6))
+    found = chunk_matches(Chunk(text.encode(), Provenance("a")), matcher, rules)
+    assert [m.rule_id for m in found.matches] == ["github-pat-classic"] * 3
+    assert found.placeholders == 3
+    assert CountedRules.walks <= 2  # the file rules' pick, and the checksums'
+    chunk_matches(Chunk(text.encode(), Provenance("b")), matcher, rules)
+    assert CountedRules.walks <= 2
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_line_local_rules_are_tried_only_on_lines_the_database_reports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A generic rule was tried at every line holding one of its keywords (`token`, `pass`
+    all over code) once anything in the chunk made it a candidate; its prefilter reports where
+    a match may end, and only those lines can hold one."""
+    from scanner.match import confirm as confirm_module
+
+    matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
+    matcher.expect_volume()  # a pre-commit run does not load the lines' database
+    tried: list[int] = []
+    original = confirm_module.line_starts
+
+    def counted(content: bytes, windows: list[tuple[int, int]]):  # type: ignore[no-untyped-def]
+        for at in original(content, windows):
+            tried.append(at)
+            yield at
+
+    monkeypatch.setattr(confirm_module, "line_starts", counted)
+    value = secret_value()
+    text = "tokens.append(token)  # pass it on\n" * 200 + f"password: {value}\n"
+    chunk = Chunk(text.encode(), Provenance("app/config"))
+    assert [m.secret.decode() for m in chunk_matches(chunk, matcher, RULES).matches] == [value]
+    assert 0 < len(tried) < 10
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_lines_the_database_reports_find_what_every_keyword_line_finds(seed: int) -> None:
+    """Every match of a line-local rule ends on a line its prefilter reports: confirming on
+    those lines alone gives what confirming on every keyword line gives."""
+    if not hyperscan_available():
+        pytest.skip("hyperscan not installed")
+    hyperscan = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
+    hyperscan.expect_volume()
+    reference = build_matcher(SHIPPED.rules, SHIPPED.digest, "regex")
+    rng = random.Random(seed)
+    templates = [template for _, template in SYNTAXES] + NEGATIVES
+    lines = []
+    for _ in range(300):
+        choice = rng.random()
+        if choice < 0.3:
+            lines.append(rng.choice(templates).replace("{v}", secret_value(rng)))
+        elif choice < 0.4:
+            first, second = (rng.choice(templates).replace("{v}", secret_value(rng)) for _ in "ab")
+            lines.append(f"{first}; {second}")
+        elif choice < 0.6:
+            lines.append(random_text(rng.randrange(0, 80), ALNUM + " =:'\"_-#;,", rng))
+        else:
+            lines.append(rng.choice(["token += 1", "# pass", "", "  auth: x", "secret()"]))
+    content = "\n".join(lines).encode()
+    assert hyperscan.scan(content) == reference.scan(content)
+    assert hyperscan.scan(content).matches, "nothing matched: the test compares nothing"

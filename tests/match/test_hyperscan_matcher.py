@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import regex
 
@@ -48,13 +50,116 @@ def test_prefilter_form_of_every_shipped_rule_finds_what_the_rule_finds() -> Non
 
 
 def test_a_family_member_is_selected_by_its_keywords_which_every_match_holds() -> None:
-    from scanner.match.hyperscan_matcher import database_expression
+    from scanner.match.hyperscan_matcher import MEMBER_START, database_expression
 
     members = [rule for rule in load_rules().rules if rule.family]
     assert members, "no shipped family member: the test checks nothing"
     for rule in members:
         keywords = regex.compile(database_expression(rule))
-        assert database_expression(rule).startswith("(?i:")
+        assert rule.regex.startswith(MEMBER_START), rule.id
         for example in rule.examples:
             for found in regex.finditer(rule.regex, example.text):
-                assert keywords.search(found.group(0)), rule.id
+                # the match with the character before it, which says where a word starts
+                assert keywords.search(example.text[max(found.start() - 1, 0) : found.end()])
+
+
+def compiled_expression(expression: str) -> object:
+    import hyperscan
+
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[expression.encode()],
+        ids=[0],
+        elements=1,
+        flags=[hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY],
+    )
+    return database
+
+
+def database_hits(database: object, content: bytes) -> bool:
+    found: list[int] = []
+    database.scan(  # type: ignore[attr-defined]
+        content, match_event_handler=lambda *_args: found.append(1)
+    )
+    return bool(found)
+
+
+def test_a_family_member_inside_a_longer_word_is_not_a_candidate() -> None:
+    """`sqlalchemy` holds `alchemy`, but the members' regex needs the keyword to start a word:
+    a whole project naming the library made every file a candidate, confirmed for nothing."""
+    from scanner.match.hyperscan_matcher import database_expression
+
+    members = [rule for rule in load_rules().rules if rule.family]
+    assert members, "no shipped family member: the test checks nothing"
+    for rule in members:
+        database = compiled_expression(database_expression(rule))
+        keyword = rule.keywords[0].encode()
+        assert not database_hits(database, b"import x" + keyword + b" as y"), rule.id
+        assert not database_hits(database, b"9" + keyword.upper()), rule.id
+
+
+def test_a_family_members_database_form_hits_wherever_its_regex_may_start() -> None:
+    """Every byte the members' look-behind lets stand before a keyword (and none at all, at the
+    start of the text) lets the database report the member: it must never miss one. All 256
+    bytes for some members (their database forms are built alike), a few for every one."""
+    from scanner.match.hyperscan_matcher import database_expression
+
+    members = [rule for rule in load_rules().rules if rule.family]
+    for index, rule in enumerate(members):
+        database = compiled_expression(database_expression(rule))
+        before = range(256) if index % 50 == 0 else b" _.-\n\"'/$@"
+        for keyword in rule.keywords:
+            # the member's regex up to its keyword, as confirmation runs it (bytes, any case)
+            opening = rule.regex[: rule.regex.index("(?:") + 3]
+            lookbehind = regex.compile((opening + re.escape(keyword) + "))").encode())
+            for spelled in (keyword.encode(), keyword.upper().encode()):
+                assert database_hits(database, spelled), rule.id
+                for byte in before:
+                    text = bytes([byte]) + spelled
+                    if lookbehind.match(text, 1) is not None:
+                        assert database_hits(database, text), (rule.id, byte)
+
+
+def test_a_members_keyword_lines_are_those_where_a_keyword_starts_a_word() -> None:
+    from scanner.match.hyperscan_matcher import KeywordFinder
+
+    content = b"alchemy_id = 1\nimport sqlalchemy\nALCHEMY_KEY = 1\nx.alchemy\n9alchemy\n"
+    lines = KeywordFinder(word_start=True)(content, (b"alchemy",))
+    assert lines.positions == [0, content.index(b"ALCHEMY"), content.index(b"x.alchemy") + 2]
+    assert lines.windows == [(0, 14), (content.index(b"ALCHEMY"), content.index(b"\n9alc"))]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_members_confirmed_where_a_keyword_starts_a_word_find_what_every_keyword_finds(
+    seed: int,
+) -> None:
+    """Every match of a member starts at a keyword that starts a word, and stays on its line:
+    confirming on those lines alone finds the same as on every line holding a keyword."""
+    import dataclasses
+    import random
+
+    from scanner.match.confirm import compile_rule, confirm
+    from scanner.match.hyperscan_matcher import KeywordFinder, starts_at_a_word
+
+    rng = random.Random(seed)
+    members = [rule for rule in load_rules().rules if rule.family and rule.examples]
+    every, word_start = KeywordFinder(), KeywordFinder(word_start=True)
+    found = 0
+    for rule in rng.sample(members, 25):
+        assert starts_at_a_word(rule), rule.id
+        keyword = rng.choice(rule.keywords)
+        lines = []
+        for example in rule.examples:
+            text = example.text
+            lines += [text, "sql" + text, text.replace(keyword, "x" + keyword, 1), ""]
+            lines.append(f"{keyword}{keyword}_key = '{example.secret}'")
+            lines.append(f"a{keyword} = 1; {text}")
+        rng.shuffle(lines)
+        content = "\n".join(lines).encode()
+        compiled = compile_rule(rule)
+        whole = compile_rule(dataclasses.replace(rule, hints=()))
+        reference = confirm(whole, content)
+        assert confirm(compiled, content, every) == reference, rule.id
+        assert confirm(compiled, content, word_start) == reference, rule.id
+        found += len(reference.matches)
+    assert found > 0, "no member matched: the test compares nothing"
