@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 from scanner.entry import main
 from scanner.model import Chunk, Provenance, Skipped
 from scanner.pipeline import forked, run
+from tests.test_interrupts import PROJECT_ROOT, child_env, keyleak_process
 from tests.tree import build_tree
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="forked helpers: Linux only")
@@ -82,3 +85,63 @@ def test_volume_counts_files_by_size_and_chunks_by_length(tmp_path: Path) -> Non
     assert not run.volume_reaches([*gone, *files, chunk], 1101)
     assert run.volume_reaches(files, 900)
     assert not run.volume_reaches(files, 901)
+
+
+#: Loaded by the child through PYTHONPATH: every file read is slow and says which process read it.
+SLOW_READS = """
+import os, signal, time
+import scanner.sources.worktree as target
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+real = target.read_file
+
+def slowed(*args, **kwargs):
+    with open(os.environ["KEYLEAK_TEST_READERS"], "a") as readers:
+        readers.write(f"{os.getpid()}\\n")
+    time.sleep(0.01)
+    return real(*args, **kwargs)
+
+target.read_file = slowed
+"""
+
+
+@linux_only
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_shared_scan_leaves_no_helper_behind(
+    tmp_path: Path, number: signal.Signals
+) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for index in range(300):  # 4.8 MB: enough for a helper
+        (tree / f"f{index:03}.txt").write_text("nothing to see here\n" * 800)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SLOW_READS)
+    readers = tmp_path / "readers"
+    env = {
+        **child_env(tmp_path / "cache"),
+        "PYTHONPATH": f"{hooks}{os.pathsep}{PROJECT_ROOT}",
+        "KEYLEAK_TEST_READERS": str(readers),
+    }
+    report = tmp_path / "report.json"
+    process = keyleak_process(
+        ["scan", str(tree), "-j", "2", "--format", "json", "-o", str(report)], tmp_path, env
+    )
+    deadline = time.monotonic() + 60
+    while len(pids_in(readers)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(number)
+    _, err = process.communicate(timeout=30)
+
+    assert process.returncode in (130, -number, 128 + number), err
+    assert "Traceback" not in err
+    assert not report.exists()
+    helpers = pids_in(readers) - {process.pid}
+    assert helpers
+    for pid in helpers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def pids_in(readers: Path) -> set[int]:
+    return {int(line) for line in readers.read_text().split()} if readers.exists() else set()
