@@ -51,7 +51,8 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], helpers: int) -> 
     done: dict[int, list[R]] = {}
     children: list[tuple[int, int]] = []
     try:
-        # a helper's collector would otherwise walk (and so copy) every object it inherits
+        # a collector walking the objects shared at the fork would write to (and so copy) every
+        # page they are on, in the helpers and here: until they are done, only new objects count
         gc.freeze()
         for _ in range(helpers):
             results_out, results_in = os.pipe()
@@ -61,7 +62,6 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], helpers: int) -> 
                 helper(function, items, size, tokens_out, results_in)
             os.close(results_in)
             children.append((pid, results_out))
-        gc.unfreeze()
         done.update(work(function, items, size, tokens_out))
         for pid, results_out in children:
             done.update(collected(pid, results_out))

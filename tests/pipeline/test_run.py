@@ -51,6 +51,7 @@ def test_a_shared_scan_reports_what_one_process_does(
 
     monkeypatch.setattr(forked, "forked_map", counted)
     monkeypatch.setattr(run, "SHARED_MIN_BYTES", 1)
+    monkeypatch.setattr(run, "WARM_BYTES", 1)
     common = (str(tmp_path), "--max-file-size", "1000", "--no-redact")
     serial = scan_json(capsys, *common, "--jobs", "1")
     assert not shared
@@ -73,6 +74,28 @@ def test_a_small_list_is_scanned_here(
     monkeypatch.setattr(forked, "forked_map", no_fork)
     report = scan_json(capsys, str(tmp_path), "--jobs", "2")
     assert report["findings"]
+
+
+@linux_only
+def test_the_first_bytes_are_matched_before_the_fork(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(10):
+        (tmp_path / f"f{index}.txt").write_text("x" * 1000)
+    shared: list[list[Any]] = []
+    real_forked_map = forked.forked_map
+
+    def spied(function: Any, items: list[Any], helpers: int) -> Any:
+        shared.append(items)
+        return real_forked_map(function, items, helpers)
+
+    monkeypatch.setattr(forked, "forked_map", spied)
+    monkeypatch.setattr(run, "SHARED_MIN_BYTES", 1)
+    monkeypatch.setattr(run, "WARM_BYTES", 2500)
+    report = scan_json(capsys, str(tmp_path), "--jobs", "2")
+    assert report["stats"]["files_scanned"] == 10
+    # three files make 2,500 bytes: the rest is shared
+    assert [len(items) for items in shared] == [7]
 
 
 def test_volume_counts_files_by_size_and_chunks_by_length(tmp_path: Path) -> None:
