@@ -56,7 +56,12 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], helpers: int) -> 
         gc.freeze()
         for _ in range(helpers):
             results_out, results_in = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # out of processes or memory: fewer hands, the same results
+                os.close(results_out)
+                os.close(results_in)
+                break
             if pid == 0:  # pragma: no cover -- the helper's coverage is not collected
                 os.close(results_out)
                 helper(function, items, size, tokens_out, results_in)

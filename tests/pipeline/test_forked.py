@@ -79,3 +79,14 @@ def test_an_error_here_kills_and_reaps_the_helpers(tmp_path: Path) -> None:
     for pid in helpers:
         with pytest.raises(ProcessLookupError):  # reaped, not a zombie
             os.kill(pid, 0)
+
+
+def test_no_helper_can_be_forked_so_this_process_does_it_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    results = forked_map(slow_pid, list(range(20)), helpers=2)
+    assert results == [(item, os.getpid()) for item in range(20)]
