@@ -15,7 +15,7 @@ import os
 import pickle
 import signal
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -27,6 +27,8 @@ TOKEN = struct.Struct("<I")
 MAX_BATCHES = 4096
 #: Items per batch at least: taking a batch costs one read of the pipe.
 MIN_BATCH = 4
+#: The signals that stop a scan (keyleak turns SIGTERM into an exception, as Python SIGINT).
+STOPPING = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 class HelperFailed(RuntimeError):
@@ -56,25 +58,35 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], helpers: int) -> 
         gc.freeze()
         for _ in range(helpers):
             results_out, results_in = os.pipe()
+            # an interrupt between the fork and the line that records the helper would leave
+            # it behind, unkilled: it waits until then (a busy machine can make that a while)
+            unmasked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
             try:
                 pid = os.fork()
             except OSError:  # out of processes or memory: fewer hands, the same results
+                signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
                 os.close(results_out)
                 os.close(results_in)
                 break
             if pid == 0:  # pragma: no cover -- the helper's coverage is not collected
                 os.close(results_out)
-                helper(function, items, size, tokens_out, results_in)
-            os.close(results_in)
+                helper(function, items, size, tokens_out, results_in, unmasked)
             children.append((pid, results_out))
+            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
+            os.close(results_in)
         done.update(work(function, items, size, tokens_out))
         for pid, results_out in children:
             done.update(collected(pid, results_out))
     finally:
-        gc.unfreeze()
-        os.close(tokens_out)
-        for pid, results_out in children:
-            end(pid, results_out, finished=len(done) == count)
+        # nor may a second interrupt stop the cleanup halfway
+        unmasked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+        try:
+            gc.unfreeze()
+            os.close(tokens_out)
+            for pid, results_out in children:
+                end(pid, results_out, finished=len(done) == count)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
     return [result for number in range(count) for result in done[number]]
 
 
@@ -90,7 +102,12 @@ def work(
 
 
 def helper(
-    function: Callable[[T], R], items: Sequence[T], size: int, tokens: int, results: int
+    function: Callable[[T], R],
+    items: Sequence[T],
+    size: int,
+    tokens: int,
+    results: int,
+    unmasked: Iterable[int],
 ) -> None:
     """A forked helper's whole life: work, send the results (or the error), exit. It never
     returns into the code that forked it, which would go on as a second copy of the command."""
@@ -98,6 +115,7 @@ def helper(
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent cleans up, not us
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
         try:
             payload = pickle.dumps((True, work(function, items, size, tokens)), protocol=-1)
         except Exception as exc:  # raised again in the parent

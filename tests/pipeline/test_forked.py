@@ -4,6 +4,7 @@ raised here, no helper left behind."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -90,3 +91,35 @@ def test_no_helper_can_be_forked_so_this_process_does_it_all(
     monkeypatch.setattr(os, "fork", refused)
     results = forked_map(slow_pid, list(range(20)), helpers=2)
     assert results == [(item, os.getpid()) for item in range(20)]
+
+
+class Stopped(Exception):
+    """What the test's SIGTERM handler raises, as keyleak's raises Terminated."""
+
+
+def test_a_signal_right_after_the_fork_still_reaps_the_helper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_fork = os.fork
+    forked: list[int] = []
+
+    def fork_then_signalled() -> int:
+        pid = real_fork()
+        if pid:  # the parent, before it can record its helper: the window a busy machine opens
+            forked.append(pid)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return pid
+
+    def stop(number: int, frame: object) -> None:
+        raise Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    monkeypatch.setattr(os, "fork", fork_then_signalled)
+    try:
+        with pytest.raises(Stopped):
+            forked_map(slow_pid, list(range(300)), helpers=1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert forked
+    with pytest.raises(ChildProcessError):  # killed and reaped: no child of ours left
+        os.waitpid(forked[0], os.WNOHANG)
