@@ -12,7 +12,8 @@ After one untimed warm-up of each (which also fills the page cache), the script 
 times (a) `find TREE -type f -print0 | xargs -0 cat > /dev/null`, the floor set by reading the
 files, and (b) `keyleak scan TREE --format json --output TMP [--jobs N]`, which exits 1 when it
 finds secrets (expected here). It prints median / min / max wall seconds, MB/s (MB = 10**6
-bytes) and the ratio of the medians to cat. The machine is noisy: compare medians and ratios
+bytes), the ratio of the medians to cat and the median CPU seconds (user + system, of every
+process of the command). The machine is noisy: compare medians and ratios
 from one run of this script, not timings across runs.
 
 Then it reads the last JSON report (top-level "findings", each with location.path and
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
 import shutil
 import statistics
@@ -41,6 +43,8 @@ from typing import Any
 import gen_tree
 
 ROOT = Path(__file__).resolve().parents[1]
+#: CPU seconds of the last command `timed` ran: on a shared machine, steadier than wall time
+LAST_CPU = [0.0]
 
 
 def default_keyleak() -> str:
@@ -59,15 +63,23 @@ def tree_stats(tree: Path) -> tuple[int, int]:
     return files, size
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(
     cmd: list[str] | str, ok: tuple[int, ...]
 ) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Run cmd, return (wall seconds, result); exit with its stderr if the code is not in ok."""
-    start = time.perf_counter()
+    """Run cmd, return (wall seconds, result); exit with its stderr if the code is not in ok.
+    Its CPU seconds (its own processes' too, once they are waited for) go to LAST_CPU."""
+    start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(
         cmd, shell=isinstance(cmd, str), capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - start
+    LAST_CPU[0] = children_cpu() - cpu
     if proc.returncode not in ok:
         shown = cmd if isinstance(cmd, str) else shlex.join(cmd)
         print(f"command failed with exit {proc.returncode}: {shown}", file=sys.stderr)
@@ -202,24 +214,27 @@ def run(args: argparse.Namespace, tree: Path, keyleak: str, tmpdir: Path) -> int
         warm_up()
     names = list(runners)
     times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for i in range(args.runs):
         # each command goes first in turn, so that none always follows the same one
         shift = i % len(names)
         for name in names[shift:] + names[:shift]:
             times[name].append(runners[name]())
+            cpu[name].append(LAST_CPU[0])
 
     base = statistics.median(times["cat"])
-    print(f"\n{'':<16}{'median s':>10}{'min s':>9}{'max s':>9}{'MB/s':>10}{'x cat':>8}")
+    print(f"\n{'':<16}{'median s':>10}{'min s':>9}{'max s':>9}{'MB/s':>10}{'x cat':>8}{'cpu s':>8}")
     labels = {"cat": "cat", "keyleak": "keyleak scan", "baseline": "baseline scan"}
     for name in names:
         med = statistics.median(times[name])
         print(
             f"{labels[name]:<16}{med:>10.3f}{min(times[name]):>9.3f}{max(times[name]):>9.3f}"
-            f"{mb / med:>10.1f}{med / base:>8.2f}"
+            f"{mb / med:>10.1f}{med / base:>8.2f}{statistics.median(cpu[name]):>8.3f}"
         )
     if baseline_cmd is not None:
         ratio = statistics.median(times["keyleak"]) / statistics.median(times["baseline"])
-        print(f"keyleak / baseline: {ratio:.3f}")
+        cpu_ratio = statistics.median(cpu["keyleak"]) / statistics.median(cpu["baseline"])
+        print(f"keyleak / baseline: {ratio:.3f} wall, {cpu_ratio:.3f} cpu (medians)")
     try:
         stats = json.loads(report.read_text(encoding="utf-8")).get("stats")
         if stats:

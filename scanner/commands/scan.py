@@ -33,10 +33,14 @@ def scan_paths(
     leave out what git ignores, in a work tree; `exclude`: gitignore-style globs, relative to
     each directory named, of paths left unread."""
     config = options.config
-    scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
     filters = Filters(config.path_allowlist(), excludes(exclude), ignore)
     targets = paths or (".",)
-    items = scanned_items(targets, options, filters, stdin_name)
+    walking = scanned_items(targets, options, filters, stdin_name)
+    # the first item starts git listing the files, which it does while the rules load
+    first = next(walking, None)
+    scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
+    # listed in full: a list is shared by the processes of a parallel scan, none of them idle
+    items = [] if first is None else [first, *walking]
     result = run_scan(scanner, items, options.jobs)
     result = dataclasses.replace(
         result,

@@ -42,6 +42,14 @@ BATCH_SIZE = 64
 #: Batches queued per worker: enough that no worker waits for the next, few enough that memory
 #: stays bounded however many items a source yields.
 IN_FLIGHT_PER_JOB = 4
+#: Bytes a listed scan must hold before a second process pays: a helper starts late by its fork
+#: and the patterns it compiles for itself, a few tens of milliseconds, which is what matching
+#: a few megabytes takes.
+SHARED_MIN_BYTES = 4 * 1024 * 1024
+#: Bytes a shared scan matches here before the fork: the patterns and keyword databases they
+#: need are then built once, and inherited, rather than by each helper (a cold helper took a
+#: third longer over its share); a helper starting that much later costs no more.
+WARM_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -165,11 +173,15 @@ def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 
 
 def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[ChunkOutcome]:
-    """Serial for one job or a single batch; otherwise one process per job.
+    """Serial for one job or a single batch; otherwise one process per job. A list (a walk
+    done, files named) is shared with forked copies of this process, where there are forks.
 
     Processes, not threads: per-file work is mostly Python, and threads contending for the GIL
     made a two-job scan slower than a one-job scan.
     """
+    if isinstance(items, list) and jobs > 1 and sys.platform == "linux":
+        yield from listed_outcomes(scanner, items, jobs)
+        return
     batches = batched(items, BATCH_SIZE)
     first = next(batches, [])
     second = next(batches, None)
@@ -193,6 +205,58 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
         initargs=(scanner, matcher if fork else None),
     ) as pool:
         yield from in_order(pool, all_batches, window=IN_FLIGHT_PER_JOB * jobs)
+
+
+def listed_outcomes(scanner: Scanner, items: list[Item], jobs: int) -> list[ChunkOutcome]:
+    """The outcomes of a list of items, scanned by this process and `jobs - 1` forked helpers
+    once there are enough bytes to pay for them, else by this process alone."""
+    if not volume_reaches(items, SHARED_MIN_BYTES):
+        matcher, rules = scanner.matcher(), scanner.ruleset.by_id()
+        return [process_item(item, scanner.load, matcher, rules, scanner.markers) for item in items]
+    # what confirming a candidate needs, imported before the fork rather than by every helper
+    from scanner.match import confirm  # noqa: F401
+    from scanner.pipeline.forked import forked_map
+    from scanner.policy import placeholders  # noqa: F401
+
+    matcher, rules = scanner.volume_matcher(), scanner.ruleset.by_id()
+    head: list[ChunkOutcome] = []
+    warmed = 0
+    for item in items:
+        if warmed >= WARM_BYTES:
+            break
+        head.append(process_item(item, scanner.load, matcher, rules, scanner.markers))
+        warmed += head[-1].size
+    rest = items[len(head) :]
+    if not rest:
+        return head
+
+    def scanned(item: Item) -> ChunkOutcome | int:
+        outcome = process_item(item, scanner.load, matcher, rules, scanner.markers)
+        # most files: only their size, cheap to send back from a helper
+        plain = not (outcome.findings or outcome.skipped or outcome.suppressed)
+        return outcome.size if plain else outcome
+
+    return head + [
+        ChunkOutcome(size=outcome) if isinstance(outcome, int) else outcome
+        for outcome in forked_map(scanned, rest, jobs - 1)
+    ]
+
+
+def volume_reaches(items: Iterable[Item], enough: int) -> bool:
+    """Whether the items hold `enough` bytes: files by their size on disk, counted only until
+    there are enough."""
+    total = 0
+    for item in items:
+        if isinstance(item, str):
+            try:
+                total += os.stat(item).st_size
+            except OSError:  # the loader will say why
+                continue
+        elif isinstance(item, Chunk):
+            total += len(item.content)
+        if total >= enough:
+            return True
+    return False
 
 
 def in_order(pool: Executor, batches: Iterable[list[Item]], window: int) -> Iterator[ChunkOutcome]:

@@ -9,11 +9,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scanner.config.gitleaks import GitleaksIgnore
 from scanner.config.globs import root_relative
 from scanner.config.project import Config
 from scanner.model import Finding, Location, ScanResult, SourceKind, Suppressed
+
+if TYPE_CHECKING:  # read only when a .gitleaksignore is there (allowlist_of)
+    from scanner.config.gitleaks import GitleaksIgnore
 
 
 def repo_relative(location: Location, root: Path) -> str:
