@@ -8,12 +8,13 @@ options would be about a fifth of the hook's time. Its settings are the defaults
 CLI, `scanner.cli`. Either way `scanner.error_handler` turns how the command ended into the
 exit code.
 
-Two more things are spared on every commit. The start-up makes some hundred thousand objects
+Two more things are spared. On every commit: the start-up makes some hundred thousand objects
 (modules, the rule set) and frees next to none, so the garbage collector, which would walk them
 some sixty times over, is paused until the scan starts, and leaves them alone after. And once
-the hook has its exit code, the process ends without tearing the interpreter down (clearing
-every module and freeing every rule costs about a tenth of the hook's time): exit handlers run
-and the standard streams are flushed first, as on any exit.
+any command has its exit code, the process ends without tearing the interpreter down (clearing
+every module and freeing every rule costs about a tenth of the hook's time, and of a tree
+scan's): exit handlers run and the standard streams are flushed first, as on any exit, and a
+thread still running gets the usual ending, which waits for it.
 """
 
 from __future__ import annotations
@@ -39,14 +40,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         # after `--` every argument is a file name, even one that starts with `-`
         names = args[len(HOOK_ARGS) + 1 :]
         code = int(outcome(lambda: run_hook(names)))
-        # the process's own command line, not under a profiler or a coverage tracer (which
-        # write their results after the command returns): nothing runs after keyleak
-        if argv is None and sys.getprofile() is None and sys.gettrace() is None:
-            leave(code)
-        sys.exit(code)
-    from scanner.cli import run_cli
+    else:
+        from scanner.cli import run_cli
 
-    sys.exit(int(outcome(lambda: run_cli(args))))
+        code = int(outcome(lambda: run_cli(args)))
+    if argv is None and ends_alone():
+        leave(code)
+    sys.exit(code)
+
+
+def ends_alone() -> bool:
+    """Nothing runs after keyleak: not a profiler or a coverage tracer (which write their
+    results after the command returns), nor a thread the interpreter would wait for."""
+    import threading
+
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return False
+    main_thread = threading.main_thread()
+    return all(thread.daemon or thread is main_thread for thread in threading.enumerate())
 
 
 def is_hook(args: list[str]) -> bool:

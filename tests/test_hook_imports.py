@@ -10,6 +10,7 @@ the process exits.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -206,6 +207,50 @@ def test_the_hook_ends_without_tearing_the_interpreter_down(clean_commit: Path) 
     err = probed_hook(clean_commit)
     assert "collections: " in err
     assert "torn down" not in err
+
+
+#: runs `keyleak ARGS...` as its script does, with an object that prints when the interpreter
+#: is torn down; with --lingering-thread, a thread that runs until the interpreter starts to end
+COMMAND_PROBE = """\
+import runpy, sys, threading, time
+class Teardown:
+    def __del__(self):
+        sys.stderr.write("torn down\\n")
+witness = Teardown()
+if sys.argv[1] == "--lingering-thread":
+    del sys.argv[1]
+    def linger():
+        threading.main_thread().join()  # returns as the interpreter starts to end
+        time.sleep(0.05)
+    threading.Thread(target=linger, name="lingering").start()
+sys.argv[0] = "keyleak"
+runpy.run_module("scanner", run_name="__main__", alter_sys=True)
+"""
+
+
+def probed_command(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    completed = run_process(
+        [sys.executable, "-P", "-c", COMMAND_PROBE, *args], cwd, dict(os.environ)
+    )
+    assert completed.returncode in (0, 1), completed.stderr
+    return completed
+
+
+def test_every_command_ends_without_tearing_the_interpreter_down(clean_commit: Path) -> None:
+    """A scan's report reaches its stream and its exit code is kept, but no module is cleared
+    (about a tenth of a tree scan's time)."""
+    completed = probed_command(clean_commit, "scan", ".")
+    assert "no secrets found" in completed.stdout
+    assert completed.returncode == 0
+    assert "torn down" not in completed.stderr
+
+
+def test_a_command_leaves_a_running_thread_to_end_as_python_would(clean_commit: Path) -> None:
+    """The interpreter waits for a thread that is not a daemon before it ends: so does keyleak,
+    through the usual teardown."""
+    completed = probed_command(clean_commit, "--lingering-thread", "scan", ".")
+    assert "no secrets found" in completed.stdout
+    assert "torn down" in completed.stderr
 
 
 def test_the_garbage_collector_rests_while_the_hook_starts(clean_commit: Path) -> None:
