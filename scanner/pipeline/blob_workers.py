@@ -34,8 +34,11 @@ if TYPE_CHECKING:
 #: Objects per batch: fewer would cost git its delta cache at every boundary; more would leave
 #: one core idle longer at the end, and make progress reports coarser.
 BATCH_OBJECTS = 512
-#: ...and bytes per batch, so a run of large blobs is split up too.
-BATCH_BYTES = 8 << 20
+#: ...and bytes per batch, so a run of large blobs is split up too. Not less: a delta whose base
+#: went to the other worker's git is rebuilt from its chain, and with 8 MB a run of large
+#: deltified blobs (built HTML docs) cost the gits a quarter more CPU than one git reading it
+#: all; with 32 MB, under a tenth (benchmarks/bench_stages.py --history).
+BATCH_BYTES = 32 << 20
 #: Batches waiting at each worker besides the one it scans: it never waits for the parent.
 QUEUED = 1
 #: Seconds a worker gets to exit once told to stop, before it is killed.
