@@ -33,10 +33,21 @@ time), then one row per stage:
 - total: `chunk_matches` over every chunk, the work one worker does on text already read.
 
 Each stage is run --runs times and the median is printed (wall time; with --cpu, CPU time),
-with MB/s (MB = 10**6 bytes) over the whole input and the share of the total. Last, the
+with MB/s (MB = 10**6 bytes) over the whole input and the share of the total. Then the
 noisiest expressions of the combined database: callbacks per MB by rule, hint, keywords'
 literal or base64 forms (one row for all of those). One run of this script is one machine state:
 compare rows of the same run, and runs made one after the other.
+
+With --history, a last table follows: where a history scan's worker time goes, over every
+blob of that repository listed and batched as `keyleak history` lists and batches them (each
+row run once; wall and CPU seconds, CPU of the gits included):
+
+- git inflate, 1 / 2 streams: `git cat-file --batch` alone, output thrown away, with one
+  process, or two at once each given every other batch (as two workers are);
+- pipe read, 1 / 2 streams: the same blobs read into Python through `git.BlobReader` (two
+  streams: two readers, one thread each); per-blob: `blob_item` (LFS and binary checks, the
+  chunk), the Python cost of a blob before the matcher;
+- scan_batch, 1 worker: what one worker does, reading and scanning, and the matcher's share.
 """
 
 from __future__ import annotations
@@ -49,6 +60,7 @@ import string
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,11 +73,17 @@ sys.path.insert(0, str(ROOT))
 
 import hyperscan  # noqa: E402
 
+from scanner import git  # noqa: E402
+from scanner.config.settings import ScanOptions  # noqa: E402
 from scanner.match import chunk as chunk_module  # noqa: E402
 from scanner.match import confirm as confirm_module  # noqa: E402
 from scanner.match import hyperscan_matcher as hm  # noqa: E402
 from scanner.model import Chunk, Provenance, Rule  # noqa: E402
+from scanner.pipeline import blob_workers  # noqa: E402
+from scanner.pipeline import run as run_module  # noqa: E402
+from scanner.pipeline.run import configured_scanner  # noqa: E402
 from scanner.rules import builtin_rules_dir, load_rules  # noqa: E402
+from scanner.sources.blobs import blob_item  # noqa: E402
 
 MB = 10**6
 CAT_ALL = ("--batch-all-objects", "--batch", "--unordered")
@@ -274,6 +292,132 @@ def pipe_read(git_dir: Path) -> tuple[float, int]:
     return time.perf_counter() - start, total
 
 
+def git_read_cpu(git_dir: Path, streams: list[list[list[str]]]) -> tuple[float, float]:
+    """Wall and CPU seconds (git's, from wait4) of one `git cat-file --batch` per stream, all
+    at once, each asked for its batches' blobs and its output thrown away: git's inflating."""
+    start = time.perf_counter()
+    processes = []
+    for batches in streams:
+        ids = "".join(f"{oid}\n" for batch in batches for oid in batch).encode()
+        process = subprocess.Popen(
+            ["git", "--git-dir", str(git_dir), *git.PACK_MEMORY, "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+        )
+        processes.append((process, ids))
+    # fed from threads: a pipe holds 64 KB of ids, and git stops while nobody writes
+    feeders = [threading.Thread(target=feed, args=pair) for pair in processes]
+    for feeder in feeders:
+        feeder.start()
+    cpu = 0.0
+    for (process, _), feeder in zip(processes, feeders, strict=True):
+        feeder.join()
+        _, _, usage = os.wait4(process.pid, 0)
+        process.returncode = 0
+        cpu += usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, cpu
+
+
+def feed(process: subprocess.Popen[bytes], data: bytes) -> None:
+    assert process.stdin is not None
+    process.stdin.write(data)
+    process.stdin.close()
+
+
+def python_read(git_dir: Path, streams: list[list[list[str]]]) -> tuple[float, float, float]:
+    """Wall and CPU seconds (this process's and its gits') of reading the blobs into Python
+    through `git.BlobReader`, one reader and thread per stream; and the seconds `blob_item`
+    (LFS and binary checks, the chunk) took for all of them: the per-blob overhead."""
+    before = os.times()
+    start = time.perf_counter()
+    per_blob = [0.0] * len(streams)
+
+    def read(index: int, batches: list[list[str]]) -> None:
+        reader = git.BlobReader(str(git_dir))
+        try:
+            for batch in batches:
+                for oid, content in reader.read(batch):
+                    started = time.perf_counter()
+                    blob_item(oid, content)
+                    per_blob[index] += time.perf_counter() - started
+        finally:
+            reader.close()
+
+    threads = [
+        threading.Thread(target=read, args=(index, batches))
+        for index, batches in enumerate(streams)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    after = os.times()
+    cpu = sum(after[:4]) - sum(before[:4])
+    return wall, cpu, sum(per_blob)
+
+
+def serial_scan(git_dir: Path, batches: list[list[str]]) -> tuple[float, float, float]:
+    """Wall and CPU seconds of `blob_workers.scan_batch` over every batch, as one worker runs
+    it (its git included), and the seconds spent in the matcher (`chunk_matches`)."""
+    scanner = configured_scanner(ScanOptions())
+    matcher, rules = scanner.volume_matcher(), scanner.ruleset.by_id()
+    watch = Stopwatch()
+    reader = git.BlobReader(str(git_dir))
+    before = os.times()
+    start = time.perf_counter()
+    try:
+        with patched(run_module, "chunk_matches", watch):
+            for batch in batches:
+                blob_workers.scan_batch(batch, reader, matcher, rules, scanner.markers)
+    finally:
+        reader.close()
+    wall = time.perf_counter() - start
+    after = os.times()
+    return wall, sum(after[:4]) - sum(before[:4]), watch.seconds
+
+
+def history_rows(git_dir: Path) -> tuple[list[tuple[str, float, float | None, str]], int]:
+    """Rows of where a history scan's worker time goes, over every blob of `git_dir` listed and
+    batched as `keyleak history` does: (stage, wall s, CPU s, note); and the bytes read."""
+    listed = list(git.stored_blobs(str(git_dir)))
+    size = sum(blob_size for _, blob_size in listed)
+    batches = list(blob_workers.batches(listed))
+    one, two = [batches], [batches[0::2], batches[1::2]]
+    rows: list[tuple[str, float, float | None, str]] = []
+    wall, cpu = git_read_cpu(git_dir, one)
+    rows.append(("git inflate, 1 stream", wall, cpu, f"{len(listed)} blobs"))
+    wall, cpu = git_read_cpu(git_dir, two)
+    rows.append(("git inflate, 2 streams", wall, cpu, "alternate batches"))
+    wall, cpu, per_blob = python_read(git_dir, one)
+    rows.append(("pipe read, 1 stream", wall, cpu, "git + BlobReader"))
+    rows.append(
+        (
+            "  per-blob (blob_item)",
+            per_blob,
+            None,
+            f"{per_blob / len(listed) * 1e6:.1f} us/blob",
+        )
+    )
+    wall, cpu, _ = python_read(git_dir, two)
+    rows.append(("pipe read, 2 streams", wall, cpu, "one thread each"))
+    wall, cpu, matching = serial_scan(git_dir, batches)
+    rows.append(("scan_batch, 1 worker", wall, cpu, "read + scan, git included"))
+    rows.append(("  matcher", matching, None, f"{100 * matching / wall:.0f}% of the worker's wall"))
+    return rows, size
+
+
+def print_history(rows: list[tuple[str, float, float | None, str]], size: int) -> None:
+    print()
+    print(f"history: {size / MB:.1f} MB of blobs")
+    print(f"{'stage':<24}{'wall s':>9}{'CPU s':>9}{'MB/s':>9}{'CPU s/GB':>10}  note")
+    for name, wall, cpu, note in rows:
+        rate = size / MB / wall if wall > 0 else float("inf")
+        cpu_text = "-" if cpu is None else f"{cpu:.2f}"
+        per_gb = "-" if cpu is None or not size else f"{cpu / (size / 10**9):.2f}"
+        print(f"{name:<24}{wall:>9.2f}{cpu_text:>9}{rate:>9.0f}{per_gb:>10}  {note}")
+
+
 def stage_rows(
     rules: list[Rule], loaded: dict[str, Any], chunks: list[Chunk], runs: int
 ) -> list[tuple[str, float, str]]:
@@ -434,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     pipe = pipe_read(args.history) if args.history else None
     print_report(rules, compile_table, rows, size, pipe)
     print_noisiest(noisiest_rows(rules, loaded, [chunk.content for chunk in chunks]))
+    if args.history:
+        print_history(*history_rows(args.history))
     return 0
 
 

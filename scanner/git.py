@@ -47,6 +47,21 @@ STABLE_DIFF_OPTIONS = (
 #: monitor, which any command that reads the index (diff --cached, ls-files, check-ignore) would
 #: start: a scanned repository never runs anything.
 GIT = ("git", "-c", "core.quotePath=true", "-c", "core.fsmonitor=false")
+#: How much of a pack a streaming git maps at a time, and keeps of the bases it rebuilt deltas
+#: from. By default git maps packs whole (windows of 1 GB, up to 8 GB): reading every object of
+#: a history left each reader as large as the pack (1.1 GB). Bounded, reading costs no more CPU.
+PACK_WINDOW = "8m"
+PACK_LIMIT = "32m"
+DELTA_CACHE = "32m"
+#: On the command line, they win over a scanned repository's own config.
+PACK_MEMORY = (
+    "-c",
+    f"core.packedGitWindowSize={PACK_WINDOW}",
+    "-c",
+    f"core.packedGitLimit={PACK_LIMIT}",
+    "-c",
+    f"core.deltaBaseCacheLimit={DELTA_CACHE}",
+)
 
 
 @contextlib.contextmanager
@@ -198,7 +213,7 @@ def spawn(
     errors = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by finish(), after git exits
     with starting_git(cwd):
         process = GitProcess(
-            [*GIT, *args],
+            [*GIT, *PACK_MEMORY, *args],
             cwd=cwd,
             env={**environment(), **(env or {})},
             stdin=stdin,

@@ -16,6 +16,7 @@ what the ref holds and where it dropped the rest, with no walk per ref.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -122,6 +123,7 @@ class Walk:
         self.stored = stored
         self.absent = absent
         self.skipped_blobs = skipped_blobs
+        self.path_gate = keyword_gate(file_rules)
         self.tracked: dict[str, tuple[str, ...]] = {}
         for fingerprint, secret in secrets.items():
             for oid in secret.in_blob:
@@ -243,6 +245,8 @@ class Walk:
 
     def named_by_path(self, path: bytes) -> tuple[str, ...]:
         """The keys of the file rules' secrets that `path` is (most paths: none)."""
+        if self.path_gate is None or self.path_gate.search(path.lower()) is None:
+            return ()
         found = path_matches(path, self.file_rules)
         if not found:
             return ()
@@ -324,6 +328,16 @@ class Walk:
                 self.secrets[fingerprint].kept = True
             for fingerprint, when in self.gone.get(commit, NOTHING_GONE).items():
                 self.secrets[fingerprint].removals.append((name, when))
+
+
+def keyword_gate(rules: Sequence[FileRule]) -> re.Pattern[bytes] | None:
+    """One search for every file rule's keywords in a lowercased path, which `path_matches`
+    makes rule by rule: the walk asks for every path every commit changes, and nearly all hold
+    none. None when no rule has a keyword: then no path matches."""
+    keywords = [keyword for _, rule_keywords in rules for keyword in rule_keywords]
+    if not keywords:
+        return None
+    return re.compile(b"|".join(re.escape(keyword) for keyword in keywords))
 
 
 def attribute(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
@@ -34,10 +35,18 @@ if TYPE_CHECKING:
 #: Objects per batch: fewer would cost git its delta cache at every boundary; more would leave
 #: one core idle longer at the end, and make progress reports coarser.
 BATCH_OBJECTS = 512
-#: ...and bytes per batch, so a run of large blobs is split up too.
-BATCH_BYTES = 8 << 20
+#: ...and bytes per batch, so a run of large blobs is split up too. Not less: a delta whose base
+#: went to the other worker's git is rebuilt from its chain, and with 8 MB a run of large
+#: deltified blobs (built HTML docs) cost the gits a quarter more CPU than one git reading it
+#: all; with 32 MB, under a tenth (benchmarks/bench_stages.py --history).
+BATCH_BYTES = 32 << 20
 #: Batches waiting at each worker besides the one it scans: it never waits for the parent.
 QUEUED = 1
+#: The last batches of a listing, held back until it ends and then each cut in TAIL_PIECES:
+#: handed out whole, the last large batch would leave every other worker idle while one scans
+#: it; cut finer, the workers end together.
+TAIL_BATCHES = 2
+TAIL_PIECES = 4
 #: Seconds a worker gets to exit once told to stop, before it is killed.
 STOP_TIMEOUT = 5.0
 
@@ -65,6 +74,31 @@ class Failure:
 
 
 def batches(blobs: Iterable[tuple[str, int]]) -> Iterator[list[str]]:
+    """Contiguous runs of the (id, size) listed, each at most BATCH_OBJECTS ids and (but for a
+    lone large blob) BATCH_BYTES bytes; the last TAIL_BATCHES cut finer, unless they are all
+    there is (a history that small is over before the cut could matter)."""
+    held: deque[list[str]] = deque()
+    handed_out = False
+    for batch in runs(blobs):
+        held.append(batch)
+        if len(held) > TAIL_BATCHES:
+            yield held.popleft()
+            handed_out = True
+    for batch in held:
+        if handed_out:
+            yield from pieces(batch, TAIL_PIECES)
+        else:
+            yield batch
+
+
+def pieces(batch: list[str], count: int) -> Iterator[list[str]]:
+    """`batch` in `count` contiguous pieces of about the same number of ids (fewer if short)."""
+    step = -(-len(batch) // count)
+    for start in range(0, len(batch), step):
+        yield batch[start : start + step]
+
+
+def runs(blobs: Iterable[tuple[str, int]]) -> Iterator[list[str]]:
     """Contiguous runs of the (id, size) listed, each at most BATCH_OBJECTS ids and (but for a
     lone large blob) BATCH_BYTES bytes."""
     batch: list[str] = []
