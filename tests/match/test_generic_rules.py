@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -237,26 +238,34 @@ def test_short_marker_words_that_random_text_spells_by_chance_are_not_placeholde
 SPEED_UPS = {LINE_HINT, KEYWORD_START, LINE_START}
 
 
+def assignments_among_text(
+    rng: random.Random, count: int, alphabet: str, filler: Callable[[], str], text_share: float
+) -> bytes:
+    """`count` lines: assignments of secret-like values in every syntax (three in ten, and one
+    in ten two to a line, the second's name inside the first's value), random text of
+    `alphabet` (`text_share` of them), and `filler()` lines."""
+    templates = [template for _, template in SYNTAXES] + NEGATIVES
+    lines = []
+    for _ in range(count):
+        choice = rng.random()
+        if choice < 0.3:
+            lines.append(rng.choice(templates).replace("{v}", secret_value(rng)))
+        elif choice < 0.4:
+            first, second = (rng.choice(templates).replace("{v}", secret_value(rng)) for _ in "ab")
+            lines.append(f"{first}; {second}")
+        elif choice < 0.4 + text_share:
+            lines.append(random_text(rng.randrange(0, 80), alphabet, rng))
+        else:
+            lines.append(filler())
+    return "\n".join(lines).encode()
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_line_windows_and_anchors_find_what_a_whole_chunk_scan_finds(seed: int) -> None:
     """The `line`, `keyword-start` and `line-start` hints are only speed-ups: with either
     engine's keyword finder, confirming at the anchors of the keyword lines gives every match."""
     rng = random.Random(seed)
-    templates = [template for _, template in SYNTAXES] + NEGATIVES
-    lines = []
-    for _ in range(200):
-        choice = rng.random()
-        if choice < 0.3:
-            lines.append(rng.choice(templates).replace("{v}", secret_value(rng)))
-        elif choice < 0.4:
-            # two assignments on one line, the second's name inside the first's value
-            first, second = (rng.choice(templates).replace("{v}", secret_value(rng)) for _ in "ab")
-            lines.append(f"{first}; {second}")
-        elif choice < 0.5:
-            lines.append(random_text(rng.randrange(0, 80), ALNUM + " =:'\"_-", rng))
-        else:
-            lines.append("")
-    content = "\n".join(lines).encode()
+    content = assignments_among_text(rng, 200, ALNUM + " =:'\"_-", lambda: "", text_share=0.1)
     finders: list[LineFinder] = [keyword_lines, KeywordFinder()]
     for rule in GENERIC:
         assert LINE_HINT in rule.hints
@@ -390,19 +399,9 @@ def test_lines_the_database_reports_find_what_every_keyword_line_finds(seed: int
     hyperscan.expect_volume()
     reference = build_matcher(SHIPPED.rules, SHIPPED.digest, "regex")
     rng = random.Random(seed)
-    templates = [template for _, template in SYNTAXES] + NEGATIVES
-    lines = []
-    for _ in range(300):
-        choice = rng.random()
-        if choice < 0.3:
-            lines.append(rng.choice(templates).replace("{v}", secret_value(rng)))
-        elif choice < 0.4:
-            first, second = (rng.choice(templates).replace("{v}", secret_value(rng)) for _ in "ab")
-            lines.append(f"{first}; {second}")
-        elif choice < 0.6:
-            lines.append(random_text(rng.randrange(0, 80), ALNUM + " =:'\"_-#;,", rng))
-        else:
-            lines.append(rng.choice(["token += 1", "# pass", "", "  auth: x", "secret()"]))
-    content = "\n".join(lines).encode()
+    filler = ["token += 1", "# pass", "", "  auth: x", "secret()"]
+    content = assignments_among_text(
+        rng, 300, ALNUM + " =:'\"_-#;,", lambda: rng.choice(filler), text_share=0.2
+    )
     assert hyperscan.scan(content) == reference.scan(content)
     assert hyperscan.scan(content).matches, "nothing matched: the test compares nothing"
