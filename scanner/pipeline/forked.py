@@ -15,7 +15,9 @@ import os
 import pickle
 import signal
 import struct
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -60,34 +62,52 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], helpers: int) -> 
             results_out, results_in = os.pipe()
             # an interrupt between the fork and the line that records the helper would leave
             # it behind, unkilled: it waits until then (a busy machine can make that a while)
-            unmasked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
-            try:
-                pid = os.fork()
-            except OSError:  # out of processes or memory: fewer hands, the same results
-                signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
-                os.close(results_out)
-                os.close(results_in)
-                break
-            if pid == 0:  # pragma: no cover -- the helper's coverage is not collected
-                os.close(results_out)
-                helper(function, items, size, tokens_out, results_in, unmasked)
-            children.append((pid, results_out))
-            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
+            with signals_deferred():
+                try:
+                    pid = os.fork()
+                except OSError:  # out of processes or memory: fewer hands, the same results
+                    os.close(results_out)
+                    os.close(results_in)
+                    break
+                if pid == 0:  # pragma: no cover -- the helper's coverage is not collected
+                    os.close(results_out)
+                    helper(function, items, size, tokens_out, results_in)
+                children.append((pid, results_out))
             os.close(results_in)
         done.update(work(function, items, size, tokens_out))
         for pid, results_out in children:
             done.update(collected(pid, results_out))
     finally:
         # nor may a second interrupt stop the cleanup halfway
-        unmasked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
-        try:
+        with signals_deferred():
             gc.unfreeze()
             os.close(tokens_out)
             for pid, results_out in children:
                 end(pid, results_out, finished=len(done) == count)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
     return [result for number in range(count) for result in done[number]]
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM, if they come, are handled when the block ends. Blocking them in this
+    thread would not do: another thread (pytest-xdist has one) can take the signal, and Python
+    then runs the handler in this thread all the same, at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread handles signals, and may set their handlers
+        return
+    caught: list[int] = []
+    previous = {
+        stopping: signal.signal(stopping, lambda signalled, _: caught.append(signalled))
+        for stopping in STOPPING
+        if signal.getsignal(stopping) is not None  # a handler set outside Python: left alone
+    }
+    try:
+        yield
+    finally:
+        for stopping, handler in previous.items():
+            signal.signal(stopping, handler)
+        for signalled in caught:
+            signal.raise_signal(signalled)
 
 
 def work(
@@ -107,7 +127,6 @@ def helper(
     size: int,
     tokens: int,
     results: int,
-    unmasked: Iterable[int],
 ) -> None:
     """A forked helper's whole life: work, send the results (or the error), exit. It never
     returns into the code that forked it, which would go on as a second copy of the command."""
@@ -115,7 +134,6 @@ def helper(
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent cleans up, not us
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
         try:
             payload = pickle.dumps((True, work(function, items, size, tokens)), protocol=-1)
         except Exception as exc:  # raised again in the parent

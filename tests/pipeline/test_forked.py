@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +71,10 @@ def test_an_error_here_kills_and_reaps_the_helpers(tmp_path: Path) -> None:
                 stream.write(f"{os.getpid()}\n")
             time.sleep(0.05)  # still working when the parent gives up
         elif item > 40:
+            # once a helper is at work: a busy machine can start it after this process is done
+            deadline = time.monotonic() + 30
+            while not pids.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
             raise KeyboardInterrupt
         return item
 
@@ -107,7 +112,9 @@ def test_a_signal_right_after_the_fork_still_reaps_the_helper(
         pid = real_fork()
         if pid:  # the parent, before it can record its helper: the window a busy machine opens
             forked.append(pid)
-            os.kill(os.getpid(), signal.SIGTERM)
+            # taken by another thread, as a test runner's or a library's may: Python still runs
+            # the handler in the main thread, at once
+            signal.pthread_kill(other.ident, signal.SIGTERM)
         return pid
 
     def stop(number: int, frame: object) -> None:
@@ -115,6 +122,8 @@ def test_a_signal_right_after_the_fork_still_reaps_the_helper(
 
     previous = signal.signal(signal.SIGTERM, stop)
     monkeypatch.setattr(os, "fork", fork_then_signalled)
+    other = threading.Thread(target=time.sleep, args=(2,), daemon=True)
+    other.start()
     try:
         with pytest.raises(Stopped):
             forked_map(slow_pid, list(range(300)), helpers=1)

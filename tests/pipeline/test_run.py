@@ -121,7 +121,8 @@ real = target.read_file
 def slowed(*args, **kwargs):
     with open(os.environ["KEYLEAK_TEST_READERS"], "a") as readers:
         readers.write(f"{os.getpid()}\\n")
-    time.sleep(0.01)
+    # slow enough that on a busy machine the helper still finds most of the files left
+    time.sleep(0.03)
     return real(*args, **kwargs)
 
 target.read_file = slowed
