@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 from typing import Any
 
 from scanner.model import Rule
+from scanner.util.sha256 import sha256
 
 ELLIPSIS = "…"
 MIN_HIDDEN = 12
 
 
 def fingerprint(rule_id: str, secret: bytes) -> str:
-    return hashlib.sha256(rule_id.encode() + b"\0" + secret).hexdigest()
+    return sha256(rule_id.encode() + b"\0" + secret).hexdigest()
 
 
 def in_message(fingerprint: str) -> str:
     """A key's fingerprint in a commit or tag message: stable (the same key in any message), and
     distinct from the fingerprint of the same key in a file."""
-    return hashlib.sha256(b"message\0" + fingerprint.encode()).hexdigest()
+    return sha256(b"message\0" + fingerprint.encode()).hexdigest()
 
 
 @functools.cache

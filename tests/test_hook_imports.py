@@ -18,6 +18,7 @@ import pytest
 
 from scanner.commands.options import HOOK_OPTIONS
 from tests.conftest import git, run_process
+from tests.keys import openai_key
 
 #: prints the names in sys.modules to the file named by its first argument when the process
 #: exits, then runs keyleak with the remaining arguments as the hook script does (`-m scanner`)
@@ -110,6 +111,19 @@ def test_a_clean_commit_imports_none_of_the_optional_modules(
     assert present == []
     # the verification settings and the exit policy live in config/ and policy/
     assert not {name for name in modules if name.startswith("scanner.verify")}
+
+
+def test_a_commit_with_a_secret_loads_no_openssl(repo: Path, tmp_path: Path) -> None:
+    """A finding's fingerprint is a short SHA-256: CPython's own, as for the cache keys."""
+    (repo / "app.py").write_text("print(1)\n", encoding="utf-8")
+    commit_all(repo)
+    (repo / "app.py").write_text(f'OPENAI_API_KEY = "{openai_key()}"\n', encoding="utf-8")
+    git(repo, "add", "app.py")
+    for _ in range(2):  # the first run fills the cache
+        modules, code, err = imported_by(repo, tmp_path, "staged")
+    assert code == 1, err
+    assert "scanner.redaction" in modules  # the finding was fingerprinted
+    assert "_hashlib" not in modules
 
 
 def test_a_commit_without_rule_keywords_compiles_no_rule_regex(
