@@ -187,9 +187,7 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
     second = next(batches, None)
     all_batches = itertools.chain([first] if second is None else [first, second], batches)
     if jobs == 1 or second is None:
-        matcher, rules = scanner.matcher(), scanner.ruleset.by_id()
-        for item in itertools.chain.from_iterable(all_batches):
-            yield process_item(item, scanner.load, matcher, rules, scanner.markers)
+        yield from serially(scanner, itertools.chain.from_iterable(all_batches))
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -207,12 +205,18 @@ def outcomes(scanner: Scanner, items: Iterable[Item], jobs: int) -> Iterator[Chu
         yield from in_order(pool, all_batches, window=IN_FLIGHT_PER_JOB * jobs)
 
 
+def serially(scanner: Scanner, items: Iterable[Item]) -> Iterator[ChunkOutcome]:
+    """Each item's outcome, scanned in this process with a commit-sized matcher."""
+    matcher, rules = scanner.matcher(), scanner.ruleset.by_id()
+    for item in items:
+        yield process_item(item, scanner.load, matcher, rules, scanner.markers)
+
+
 def listed_outcomes(scanner: Scanner, items: list[Item], jobs: int) -> list[ChunkOutcome]:
     """The outcomes of a list of items, scanned by this process and `jobs - 1` forked helpers
     once there are enough bytes to pay for them, else by this process alone."""
     if not volume_reaches(items, SHARED_MIN_BYTES):
-        matcher, rules = scanner.matcher(), scanner.ruleset.by_id()
-        return [process_item(item, scanner.load, matcher, rules, scanner.markers) for item in items]
+        return list(serially(scanner, items))
     # what confirming a candidate needs, imported before the fork rather than by every helper
     from scanner.match import confirm  # noqa: F401
     from scanner.pipeline.forked import forked_map
