@@ -182,16 +182,20 @@ def prefilter_form(pattern: str) -> str:
     return "".join(parts)
 
 
-def gate_literal(rule: Rule) -> bytes | None:
-    """The database expression of a keyword-gated rule's keywords (any case, as the gate
-    compares them with the lowercased chunk), if they are all long enough and ASCII, where
-    Hyperscan's caseless matching is `bytes.lower`'s."""
-    if rule.family or LINE_HINT in rule.hints:  # selected by their keywords' lines instead
-        return None
-    keywords = [keyword.lower().encode() for keyword in rule.keywords]
-    if not keywords or any(len(k) < MIN_GATE_LITERAL or not k.isascii() for k in keywords):
+def gate_literal(rule: Rule, keywords: tuple[bytes, ...]) -> bytes | None:
+    """The database expression of a keyword-gated rule's keywords (`rule_keywords`; any case,
+    as the gate compares them with the lowercased chunk), if the database looks for them."""
+    if not reports_keywords(rule, keywords):
         return None
     return b"|".join(b"".join(b"\\x%02x" % byte for byte in k) for k in keywords)
+
+
+def reports_keywords(rule: Rule, keywords: tuple[bytes, ...]) -> bool:
+    """Whether the database looks for a gated rule's keywords itself: all long enough, and ASCII,
+    where Hyperscan's caseless matching is `bytes.lower`'s."""
+    if rule.family or LINE_HINT in rule.hints:  # selected by their keywords' lines instead
+        return False
+    return bool(keywords) and all(len(k) >= MIN_GATE_LITERAL and k.isascii() for k in keywords)
 
 
 def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
@@ -304,8 +308,8 @@ def compile_parts(
         expressions.append(encoding)
         ids.append(len(rules) + FIRST_ENCODED_ID + offset)
         flags.append(ENCODED_FLAGS)
-    for index, rule in enumerate(rules):
-        literal = gate_literal(rule)
+    for index, (rule, keywords) in enumerate(zip(rules, rule_keywords(rules), strict=True)):
+        literal = gate_literal(rule, keywords)
         if literal is not None:
             expressions.append(literal)
             ids.append(KEYWORDS_ID + index)
@@ -412,7 +416,9 @@ class HyperscanMatcher:
         )
         #: rules whose keywords the database reports (`gate_literal`)
         self._keywords_reported = frozenset(
-            index for index, rule in enumerate(rules) if gate_literal(rule) is not None
+            index
+            for index, (rule, keywords) in enumerate(zip(rules, self._keywords, strict=True))
+            if reports_keywords(rule, keywords)
         )
         self._database = compiled.database
         self._always = compiled.always_candidates
