@@ -28,6 +28,7 @@ import shutil
 import string
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ value vendor version view volume wallet watch webhook widget worker workflow zon
 WORDS = _WORDS_TEXT.split()
 
 ALNUM = string.ascii_letters + string.digits
+BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 URLSAFE = ALNUM + "_-"
 B32 = string.ascii_uppercase + "234567"
 HEX = "0123456789abcdef"
@@ -348,6 +350,16 @@ class Plant:
 # --------------------------------------------------------------------------- generator
 
 
+def base62_crc32(text: str) -> str:
+    """The checksum GitHub appends to its tokens: the CRC32 of the random part in base62, 6 wide."""
+    number = zlib.crc32(text.encode())
+    digits = ""
+    while number:
+        number, digit = divmod(number, 62)
+        digits = BASE62[digit] + digits
+    return digits.rjust(6, "0")
+
+
 class Gen:
     """Seeded content generator. All randomness goes through self.rng."""
 
@@ -425,7 +437,10 @@ class Gen:
         if kind == "aws-access-key-id":
             return "AK" + "IA" + self.chars(B32, 16)
         if kind == "github-pat":
-            return "gh" + "p_" + self.chars(ALNUM, 36)
+            # 36 characters are drawn, as before checksums were checked, so every other generated
+            # byte stays the same; the last six become the CRC32 that real tokens carry.
+            body = self.chars(ALNUM, 36)[:30]
+            return "gh" + "p_" + body + base62_crc32(body)
         raise ValueError(kind)
 
     def next_kind(self) -> str:
