@@ -13,12 +13,13 @@ import functools
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner.config.verification import FAIL_ON_CHOICES, FailOn
 from scanner.errors import ConfigError, GitError
+from scanner.model import frozen
 
 if TYPE_CHECKING:  # the path allowlist's globs are built only when a config sets them
     from scanner.config.globs import GlobSet
@@ -66,7 +67,7 @@ def parse_size(value: object) -> int | None:
     return int(digits) * SIZE_UNITS[unit]
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     """Everything the config can set; the defaults are keyleak's behaviour without a config."""
 

@@ -5,17 +5,18 @@ Built once per run (by `scanner.commands.options`) and handed down the pipeline 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, get_args
 
 from scanner.config.project import Config
 from scanner.config.verification import FailOn, VerifySettings
+from scanner.model import frozen
 
 EngineName = Literal["auto", "hyperscan", "regex"]
 ENGINES: tuple[str, ...] = get_args(EngineName)
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanOptions:
     """A scanning command's settings: its options over the config's over the defaults."""
 

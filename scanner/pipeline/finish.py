@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from scanner.config.settings import ScanOptions
-from scanner.model import ScanResult
+from scanner.model import ScanResult, replaced
 from scanner.policy.fail_on import exit_code, policy_warning
 from scanner.report import ReportOptions
 from scanner.report.writer import emit, should_color
@@ -44,7 +44,7 @@ def finish(
     if warning := policy_warning(options.fail_on, options.verify.enabled):
         print(f"keyleak: {warning}", file=sys.stderr)
     # verification can take longer than the scan: the time reported is the whole run's
-    result = replace(result, elapsed=result.elapsed + time.perf_counter() - started)
+    result = replaced(result, elapsed=result.elapsed + time.perf_counter() - started)
     emit(result, options.format, options.output, report_options)
     if not to_terminal and not options.quiet:
         from scanner.report.summary import summary_line
