@@ -65,6 +65,11 @@ NEVER = (
     "tokenize",
     # OpenSSL, for a few short cache keys (scanner.util.sha256)
     "_hashlib",
+    # pathlib imports it only to make a `file:` URI (scanner.entry)
+    "urllib.parse",
+    "ipaddress",
+    # a temporary file holds git's stderr only where its output is streamed (scanner.git)
+    "tempfile",
 )
 
 
@@ -321,6 +326,23 @@ def test_dataclasses_imported_alone_still_reach_inspect_when_asked() -> None:
     completed = run_process([sys.executable, "-P", "-c", script], Path.cwd(), dict(os.environ))
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["Point(x:", "int)", "True"]
+
+
+def test_pathlib_imported_alone_still_makes_file_uris() -> None:
+    """`Path.as_uri` reaches `urllib.parse` through the stand-in, which nothing else sees."""
+    script = (
+        "import sys\n"
+        "from scanner.entry import import_pathlib_alone\n"
+        "import_pathlib_alone()\n"
+        "assert 'urllib.parse' not in sys.modules\n"
+        "from pathlib import PurePosixPath\n"
+        "print(PurePosixPath('/a b/c%').as_uri(), 'urllib.parse' in sys.modules)\n"
+        "import urllib.parse\n"
+        "print(urllib.parse.quote_from_bytes is not None, urllib.parse.__spec__ is not None)\n"
+    )
+    completed = run_process([sys.executable, "-P", "-c", script], Path.cwd(), dict(os.environ))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["file:///a%20b/c%25", "True", "True", "True"]
 
 
 def test_a_failing_hook_exits_with_its_code_and_message(repo: Path, tmp_path: Path) -> None:
