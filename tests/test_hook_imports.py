@@ -70,6 +70,8 @@ NEVER = (
     "ipaddress",
     # a temporary file holds git's stderr only where its output is streamed (scanner.git)
     "tempfile",
+    # its constants are a few bytes literals (scanner.match.decoding)
+    "string",
 )
 
 
