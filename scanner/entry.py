@@ -73,7 +73,6 @@ def run_hook(names: Sequence[str] = ()) -> int:
 
     gc.disable()
     try:
-        import_dataclasses_alone()
         import_pathlib_alone()
         from scanner.commands.options import HOOK_OPTIONS
         from scanner.commands.staged import run_staged
@@ -89,17 +88,10 @@ def run_hook(names: Sequence[str] = ()) -> int:
 
 
 def import_dataclasses_alone() -> None:
-    """Import `dataclasses` without `inspect`, which it imports (with `ast`, `dis`, `tokenize`:
-    about 4 ms) only to describe a class that has no docstring, which no keyleak dataclass is
-    (tests/test_hook_imports.py holds them to one). It gets a stand-in that imports `inspect`
-    the first time it is asked for anything; nothing else ever sees the stand-in."""
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
-        return
-    sys.modules["inspect"] = Deferred("inspect")
-    try:
-        import dataclasses  # noqa: F401
-    finally:
-        del sys.modules["inspect"]
+    """Import `dataclasses` without `inspect` (`scanner.model.dataclasses_module`)."""
+    from scanner.model import dataclasses_module
+
+    dataclasses_module()
 
 
 def import_pathlib_alone() -> None:
@@ -124,15 +116,6 @@ def quote_from_bytes(*args: Any, **kwargs: Any) -> str:
     from urllib.parse import quote_from_bytes as quote
 
     return quote(*args, **kwargs)
-
-
-class Deferred(ModuleType):
-    """A module imported when one of its attributes is first read."""
-
-    def __getattr__(self, name: str) -> Any:
-        from importlib import import_module
-
-        return getattr(import_module(self.__name__), name)
 
 
 def leave(code: int) -> NoReturn:

@@ -11,11 +11,12 @@ are `@frozen`, dataclasses made only once something needs more than their `__ini
 
 from __future__ import annotations
 
-import dataclasses
+import sys
 import threading
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, dataclass_transform
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, dataclass_transform
 
 T = TypeVar("T")
 MAKING = threading.Lock()
@@ -52,7 +53,7 @@ def frozen(cls: type[T]) -> type[T]:
         or any(name in cls.__dict__ for name in ("__init__", *STAND_INS))
         or any(str(kind).split(".")[-1].startswith(SPECIAL) for kind in annotations.values())
     ):
-        return dataclasses.dataclass(frozen=True)(cls)
+        return made_dataclass(cls)
     defaults, factories = plain
     made = False
     count = 0
@@ -69,7 +70,7 @@ def frozen(cls: type[T]) -> type[T]:
             dropped = {name: value for name, value in given.items() if name not in vars(cls)}
             for name, value in dropped.items():
                 setattr(cls, name, value)
-            dataclasses.dataclass(frozen=True)(cls)
+            made_dataclass(cls)
             for name in dropped:
                 if name in vars(cls):
                     delattr(cls, name)
@@ -117,7 +118,7 @@ def replaced(value: T, **changes: Any) -> T:
     class that is not one yet."""
     names = PLAIN_FIELDS.get(type(value))
     if names is None:
-        return dataclasses.replace(value, **changes)  # type: ignore[type-var]
+        return dataclasses_module().replace(value, **changes)  # type: ignore[no-any-return]
     unknown = changes.keys() - set(names)
     if unknown:
         raise TypeError(f"{type(value).__name__} has no field {min(unknown)!r}")
@@ -131,8 +132,12 @@ def plain_defaults(
     or None if one of them is more than a default for the plain `__init__`."""
     defaults: dict[str, Any] = {}
     factories: dict[str, Callable[[], Any]] = {}
+    # a `dataclasses.field` can only be there if dataclasses was imported
+    dataclasses = sys.modules.get("dataclasses")
     for name, value in given.items():
-        if not isinstance(value, dataclasses.Field):
+        if isinstance(value, Factory):
+            factories[name] = value.make
+        elif dataclasses is None or not isinstance(value, dataclasses.Field):
             defaults[name] = value
         elif not value.init or value.kw_only is True:
             return None
@@ -141,6 +146,53 @@ def plain_defaults(
         elif value.default is not dataclasses.MISSING:
             defaults[name] = value.default
     return defaults, factories
+
+
+class Factory:
+    """The default of a `@frozen` class's field that `made_by` makes."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+def made_by(make: Callable[[], T]) -> T:
+    """A field's default made by calling `make` for each instance: for a `@frozen` class,
+    `dataclasses.field(default_factory=make)`, without importing `dataclasses`."""
+    return cast(T, Factory(make))
+
+
+def made_dataclass(cls: type[T]) -> type[T]:
+    """`cls` made a frozen dataclass, its `made_by` defaults made the dataclass's factories."""
+    dataclasses = dataclasses_module()
+    for name, value in list(vars(cls).items()):
+        if isinstance(value, Factory):
+            setattr(cls, name, dataclasses.field(default_factory=value.make))
+    return cast("type[T]", dataclasses.dataclass(frozen=True)(cls))
+
+
+def dataclasses_module() -> ModuleType:
+    """`dataclasses`, imported without `inspect`, which it imports (with `ast`, `dis`,
+    `tokenize`: about 4 ms) only to describe a class that has no docstring, which no keyleak
+    dataclass is (tests/test_hook_imports.py holds them to one). It gets a stand-in that
+    imports `inspect` the first time it is asked for anything; nothing else ever sees it."""
+    if "dataclasses" not in sys.modules and "inspect" not in sys.modules:
+        sys.modules["inspect"] = Deferred("inspect")
+        try:
+            import dataclasses
+        finally:
+            del sys.modules["inspect"]
+    import dataclasses
+
+    return dataclasses
+
+
+class Deferred(ModuleType):
+    """A module imported when one of its attributes is first read."""
+
+    def __getattr__(self, name: str) -> Any:
+        from importlib import import_module
+
+        return getattr(import_module(self.__name__), name)
 
 
 class MadeWhenRead:

@@ -13,13 +13,13 @@ import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import RuleError
 from scanner.model import RULE_DETAILS, Example, Finding, FormatPart, Rule, Severity, frozen
+from scanner.model import replaced as replace
 from scanner.util.disk_cache import read_entry, write_entry
 from scanner.util.sha256 import sha256
 

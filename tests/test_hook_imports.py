@@ -72,6 +72,9 @@ NEVER = (
     "tempfile",
     # its constants are a few bytes literals (scanner.match.decoding)
     "string",
+    # the values a clean commit makes are `@frozen`: no dataclass is made (scanner.model)
+    "dataclasses",
+    "copy",
 )
 
 

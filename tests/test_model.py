@@ -21,6 +21,7 @@ from scanner.model import (
     Verdict,
     VerdictStatus,
     frozen,
+    made_by,
     replaced,
 )
 
@@ -180,3 +181,18 @@ def test_replaced_leaves_a_plain_class_plain_and_changes_what_it_is_asked() -> N
     assert replaced(point, x=4) == dataclasses.replace(point, x=4) == Point(4, 2)
     assert made(Point)
     assert replaced(point, x=5) == Point(5, 2)  # the dataclass's replace, once it is made
+
+
+def test_made_by_is_a_default_factory_before_and_after_the_dataclass() -> None:
+    @frozen
+    class Box:
+        """A box."""
+
+        items: list[int] = made_by(list)
+
+    first, second = Box(), Box()
+    assert first.items == [] and first.items is not second.items
+    assert not made(Box)
+    [field] = dataclasses.fields(Box)
+    assert field.default_factory is list
+    assert Box().items == [] and Box().items is not Box().items

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from scanner.config.settings import ScanOptions
@@ -60,7 +59,7 @@ def graded(result: ScanResult, options: ScanOptions) -> ScanResult:
         return result
     from scanner.policy.context import apply_context
 
-    result = replace(result, findings=apply_context(result.findings))
+    result = replaced(result, findings=apply_context(result.findings))
     if options.min_severity is None:
         return result
     from scanner.policy.min_severity import at_least
