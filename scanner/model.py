@@ -19,9 +19,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, dataclass_transform
 
 T = TypeVar("T")
-MAKING = threading.Lock()
+#: held while a class is made a dataclass (re-entered if making it makes another)
+MAKING = threading.RLock()
 #: instances a `@frozen` class makes with its plain `__init__` before it becomes a dataclass: a
-#: commit's worth; past that the dataclass's own `__init__`, a third the cost, pays for it
+#: commit's worth; past that the dataclass's own `__init__`, half the cost, pays for it
 PLAIN_INSTANCES = 256
 #: what a `@frozen` class has only once it is a dataclass: a stand-in makes it, then answers
 DATACLASS_ATTRIBUTES = ("__dataclass_fields__", "__dataclass_params__", "__match_args__")
