@@ -4,43 +4,220 @@ Everything here is a frozen dataclass so that a stage can never change what an e
 produced; stages communicate only through these values. Each class has a docstring: without one,
 `dataclass` computes a signature for it with `inspect`, which every hook run would pay for.
 
-Creating a dataclass costs about a millisecond (it compiles the source of its methods), and a
-clean commit never makes a match, a finding or anything they hold: those classes are `@frozen`,
-which makes them frozen dataclasses when their first instance is made.
+Creating a dataclass costs about half a millisecond (it compiles the source of its methods), a
+dozen of them most of a clean commit's time past its imports: the classes on the hook's path
+are `@frozen`, dataclasses made only once something needs more than their `__init__`.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, dataclass_transform
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, dataclass_transform
 
 T = TypeVar("T")
-MAKING = threading.Lock()
+#: held while a class is made a dataclass (re-entered if making it makes another)
+MAKING = threading.RLock()
+#: instances a `@frozen` class makes with its plain `__init__` before it becomes a dataclass: a
+#: commit's worth; past that the dataclass's own `__init__`, half the cost, pays for it
+PLAIN_INSTANCES = 256
+#: what a `@frozen` class has only once it is a dataclass: a stand-in makes it, then answers
+DATACLASS_ATTRIBUTES = ("__dataclass_fields__", "__dataclass_params__", "__match_args__")
+DATACLASS_METHODS = ("__eq__", "__hash__", "__repr__", "__setattr__", "__delattr__")
+STAND_INS = DATACLASS_ATTRIBUTES + DATACLASS_METHODS
+#: annotations that are not plain fields, which a dataclass treats apart
+SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
+#: the fields of each `@frozen` class that is not a dataclass yet
+PLAIN_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass_transform(frozen_default=True)
 def frozen(cls: type[T]) -> type[T]:
-    """`@dataclass(frozen=True)`, applied when the first instance is made (`__new__` comes first
-    for every instance: made by a call, `dataclasses.replace` or unpickling), so that a process
-    that never makes one never pays for it. Until then the class is not a dataclass:
-    `dataclasses.fields` needs an instance made first."""
+    """`@dataclass(frozen=True)`, applied when first needed, so that a process that only makes
+    a few instances never pays for it. Until then a plain `__init__` makes instances just as
+    the dataclass's would (the same fields, defaults, factories and `__post_init__`), and
+    stand-ins of the rest (comparing, hashing, `repr`, the frozen guard, and the fields that
+    `dataclasses.fields`, `replace` and `is_dataclass` read) make the dataclass first; so does
+    the `PLAIN_INSTANCES`-th instance. A field the plain `__init__` cannot make (keyword-only,
+    not in `__init__`, a class or init-only variable) makes the dataclass at once."""
+    annotations: dict[str, str] = vars(cls).get("__annotations__", {})
+    names = tuple(annotations)
+    known = frozenset(names)
+    given = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
+    plain = plain_defaults(given)
+    if (
+        plain is None
+        or cls.__bases__ != (object,)
+        or any(name in cls.__dict__ for name in ("__init__", *STAND_INS))
+        or any(str(kind).split(".")[-1].startswith(SPECIAL) for kind in annotations.values())
+    ):
+        return made_dataclass(cls)
+    defaults, factories = plain
     made = False
+    count = 0
 
-    def new(klass: type[T], *args: Any, **kwargs: Any) -> T:
-        # stays in place once the dataclass is made: a `__new__` set on a class cannot be taken
-        # back (CPython then passes the arguments on to `object.__new__`, which refuses them)
+    def make() -> None:
         nonlocal made
-        if not made:
-            with MAKING:
-                if not made:
-                    dataclass(frozen=True)(cls)
-                    made = True
-        return object.__new__(klass)
+        with MAKING:
+            if made:
+                return
+            for name in ("__init__", *STAND_INS):
+                delattr(cls, name)
+            del PLAIN_FIELDS[cls]
+            # defaults the class dropped since (`Rule`'s details) are the dataclass's all the same
+            dropped = {name: value for name, value in given.items() if name not in vars(cls)}
+            for name, value in dropped.items():
+                setattr(cls, name, value)
+            made_dataclass(cls)
+            for name in dropped:
+                if name in vars(cls):
+                    delattr(cls, name)
+            made = True
 
-    cls.__new__ = staticmethod(new)  # type: ignore[assignment, method-assign]
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal count
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__name__}() takes {len(names)} arguments, {len(args)} given")
+        values = dict(zip(names, args, strict=False))
+        for name, value in kwargs.items():
+            if name not in known:
+                raise TypeError(f"{cls.__name__}() got an unexpected argument {name!r}")
+            if name in values:
+                raise TypeError(f"{cls.__name__}() got multiple values for {name!r}")
+            values[name] = value
+        state = self.__dict__
+        for name in names:
+            if name in values:
+                state[name] = values[name]
+            elif name in defaults:
+                state[name] = defaults[name]
+            elif name in factories:
+                state[name] = factories[name]()
+            else:
+                raise TypeError(f"{cls.__name__}() is missing the argument {name!r}")
+        if post_init is not None:
+            post_init(self)
+        count += 1
+        if count >= PLAIN_INSTANCES:
+            make()
+
+    post_init = cls.__dict__.get("__post_init__")
+    PLAIN_FIELDS[cls] = names
+    setattr(cls, "__init__", __init__)  # noqa: B010 -- mypy refuses a direct assignment
+    for name in DATACLASS_ATTRIBUTES:
+        setattr(cls, name, MadeWhenRead(name, make))
+    for name in DATACLASS_METHODS:
+        setattr(cls, name, made_when_called(cls, name, make))
     return cls
+
+
+def replaced(value: T, **changes: Any) -> T:
+    """`dataclasses.replace(value, **changes)`, without making the dataclass of a `@frozen`
+    class that is not one yet."""
+    names = PLAIN_FIELDS.get(type(value))
+    if names is None:
+        return dataclasses_module().replace(value, **changes)  # type: ignore[no-any-return]
+    unknown = changes.keys() - set(names)
+    if unknown:
+        raise TypeError(f"{type(value).__name__} has no field {min(unknown)!r}")
+    return type(value)(**{name: changes.get(name, getattr(value, name)) for name in names})
+
+
+def plain_defaults(
+    given: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]] | None:
+    """The defaults and the default factories of the fields given a value in the class body,
+    or None if one of them is more than a default for the plain `__init__`."""
+    defaults: dict[str, Any] = {}
+    factories: dict[str, Callable[[], Any]] = {}
+    # a `dataclasses.field` can only be there if dataclasses was imported
+    dataclasses = sys.modules.get("dataclasses")
+    for name, value in given.items():
+        if isinstance(value, Factory):
+            factories[name] = value.make
+        elif dataclasses is None or not isinstance(value, dataclasses.Field):
+            defaults[name] = value
+        elif not value.init or value.kw_only is True:
+            return None
+        elif value.default_factory is not dataclasses.MISSING:
+            factories[name] = value.default_factory
+        elif value.default is not dataclasses.MISSING:
+            defaults[name] = value.default
+    return defaults, factories
+
+
+class Factory:
+    """The default of a `@frozen` class's field that `made_by` makes."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+def made_by(make: Callable[[], T]) -> T:
+    """A field's default made by calling `make` for each instance: for a `@frozen` class,
+    `dataclasses.field(default_factory=make)`, without importing `dataclasses`."""
+    return cast(T, Factory(make))
+
+
+def made_dataclass(cls: type[T]) -> type[T]:
+    """`cls` made a frozen dataclass, its `made_by` defaults made the dataclass's factories."""
+    dataclasses = dataclasses_module()
+    for name, value in list(vars(cls).items()):
+        if isinstance(value, Factory):
+            setattr(cls, name, dataclasses.field(default_factory=value.make))
+    return cast("type[T]", dataclasses.dataclass(frozen=True)(cls))
+
+
+def dataclasses_module() -> ModuleType:
+    """`dataclasses`, imported without `inspect`, which it imports (with `ast`, `dis`,
+    `tokenize`: about 4 ms) only to describe a class that has no docstring, which no keyleak
+    dataclass is (tests/test_hook_imports.py holds them to one). It gets a stand-in that
+    imports `inspect` the first time it is asked for anything; nothing else ever sees it."""
+    if "dataclasses" not in sys.modules and "inspect" not in sys.modules:
+        sys.modules["inspect"] = Deferred("inspect")
+        try:
+            import dataclasses
+        finally:
+            del sys.modules["inspect"]
+    import dataclasses
+
+    return dataclasses
+
+
+class Deferred(ModuleType):
+    """A module imported when one of its attributes is first read."""
+
+    def __getattr__(self, name: str) -> Any:
+        from importlib import import_module
+
+        return getattr(import_module(self.__name__), name)
+
+
+class MadeWhenRead:
+    """A `@frozen` class's attribute that only its dataclass has: read on the class or an
+    instance, it makes the dataclass, which replaces it."""
+
+    def __init__(self, name: str, make: Callable[[], None]) -> None:
+        self.name = name
+        self.make = make
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        self.make()
+        return getattr(owner, self.name)
+
+
+def made_when_called(cls: type, name: str, make: Callable[[], None]) -> Callable[..., Any]:
+    """A stand-in of the dataclass's method `name`: it makes the dataclass, then calls it."""
+
+    def method(self: Any, *args: Any) -> Any:
+        make()
+        return getattr(cls, name)(self, *args)
+
+    method.__name__ = name
+    return method
 
 
 class Severity(StrEnum):
@@ -86,7 +263,7 @@ class Example(NamedTuple):
     secret: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Rule:
     """One detector from a rule pack: where to look (keywords), what to extract (regex)."""
 
@@ -193,7 +370,7 @@ class SourceKind(StrEnum):
 MESSAGE_KINDS = frozenset({SourceKind.COMMIT_MESSAGE, SourceKind.TAG_MESSAGE})
 
 
-@dataclass(frozen=True)
+@frozen
 class Provenance:
     """Where a chunk came from.
 
@@ -211,7 +388,7 @@ class Provenance:
     blob: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Chunk:
     """Bytes to scan and where they came from."""
 
@@ -458,7 +635,7 @@ class Suppressed(NamedTuple):
 NOTHING_SUPPRESSED = Suppressed()
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanResult:
     """Everything a report needs about one scan."""
 

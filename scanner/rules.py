@@ -13,13 +13,13 @@ import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import RuleError
-from scanner.model import RULE_DETAILS, Example, Finding, FormatPart, Rule, Severity
+from scanner.model import RULE_DETAILS, Example, Finding, FormatPart, Rule, Severity, frozen
+from scanner.model import replaced as replace
 from scanner.util.disk_cache import read_entry, write_entry
 from scanner.util.sha256 import sha256
 
@@ -113,7 +113,7 @@ CACHED_ROW = (*RULE_ROW[: -len(RULE_DETAILS)], "_details")
 SEVERITIES = {severity.value: severity for severity in Severity}
 
 
-@dataclass(frozen=True)
+@frozen
 class RuleSet:
     """The rules a scan runs, and a digest of where they came from (the caches' key)."""
 

@@ -1,5 +1,6 @@
-"""`@frozen` classes behave as `@dataclass(frozen=True)` ones, however their first instance is
-made: by a call, by `dataclasses.replace`, or by unpickling in a process that never made one."""
+"""`@frozen` classes behave as `@dataclass(frozen=True)` ones, whether the dataclass is made yet
+or not: a plain `__init__` makes their first instances, and whatever only a dataclass has
+(equality, hashing, its fields, `dataclasses.replace`, the frozen guard) makes it first."""
 
 from __future__ import annotations
 
@@ -7,20 +8,40 @@ import dataclasses
 import pickle
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
-from scanner.model import Commit, Finding, Location, Severity, Verdict, VerdictStatus, frozen
+from scanner.model import (
+    PLAIN_INSTANCES,
+    Commit,
+    Finding,
+    Location,
+    Severity,
+    Verdict,
+    VerdictStatus,
+    frozen,
+    made_by,
+    replaced,
+)
+
+
+def made(cls: type) -> bool:
+    """Whether `@frozen` made `cls` a dataclass yet (before, its fields are a stand-in)."""
+    return isinstance(vars(cls).get("__dataclass_fields__"), dict)
+
 
 #: a fresh interpreter reads a pickled value, then compares it with one it makes itself
 UNPICKLE = """\
 import dataclasses, pickle, sys
 from scanner.model import Location
-assert "__dataclass_fields__" not in vars(Location)
+from tests.test_model import made
+assert not made(Location)
 value = pickle.loads(sys.stdin.buffer.read())
-assert "__dataclass_fields__" in vars(Location)
 same = Location("app.py", 3, 7, 3, commit="abc")
+assert not made(Location)
 assert value == same and hash(value) == hash(same), (value, same)
+assert made(Location)
 assert dataclasses.replace(value, line=4).line == 4
 try:
     value.line = 5
@@ -29,26 +50,102 @@ except dataclasses.FrozenInstanceError:
 """
 
 
-def test_a_frozen_class_becomes_a_dataclass_with_its_first_instance() -> None:
+def point_class() -> Any:
     @frozen
     class Point:
         """A point."""
 
         x: int
         y: int = 0
+        tags: list[str] = dataclasses.field(default_factory=list, hash=False)
 
-    assert "__dataclass_fields__" not in vars(Point)
+    return Point
+
+
+def test_a_frozen_class_makes_its_first_instances_without_the_dataclass() -> None:
+    Point = point_class()
     point = Point(1, y=2)
-    assert "__dataclass_fields__" in vars(Point)
-    assert [field.name for field in dataclasses.fields(Point)] == ["x", "y"]
-    assert (point.x, point.y) == (1, 2)
+    assert not made(Point)
+    assert (point.x, point.y, point.tags) == (1, 2, [])
+    assert Point(3).tags is not point.tags  # each gets its own from the factory
+    assert not made(Point)
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda p: p == type(p)(1, 2),
+        lambda p: hash(p),
+        lambda p: repr(p),
+        lambda p: dataclasses.fields(type(p)),
+        lambda p: dataclasses.replace(p, x=5),
+        lambda p: dataclasses.is_dataclass(p),
+        lambda p: dataclasses.asdict(p),
+    ],
+)
+def test_what_only_a_dataclass_has_makes_it_first(use: Any) -> None:
+    Point = point_class()
+    point = Point(1, 2)
+    use(point)
+    assert made(Point)
+    # the instances made before behave as the dataclass's own
+    assert [field.name for field in dataclasses.fields(Point)] == ["x", "y", "tags"]
     assert point == Point(1, 2) and point != Point(2, 1)
     assert hash(point) == hash(Point(1, 2))
-    assert repr(point).endswith(".Point(x=1, y=2)")
+    assert repr(point).endswith(".Point(x=1, y=2, tags=[])")
+    assert dataclasses.replace(point, x=5) == Point(5, 2)
+
+
+def test_a_frozen_class_refuses_changes_before_and_after_it_is_made() -> None:
+    Point = point_class()
+    point = Point(1)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        point.x = 3  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        Point()  # type: ignore[call-arg]
+        point.x = 3
+    assert made(Point)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del Point(2).x
+
+
+def test_the_plain_init_refuses_what_the_dataclass_refuses() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Real:
+        """The same point, a dataclass from the start."""
+
+        x: int
+        y: int = 0
+        tags: list[str] = dataclasses.field(default_factory=list, hash=False)
+
+    Point = point_class()
+    for args, kwargs in [((), {}), ((1, 2, [], 4), {}), ((1,), {"x": 2}), ((1,), {"z": 2})]:
+        with pytest.raises(TypeError):
+            Real(*args, **kwargs)
+        with pytest.raises(TypeError):
+            Point(*args, **kwargs)
+        assert not made(Point)
+
+
+def test_a_frozen_class_runs_its_post_init() -> None:
+    @frozen
+    class Positive:
+        """A positive number."""
+
+        n: int
+
+        def __post_init__(self) -> None:
+            if self.n <= 0:
+                raise ValueError("not positive")
+
+    assert Positive(1).n == 1
+    with pytest.raises(ValueError, match="not positive"):
+        Positive(0)
+
+
+def test_a_class_that_makes_many_instances_becomes_the_dataclass() -> None:
+    """Past a few hundred instances the dataclass's own `__init__` is the cheaper."""
+    Point = point_class()
+    points = [Point(n) for n in range(PLAIN_INSTANCES)]
+    assert made(Point)
+    assert points[-1] == Point(PLAIN_INSTANCES - 1)
 
 
 def test_the_models_frozen_classes_hold_what_they_are_given() -> None:
@@ -71,3 +168,31 @@ def test_a_value_unpickled_first_is_a_whole_dataclass() -> None:
     )
     assert completed.returncode == 0, completed.stderr.decode()
     assert completed.stdout.decode().split() == ["frozen"]
+
+
+def test_replaced_leaves_a_plain_class_plain_and_changes_what_it_is_asked() -> None:
+    Point = point_class()
+    point = Point(1, 2)
+    moved = replaced(point, y=3)
+    assert (moved.x, moved.y, moved.tags) == (1, 3, [])
+    assert not made(Point)
+    with pytest.raises(TypeError):
+        replaced(point, z=1)
+    assert replaced(point, x=4) == dataclasses.replace(point, x=4) == Point(4, 2)
+    assert made(Point)
+    assert replaced(point, x=5) == Point(5, 2)  # the dataclass's replace, once it is made
+
+
+def test_made_by_is_a_default_factory_before_and_after_the_dataclass() -> None:
+    @frozen
+    class Box:
+        """A box."""
+
+        items: list[int] = made_by(list)
+
+    first, second = Box(), Box()
+    assert first.items == [] and first.items is not second.items
+    assert not made(Box)
+    [field] = dataclasses.fields(Box)
+    assert field.default_factory is list
+    assert Box().items == [] and Box().items is not Box().items

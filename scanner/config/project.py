@@ -13,12 +13,12 @@ import functools
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner.config.verification import FAIL_ON_CHOICES, FailOn
 from scanner.errors import ConfigError, GitError
+from scanner.model import frozen, made_by
 
 if TYPE_CHECKING:  # the path allowlist's globs are built only when a config sets them
     from scanner.config.globs import GlobSet
@@ -66,11 +66,11 @@ def parse_size(value: object) -> int | None:
     return int(digits) * SIZE_UNITS[unit]
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     """Everything the config can set; the defaults are keyleak's behaviour without a config."""
 
-    root: Path = field(default_factory=Path.cwd)
+    root: Path = made_by(Path.cwd)
     #: the file the settings came from (None: no config)
     source: str | None = None
     rules: tuple[Path, ...] = ()

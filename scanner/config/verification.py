@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from scanner.errors import ConfigError
+from scanner.model import frozen
 
 FailOn = Literal["any", "live", "unknown-or-live"]
 FAIL_ON_CHOICES: tuple[str, ...] = get_args(FailOn)
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifySettings:
     """How --verify asks providers (a docstring spares `dataclass` an `inspect` call)."""
 

@@ -22,14 +22,13 @@ import base64
 import binascii
 import bisect
 import re
-import string
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import NamedTuple
 
 from scanner.match.keyword_encodings import MIN_RUN, TOKEN_TABLE, is_secret_manifest
 from scanner.match.results import NO_MATCHES, MatchResult, Survey
 from scanner.model import Match
+from scanner.model import replaced as replace
 
 #: in a Kubernetes Secret every `data:` value is base64, so short ones (passwords) count too
 SECRET_MANIFEST_MIN_RUN = 12
@@ -44,7 +43,7 @@ MAX_DECODED = 1024 * 1024
 CONTEXT = 200
 MIN_PRINTABLE = 0.95
 
-STANDARD = (string.ascii_letters + string.digits + "+/").encode()
+STANDARD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 URLSAFE = b"-_"
 INSIDE, OUTSIDE = b"a", b"\n"
 STANDARD_TABLE = bytes(INSIDE[0] if i in STANDARD else OUTSIDE[0] for i in range(256))
@@ -53,7 +52,8 @@ PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
 TOKEN_END_BYTES = b" \t\n\r\f\v\"'<>`"
 TOKEN_END = re.compile(rb"""[\s"'<>`]""")
 HEX = b"0123456789abcdefABCDEF"
-PRINTABLE = string.printable.encode()
+#: `string.printable`: ASCII's printable characters and its whitespace
+PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n\r\x0b\x0c"
 SEPARATOR = b"\n"
 #: `key = atob("` reads `key = "` once decoded: the call that decodes the run goes
 DECODE_CALL = re.compile(rb"[\w.$]+\([ \t]*(?=[\"'`]?\Z)")

@@ -16,10 +16,10 @@ import binascii
 import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 
 from scanner.match.keyword_encodings import is_secret_manifest
 from scanner.model import Match
+from scanner.model import replaced as replace
 
 DATA_RULE = "kubernetes-secret-data"
 STRING_DATA_RULE = "kubernetes-secret-string-data"

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 from scanner.model import Chunk, Finding
+from scanner.model import replaced as replace
 
 SUFFIX = ".ipynb"
 #: why a notebook's cells were not read: too deep for the JSON parser's recursion

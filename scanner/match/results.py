@@ -4,13 +4,12 @@ the decoder and whoever reads their results."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
-from scanner.model import Match
+from scanner.model import Match, frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class MatchResult:
     """A text's matches, sorted; the rules cut short; the placeholder values dropped."""
 
@@ -21,7 +20,7 @@ class MatchResult:
     placeholders: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Survey:
     """A chunk's matches, and where base64 text in it may hide a secret (for decoding)."""
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from scanner.config.settings import ScanOptions
-from scanner.model import ScanResult
+from scanner.model import ScanResult, replaced
 from scanner.policy.fail_on import exit_code, policy_warning
 from scanner.report import ReportOptions
 from scanner.report.writer import emit, should_color
@@ -44,7 +43,7 @@ def finish(
     if warning := policy_warning(options.fail_on, options.verify.enabled):
         print(f"keyleak: {warning}", file=sys.stderr)
     # verification can take longer than the scan: the time reported is the whole run's
-    result = replace(result, elapsed=result.elapsed + time.perf_counter() - started)
+    result = replaced(result, elapsed=result.elapsed + time.perf_counter() - started)
     emit(result, options.format, options.output, report_options)
     if not to_terminal and not options.quiet:
         from scanner.report.summary import summary_line
@@ -60,7 +59,7 @@ def graded(result: ScanResult, options: ScanOptions) -> ScanResult:
         return result
     from scanner.policy.context import apply_context
 
-    result = replace(result, findings=apply_context(result.findings))
+    result = replaced(result, findings=apply_context(result.findings))
     if options.min_severity is None:
         return result
     from scanner.policy.min_severity import at_least

@@ -9,7 +9,6 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.config.ruleset import load_ruleset
@@ -27,6 +26,7 @@ from scanner.model import (
     ScanResult,
     Skipped,
     Suppressed,
+    frozen,
 )
 from scanner.policy.inline import INLINE_MARKERS
 from scanner.rules import RuleSet
@@ -52,7 +52,7 @@ SHARED_MIN_BYTES = 4 * 1024 * 1024
 WARM_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class ChunkOutcome:
     """What scanning one item found, skipped and suppressed, and the bytes it scanned."""
 
@@ -62,7 +62,7 @@ class ChunkOutcome:
     size: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Scanner:
     """Everything a scanning process needs; picklable, so worker processes can rebuild it."""
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, ScanResult, frozen
 
 FORMATS = ("text", "json", "jsonl", "sarif", "csv", "junit", "html")
 
 
-@dataclass(frozen=True)
+@frozen
 class ReportOptions:
     """How every format shows a result (a docstring spares `dataclass` an `inspect` call)."""
 

@@ -6,11 +6,10 @@ import io
 import os
 import stat
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from scanner.errors import KeyleakError
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, ScanResult, replaced
 from scanner.report import ReportOptions, Writer, writer_for
 from scanner.util.atomic import replace_file
 from scanner.util.streams import discard
@@ -43,14 +42,14 @@ def printable_result(result: ScanResult, escape_controls: bool) -> ScanResult:
     def located(finding: Finding) -> Finding:
         history = finding.history
         if history is not None:
-            history = replace(history, paths=tuple(printable(p) for p in history.paths))
-        location = replace(finding.location, path=printable(finding.location.path))
-        return replace(finding, location=location, history=history)
+            history = replaced(history, paths=tuple(printable(p) for p in history.paths))
+        location = replaced(finding.location, path=printable(finding.location.path))
+        return replaced(finding, location=location, history=history)
 
-    return replace(
+    return replaced(
         result,
         findings=tuple(located(finding) for finding in result.findings),
-        skipped=tuple(replace(s, path=printable(s.path)) for s in result.skipped),
+        skipped=tuple(replaced(s, path=printable(s.path)) for s in result.skipped),
     )
 
 

@@ -35,7 +35,7 @@ def staged_chunks(
         if allowlist is not None and allowlist.matches(path):
             yield Skipped(path=path, reason="path allowlist")
             continue
-        size = sum(len(line) + 1 for line in added.lines)
+        size = sum(map(len, added.lines)) + len(added.lines)
         lines = lines_as_text(added.lines) if size <= max_size else None
         if size > max_size:
             yield Skipped(path=path, reason="larger than --max-file-size")

@@ -276,3 +276,13 @@ def test_percent_signs_without_an_escape_are_not_walked_one_by_one(
     query = urllib.parse.quote(f"https://api.example.net/v1?key={key}&x=1", safe="")
     assert matches_of(matcher, f'log("%s")\nurl = "{query}"\n')[0][:3] == (PROJECT, key, ("url",))
     assert len(walked) == 1
+
+
+def test_the_decoders_alphabets_are_the_string_modules() -> None:
+    """Written out as bytes, so the hook need not import `string`."""
+    import string
+
+    from scanner.match import decoding
+
+    assert set(decoding.STANDARD) == set((string.ascii_letters + string.digits + "+/").encode())
+    assert sorted(decoding.PRINTABLE) == sorted(string.printable.encode())
