@@ -14,6 +14,7 @@ from scanner.model import NOTHING_SUPPRESSED, Finding, ScanResult, Suppressed
 from scanner.pipeline import blob_workers
 from scanner.pipeline.attribution import attribute
 from scanner.pipeline.messages import CommitMessages, MessageScan, tag_findings
+from scanner.pipeline.read_ahead import ReadAhead
 from scanner.pipeline.run import Scanner, configured_scanner
 from scanner.sources import blobs
 from scanner.util.progress import Progress, wanted
@@ -22,6 +23,9 @@ Watch = Callable[[str, int, int], None]
 
 #: commits walked between two reports to a watcher: frequent enough for a bar, too rare to cost
 COMMIT_STEP = 1000
+#: bytes of memory the commits read ahead while the blobs are scanned may hold, about: the whole
+#: log of 20,000 commits that change 47,000 paths (35 MB), or of 345 releases' 73,000 (33 MB)
+READ_AHEAD_BYTES = 40 << 20
 
 SHALLOW_NOTE = (
     "shallow clone: history is truncated; secrets older than the oldest commit present are "
@@ -64,17 +68,21 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     # started only if a file rule (a committed `.env`) names a path: its finding quotes the file
     first_versions = git.BlobReader(repo)
     partial = git.is_partial_clone(repo)
+    ahead: ReadAhead[git.LoggedCommit] | None = None
     try:
         scanner = configured_scanner(options)
         listing = blobs.BlobListing(repo, revisions, history.max_blob_size, partial)
         show = wanted(history.progress)
-        scan = scan_blobs(scanner, repo, listing, options.jobs, show, history.watch)
-        head = git.resolve_commit("HEAD", repo)
         message_scan = MessageScan(scanner)
         commit_messages = CommitMessages(message_scan)
-        commits = log.commits()
+        # parsed, their messages scanned, while the workers scan the blobs
+        ahead = ReadAhead(commit_messages.through(log.commits()), weight, READ_AHEAD_BYTES)
+        scan = scan_blobs(
+            scanner, repo, listing, options.jobs, show, history.watch, meanwhile=ahead.start
+        )
+        head = git.resolve_commit("HEAD", repo)
         attribution = attribute(
-            commit_messages.through(counted(commits, history.watch) if history.watch else commits),
+            counted(iter(ahead), history.watch) if history.watch else iter(ahead),
             scan.found,
             scan.skipped,
             head,
@@ -97,6 +105,8 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     finally:
         first_versions.close()
         log.close()
+        if ahead is not None:  # after the log is closed: the thread may be waiting for git
+            ahead.stop()
     findings = (*attribution.findings, *tagged)
     return ScanResult(
         findings=findings,
@@ -118,10 +128,12 @@ def scan_blobs(
     jobs: int,
     show: bool,
     watch: Watch | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BlobScan:
     """Every listed blob read and scanned by the workers, which start on the first batches
     while git is still listing the rest; each batch reports back only what it found and how
-    far it got."""
+    far it got. `meanwhile` is called once worker processes scan (never when this process
+    does: it would take turns with the scan), to start work of this process's own."""
     scan = BlobScan()
     read = 0
     listed = listing.blobs()
@@ -134,6 +146,9 @@ def scan_blobs(
             blob_workers.workers(scanner, repo, jobs if len(first) > 1 else 1) as workers,
             Progress(listing.objects, listing.size, show) as progress,
         ):
+            # after the forks: a thread running while a process forks could leave a lock held
+            if meanwhile is not None and isinstance(workers, blob_workers.Pool):
+                meanwhile()
             for outcome in workers.run(itertools.chain(first, batches)):
                 progress.expect(listing.objects, listing.size)
                 progress.advance(outcome.read, outcome.objects)
@@ -153,6 +168,11 @@ def scan_blobs(
     scan.skipped.update(dict.fromkeys(listing.too_big, blobs.TOO_BIG))
     scan.skipped.update(dict.fromkeys(listing.absent, blobs.NOT_FETCHED))
     return scan
+
+
+def weight(commit: git.LoggedCommit) -> int:
+    """The bytes a parsed commit holds, about (measured with tracemalloc): 450 per change."""
+    return 700 + 450 * len(commit.changes) + len(commit.message)
 
 
 def counted(commits: Iterator[git.LoggedCommit], watch: Watch) -> Iterator[git.LoggedCommit]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -270,6 +272,54 @@ def test_parallel_audit_finds_the_same(repo: Path, capsys: pytest.CaptureFixture
     assert [parallel.report()["stats"][n] for n in counts] == [
         serial.report()["stats"][n] for n in counts
     ]
+
+
+def test_parallel_audit_reads_the_commit_log_while_the_workers_scan(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner import git as git_module
+    from scanner.pipeline import history_scan
+
+    keys = [openai_key() for _ in range(3)]
+    many_blobs(repo, keys)
+    parsed: list[tuple[bool, bool]] = []
+    scanning = [False]
+    logged_commit, scan_blobs = git_module.logged_commit, history_scan.scan_blobs
+
+    def watched_commit(*args: object, **kwargs: object) -> git_module.LoggedCommit:
+        on_main = threading.current_thread() is threading.main_thread()
+        parsed.append((on_main, scanning[0]))
+        return logged_commit(*args, **kwargs)  # type: ignore[arg-type]
+
+    def watched_scan(*args: object, **kwargs: object) -> object:
+        scanning[0] = True
+        start = kwargs.get("meanwhile")
+        if callable(start):
+            # the workers go on only once the thread has read a commit: however loaded the
+            # machine, what is tested is there to see
+            def started() -> None:
+                start()
+                deadline = time.monotonic() + 30
+                while not parsed and time.monotonic() < deadline:
+                    time.sleep(0.01)
+
+            kwargs["meanwhile"] = started
+        try:
+            return scan_blobs(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            scanning[0] = False
+
+    monkeypatch.setattr(git_module, "logged_commit", watched_commit)
+    monkeypatch.setattr(history_scan, "scan_blobs", watched_scan)
+    parallel = keyleak(
+        capsys, repo, "history", str(repo), "--format", "json", "--no-redact", "-j", "2"
+    )
+
+    assert parallel.code == 1
+    assert set(parallel.by_secret()) == set(keys)
+    assert len(parsed) == len(keys)
+    # the first commit read (the log's last) is the read-ahead thread's, during the scan
+    assert parsed[0] == (False, True)
 
 
 def test_parallel_audit_names_a_corrupt_object(
