@@ -5,6 +5,7 @@ Every test builds a real repository under tmp_path; keys are built at run time (
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -320,6 +321,37 @@ def test_parallel_audit_reads_the_commit_log_while_the_workers_scan(
     assert len(parsed) == len(keys)
     # the first commit read (the log's last) is the read-ahead thread's, during the scan
     assert parsed[0] == (False, True)
+
+
+def test_parallel_workers_import_nothing_to_confirm_candidates(repo: Path) -> None:
+    # the parent imports it before forking them, once rather than once per worker
+    many_blobs(repo, [openai_key() for _ in range(3)])
+    probe = (
+        "import json, os, sys\n"
+        "from scanner.pipeline import blob_workers\n"
+        "serve = blob_workers.serve\n"
+        "def served(*args):\n"
+        "    before = set(sys.modules)\n"
+        "    try:\n"
+        "        serve(*args)\n"
+        "    finally:\n"
+        "        print('IMPORTED', json.dumps(sorted(set(sys.modules) - before)), flush=True)\n"
+        "blob_workers.serve = served\n"
+        "from scanner.entry import main\n"
+        "main(['history', '.', '--format', 'json', '-o', os.devnull, '-j', '2'])\n"
+    )
+    completed = run_process([sys.executable, "-c", probe], repo, dict(os.environ))
+
+    assert completed.returncode == 1, completed.stderr
+    imported = [
+        json.loads(line.removeprefix("IMPORTED "))
+        for line in completed.stdout.splitlines()
+        if line.startswith("IMPORTED ")
+    ]
+    assert len(imported) == 2
+    for modules in imported:
+        assert "scanner.match.confirm" not in modules
+        assert "scanner.policy.placeholders" not in modules
 
 
 def test_parallel_audit_names_a_corrupt_object(
