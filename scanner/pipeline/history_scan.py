@@ -7,6 +7,7 @@ import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from scanner import git
 from scanner.config.settings import ScanOptions
@@ -14,7 +15,7 @@ from scanner.model import NOTHING_SUPPRESSED, Finding, ScanResult, Suppressed
 from scanner.pipeline import blob_workers
 from scanner.pipeline.attribution import attribute
 from scanner.pipeline.messages import CommitMessages, MessageScan, tag_findings
-from scanner.pipeline.read_ahead import ReadAhead
+from scanner.pipeline.read_ahead import Background, ReadAhead
 from scanner.pipeline.run import Scanner, configured_scanner
 from scanner.sources import blobs
 from scanner.util.progress import Progress, wanted
@@ -69,6 +70,8 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     first_versions = git.BlobReader(repo)
     partial = git.is_partial_clone(repo)
     ahead: ReadAhead[git.LoggedCommit] | None = None
+    # read while the workers scan, as the log is
+    refs = Background(lambda: read_refs(repo, revisions == blobs.ALL))
     try:
         scanner = configured_scanner(options)
         listing = blobs.BlobListing(repo, revisions, history.max_blob_size, partial)
@@ -78,17 +81,23 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
         # parsed, their messages scanned, while the workers scan the blobs
         ahead = ReadAhead(commit_messages.through(log.commits()), weight, READ_AHEAD_BYTES)
         scan = scan_blobs(
-            scanner, repo, listing, options.jobs, show, history.watch, meanwhile=ahead.start
+            scanner,
+            repo,
+            listing,
+            options.jobs,
+            show,
+            history.watch,
+            meanwhile=lambda: start(ahead, refs),
         )
-        head = git.resolve_commit("HEAD", repo)
+        head, tips, held, tags, shallow = refs.result()
         attribution = attribute(
             counted(iter(ahead), history.watch) if history.watch else iter(ahead),
             scan.found,
             scan.skipped,
             head,
             head_blobs=git.tree_blobs(head, repo) if head else None,
-            tips=git.ref_tips(repo),
-            held_by_refs=git.ref_held_blobs(repo),
+            tips=tips,
+            held_by_refs=held,
             rules=scanner.ruleset.by_id(),
             # the full audit lists the object store, which cannot show what is missing from it
             stored=listing.listed if revisions == blobs.ALL else None,
@@ -98,15 +107,13 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             markers=scanner.markers,
             messages=commit_messages.found,
         )
-        # a tag's message is a ref's, not a commit's: read with every ref, not with some revisions
-        tagged = (
-            tag_findings(message_scan, git.tag_messages(repo)) if revisions == blobs.ALL else []
-        )
+        tagged = tag_findings(message_scan, tags)
     finally:
         first_versions.close()
         log.close()
         if ahead is not None:  # after the log is closed: the thread may be waiting for git
             ahead.stop()
+        refs.stop()
     findings = (*attribution.findings, *tagged)
     return ScanResult(
         findings=findings,
@@ -116,7 +123,7 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
         suppressed=scan.suppressed + message_scan.suppressed,
         elapsed=0.0,
         commits_scanned=attribution.commits,
-        notes=notes(repo),
+        notes=(SHALLOW_NOTE,) if shallow else (),
         rules=scanner.ruleset.used_by(findings),
     )
 
@@ -187,3 +194,30 @@ def counted(commits: Iterator[git.LoggedCommit], watch: Watch) -> Iterator[git.L
 
 def notes(repo: str) -> tuple[str, ...]:
     return (SHALLOW_NOTE,) if git.is_shallow(repo) else ()
+
+
+def start(*threads: ReadAhead[git.LoggedCommit] | Background[Refs]) -> None:
+    for thread in threads:
+        thread.start()
+
+
+class Refs(NamedTuple):
+    """What the refs tell attribution: HEAD's commit, each ref's tip, the blobs refs hold
+    outside commits, the annotated tags' messages, whether the clone is shallow."""
+
+    head: str | None
+    tips: list[tuple[str, str]]
+    held: list[tuple[str, str, str]]
+    tags: list[git.TagMessage]
+    shallow: bool
+
+
+def read_refs(repo: str, every_ref: bool) -> Refs:
+    return Refs(
+        git.resolve_commit("HEAD", repo),
+        git.ref_tips(repo),
+        git.ref_held_blobs(repo),
+        # a tag's message is a ref's, not a commit's: read with every ref, not with some revisions
+        git.tag_messages(repo) if every_ref else [],
+        git.is_shallow(repo),
+    )

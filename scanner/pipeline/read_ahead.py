@@ -1,8 +1,8 @@
-"""An iterator's first items made by a thread while this one waits for other work to end.
+"""Work made by a thread while this one waits for other work to end.
 
 A history's parent process has nothing to do while its workers scan the blobs, and everything
-to do once they are done: the commit log to parse and its messages to scan before the walk.
-Read ahead meanwhile, the log costs the walk only what the read-ahead left over.
+to do once they are done: the commit log to parse and its messages to scan before the walk,
+the refs to read. Done meanwhile, they cost the end of the scan only what was left over.
 """
 
 from __future__ import annotations
@@ -64,3 +64,38 @@ class ReadAhead(Generic[T]):
             error, self.error = self.error, None
             raise error
         yield from self.items
+
+
+class Background(Generic[T]):
+    """A value `make` makes, by a thread once `start` is called, else by whoever asks first."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self.make = make
+        self.made: list[T] = []
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.run, name="keyleak-background", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        try:
+            self.made.append(self.make())
+        except BaseException as exc:  # raised by `result`, in the thread that asks
+            self.error = exc
+
+    def stop(self) -> None:
+        """Wait for the thread, if one was started."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+
+    def result(self) -> T:
+        """The value, made here if no thread was started; what making it raised, raised here."""
+        self.stop()
+        if not self.made and self.error is None:
+            self.run()
+        if self.error is not None:
+            raise self.error
+        return self.made[0]

@@ -275,7 +275,7 @@ def test_parallel_audit_finds_the_same(repo: Path, capsys: pytest.CaptureFixture
     ]
 
 
-def test_parallel_audit_reads_the_commit_log_while_the_workers_scan(
+def test_parallel_audit_reads_the_commit_log_and_refs_while_the_workers_scan(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scanner import git as git_module
@@ -284,13 +284,20 @@ def test_parallel_audit_reads_the_commit_log_while_the_workers_scan(
     keys = [openai_key() for _ in range(3)]
     many_blobs(repo, keys)
     parsed: list[tuple[bool, bool]] = []
+    tips_read: list[tuple[bool, bool]] = []
     scanning = [False]
     logged_commit, scan_blobs = git_module.logged_commit, history_scan.scan_blobs
+    ref_tips = git_module.ref_tips
 
     def watched_commit(*args: object, **kwargs: object) -> git_module.LoggedCommit:
         on_main = threading.current_thread() is threading.main_thread()
         parsed.append((on_main, scanning[0]))
         return logged_commit(*args, **kwargs)  # type: ignore[arg-type]
+
+    def watched_tips(*args: object) -> list[tuple[str, str]]:
+        on_main = threading.current_thread() is threading.main_thread()
+        tips_read.append((on_main, scanning[0]))
+        return ref_tips(*args)  # type: ignore[arg-type]
 
     def watched_scan(*args: object, **kwargs: object) -> object:
         scanning[0] = True
@@ -301,7 +308,7 @@ def test_parallel_audit_reads_the_commit_log_while_the_workers_scan(
             def started() -> None:
                 start()
                 deadline = time.monotonic() + 30
-                while not parsed and time.monotonic() < deadline:
+                while not (parsed and tips_read) and time.monotonic() < deadline:
                     time.sleep(0.01)
 
             kwargs["meanwhile"] = started
@@ -311,6 +318,7 @@ def test_parallel_audit_reads_the_commit_log_while_the_workers_scan(
             scanning[0] = False
 
     monkeypatch.setattr(git_module, "logged_commit", watched_commit)
+    monkeypatch.setattr(git_module, "ref_tips", watched_tips)
     monkeypatch.setattr(history_scan, "scan_blobs", watched_scan)
     parallel = keyleak(
         capsys, repo, "history", str(repo), "--format", "json", "--no-redact", "-j", "2"
@@ -321,6 +329,7 @@ def test_parallel_audit_reads_the_commit_log_while_the_workers_scan(
     assert len(parsed) == len(keys)
     # the first commit read (the log's last) is the read-ahead thread's, during the scan
     assert parsed[0] == (False, True)
+    assert tips_read == [(False, True)]
 
 
 def test_parallel_workers_import_nothing_to_confirm_candidates(repo: Path) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from scanner.errors import GitError
-from scanner.pipeline.read_ahead import ReadAhead
+from scanner.pipeline.read_ahead import Background, ReadAhead
 
 
 def counting(total: int, made: list[str]) -> Iterator[int]:
@@ -60,3 +60,40 @@ def test_stop_without_reading_ends_the_thread() -> None:
 
     assert ahead.thread is None
     assert list(ahead) == list(range(1000))
+
+
+def test_a_background_value_is_made_by_its_thread() -> None:
+    made_by: list[str] = []
+
+    def make() -> int:
+        made_by.append(threading.current_thread().name)
+        return 7
+
+    value = Background(make)
+    value.start()
+    assert value.result() == 7
+    assert value.result() == 7
+    assert made_by == ["keyleak-background"]
+
+
+def test_a_background_value_never_started_is_made_by_whoever_asks() -> None:
+    made_by: list[str] = []
+
+    def make() -> int:
+        made_by.append(threading.current_thread().name)
+        return 3
+
+    value = Background(make)
+
+    assert value.result() == 3
+    assert made_by == [threading.current_thread().name]
+
+
+def test_what_making_a_background_value_raised_is_raised_by_result() -> None:
+    def failing() -> int:
+        raise GitError("git is not installed or not on PATH")
+
+    value = Background(failing)
+    value.start()
+    with pytest.raises(GitError, match="not installed"):
+        value.result()
