@@ -590,6 +590,22 @@ def test_progress_bar_only_on_a_terminal_and_never_with_no_progress(
     assert not wanted(True)
 
 
+def test_a_clean_history_loads_no_openssl(repo: Path) -> None:
+    # `hashlib` and `secrets` load OpenSSL: a clean history needs neither
+    commit(repo, {"README.md": "x\n"}, "base")
+    probe = (
+        "import atexit, os, sys\n"
+        "atexit.register(lambda: print('LOADED', [m for m in ('_hashlib', 'secrets', 'hmac')\n"
+        "    if m in sys.modules], flush=True))\n"
+        "from scanner.entry import main\n"
+        "main(['history', '.', '--format', 'json', '-o', os.devnull])\n"
+    )
+    completed = run_process([sys.executable, "-c", probe], repo, dict(os.environ))
+
+    assert completed.returncode == 0, completed.stderr
+    assert "LOADED []" in completed.stdout.splitlines()
+
+
 def test_history_module_and_rich_stay_off_the_hook_path(repo: Path) -> None:
     commit(repo, {"README.md": "x\n"}, "base")
     probe = (
