@@ -68,10 +68,13 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
     log = git.CommitLog(revisions, repo)
     # started only if a file rule (a committed `.env`) names a path: its finding quotes the file
     first_versions = git.BlobReader(repo)
-    partial = git.is_partial_clone(repo)
+    every_ref = revisions == blobs.ALL
+    # listing some revisions' blobs needs to know it; listing the object store does not, and
+    # the walk asks later: read with the refs, meanwhile
+    partial = False if every_ref else git.is_partial_clone(repo)
     ahead: ReadAhead[git.LoggedCommit] | None = None
     # read while the workers scan, as the log is
-    refs = Background(lambda: read_refs(repo, revisions == blobs.ALL))
+    refs = Background(lambda: read_refs(repo, every_ref))
     try:
         scanner = configured_scanner(options)
         listing = blobs.BlobListing(repo, revisions, history.max_blob_size, partial)
@@ -89,7 +92,8 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             history.watch,
             meanwhile=lambda: start(ahead, refs),
         )
-        head, tips, held, tags, shallow = refs.result()
+        head, tips, held, tags, shallow, promisor = refs.result()
+        partial = partial or promisor
         attribution = attribute(
             counted(iter(ahead), history.watch) if history.watch else iter(ahead),
             scan.found,
@@ -100,7 +104,7 @@ def scan_history(options: ScanOptions, history: HistoryOptions) -> ScanResult:
             held_by_refs=held,
             rules=scanner.ruleset.by_id(),
             # the full audit lists the object store, which cannot show what is missing from it
-            stored=listing.listed if revisions == blobs.ALL else None,
+            stored=listing.listed if every_ref else None,
             # what a partial clone lacks is not scanned, and said so; elsewhere it is an error
             absent=blobs.NOT_FETCHED if partial else None,
             read=first_versions.read,
@@ -203,13 +207,15 @@ def start(*threads: ReadAhead[git.LoggedCommit] | Background[Refs]) -> None:
 
 class Refs(NamedTuple):
     """What the refs tell attribution: HEAD's commit, each ref's tip, the blobs refs hold
-    outside commits, the annotated tags' messages, whether the clone is shallow."""
+    outside commits, the annotated tags' messages, whether the clone is shallow, and whether
+    objects may be missing by design (a partial clone)."""
 
     head: str | None
     tips: list[tuple[str, str]]
     held: list[tuple[str, str, str]]
     tags: list[git.TagMessage]
     shallow: bool
+    partial: bool
 
 
 def read_refs(repo: str, every_ref: bool) -> Refs:
@@ -220,4 +226,6 @@ def read_refs(repo: str, every_ref: bool) -> Refs:
         # a tag's message is a ref's, not a commit's: read with every ref, not with some revisions
         git.tag_messages(repo) if every_ref else [],
         git.is_shallow(repo),
+        # a full audit's listing did not need to know; some revisions' did, and asked
+        git.is_partial_clone(repo) if every_ref else False,
     )

@@ -287,7 +287,8 @@ def test_parallel_audit_reads_the_commit_log_and_refs_while_the_workers_scan(
     tips_read: list[tuple[bool, bool]] = []
     scanning = [False]
     logged_commit, scan_blobs = git_module.logged_commit, history_scan.scan_blobs
-    ref_tips = git_module.ref_tips
+    ref_tips, is_partial_clone = git_module.ref_tips, git_module.is_partial_clone
+    partial_asked: list[tuple[bool, bool]] = []
 
     def watched_commit(*args: object, **kwargs: object) -> git_module.LoggedCommit:
         on_main = threading.current_thread() is threading.main_thread()
@@ -299,6 +300,11 @@ def test_parallel_audit_reads_the_commit_log_and_refs_while_the_workers_scan(
         tips_read.append((on_main, scanning[0]))
         return ref_tips(*args)  # type: ignore[arg-type]
 
+    def watched_partial(*args: object) -> bool:
+        on_main = threading.current_thread() is threading.main_thread()
+        partial_asked.append((on_main, scanning[0]))
+        return is_partial_clone(*args)  # type: ignore[arg-type]
+
     def watched_scan(*args: object, **kwargs: object) -> object:
         scanning[0] = True
         start = kwargs.get("meanwhile")
@@ -308,7 +314,7 @@ def test_parallel_audit_reads_the_commit_log_and_refs_while_the_workers_scan(
             def started() -> None:
                 start()
                 deadline = time.monotonic() + 30
-                while not (parsed and tips_read) and time.monotonic() < deadline:
+                while not (parsed and partial_asked) and time.monotonic() < deadline:
                     time.sleep(0.01)
 
             kwargs["meanwhile"] = started
@@ -319,6 +325,7 @@ def test_parallel_audit_reads_the_commit_log_and_refs_while_the_workers_scan(
 
     monkeypatch.setattr(git_module, "logged_commit", watched_commit)
     monkeypatch.setattr(git_module, "ref_tips", watched_tips)
+    monkeypatch.setattr(git_module, "is_partial_clone", watched_partial)
     monkeypatch.setattr(history_scan, "scan_blobs", watched_scan)
     parallel = keyleak(
         capsys, repo, "history", str(repo), "--format", "json", "--no-redact", "-j", "2"
@@ -330,6 +337,8 @@ def test_parallel_audit_reads_the_commit_log_and_refs_while_the_workers_scan(
     # the first commit read (the log's last) is the read-ahead thread's, during the scan
     assert parsed[0] == (False, True)
     assert tips_read == [(False, True)]
+    # a full audit lists the object store, which does not need to know whether it is partial
+    assert partial_asked == [(False, True)]
 
 
 def test_parallel_workers_import_nothing_to_confirm_candidates(repo: Path) -> None:
