@@ -12,8 +12,9 @@ probe that marks, in the parent, when each stage ends, in wall and CPU milliseco
 system of the parent alone): imports, command (the CLI, options, config, git checks), rules,
 listing (up to the first batches listed), matcher (the Hyperscan databases the workers share),
 workers (forked), first batch (until its outcome is back), scan (the rest of the blobs), refs
-(HEAD's tree, ref tips), attribution (the commit log walked), tags, finish (the report). Beside
-them, each worker's own CPU and its git's, and the whole command's wall and CPU (every process).
+(HEAD, the ref tips: read once the scan is over, or what is left of reading them meanwhile),
+attribution (the commit log walked), tags, finish (the report). Beside them, each worker's own
+CPU and its git's, and the whole command's wall and CPU (every process).
 The stages before the first batch and after the scan are the fixed cost, which a small
 history pays as a large one does. Medians of --runs.
 """
@@ -97,7 +98,11 @@ def serial(self, tasks):
         yield outcome
     mark("scan")
 blob_workers.Serial.run = serial
-after(history_scan.git, "ref_held_blobs", "refs")
+try:  # read by a thread while the workers scan: what is left is waiting for it
+    from scanner.pipeline import read_ahead
+    after(read_ahead.Background, "result", "refs")
+except ImportError:  # read once the scan is over
+    after(history_scan.git, "ref_held_blobs", "refs")
 after(history_scan, "attribute", "attribution")
 before(command, "finish", "tags")
 after(command, "finish", "finish")
@@ -108,8 +113,9 @@ def served(*args, **kwargs):
     finally:
         own, git = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
             resource.RUSAGE_CHILDREN)
-        print("WORKER", json.dumps([(own.ru_utime + own.ru_stime) * 1000,
-                                    (git.ru_utime + git.ru_stime) * 1000]), file=sys.stderr)
+        times = [(own.ru_utime + own.ru_stime) * 1000, (git.ru_utime + git.ru_stime) * 1000]
+        # one write: two workers ending together must not mix their lines
+        os.write(2, f"WORKER {json.dumps(times)}\n".encode())
 blob_workers.serve = served
 leave = os._exit
 def leaving(code):
@@ -182,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     repo = str(args.repo.resolve())
-    probe = [args.python, "-c", PROBE, repo, str(args.jobs)]
+    # isolated: `-c` would put the working directory first on the path, and a run from the
+    # project root would time its `scanner`, not the one PYTHON has installed
+    probe = [args.python, "-I", "-c", PROBE, repo, str(args.jobs)]
     timed(probe)  # warm-up: the page cache, keyleak's caches
     stages: dict[str, list[tuple[float, float]]] = {}
     workers: list[list[float]] = []
