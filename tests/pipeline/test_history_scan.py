@@ -5,9 +5,12 @@ Every test builds a real repository under tmp_path; keys are built at run time (
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -272,6 +275,103 @@ def test_parallel_audit_finds_the_same(repo: Path, capsys: pytest.CaptureFixture
     ]
 
 
+def test_parallel_audit_reads_the_commit_log_and_refs_while_the_workers_scan(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner import git as git_module
+    from scanner.pipeline import history_scan
+
+    keys = [openai_key() for _ in range(3)]
+    many_blobs(repo, keys)
+    parsed: list[tuple[bool, bool]] = []
+    tips_read: list[tuple[bool, bool]] = []
+    scanning = [False]
+    logged_commit, scan_blobs = git_module.logged_commit, history_scan.scan_blobs
+    ref_tips, is_partial_clone = git_module.ref_tips, git_module.is_partial_clone
+    partial_asked: list[tuple[bool, bool]] = []
+
+    def watched_commit(*args: object, **kwargs: object) -> git_module.LoggedCommit:
+        on_main = threading.current_thread() is threading.main_thread()
+        parsed.append((on_main, scanning[0]))
+        return logged_commit(*args, **kwargs)  # type: ignore[arg-type]
+
+    def watched_tips(*args: object) -> list[tuple[str, str]]:
+        on_main = threading.current_thread() is threading.main_thread()
+        tips_read.append((on_main, scanning[0]))
+        return ref_tips(*args)  # type: ignore[arg-type]
+
+    def watched_partial(*args: object) -> bool:
+        on_main = threading.current_thread() is threading.main_thread()
+        partial_asked.append((on_main, scanning[0]))
+        return is_partial_clone(*args)  # type: ignore[arg-type]
+
+    def watched_scan(*args: object, **kwargs: object) -> object:
+        scanning[0] = True
+        start = kwargs.get("meanwhile")
+        if callable(start):
+            # the workers go on only once the thread has read a commit: however loaded the
+            # machine, what is tested is there to see
+            def started() -> None:
+                start()
+                deadline = time.monotonic() + 30
+                while not (parsed and partial_asked) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+
+            kwargs["meanwhile"] = started
+        try:
+            return scan_blobs(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            scanning[0] = False
+
+    monkeypatch.setattr(git_module, "logged_commit", watched_commit)
+    monkeypatch.setattr(git_module, "ref_tips", watched_tips)
+    monkeypatch.setattr(git_module, "is_partial_clone", watched_partial)
+    monkeypatch.setattr(history_scan, "scan_blobs", watched_scan)
+    parallel = keyleak(
+        capsys, repo, "history", str(repo), "--format", "json", "--no-redact", "-j", "2"
+    )
+
+    assert parallel.code == 1
+    assert set(parallel.by_secret()) == set(keys)
+    assert len(parsed) == len(keys)
+    # the first commit read (the log's last) is the read-ahead thread's, during the scan
+    assert parsed[0] == (False, True)
+    assert tips_read == [(False, True)]
+    # a full audit lists the object store, which does not need to know whether it is partial
+    assert partial_asked == [(False, True)]
+
+
+def test_parallel_workers_import_nothing_to_confirm_candidates(repo: Path) -> None:
+    # the parent imports it before forking them, once rather than once per worker
+    many_blobs(repo, [openai_key() for _ in range(3)])
+    probe = (
+        "import json, os, sys\n"
+        "from scanner.pipeline import blob_workers\n"
+        "serve = blob_workers.serve\n"
+        "def served(*args):\n"
+        "    before = set(sys.modules)\n"
+        "    try:\n"
+        "        serve(*args)\n"
+        "    finally:\n"
+        "        print('IMPORTED', json.dumps(sorted(set(sys.modules) - before)), flush=True)\n"
+        "blob_workers.serve = served\n"
+        "from scanner.entry import main\n"
+        "main(['history', '.', '--format', 'json', '-o', os.devnull, '-j', '2'])\n"
+    )
+    completed = run_process([sys.executable, "-c", probe], repo, dict(os.environ))
+
+    assert completed.returncode == 1, completed.stderr
+    imported = [
+        json.loads(line.removeprefix("IMPORTED "))
+        for line in completed.stdout.splitlines()
+        if line.startswith("IMPORTED ")
+    ]
+    assert len(imported) == 2
+    for modules in imported:
+        assert "scanner.match.confirm" not in modules
+        assert "scanner.policy.placeholders" not in modules
+
+
 def test_parallel_audit_names_a_corrupt_object(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -497,6 +597,22 @@ def test_progress_bar_only_on_a_terminal_and_never_with_no_progress(
     assert not wanted(False)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert not wanted(True)
+
+
+def test_a_clean_history_loads_no_openssl(repo: Path) -> None:
+    # `hashlib` and `secrets` load OpenSSL: a clean history needs neither
+    commit(repo, {"README.md": "x\n"}, "base")
+    probe = (
+        "import atexit, os, sys\n"
+        "atexit.register(lambda: print('LOADED', [m for m in ('_hashlib', 'secrets', 'hmac')\n"
+        "    if m in sys.modules], flush=True))\n"
+        "from scanner.entry import main\n"
+        "main(['history', '.', '--format', 'json', '-o', os.devnull])\n"
+    )
+    completed = run_process([sys.executable, "-c", probe], repo, dict(os.environ))
+
+    assert completed.returncode == 0, completed.stderr
+    assert "LOADED []" in completed.stdout.splitlines()
 
 
 def test_history_module_and_rich_stay_off_the_hook_path(repo: Path) -> None:
