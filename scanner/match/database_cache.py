@@ -22,7 +22,7 @@ from scanner.match.hyperscan_matcher import (
     load_database,
 )
 from scanner.model import Rule
-from scanner.util.disk_cache import read_entry, write_entry
+from scanner.util.disk_cache import read_entry, read_self_checked, write_entry
 from scanner.util.sha256 import sha256
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
@@ -48,13 +48,26 @@ def entry_name(rules_digest: str) -> str:
 
 
 def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabase:
-    """The rules' database from the cache, else compiled and cached; the encodings' and the
-    combined databases likewise, each when first asked for."""
+    """The rules left to the keyword gate, and loaders of the databases, each from the cache
+    (else compiled and cached) when first asked for: a tree or history scan never loads the
+    rules' database, which only the first quarter megabyte a matcher scans goes through."""
     rules = tuple(rules)
     name = entry_name(rules_digest)
-    database, unsupported = cached_rules_database(name) or compiled_rules_database(rules, name)
+    unsupported = cached_unsupported(name)
+    if unsupported is None:
+        database, unsupported = cached_rules_database(name) or compiled_rules_database(rules, name)
+        write_entry(unsupported_name(name), unsupported_line(unsupported))
+
+        def rules_database() -> Any:
+            return database
+
+    else:
+
+        def rules_database() -> Any:
+            return cached_rules_only(name) or compiled_rules_database(rules, name)[0]
+
     return CompiledDatabase(
-        database,
+        rules_database,
         unsupported,
         encoded=lambda: cached_database(f"{name}-encoded", lambda: compile_encoded(rules)),
         combined=lambda: cached_database(
@@ -64,6 +77,32 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
     )
 
 
+def unsupported_name(name: str) -> str:
+    """The entry of the rules the database `name` leaves to the keyword gate: a few bytes, all a
+    matcher needs before it scans (the rules' entry holds them too, before 2 MB of database)."""
+    return f"{name}-unsupported"
+
+
+def unsupported_line(unsupported: frozenset[int]) -> bytes:
+    return json.dumps({"unsupported": sorted(unsupported)}).encode()
+
+
+def parsed_unsupported(line: bytes) -> frozenset[int]:
+    """The indices `unsupported_line` wrote (ValueError, KeyError or TypeError if it is not
+    such a line)."""
+    return frozenset(int(i) for i in json.loads(line)["unsupported"])
+
+
+def cached_unsupported(name: str) -> frozenset[int] | None:
+    cached = read_entry(unsupported_name(name))
+    if cached is None:
+        return None
+    try:
+        return parsed_unsupported(cached)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def cached_rules_database(name: str) -> tuple[Any, frozenset[int]] | None:
     """The cached rules' database, and the rules it leaves to the keyword gate."""
     cached = read_entry(name)
@@ -71,22 +110,33 @@ def cached_rules_database(name: str) -> tuple[Any, frozenset[int]] | None:
         return None
     meta_end = cached.find(b"\n")
     try:
-        unsupported = frozenset(int(i) for i in json.loads(cached[:meta_end])["unsupported"])
-        return load_database(cached[meta_end + 1 :]), unsupported
+        return load_database(cached[meta_end + 1 :]), parsed_unsupported(cached[:meta_end])
     except (ValueError, KeyError, TypeError, hyperscan.error):
+        return None
+
+
+def cached_rules_only(name: str) -> Any:
+    """The cached rules' database alone (its entry's first line, the rules it leaves to the
+    keyword gate, is read from `unsupported_name` instead), or None."""
+    cached = read_self_checked(name)
+    if cached is None:
+        return None
+    try:
+        return load_database(cached[cached.find(b"\n") + 1 :])
+    except hyperscan.error:
         return None
 
 
 def compiled_rules_database(rules: Sequence[Rule], name: str) -> tuple[Any, frozenset[int]]:
     serialized, unsupported = compile_database(rules)
-    meta = json.dumps({"unsupported": sorted(unsupported)}).encode()
-    write_entry(name, meta + b"\n" + serialized)
+    write_entry(name, unsupported_line(unsupported) + b"\n" + serialized)
     return load_database(serialized), unsupported
 
 
 def cached_database(name: str, compile_it: Callable[[], bytes]) -> Any:
-    """The database, or None where `compile_it` found nothing to hold (b"", cached too)."""
-    cached = read_entry(name)
+    """The database, or None where `compile_it` found nothing to hold (b"", cached too). Its
+    entry is checked by Hyperscan as it loads the database (`read_self_checked`)."""
+    cached = read_self_checked(name)
     if cached is not None:
         if not cached:
             return None
