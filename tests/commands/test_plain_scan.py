@@ -115,16 +115,22 @@ def test_a_plain_scan_ends_as_it_does_through_click(
 
 def test_a_plain_scan_never_imports_click_or_inspect(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("nothing here\n", encoding="utf-8")
+    (tmp_path / "config.toml").write_text("max_file_size = '1M'\n", encoding="utf-8")
     probe = (
         "import sys\n"
         "from scanner.entry import main\n"
         "try:\n"
         "    main(sys.argv[1:])\n"
         "except SystemExit as exit:\n"
-        "    print(exit.code, 'click' in sys.modules, 'inspect' in sys.modules)\n"
+        "    print(exit.code, *(name in sys.modules for name in ('click', 'inspect', 'hashlib')))\n"
     )
     ran = [sys.executable, "-c", probe, "scan", str(tmp_path)]
-    plain = subprocess.run([*ran, "-q"], capture_output=True, text=True, check=True)
-    assert plain.stdout.splitlines()[-1].split() == ["0", "False", "False"], plain.stderr
+    plain = subprocess.run(
+        [*ran, "-q", "--config", str(tmp_path / "config.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert plain.stdout.splitlines()[-1].split() == ["0", "False", "False", "False"], plain.stderr
     other = subprocess.run([*ran, "--format=json"], capture_output=True, text=True, check=True)
     assert other.stdout.splitlines()[-1].split()[:2] == ["0", "True"], other.stderr
