@@ -123,6 +123,10 @@ def test_a_plain_scan_never_imports_click_or_inspect(tmp_path: Path) -> None:
         "    main(sys.argv[1:])\n"
         "except SystemExit as exit:\n"
         "    print(exit.code, *(name in sys.modules for name in ('click', 'inspect', 'hashlib')))\n"
+        # no path allowlist, no --exclude: the globs' classes are never made
+        "import dataclasses\n"
+        "from scanner.config import globs\n"
+        "print(*(dataclasses.is_dataclass(c) for c in (globs.GlobSet, globs.Run, globs.Names)))\n"
     )
     ran = [sys.executable, "-c", probe, "scan", str(tmp_path)]
     plain = subprocess.run(
@@ -131,6 +135,7 @@ def test_a_plain_scan_never_imports_click_or_inspect(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert plain.stdout.splitlines()[-1].split() == ["0", "False", "False", "False"], plain.stderr
+    assert plain.stdout.splitlines()[-2].split() == ["0", "False", "False", "False"], plain.stderr
+    assert plain.stdout.splitlines()[-1].split() == ["False"] * 3
     other = subprocess.run([*ran, "--format=json"], capture_output=True, text=True, check=True)
-    assert other.stdout.splitlines()[-1].split()[:2] == ["0", "True"], other.stderr
+    assert other.stdout.splitlines()[-2].split()[:2] == ["0", "True"], other.stderr
