@@ -55,8 +55,8 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
     name = entry_name(rules_digest)
     unsupported = cached_unsupported(name)
     if unsupported is None:
-        database, unsupported = cached_rules_database(name) or compiled_rules_database(rules, name)
-        write_entry(unsupported_name(name), unsupported_line(unsupported))
+        # which rules Hyperscan rejects is learnt by compiling the rules' database
+        database, unsupported = compiled_rules_database(rules, name)
 
         def rules_database() -> Any:
             return database
@@ -64,7 +64,7 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
     else:
 
         def rules_database() -> Any:
-            return cached_rules_only(name) or compiled_rules_database(rules, name)[0]
+            return cached_database(f"{name}-rules", lambda: compile_database(rules)[0])
 
     return CompiledDatabase(
         rules_database,
@@ -78,19 +78,9 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
 
 
 def unsupported_name(name: str) -> str:
-    """The entry of the rules the database `name` leaves to the keyword gate: a few bytes, all a
-    matcher needs before it scans (the rules' entry holds them too, before 2 MB of database)."""
+    """The entry of the rules the databases `name` leave to the keyword gate: a few bytes, all
+    a matcher needs before it scans, kept apart from the databases (which check themselves)."""
     return f"{name}-unsupported"
-
-
-def unsupported_line(unsupported: frozenset[int]) -> bytes:
-    return json.dumps({"unsupported": sorted(unsupported)}).encode()
-
-
-def parsed_unsupported(line: bytes) -> frozenset[int]:
-    """The indices `unsupported_line` wrote (ValueError, KeyError or TypeError if it is not
-    such a line)."""
-    return frozenset(int(i) for i in json.loads(line)["unsupported"])
 
 
 def cached_unsupported(name: str) -> frozenset[int] | None:
@@ -98,38 +88,15 @@ def cached_unsupported(name: str) -> frozenset[int] | None:
     if cached is None:
         return None
     try:
-        return parsed_unsupported(cached)
+        return frozenset(int(i) for i in json.loads(cached)["unsupported"])
     except (ValueError, KeyError, TypeError):
-        return None
-
-
-def cached_rules_database(name: str) -> tuple[Any, frozenset[int]] | None:
-    """The cached rules' database, and the rules it leaves to the keyword gate."""
-    cached = read_entry(name)
-    if cached is None:
-        return None
-    meta_end = cached.find(b"\n")
-    try:
-        return load_database(cached[meta_end + 1 :]), parsed_unsupported(cached[:meta_end])
-    except (ValueError, KeyError, TypeError, hyperscan.error):
-        return None
-
-
-def cached_rules_only(name: str) -> Any:
-    """The cached rules' database alone (its entry's first line, the rules it leaves to the
-    keyword gate, is read from `unsupported_name` instead), or None."""
-    cached = read_self_checked(name)
-    if cached is None:
-        return None
-    try:
-        return load_database(cached[cached.find(b"\n") + 1 :])
-    except hyperscan.error:
         return None
 
 
 def compiled_rules_database(rules: Sequence[Rule], name: str) -> tuple[Any, frozenset[int]]:
     serialized, unsupported = compile_database(rules)
-    write_entry(name, unsupported_line(unsupported) + b"\n" + serialized)
+    write_entry(f"{name}-rules", serialized)
+    write_entry(unsupported_name(name), json.dumps({"unsupported": sorted(unsupported)}).encode())
     return load_database(serialized), unsupported
 
 

@@ -200,7 +200,7 @@ def loaded_databases(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def recorded(read: Callable[[str], bytes | None]) -> Callable[[str], bytes | None]:
         def reading(name: str) -> bytes | None:
             if not name.endswith("-unsupported"):
-                names.append("rules" if name.startswith("hsdb-") and "-" not in name[5:] else name)
+                names.append(name)
             return read(name)
 
         return reading

@@ -98,7 +98,7 @@ def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> 
     from scanner.util.disk_cache import entry_path
 
     ruleset = load_rules()
-    path = entry_path(entry_name(ruleset.digest))
+    path = entry_path(entry_name(ruleset.digest) + "-rules")
     path.unlink(missing_ok=True)
     content = b'k = "' + every_openai_shape()[1][1].encode() + b'"'
     first = build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content)
@@ -155,8 +155,8 @@ def test_a_damaged_combined_database_is_rebuilt(damage) -> None:  # type: ignore
     "damage", [lambda path: path.unlink(), lambda path: path.write_bytes(path.read_bytes()[:-2])]
 )
 def test_the_rules_no_database_holds_are_known_whatever_the_cache_holds(damage) -> None:  # type: ignore[no-untyped-def]
-    """A volume scan reads them from an entry of their own, not from the rules' database's:
-    without that entry (an older cache), or with a damaged one, they come from the latter."""
+    """A scan reads them from an entry of their own, not from the rules' database: without
+    that entry, or with a damaged one, the database is compiled again, which finds them."""
     from scanner.match.database_cache import entry_name
     from scanner.util.disk_cache import entry_path
 
