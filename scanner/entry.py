@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
-from scanner.error_handler import outcome
+from scanner.error_handler import State, outcome
 
 #: the hook's command line, as the pre-commit manifest and `keyleak hook install` run it
 HOOK_ARGS = ("staged",)
@@ -54,6 +54,7 @@ def run_command(args: list[str]) -> int:
         import_dataclasses_alone()  # as the hook does: `inspect` is a tenth of a scan's imports
         from scanner.commands.plain_scan import run_plain_scan
 
+        State.debug = False  # as click's group sets it: `--debug` is left to click
         code = run_plain_scan(args[1:])
         if code is not None:
             return code

@@ -67,12 +67,9 @@ def run_plain_scan(args: Sequence[str]) -> int | None:
     if parsed is None:
         return None
     from scanner.commands.scan import scan_command
-    from scanner.error_handler import State
     from scanner.util.streams import pacified
 
-    # as `scanner.cli.run_cli` runs a command: --debug off unless given (`--debug` is left to
-    # click), streams pacified, an interrupt after a new line
-    State.debug = False
+    # as `scanner.cli.run_cli` runs a command: streams pacified, an interrupt after a new line
     with pacified():
         try:
             return scan_command(*parsed)
