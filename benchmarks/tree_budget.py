@@ -108,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     tree = str(args.tree.resolve())
     empty = Path("/tmp/keyleak-budget-empty.toml")
     empty.write_text("", encoding="utf-8")
-    scan = [args.python, "-m", "scanner", "scan", tree, "--format", "json", "-o", os.devnull]
+    # -P: run from the project root, `-m` and `-c` would import its keyleak, not PYTHON's
+    scan = [args.python, "-P", "-m", "scanner", "scan", tree, "--format", "json", "-o", os.devnull]
     scan += ["--config", str(empty)]
     commands = {
-        "probe": [args.python, "-c", PROBE, tree, str(empty)],
-        "interpreter": [args.python, "-c", "pass"],
+        "probe": [args.python, "-P", "-c", PROBE, tree, str(empty)],
+        "interpreter": [args.python, "-P", "-c", "pass"],
         "scan --jobs 1": [*scan, "--jobs", "1"],
         f"scan --jobs {args.jobs}": [*scan, "--jobs", str(args.jobs)],
     }
