@@ -429,7 +429,7 @@ def stage_rows(
 
     by_id = {rule.id: rule for rule in rules}
     compiled = hm.CompiledDatabase(
-        loaded["rules db"],
+        lambda: loaded["rules db"],
         loaded["unsupported"],
         encoded=lambda: loaded["encodings db"],
         combined=lambda: loaded["combined db"],

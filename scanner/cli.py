@@ -11,7 +11,13 @@ from typing import Any
 import click
 
 from scanner import __version__
-from scanner.commands.options import OUTPUT_OPTIONS, STAGED_OPTIONS, VERIFY_OPTIONS, Option
+from scanner.commands.options import (
+    OUTPUT_OPTIONS,
+    SCAN_COMMAND_OPTIONS,
+    STAGED_OPTIONS,
+    VERIFY_OPTIONS,
+    Option,
+)
 from scanner.config.settings import ENGINES
 from scanner.error_handler import State
 from scanner.errors import ExitCode
@@ -42,6 +48,8 @@ def click_option(option: Option) -> Any:
     elif kind == "choice":
         settings["type"] = click.Choice(option.choices)
         settings["show_default"] = option.default is not None
+    if option.show_default:
+        settings["show_default"] = True
     elif kind == "size":
         settings["type"] = Size()
     elif kind == "seconds":
@@ -110,53 +118,15 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@report_options
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Files read and scanned in parallel [default: CPU count].",
-)
-@click.option(
-    "--no-ignore",
-    is_flag=True,
-    help="In a git work tree, scan what git ignores too (.gitignore, info/exclude, "
-    "core.excludesFile).",
-)
-@click.option(
-    "--exclude",
-    multiple=True,
-    metavar="GLOB",
-    help="Leave out paths matching GLOB (gitignore-style, relative to each directory named); "
-    "repeatable.",
-)
-@click.option(
-    "--stdin-name",
-    default="<stdin>",
-    show_default=True,
-    metavar="NAME",
-    help="The name `keyleak scan -` reports standard input by.",
-)
-def scan(
-    paths: tuple[str, ...],
-    jobs: int | None,
-    no_ignore: bool,
-    exclude: tuple[str, ...],
-    stdin_name: str,
-    **options: Any,
-) -> int:
+@declared(SCAN_COMMAND_OPTIONS)
+def scan(paths: tuple[str, ...], **options: Any) -> int:
     """Scan files and directories (default: the current directory); - reads standard input.
 
     In a git work tree, files git ignores are left out (and counted) unless named or
     --no-ignore is given."""
-    from scanner.commands.options import scan_options
-    from scanner.commands.scan import STDIN, scan_paths
-    from scanner.pipeline.run import default_jobs
+    from scanner.commands.scan import scan_command
 
-    anchor = next((path for path in paths if path != STDIN), None)
-    settings = scan_options(options, jobs or default_jobs(), anchor)
-    return scan_paths(paths, settings, ignore=not no_ignore, exclude=exclude, stdin_name=stdin_name)
+    return scan_command(paths, options)
 
 
 @cli.command()

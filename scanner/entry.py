@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
-from scanner.error_handler import outcome
+from scanner.error_handler import State, outcome
 
 #: the hook's command line, as the pre-commit manifest and `keyleak hook install` run it
 HOOK_ARGS = ("staged",)
@@ -41,12 +41,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         names = args[len(HOOK_ARGS) + 1 :]
         code = int(outcome(lambda: run_hook(names)))
     else:
-        from scanner.cli import run_cli
-
-        code = int(outcome(lambda: run_cli(args)))
+        code = int(outcome(lambda: run_command(args)))
     if argv is None and ends_alone():
         leave(code)
     sys.exit(code)
+
+
+def run_command(args: list[str]) -> int:
+    """Any command line but the hook's: a plain `keyleak scan` without click
+    (`scanner.commands.plain_scan`), the rest through it."""
+    if args[:1] == ["scan"] and COMPLETION_VARIABLE not in os.environ:
+        import_dataclasses_alone()  # as the hook does: `inspect` is a tenth of a scan's imports
+        from scanner.commands.plain_scan import run_plain_scan
+
+        State.debug = False  # as click's group sets it: `--debug` is left to click
+        code = run_plain_scan(args[1:])
+        if code is not None:
+            return code
+    from scanner.cli import run_cli
+
+    return run_cli(args)
 
 
 def ends_alone() -> bool:

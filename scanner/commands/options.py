@@ -42,6 +42,8 @@ class Option(NamedTuple):
     help: str = ""
     metavar: str | None = None
     choices: tuple[str, ...] = ()
+    #: whether the help shows the default (a choice's always does)
+    show_default: bool = False
 
 
 # fmt: off
@@ -98,6 +100,23 @@ VERIFY_OPTIONS = (
 #: the options of every scanning command, `keyleak staged` among them (the hook runs it with none)
 STAGED_OPTIONS = OUTPUT_OPTIONS + SCAN_OPTIONS + VERIFY_OPTIONS
 HOOK_OPTIONS: dict[str, Any] = {option.name: option.default for option in STAGED_OPTIONS}
+# fmt: off
+#: `keyleak scan`'s own options, after the scanning commands' (`scanner.cli` declares them for
+#: click; `scanner.commands.plain_scan` reads the plainest command lines without click)
+SCAN_COMMAND_OPTIONS = (
+    *STAGED_OPTIONS,
+    Option(("--jobs", "-j"), "jobs", "count",
+           help="Files read and scanned in parallel [default: CPU count]."),
+    Option(("--no-ignore",), "no_ignore", "flag", default=False,
+           help="In a git work tree, scan what git ignores too (.gitignore, info/exclude, "
+           "core.excludesFile)."),
+    Option(("--exclude",), "exclude", "many", default=(), metavar="GLOB",
+           help="Leave out paths matching GLOB (gitignore-style, relative to each directory "
+           "named); repeatable."),
+    Option(("--stdin-name",), "stdin_name", "text", default="<stdin>", metavar="NAME",
+           show_default=True, help="The name `keyleak scan -` reports standard input by."),
+)
+# fmt: on
 
 
 #: the command line's numeric verification options, by the setting each sets

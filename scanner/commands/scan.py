@@ -6,7 +6,7 @@ import dataclasses
 import os
 from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scanner.config.settings import ScanOptions
 from scanner.model import Chunk, Skipped
@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     from scanner.config.globs import GlobSet
 
 STDIN = "-"
+
+
+def scan_command(paths: tuple[str, ...], options: dict[str, Any]) -> int:
+    """`keyleak scan PATHS...` with its options (named as `SCAN_COMMAND_OPTIONS` name them)."""
+    from scanner.commands.options import scan_options
+    from scanner.pipeline.run import default_jobs
+
+    anchor = next((path for path in paths if path != STDIN), None)
+    settings = scan_options(options, options["jobs"] or default_jobs(), anchor)
+    return scan_paths(
+        paths,
+        settings,
+        ignore=not options["no_ignore"],
+        exclude=options["exclude"],
+        stdin_name=options["stdin_name"],
+    )
 
 
 def scan_paths(

@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from scanner.model import frozen
 
 
 def translate_body(body: str) -> str:
@@ -86,7 +87,7 @@ def translate(glob: str) -> str:
 WILDCARDS = frozenset("*?[\\")
 
 
-@dataclass(frozen=True)
+@frozen
 class Names:
     """Patterns for one path component: exact names and `*suffix` ones are set and string
     tests, which cost far less than a regex alternation; the rest is one regex."""
@@ -125,7 +126,7 @@ def alternation(parts: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
-@dataclass(frozen=True)
+@frozen
 class Run:
     """Consecutive patterns of one sign.
 
@@ -167,7 +168,7 @@ class Run:
         return bool(self.dir_names) and self.dir_names.any_match(parts if is_dir else parts[:-1])
 
 
-@dataclass(frozen=True)
+@frozen
 class GlobSet:
     """Runs of same-sign patterns; the last run that matches decides."""
 

@@ -266,12 +266,12 @@ def read_bytes(path: Path, label: str) -> bytes:
 def parse(raw: bytes, label: str, table_name: str | None) -> Any:
     """The config table of a TOML file (None: a pyproject without `[tool.keyleak]`), checked
     (`validate_document`) when it is a table."""
-    import hashlib
     import json
 
     from scanner.util.disk_cache import read_entry, write_entry
+    from scanner.util.sha256 import sha256  # hashlib loads OpenSSL: 2 ms of a scan
 
-    key = hashlib.sha256(f"{table_name}\0".encode() + raw).hexdigest()[:32]
+    key = sha256(f"{table_name}\0".encode() + raw).hexdigest()[:32]
     cache_name = f"config-v{CONFIG_CACHE_FORMAT}-{key}.json"
     cached = read_entry(cache_name)
     if cached is not None:

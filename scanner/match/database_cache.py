@@ -22,7 +22,7 @@ from scanner.match.hyperscan_matcher import (
     load_database,
 )
 from scanner.model import Rule
-from scanner.util.disk_cache import read_entry, write_entry
+from scanner.util.disk_cache import read_entry, read_self_checked, write_entry
 from scanner.util.sha256 import sha256
 
 #: bump when the database's expressions change (9: the rules' regexes in their prefilter form,
@@ -48,13 +48,26 @@ def entry_name(rules_digest: str) -> str:
 
 
 def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabase:
-    """The rules' database from the cache, else compiled and cached; the encodings' and the
-    combined databases likewise, each when first asked for."""
+    """The rules left to the keyword gate, and loaders of the databases, each from the cache
+    (else compiled and cached) when first asked for: a tree or history scan never loads the
+    rules' database, which only the first quarter megabyte a matcher scans goes through."""
     rules = tuple(rules)
     name = entry_name(rules_digest)
-    database, unsupported = cached_rules_database(name) or compiled_rules_database(rules, name)
+    unsupported = cached_unsupported(name)
+    if unsupported is None:
+        # which rules Hyperscan rejects is learnt by compiling the rules' database
+        database, unsupported = compiled_rules_database(rules, name)
+
+        def rules_database() -> Any:
+            return database
+
+    else:
+
+        def rules_database() -> Any:
+            return cached_database(f"{name}-rules", lambda: compile_database(rules)[0])
+
     return CompiledDatabase(
-        database,
+        rules_database,
         unsupported,
         encoded=lambda: cached_database(f"{name}-encoded", lambda: compile_encoded(rules)),
         combined=lambda: cached_database(
@@ -64,29 +77,33 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
     )
 
 
-def cached_rules_database(name: str) -> tuple[Any, frozenset[int]] | None:
-    """The cached rules' database, and the rules it leaves to the keyword gate."""
-    cached = read_entry(name)
+def unsupported_name(name: str) -> str:
+    """The entry of the rules the databases `name` leave to the keyword gate: a few bytes, all
+    a matcher needs before it scans, kept apart from the databases (which check themselves)."""
+    return f"{name}-unsupported"
+
+
+def cached_unsupported(name: str) -> frozenset[int] | None:
+    cached = read_entry(unsupported_name(name))
     if cached is None:
         return None
-    meta_end = cached.find(b"\n")
     try:
-        unsupported = frozenset(int(i) for i in json.loads(cached[:meta_end])["unsupported"])
-        return load_database(cached[meta_end + 1 :]), unsupported
-    except (ValueError, KeyError, TypeError, hyperscan.error):
+        return frozenset(int(i) for i in json.loads(cached)["unsupported"])
+    except (ValueError, KeyError, TypeError):
         return None
 
 
 def compiled_rules_database(rules: Sequence[Rule], name: str) -> tuple[Any, frozenset[int]]:
     serialized, unsupported = compile_database(rules)
-    meta = json.dumps({"unsupported": sorted(unsupported)}).encode()
-    write_entry(name, meta + b"\n" + serialized)
+    write_entry(f"{name}-rules", serialized)
+    write_entry(unsupported_name(name), json.dumps({"unsupported": sorted(unsupported)}).encode())
     return load_database(serialized), unsupported
 
 
 def cached_database(name: str, compile_it: Callable[[], bytes]) -> Any:
-    """The database, or None where `compile_it` found nothing to hold (b"", cached too)."""
-    cached = read_entry(name)
+    """The database, or None where `compile_it` found nothing to hold (b"", cached too). Its
+    entry is checked by Hyperscan as it loads the database (`read_self_checked`)."""
+    cached = read_self_checked(name)
     if cached is not None:
         if not cached:
             return None

@@ -203,10 +203,11 @@ def rule_keywords(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], ...]:
 
 
 class CompiledDatabase(NamedTuple):
-    """The rules' database, and loaders of the others, each called on first need (a named
+    """Loaders of the databases, each called on first need, and the rules none holds (a named
     tuple: the hook creates the class on every commit)."""
 
-    database: Any
+    #: the rules' database (`compile_database`): a scan of more than `GATE_BYTES` never uses it
+    database: Callable[[], Any]
     always_candidates: frozenset[int]
     #: the keywords' base64 forms alone (`compile_encoded`)
     encoded: Callable[[], Any]
@@ -420,9 +421,7 @@ class HyperscanMatcher:
             for index, (rule, keywords) in enumerate(zip(rules, self._keywords, strict=True))
             if reports_keywords(rule, keywords)
         )
-        self._database = compiled.database
         self._always = compiled.always_candidates
-        self._prototype_scratch = hyperscan.Scratch(self._database)
         self._local = threading.local()
         self._confirmers: dict[int, Any] = {}
         self._confirmers_lock = threading.Lock()
@@ -433,7 +432,7 @@ class HyperscanMatcher:
         )
         self._narrowed = frozenset(narrowed_rules(rules, compiled.always_candidates))
         self._compiled = compiled
-        #: lazily loaded databases (`CompiledDatabase.encoded`, `.combined`), each with the
+        #: lazily loaded databases (`CompiledDatabase.database`, `.combined`...), each with the
         #: scratch space its threads' own copies are cloned from
         self._loaded: dict[str, tuple[Any, Any]] = {}
         self._loading = threading.Lock()
@@ -472,7 +471,8 @@ class HyperscanMatcher:
                 combined = self._local.combined = self._lazy("combined", self._compiled.combined)
             combined[0].scan(content, match_event_handler=on_match, scratch=combined[1])
         else:
-            self._database.scan(content, match_event_handler=on_match, scratch=self._scratch())
+            database, scratch = self._lazy("rules", self._compiled.database)
+            database.scan(content, match_event_handler=on_match, scratch=scratch)
             if self._encodes and has_decodable_run(content):
                 database, scratch = self._lazy("encoded", self._compiled.encoded)
                 database.scan(
@@ -566,13 +566,6 @@ class HyperscanMatcher:
         if scratch is None:
             scratch = scratches[name] = loaded[1].clone()
         return loaded[0], scratch
-
-    def _scratch(self) -> Any:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._prototype_scratch.clone()
-            self._local.scratch = scratch
-        return scratch
 
     def _confirmer(self, index: int) -> Any:
         with self._confirmers_lock:

@@ -98,7 +98,7 @@ def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> 
     from scanner.util.disk_cache import entry_path
 
     ruleset = load_rules()
-    path = entry_path(entry_name(ruleset.digest))
+    path = entry_path(entry_name(ruleset.digest) + "-rules")
     path.unlink(missing_ok=True)
     content = b'k = "' + every_openai_shape()[1][1].encode() + b'"'
     first = build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content)
@@ -110,6 +110,65 @@ def test_database_is_cached_on_disk_and_rebuilt_when_corrupt(tmp_path: Path) -> 
     assert build_matcher(ruleset.rules, ruleset.digest, "hyperscan").scan(content) == first
     assert path.stat().st_mtime_ns != stamp
     assert len(first.matches) == 1
+
+
+def volume_spans(rules: tuple[Rule, ...], digest: str, content: bytes) -> list[tuple[str, int]]:
+    """The matches of a matcher that scans more than a commit's worth (a tree's, a history's)."""
+    matcher = build_matcher(rules, digest, "hyperscan")
+    matcher.expect_volume()
+    return [(m.rule_id, m.start) for m in matcher.scan(content).matches]
+
+
+@needs_hyperscan
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: (
+            blob[: len(blob) // 2] + bytes([blob[len(blob) // 2] ^ 1]) + blob[1 + len(blob) // 2 :]
+        ),
+        lambda blob: blob[:-1],
+        lambda blob: blob + b"x",
+        lambda blob: blob[: blob.index(b"\n", blob.index(b"\n") + 1) + 1],
+        lambda blob: b"",
+    ],
+    ids=["flipped-bit", "truncated", "longer", "header-only", "empty"],
+)
+def test_a_damaged_combined_database_is_rebuilt(damage) -> None:  # type: ignore[no-untyped-def]
+    """The combined database's entry is not checksummed when read: Hyperscan checks the
+    database's length and its own CRC as it loads it."""
+    from scanner.match.database_cache import entry_name
+    from scanner.util.disk_cache import entry_path, read_entry
+
+    rules, digest = (demo_rule(),), "digest-damaged-combined-" + random_text(8)
+    content = b"x = demo_abcdef123456\n" + random_text(300).encode()
+    first = volume_spans(rules, digest, content)
+    assert first == [("demo-token", 4)]
+    path = entry_path(entry_name(digest) + "-combined")
+    good = path.read_bytes()
+    path.write_bytes(damage(good))
+    assert volume_spans(rules, digest, content) == first
+    assert read_entry(entry_name(digest) + "-combined"), "the damaged entry is written anew"
+
+
+@needs_hyperscan
+@pytest.mark.parametrize(
+    "damage", [lambda path: path.unlink(), lambda path: path.write_bytes(path.read_bytes()[:-2])]
+)
+def test_the_rules_no_database_holds_are_known_whatever_the_cache_holds(damage) -> None:  # type: ignore[no-untyped-def]
+    """A scan reads them from an entry of their own, not from the rules' database: without
+    that entry, or with a damaged one, the database is compiled again, which finds them."""
+    from scanner.match.database_cache import entry_name
+    from scanner.util.disk_cache import entry_path
+
+    # branch reset: valid for `regex`, rejected by Hyperscan even in prefilter mode
+    rules = (demo_rule(regex=r"(?P<secret>(?|demo_[a-z0-9]{12}))"),)
+    digest = "digest-unsupported-" + random_text(8)
+    content = b"x = demo_abcdef123456\n"
+    assert volume_spans(rules, digest, content) == [("demo-token", 4)]
+    damage(entry_path(entry_name(digest) + "-unsupported"))
+    assert volume_spans(rules, digest, content) == [("demo-token", 4)]
+    matcher = build_matcher(rules, digest, "hyperscan")  # a commit's: the rules' database
+    assert [(m.rule_id, m.start) for m in matcher.scan(content).matches] == [("demo-token", 4)]
 
 
 @needs_hyperscan

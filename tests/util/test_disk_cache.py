@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.util.disk_cache import MAGIC, cache_dir, entry_path, read_entry, write_entry
+from scanner.util.disk_cache import (
+    MAGIC,
+    cache_dir,
+    entry_path,
+    read_entry,
+    read_self_checked,
+    write_entry,
+)
 
 
 def test_an_entry_reads_back_as_written() -> None:
@@ -41,3 +48,22 @@ def test_another_formats_entry_of_the_same_name_is_left_alone() -> None:
     write_entry("hsdb-demo", b"this version's database")
     assert read_entry("hsdb-demo") == b"this version's database"
     assert other.read_bytes() == b"keyleak-cache-1\nabc\nanother version's database"
+
+
+def test_a_self_checked_entry_is_read_without_its_checksum_but_with_its_header() -> None:
+    """For payloads that check themselves as they are used (Hyperscan databases): only what
+    they cannot check, the format and an empty payload, is checked here."""
+    write_entry("demo", b"0123456789" * 1000)
+    assert read_self_checked("demo") == b"0123456789" * 1000
+    path = entry_path("demo")
+    blob = path.read_bytes()
+    path.write_bytes(blob[:-1])
+    assert read_self_checked("demo") == (b"0123456789" * 1000)[:-1], "left to the payload"
+    path.write_bytes(blob.replace(MAGIC, b"keyleak-cache-0", 1))
+    assert read_self_checked("demo") is None
+    path.write_bytes(blob[: blob.index(b"\n", len(MAGIC) + 1) + 1])
+    assert read_self_checked("demo") is None, "an empty payload, but not the one written"
+    write_entry("demo", b"")
+    assert read_self_checked("demo") == b""
+    path.unlink()
+    assert read_self_checked("demo") is None
