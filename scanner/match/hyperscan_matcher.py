@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import hyperscan
@@ -203,16 +203,22 @@ def reports_keywords(rule: Rule, keywords: tuple[bytes, ...]) -> bool:
 LINE_ANCHORED = re.compile(r"\(\?[a-z]*m[a-z]*\)\^")
 
 
-def keyword_selected(rules: Sequence[Rule], keywords: Sequence[tuple[bytes, ...]]) -> set[int]:
+def keyword_selected(rules: Sequence[Rule], reported: Iterable[int]) -> set[int]:
     """The rules the database holds by their keywords' literal alone, not by their regex: those
-    whose regex starts at every line (`LINE_ANCHORED`) and whose keywords it reports
-    (`gate_literal`). Such a rule is confirmed only where its keywords occur, so its regex
-    selected nothing the literal does not; the Kubernetes Secret rules' one, firing on every
-    indented `name: value` line of code, cost an eighth of the database's scan time."""
+    whose regex starts at every line (`LINE_ANCHORED`) among those whose keywords it reports
+    (`reported`, by `reports_keywords`). Such a rule is confirmed only where its keywords occur,
+    so its regex selected nothing the literal does not; the Kubernetes Secret rules' one,
+    firing on every indented `name: value` line of code, cost an eighth of the database's scan
+    time."""
+    return {index for index in reported if LINE_ANCHORED.match(rules[index].regex)}
+
+
+def keywords_reported(rules: Sequence[Rule]) -> set[int]:
+    """The rules whose keywords the database reports (`gate_literal`)."""
     return {
         index
-        for index, (rule, found) in enumerate(zip(rules, keywords, strict=True))
-        if reports_keywords(rule, found) and LINE_ANCHORED.match(rule.regex)
+        for index, (rule, keywords) in enumerate(zip(rules, rule_keywords(rules), strict=True))
+        if reports_keywords(rule, keywords)
     }
 
 
@@ -307,7 +313,7 @@ def compile_parts(
     rules: Sequence[Rule], unsupported: set[int] | frozenset[int], encodings: Sequence[bytes]
 ) -> bytes:
     expressions, ids, flags = [], [], []
-    left_out = keyword_selected(rules, rule_keywords(rules)).union(unsupported)
+    left_out = keyword_selected(rules, keywords_reported(rules)).union(unsupported)
     for index, rule in enumerate(rules):
         if index not in left_out:
             expressions.append(database_expression(rule).encode())
@@ -350,7 +356,7 @@ def compile_expressions(
 
 
 def first_unsupported(rules: Sequence[Rule], known: set[int]) -> int | None:
-    held_by_keywords = keyword_selected(rules, rule_keywords(rules))
+    held_by_keywords = keyword_selected(rules, keywords_reported(rules))
     for index, rule in enumerate(rules):
         if index in known or index in held_by_keywords:
             continue
@@ -441,7 +447,7 @@ class HyperscanMatcher:
             if reports_keywords(rule, keywords)
         )
         #: rules the database holds by their keywords alone (`keyword_selected`)
-        self._by_keywords = frozenset(keyword_selected(rules, self._keywords))
+        self._by_keywords = frozenset(keyword_selected(rules, self._keywords_reported))
         self._database = compiled.database
         self._always = compiled.always_candidates
         self._prototype_scratch = hyperscan.Scratch(self._database)
