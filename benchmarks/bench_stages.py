@@ -3,7 +3,7 @@
 Run by hand (never from the test suite), from the project root:
 
     .venv/bin/python benchmarks/bench_stages.py [--tree DIR] [--max-mb 40] [--rules DIR]
-        [--synthetic N] [--history GIT_DIR] [--blobs GIT_DIR] [--runs 3] [--cpu]
+        [--synthetic N] [--history GIT_DIR] [--blobs GIT_DIR] [--runs 3] [--cpu] [--groups]
 
 The input is real source: by default the files of this venv's site-packages (Python, C,
 JavaScript, data), read into memory in a stable order up to --max-mb, one chunk per file as a
@@ -37,6 +37,13 @@ with MB/s (MB = 10**6 bytes) over the whole input and the share of the total. Th
 noisiest expressions of the combined database: callbacks per MB by rule, hint, keywords'
 literal or base64 forms (one row for all of those). One run of this script is one machine state:
 compare rows of the same run, and runs made one after the other.
+
+With --groups, a table of what each group of the combined database's expressions costs
+Hyperscan: the database compiled again without that group (family members, provider rules'
+regexes, generic rules, gated rules' keyword literals, base64 forms, hints, the manifest line,
+the `%XX` escape) and scanned over the input with no callback, interleaved with the whole
+database so a busy machine shifts both alike; the saving is the group's share. Groups' costs
+do not add up: Hyperscan matches the literals of all of them in one pass.
 
 With --history, a last table follows: where a history scan's worker time goes, over every
 blob of that repository listed and batched as `keyleak history` lists and batches them (each
@@ -515,6 +522,82 @@ def noisiest_rows(
     return [(name, calls / megabytes) for name, calls in ranked[:top]]
 
 
+def expression_group(rules: list[Rule], expression_id: int) -> str:
+    """The group of the combined database an id belongs to (`group_rows`)."""
+    name = expression_name(rules, expression_id)
+    if expression_id < len(rules):
+        rule = rules[expression_id]
+        if rule.family:
+            return "family members"
+        return "generic rules" if rule.provider == "generic" else "provider regexes"
+    if name.startswith("keywords of"):
+        return "keyword literals"
+    return "hints" if name.startswith("hint") else name
+
+
+def group_rows(
+    rules: list[Rule], unsupported: frozenset[int], contents: list[bytes], runs: int
+) -> list[tuple[str, float, float, int]]:
+    """Each group's cost in Hyperscan's scan: the combined database's scan time without it, as
+    (group, seconds without it, seconds with everything, expressions in the group)."""
+    captured: list[tuple[list[bytes], list[int], list[int]]] = []
+
+    def capture(expressions: list[bytes], flags: list[int], ids: list[int] | None = None) -> bytes:
+        captured.append((expressions, flags, ids or list(range(len(expressions)))))
+        return b""
+
+    original = hm.compile_expressions
+    hm.compile_expressions = capture
+    try:
+        hm.compile_combined(rules, unsupported)
+    finally:
+        hm.compile_expressions = original
+    expressions, flags, ids = captured[0]
+    groups = [expression_group(rules, expression_id) for expression_id in ids]
+
+    def database_without(left_out: str) -> Any:
+        kept = [at for at, group in enumerate(groups) if group != left_out]
+        serialized = original(
+            [expressions[at] for at in kept],
+            [flags[at] for at in kept],
+            [ids[at] for at in kept],
+        )
+        return hm.load_database(serialized)
+
+    def scan_time(database: Any) -> float:
+        scratch = hyperscan.Scratch(database)
+        start = CLOCK[0]()
+        for content in contents:
+            database.scan(content, match_event_handler=None, scratch=scratch)
+        return CLOCK[0]() - start
+
+    whole = database_without("")
+    rows = []
+    for group in sorted(set(groups)):
+        without = database_without(group)
+        times: dict[str, list[float]] = {"whole": [], "without": []}
+        for _ in range(runs):
+            times["whole"].append(scan_time(whole))
+            times["without"].append(scan_time(without))
+        rows.append(
+            (
+                group,
+                statistics.median(times["without"]),
+                statistics.median(times["whole"]),
+                groups.count(group),
+            )
+        )
+    return rows
+
+
+def print_groups(rows: list[tuple[str, float, float, int]]) -> None:
+    print()
+    print(f"{'combined db without':<24}{'ms':>8}{'whole ms':>10}{'saves':>8}{'exprs':>7}")
+    for group, without, whole, count in sorted(rows, key=lambda row: row[1] - row[2]):
+        saving = f"{100 * (whole - without) / whole:.0f}%" if whole > 0 else ""
+        print(f"{group:<24}{without * 1000:>8.1f}{whole * 1000:>10.1f}{saving:>8}{count:>7}")
+
+
 def print_noisiest(rows: list[tuple[str, float]]) -> None:
     print()
     print(f"{'noisiest expressions (combined db)':<48}{'calls/MB':>9}")
@@ -559,6 +642,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=3, help="runs of each stage (median)")
     parser.add_argument("--cpu", action="store_true", help="time stages in CPU seconds")
+    parser.add_argument(
+        "--groups", action="store_true", help="what each expression group costs Hyperscan"
+    )
     args = parser.parse_args(argv)
     if args.cpu:
         CLOCK[0] = time.process_time
@@ -578,6 +664,9 @@ def main(argv: list[str] | None = None) -> int:
     pipe = pipe_read(args.history) if args.history else None
     print_report(rules, compile_table, rows, size, pipe)
     print_noisiest(noisiest_rows(rules, loaded, [chunk.content for chunk in chunks]))
+    if args.groups:
+        contents = [chunk.content for chunk in chunks]
+        print_groups(group_rows(rules, loaded["unsupported"], contents, args.runs))
     if args.history:
         print_history(*history_rows(args.history))
     return 0

@@ -95,15 +95,17 @@ def expression(sets: Sequence[set[int]]) -> bytes:
     return b"".join(parts)
 
 
-def keyword_expressions(keyword: bytes) -> Iterator[bytes]:
-    """The keyword's base64 forms, and (for a run decoded twice) the base64 forms of those."""
+def keyword_expressions(keyword: bytes, once: bool = True, twice: bool = True) -> Iterator[bytes]:
+    """The keyword's base64 forms (`once`), and (`twice`, for a run decoded twice) the base64
+    forms of those."""
     options = [case_variants(byte) for byte in keyword]
     for offset in range(3):
-        once = character_sets(options, offset)
-        yield expression(once)
-        if len(keyword) < MIN_TWICE:
+        sets = character_sets(options, offset)
+        if once:
+            yield expression(sets)
+        if not twice or len(keyword) < MIN_TWICE:
             continue
-        encoded = [characters(values) for values in once]
+        encoded = [characters(values) for values in sets]
         for second in range(3):
             yield expression(character_sets(encoded, second))
 
@@ -119,10 +121,30 @@ def encoded_keywords(rules: Iterable[Rule]) -> Iterator[str]:
 
 
 def encoded_expressions(keywords: Iterable[str]) -> tuple[bytes, ...]:
-    """The expressions of every keyword, without repeats, in a stable order."""
+    """The expressions of every keyword, without repeats, in a stable order.
+
+    A keyword that holds another (`vault_token`, `token`) needs no forms the other's cover:
+    text holding it holds the other at the same offset in a 3-byte group, whose forms allow any
+    neighbouring bytes, so its run holds one of the other's forms and is selected all the same
+    (a run is selected by any form inside it; where in the run does not matter). Forms encoded
+    twice are covered only by a keyword long enough to have them (`MIN_TWICE`)."""
     lowered = sorted({keyword.lower().encode() for keyword in keywords})
-    found = (e for keyword in lowered for e in keyword_expressions(keyword))
+    found = (
+        e
+        for keyword in lowered
+        for e in keyword_expressions(
+            keyword,
+            once=not any(inside(shorter, keyword) for shorter in lowered),
+            twice=not any(
+                inside(shorter, keyword) and len(shorter) >= MIN_TWICE for shorter in lowered
+            ),
+        )
+    )
     return tuple(dict.fromkeys(e for e in found if e))
+
+
+def inside(shorter: bytes, keyword: bytes) -> bool:
+    return bool(shorter) and shorter != keyword and shorter in keyword
 
 
 def is_secret_manifest(content: bytes) -> bool:
