@@ -24,12 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tree_budget import timed
 
 PROBE = r"""
 import json, os, resource, sys, time
@@ -140,22 +139,6 @@ ORDER = [
     "tags",
     "finish",
 ]
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(command: list[str]) -> tuple[float, float, str]:
-    """CPU ms (every process of the command), wall ms and stderr of one run."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    before, start = children_cpu(), time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    wall = (time.perf_counter() - start) * 1000
-    if done.returncode not in (0, 1):
-        sys.exit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-2000:]}")
-    return (children_cpu() - before) * 1000, wall, done.stderr
 
 
 def stages_of(stderr: str) -> tuple[dict[str, tuple[float, float]], list[list[float]]]:
