@@ -7,7 +7,6 @@ TOML or JSON. Compiling the regexes is the engine's job (see match.database_cach
 
 from __future__ import annotations
 
-import json
 import marshal
 import math
 import os
@@ -325,6 +324,8 @@ def parse_files(contents: list[tuple[Path, bytes]]) -> tuple[tuple[Rule, ...], l
 def liked_verifiers(rules: list[Rule]) -> list[Rule]:
     """A rule whose verify table reuses another's (`like`) without a name of its own is
     verified by that rule's verifier, whatever its own service is called."""
+    import json  # only when the rules are read from their files, never from the cache
+
     by_id = {rule.id: rule for rule in rules}
     resolved: list[Rule] = []
     for rule in rules:

@@ -75,6 +75,8 @@ NEVER = (
     # the values a clean commit makes are `@frozen`: no dataclass is made (scanner.model)
     "dataclasses",
     "copy",
+    # the rules no database holds are a line of numbers (scanner.match.database_cache)
+    "json",
 )
 
 

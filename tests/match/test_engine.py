@@ -151,12 +151,26 @@ def test_a_damaged_combined_database_is_rebuilt(damage) -> None:  # type: ignore
 
 
 @needs_hyperscan
+def older_form(path: Path) -> None:
+    """The entry as it was first written, a JSON object with a sound checksum (and a list
+    that no longer names the rule)."""
+    from scanner.util.disk_cache import SUFFIX, write_entry
+
+    write_entry(path.name.removesuffix(SUFFIX), b'{"unsupported": []}')
+
+
 @pytest.mark.parametrize(
-    "damage", [lambda path: path.unlink(), lambda path: path.write_bytes(path.read_bytes()[:-2])]
+    "damage",
+    [
+        lambda path: path.unlink(),
+        lambda path: path.write_bytes(path.read_bytes()[:-2]),
+        older_form,
+    ],
 )
 def test_the_rules_no_database_holds_are_known_whatever_the_cache_holds(damage) -> None:  # type: ignore[no-untyped-def]
     """A scan reads them from an entry of their own, not from the rules' database: without
-    that entry, or with a damaged one, the database is compiled again, which finds them."""
+    that entry, with a damaged one or one in an older form, the database is compiled again,
+    which finds them."""
     from scanner.match.database_cache import entry_name
     from scanner.util.disk_cache import entry_path
 
