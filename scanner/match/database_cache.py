@@ -28,8 +28,9 @@ from scanner.util.sha256 import sha256
 #: wide upper bounds dropped; no base64 forms of family members' keywords; 11: members'
 #: keywords only where they start a word; 12: gated rules' long keywords as literals; 13: the
 #: `%XX` escape after the manifest line; 14: the lines' database; 15: rules that start at every
-#: line held by their keywords alone, no base64 forms a shorter keyword's cover)
-DATABASE_FORMAT = 15
+#: line held by their keywords alone, no base64 forms a shorter keyword's cover; 16: the rules no
+#: database holds as a line of numbers, so that a keyleak that wrote JSON there never shares it)
+DATABASE_FORMAT = 16
 
 
 def entry_name(rules_digest: str) -> str:
