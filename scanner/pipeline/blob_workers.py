@@ -211,11 +211,6 @@ class Pool:
         # built once, here: forked workers share it, and databases not yet in the cache are
         # compiled once rather than by every worker at the same time
         matcher = scanner.volume_matcher()
-        if fork:
-            # what confirming a candidate needs (any history has candidates), imported once
-            # before the forks rather than by every worker: 10 ms each
-            from scanner.match import confirm  # noqa: F401
-            from scanner.policy import placeholders  # noqa: F401
         try:
             for _ in range(jobs):
                 ours, theirs = context.Pipe()
