@@ -187,7 +187,12 @@ def gate_literal(rule: Rule, keywords: tuple[bytes, ...]) -> bytes | None:
     as the gate compares them with the lowercased chunk), if the database looks for them."""
     if not reports_keywords(rule, keywords):
         return None
-    return b"|".join(b"".join(b"\\x%02x" % byte for byte in k) for k in keywords)
+    return b"|".join(map(escaped_bytes, keywords))
+
+
+def escaped_bytes(keyword: bytes) -> bytes:
+    """`keyword` as a Hyperscan literal: every byte escaped, so none is an operator."""
+    return b"".join(b"\\x%02x" % byte for byte in keyword)
 
 
 def reports_keywords(rule: Rule, keywords: tuple[bytes, ...]) -> bool:
@@ -213,12 +218,17 @@ def keyword_selected(rules: Sequence[Rule], reported: Iterable[int]) -> set[int]
     return {index for index in reported if LINE_ANCHORED.match(rules[index].regex)}
 
 
-def keywords_reported(rules: Sequence[Rule]) -> set[int]:
-    """The rules whose keywords the database reports (`gate_literal`)."""
+def keywords_reported(
+    rules: Sequence[Rule], keywords: Sequence[tuple[bytes, ...]] | None = None
+) -> set[int]:
+    """The rules whose keywords the database reports (`gate_literal`); `keywords`: the rules'
+    `rule_keywords`, where the caller has them already."""
+    if keywords is None:
+        keywords = rule_keywords(rules)
     return {
         index
-        for index, (rule, keywords) in enumerate(zip(rules, rule_keywords(rules), strict=True))
-        if reports_keywords(rule, keywords)
+        for index, (rule, its_keywords) in enumerate(zip(rules, keywords, strict=True))
+        if reports_keywords(rule, its_keywords)
     }
 
 
@@ -321,7 +331,7 @@ def compile_parts(
             ids.append(index)
             flags.append(REGEX_FLAGS)
     for offset, hint in enumerate(HINTS):
-        expressions.append(b"".join(b"\\x%02x" % byte for byte in hint))
+        expressions.append(escaped_bytes(hint))
         ids.append(len(rules) + offset)
         flags.append(HINT_FLAGS)
     expressions.append(SECRET_MANIFEST)
@@ -418,10 +428,7 @@ class KeywordFinder:
                 start = WORD_START.encode() if self._word_start else b""
                 database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 database.compile(
-                    expressions=[
-                        start + b"(?i:" + b"".join(b"\\x%02x" % byte for byte in k) + b")"
-                        for k in keywords
-                    ],
+                    expressions=[start + b"(?i:" + escaped_bytes(k) + b")" for k in keywords],
                     ids=list(range(len(keywords))),
                     elements=len(keywords),
                     flags=[0] * len(keywords),
@@ -442,11 +449,7 @@ class HyperscanMatcher:
             index for index, rule in enumerate(rules) if LINE_HINT in rule.hints
         )
         #: rules whose keywords the database reports (`gate_literal`)
-        self._keywords_reported = frozenset(
-            index
-            for index, (rule, keywords) in enumerate(zip(rules, self._keywords, strict=True))
-            if reports_keywords(rule, keywords)
-        )
+        self._keywords_reported = frozenset(keywords_reported(rules, self._keywords))
         #: rules the database holds by their keywords alone (`keyword_selected`)
         self._by_keywords = frozenset(keyword_selected(rules, self._keywords_reported))
         self._always = compiled.always_candidates
