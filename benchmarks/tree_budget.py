@@ -47,8 +47,8 @@ def stage(name):
     mark[:] = now
 
 # what the command imports: a plain command line without click (where that keyleak can)
-from scanner.entry import import_dataclasses_alone
-import_dataclasses_alone()
+from scanner.model import dataclasses_module
+dataclasses_module()
 try:
     import scanner.commands.plain_scan
 except ImportError:

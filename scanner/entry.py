@@ -51,7 +51,9 @@ def run_command(args: list[str]) -> int:
     """Any command line but the hook's: a plain `keyleak scan` without click
     (`scanner.commands.plain_scan`), the rest through it."""
     if args[:1] == ["scan"] and COMPLETION_VARIABLE not in os.environ:
-        import_dataclasses_alone()  # as the hook does: `inspect` is a tenth of a scan's imports
+        from scanner.model import dataclasses_module
+
+        dataclasses_module()  # without `inspect`, a tenth of a scan's imports, as the hook has it
         from scanner.commands.plain_scan import run_plain_scan
 
         State.debug = False  # as click's group sets it: `--debug` is left to click
@@ -99,13 +101,6 @@ def run_hook(names: Sequence[str] = ()) -> int:
     finally:
         gc.unfreeze()
         gc.enable()
-
-
-def import_dataclasses_alone() -> None:
-    """Import `dataclasses` without `inspect` (`scanner.model.dataclasses_module`)."""
-    from scanner.model import dataclasses_module
-
-    dataclasses_module()
 
 
 def import_pathlib_alone() -> None:

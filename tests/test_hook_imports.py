@@ -321,8 +321,8 @@ def test_dataclasses_imported_alone_still_reach_inspect_when_asked() -> None:
     """A dataclass without a docstring is described by its signature, through the stand-in."""
     script = (
         "import sys\n"
-        "from scanner.entry import import_dataclasses_alone\n"
-        "import_dataclasses_alone()\n"
+        "from scanner.model import dataclasses_module\n"
+        "dataclasses_module()\n"
         "assert 'inspect' not in sys.modules\n"
         "import dataclasses\n"
         "@dataclasses.dataclass\n"
