@@ -129,17 +129,11 @@ def encoded_expressions(keywords: Iterable[str]) -> tuple[bytes, ...]:
     (a run is selected by any form inside it; where in the run does not matter). Forms encoded
     twice are covered only by a keyword long enough to have them (`MIN_TWICE`)."""
     lowered = sorted({keyword.lower().encode() for keyword in keywords})
-    found = (
-        e
-        for keyword in lowered
-        for e in keyword_expressions(
-            keyword,
-            once=not any(inside(shorter, keyword) for shorter in lowered),
-            twice=not any(
-                inside(shorter, keyword) and len(shorter) >= MIN_TWICE for shorter in lowered
-            ),
-        )
-    )
+    found: list[bytes] = []
+    for keyword in lowered:
+        held = [shorter for shorter in lowered if inside(shorter, keyword)]
+        twice = not any(len(shorter) >= MIN_TWICE for shorter in held)
+        found.extend(keyword_expressions(keyword, once=not held, twice=twice))
     return tuple(dict.fromkeys(e for e in found if e))
 
 
