@@ -58,8 +58,12 @@ def forked_map(function: Callable[[T], R], items: Sequence[T], helpers: int) -> 
         # a collector walking the objects shared at the fork would write to (and so copy) every
         # page they are on, in the helpers and here: until they are done, only new objects count
         gc.freeze()
-        for _ in range(helpers):
-            results_out, results_in = os.pipe()
+        # a helper with no batch left to take would only cost its fork
+        for _ in range(min(helpers, count - 1)):
+            try:
+                results_out, results_in = os.pipe()
+            except OSError:  # out of file descriptors: fewer hands, as below
+                break
             # an interrupt between the fork and the line that records the helper would leave
             # it behind, unkilled: it waits until then (a busy machine can make that a while)
             with signals_deferred():

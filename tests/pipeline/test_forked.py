@@ -98,6 +98,39 @@ def test_no_helper_can_be_forked_so_this_process_does_it_all(
     assert results == [(item, os.getpid()) for item in range(20)]
 
 
+def test_no_pipe_for_a_helper_so_fewer_helpers_do_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of file descriptors (`--jobs` in the hundreds, or a low limit): the helpers that got
+    their pipes share the work, as when a fork is refused."""
+    real_pipe = os.pipe
+    opened: list[int] = []
+
+    def pipe() -> tuple[int, int]:
+        opened.append(1)
+        if len(opened) > 2:  # the batch numbers' pipe, then one helper's
+            raise OSError(24, "Too many open files")
+        return real_pipe()
+
+    monkeypatch.setattr(os, "pipe", pipe)
+    results = forked_map(slow_pid, list(range(300)), helpers=3)
+    assert [item for item, _ in results] == list(range(300))
+    assert len({pid for _, pid in results}) <= 2
+
+
+def test_no_more_helpers_than_batches_to_take(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper with no batch to take would only cost a fork: `--jobs 100000` forks no more
+    helpers than there are batches besides this process's first."""
+    real_fork = os.fork
+    forks: list[int] = []
+
+    def counted_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    assert forked_map(str, list(range(12)), helpers=100) == [str(i) for i in range(12)]
+    assert 0 < len(forks) <= 2  # 12 items: 3 batches of MIN_BATCH
+
+
 class Stopped(Exception):
     """What the test's SIGTERM handler raises, as keyleak's raises Terminated."""
 
