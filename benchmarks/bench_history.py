@@ -17,7 +17,9 @@ times:
   (b) `git log -p --all > /dev/null`: the patch-walking way of reading it;
   (c) `keyleak history REPO --format json --no-redact --no-progress -o TMP [-j N]`, which exits 1
       when it finds secrets (expected here);
-  (d) `gitleaks git REPO` when a `gitleaks` binary is on PATH.
+  (d) `gitleaks git REPO` when a `gitleaks` binary is on PATH;
+  (e) `betterleaks git REPO` with --betterleaks PATH (benchmarks/peers.py), and the ratio of
+      keyleak's medians to its, with the machine's load.
 Every command runs without PYTHONDONTWRITEBYTECODE, so the warm-up writes keyleak's bytecode
 and the timed runs use it, as on a user's machine. It prints median / min / max wall seconds,
 the ratio of each median to (a), the median CPU seconds (user + system) of each command's whole
@@ -52,6 +54,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import peers
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REPO = ROOT / "benchmarks" / "out" / "history.git"
@@ -224,7 +228,9 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--keys", type=int, default=48)
     parser.add_argument("--seed", type=int, default=1)
+    peers.add_argument(parser)
     args = parser.parse_args()
+    betterleaks = peers.checked(args.betterleaks)
     repo: Path = args.repo
     if not repo.exists():
         generate(repo, args)
@@ -283,6 +289,8 @@ def main() -> int:
                 ],
                 (0, 1),
             )
+        if betterleaks:
+            commands["betterleaks git"] = (peers.history(betterleaks, repo), (0,))
         objects = subprocess.run(
             ["git", "-C", str(repo), "count-objects", "-v"],
             capture_output=True,
@@ -313,10 +321,15 @@ def main() -> int:
                 f", all processes {together[name] / 1024:5.0f} MB"
             )
         if args.baseline_keyleak:
-            ratio = statistics.median(times["keyleak history"]) / statistics.median(
-                times["baseline keyleak history"]
-            )
+            ratio = ratio_of(times, "keyleak history", "baseline keyleak history")
             print(f"keyleak / baseline: {ratio:.3f}")
+        if betterleaks:
+            print(
+                "keyleak / betterleaks: "
+                f"{ratio_of(times, 'keyleak history', 'betterleaks git'):.3f} wall, "
+                f"{ratio_of(cpu, 'keyleak history', 'betterleaks git'):.3f} CPU (medians); "
+                + peers.load()
+            )
         report = json.loads(report_path.read_text())
         gigabytes = report["stats"]["bytes_scanned"] / 1e9
         print(
@@ -337,6 +350,10 @@ def main() -> int:
         if manifest is None:
             return 0 if same else 1
         return 0 if recall(report, manifest) and same else 1
+
+
+def ratio_of(values: dict[str, list[float]], name: str, other: str) -> float:
+    return statistics.median(values[name]) / statistics.median(values[other])
 
 
 def without_timing(report: dict[str, Any]) -> dict[str, Any]:

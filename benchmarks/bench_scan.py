@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import gen_tree
+import peers
 
 ROOT = Path(__file__).resolve().parents[1]
 #: CPU seconds of the last command `timed` ran: on a shared machine, steadier than wall time
@@ -206,6 +207,10 @@ def run(args: argparse.Namespace, tree: Path, keyleak: str, tmpdir: Path) -> int
     runners = {"cat": run_cat, "keyleak": run_scan}
     if baseline_cmd is not None:
         runners["baseline"] = lambda: run_scan(baseline_cmd, baseline_report)
+    betterleaks = peers.checked(args.betterleaks)
+    if betterleaks is not None:
+        peer_cmd = peers.tree(betterleaks, tree)
+        runners["betterleaks"] = lambda: timed(peer_cmd, ok=(0,))[0]
 
     print(f"tree: {tree}  {files} files  {mb:.1f} MB  (MB = 10**6 bytes)")
     print(f"keyleak: {shlex.join(scan_cmd)}")
@@ -224,7 +229,12 @@ def run(args: argparse.Namespace, tree: Path, keyleak: str, tmpdir: Path) -> int
 
     base = statistics.median(times["cat"])
     print(f"\n{'':<16}{'median s':>10}{'min s':>9}{'max s':>9}{'MB/s':>10}{'x cat':>8}{'cpu s':>8}")
-    labels = {"cat": "cat", "keyleak": "keyleak scan", "baseline": "baseline scan"}
+    labels = {
+        "cat": "cat",
+        "keyleak": "keyleak scan",
+        "baseline": "baseline scan",
+        "betterleaks": "betterleaks fs",
+    }
     for name in names:
         med = statistics.median(times[name])
         print(
@@ -235,6 +245,13 @@ def run(args: argparse.Namespace, tree: Path, keyleak: str, tmpdir: Path) -> int
         ratio = statistics.median(times["keyleak"]) / statistics.median(times["baseline"])
         cpu_ratio = statistics.median(cpu["keyleak"]) / statistics.median(cpu["baseline"])
         print(f"keyleak / baseline: {ratio:.3f} wall, {cpu_ratio:.3f} cpu (medians)")
+    if betterleaks is not None:
+        ratio = statistics.median(times["keyleak"]) / statistics.median(times["betterleaks"])
+        cpu_ratio = statistics.median(cpu["keyleak"]) / statistics.median(cpu["betterleaks"])
+        print(
+            f"keyleak / betterleaks: {ratio:.3f} wall, {cpu_ratio:.3f} cpu (medians); "
+            + peers.load()
+        )
     try:
         stats = json.loads(report.read_text(encoding="utf-8")).get("stats")
         if stats:
@@ -265,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mb", type=float, default=200.0, help="size if TREE is generated")
     parser.add_argument("--seed", type=int, default=1, help="seed if TREE is generated")
     parser.add_argument("--report", type=Path, help="keep keyleak's last JSON report here")
+    peers.add_argument(parser)
     args = parser.parse_args(argv)
 
     tree: Path = args.tree

@@ -51,6 +51,7 @@ import time
 from pathlib import Path
 
 import gen_tree
+import peers
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE_LANGS = ["py", "py", "py", "js", "ts", "go", "java", "yaml", "md", "sh"]
@@ -200,6 +201,7 @@ def bench_case(
     warmup: int,
     baseline: Path | None = None,
     framework: bool = False,
+    betterleaks: str | None = None,
 ) -> None:
     commands: dict[str, list[str]] = {
         "python -c pass": [str(python), "-c", "pass"],
@@ -211,6 +213,8 @@ def bench_case(
         env = {**env, "GIT_INDEX_FILE": str(repo / ".git" / "index")}
     if baseline is not None:
         commands["baseline staged"] = [str(baseline), "staged"]
+    if betterleaks is not None:
+        commands["betterleaks"] = peers.staged(betterleaks)
 
     def run(name: str) -> float:
         return run_once(commands[name], repo, env)
@@ -243,6 +247,12 @@ def bench_case(
             f"{other * 1e3:.1f} ms; keyleak over python: {(med - base) * 1e3:.1f} ms, "
             f"baseline over python: {(other - base) * 1e3:.1f} ms)"
         )
+    if betterleaks is not None:
+        peer = statistics.median(times["betterleaks"])
+        print(
+            f"keyleak / betterleaks: {med / peer:.3f} (medians {med * 1e3:.1f} / "
+            f"{peer * 1e3:.1f} ms); {peers.load()}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,7 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
+    peers.add_argument(parser)
     args = parser.parse_args(argv)
+    betterleaks = peers.checked(args.betterleaks)
 
     env = {k: v for k, v in os.environ.items() if k not in GIT_ENV_VARS}
     if args.make_venv is not None:
@@ -314,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.warmup,
                 args.baseline_keyleak,
                 args.framework,
+                betterleaks,
             )
     finally:
         if args.keep:
