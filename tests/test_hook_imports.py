@@ -180,6 +180,24 @@ def test_a_commit_through_the_framework_imports_no_more_than_a_bare_hook(
     }.isdisjoint(modules)
 
 
+def test_files_named_outside_a_commit_are_read_without_the_tree_walk(
+    clean_commit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pre-commit run --files F` (and the framework's hook run by hand) names files outside a
+    commit: they are read whole, by name, without the directory walk's module, its dataclasses
+    (with `inspect`) or the path globs a config without an allowlist never needs."""
+    monkeypatch.delenv("GIT_INDEX_FILE", raising=False)
+    for _ in range(2):
+        modules, code, err = imported_by(clean_commit, tmp_path, "staged", "--", "app.py")
+        assert code == 0, err
+    present = sorted(
+        name for name in modules if any(name == m or name.startswith(m + ".") for m in NEVER)
+    )
+    assert present == []
+    assert "scanner.sources.worktree" not in modules
+    assert "scanner.sources.named_files" in modules  # the named file was read
+
+
 #: runs keyleak as the hook script does, with an object that prints when the interpreter is torn
 #: down (its module cleared), and an exit handler that prints how many collections of each
 #: garbage collector generation ran since the hook's command started, which of the model's

@@ -106,7 +106,7 @@ def scan_handed_files(options: ScanOptions, names: Sequence[str]) -> int:
     from functools import partial
 
     from scanner.pipeline.run import default_jobs
-    from scanner.sources.worktree import handed_files, read_file
+    from scanner.sources.named_files import handed_files, read_file
 
     config = options.config
     scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))
