@@ -2,7 +2,8 @@
 
 Loading is on the pre-commit hot path: a rule set is parsed and validated once per content and
 kept in keyleak's cache as one `marshal`led tuple of rows, which loads several times faster than
-TOML or JSON; what only checking, describing and verifying rules read is an entry of its own. Compiling the regexes is the engine's job (see match.database_cache).
+TOML or JSON; what only checking, describing and verifying rules read is an entry of its own.
+Compiling the regexes is the engine's job (see match.database_cache).
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from scanner.config.globs import GlobSet, root_relative
 from scanner.errors import GitError, KeyleakError
@@ -18,7 +17,7 @@ from scanner.git import (
     start_ignored_listing,
     unignored_files,
 )
-from scanner.model import Skipped
+from scanner.model import NamedTuple, Skipped
 from scanner.sources.named_files import ALLOWLISTED, through_symlink
 
 SKIPPED_DIRECTORIES = frozenset({".git"})
