@@ -61,7 +61,8 @@ from scanner.config.settings import ScanOptions
 from scanner.model import Chunk
 from scanner.pipeline.finish import finish
 from scanner.pipeline.run import configured_scanner, run_scan
-from scanner.sources.worktree import Filters, read_file, walk
+from scanner.sources.named_files import read_file
+from scanner.sources.worktree import Filters, walk
 
 tree = sys.argv[1]
 options = ScanOptions(config=load_config(Path(sys.argv[2])), format="json", output=os.devnull)

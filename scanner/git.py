@@ -14,9 +14,10 @@ import subprocess
 import sys
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, BinaryIO, NamedTuple, NoReturn, cast
+from typing import IO, Any, BinaryIO, NoReturn, cast
 
 from scanner.errors import GitError
+from scanner.model import NamedTuple
 
 #: `git log` ignores `log.showSignature`, with which a repository's own config (an audited one)
 #: would have git start its `gpg.program` for each signed commit

@@ -2,7 +2,8 @@
 
 Loading is on the pre-commit hot path: a rule set is parsed and validated once per content and
 kept in keyleak's cache as one `marshal`led tuple of rows, which loads several times faster than
-TOML or JSON. Compiling the regexes is the engine's job (see match.database_cache).
+TOML or JSON; what only checking, describing and verifying rules read is an entry of its own.
+Compiling the regexes is the engine's job (see match.database_cache).
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ HINT_NAMES = frozenset({"line", "keyword-start", "line-start", "quoted"})
 #: hints that work on the keyword lines the `line` hint finds
 NEEDS_LINES = ("keyword-start", "line-start")
 #: bump when the cached form of a rule changes shape (9: marshalled rows, each rule's details
-#: marshalled apart)
-RULES_CACHE_FORMAT = 9
+#: marshalled apart; 10: the details in an entry of their own)
+RULES_CACHE_FORMAT = 10
 #: The largest shipped pack is 30 KiB, all of them 440 KiB: a generated pack of thousands of
 #: rules fits in a file, and a repository's `rules = [...]` cannot make a run read gigabytes.
 RULE_FILE_LIMIT = 4 << 20
@@ -107,7 +108,7 @@ RULE_ROW = (
     "aliases",
     *RULE_DETAILS,
 )
-#: a cached row: the fields a scan reads, then the details as one `marshal`led bytes value
+#: a cached row: the fields a scan reads, then where the rule's details are in the details' entry
 CACHED_ROW = (*RULE_ROW[: -len(RULE_DETAILS)], "_details")
 SEVERITIES = {severity.value: severity for severity in Severity}
 
@@ -205,20 +206,25 @@ def load_rules(paths: Sequence[Path] | None = None) -> RuleSet:
     index_name = f"rules-index-v{RULES_CACHE_FORMAT}-{signature[:32]}" if signature else None
     known_digest = read_entry(index_name) if index_name else None
     if known_digest is not None:
-        cached = cached_rules(known_digest.decode())
+        cached = cached_rules(known_digest.decode(), files)
         if cached is not None:
             return cached
     contents, hexdigest = read_contents(files)
-    ruleset = cached_rules(hexdigest)
+    ruleset = cached_rules(hexdigest, files)
     if ruleset is None:
-        rules, problems = parse_files(contents)
-        if problems:
-            raise RuleError("invalid rules:\n" + "\n".join(problems))
-        write_entry(rules_entry(hexdigest), rules_payload(rules))
+        rules = parsed_rules(contents)
+        cache_rules(hexdigest, rules)
         ruleset = RuleSet(rules=rules, digest=hexdigest)
     if index_name:
         write_entry(index_name, hexdigest.encode())
     return ruleset
+
+
+def parsed_rules(contents: list[tuple[Path, bytes]]) -> tuple[Rule, ...]:
+    rules, problems = parse_files(contents)
+    if problems:
+        raise RuleError("invalid rules:\n" + "\n".join(problems))
+    return rules
 
 
 def rules_entry(hexdigest: str) -> str:
@@ -226,9 +232,20 @@ def rules_entry(hexdigest: str) -> str:
     return f"rules-v{RULES_CACHE_FORMAT}-m{marshal.version}-{hexdigest[:32]}"
 
 
-def cached_rules(hexdigest: str) -> RuleSet | None:
+def details_entry(hexdigest: str) -> str:
+    return f"rules-details-v{RULES_CACHE_FORMAT}-m{marshal.version}-{hexdigest[:32]}"
+
+
+def cache_rules(hexdigest: str, rules: Sequence[Rule]) -> None:
+    """Cache `rules`: their details first, so that rows are never cached without them."""
+    write_entry(details_entry(hexdigest), details_payload(rules))
+    write_entry(rules_entry(hexdigest), rules_payload(rules))
+
+
+def cached_rules(hexdigest: str, files: Sequence[Path] = ()) -> RuleSet | None:
     """The rule set cached under `hexdigest`, or None when there is none or it does not hold rows
-    of today's fields (a damaged entry is caught by the cache's checksum)."""
+    of today's fields (a damaged entry is caught by the cache's checksum). `files`: the rule
+    files, read again if the details' entry is gone when they are asked for."""
     cached = read_entry(rules_entry(hexdigest))
     if cached is None:
         return None
@@ -236,23 +253,62 @@ def cached_rules(hexdigest: str) -> RuleSet | None:
         fields, rows = marshal.loads(cached)
         if fields != RULE_ROW:
             return None
-        return RuleSet(tuple(rule_from_row(row) for row in rows), hexdigest)
+        source = StoredDetails(hexdigest, tuple(files))
+        return RuleSet(tuple(rule_from_row(row, source) for row in rows), hexdigest)
     except (ValueError, EOFError, KeyError, TypeError):
         return None
 
 
 def rules_payload(rules: Sequence[Rule]) -> bytes:
     """The cache's form of `rules`: plain tuples, strings and numbers only, which `marshal` loads
-    in a fifth of the time JSON takes, and in which no code can hide."""
+    in a fifth of the time JSON takes, and in which no code can hide. Each row ends with its
+    rule's place in `details_payload`: the details are two thirds of the bytes, which a scan
+    never reads (a third of the time the hook spent loading rules)."""
     scanned = CACHED_ROW[:-1]
     rows: tuple[Any, ...] = tuple(
-        (
-            *(cached_value(rule, name) for name in scanned),
-            marshal.dumps(tuple(cached_value(rule, name) for name in RULE_DETAILS)),
-        )
-        for rule in rules
+        (*(cached_value(rule, name) for name in scanned), index) for index, rule in enumerate(rules)
     )
     return marshal.dumps((RULE_ROW, rows))
+
+
+def details_payload(rules: Sequence[Rule]) -> bytes:
+    """Each rule's details (`RULE_DETAILS`), `marshal`led on their own, in the rules' order."""
+    return marshal.dumps(
+        tuple(marshal.dumps(tuple(cached_value(r, name) for name in RULE_DETAILS)) for r in rules)
+    )
+
+
+class StoredDetails:
+    """The details of a cached rule set, read from their entry when a rule first asks for its
+    own, once for all (or, should the entry be gone, from the rule files again)."""
+
+    def __init__(self, hexdigest: str, files: tuple[Path, ...]) -> None:
+        self.hexdigest = hexdigest
+        self.files = files
+        self.read: tuple[bytes, ...] | None = None
+
+    def __call__(self, index: int) -> bytes:
+        if self.read is None:
+            self.read = self.cached() or self.rebuilt()
+        return self.read[index]
+
+    def cached(self) -> tuple[bytes, ...] | None:
+        payload = read_entry(details_entry(self.hexdigest))
+        try:
+            details = marshal.loads(payload) if payload is not None else None
+        except (ValueError, EOFError, TypeError):
+            return None
+        if not isinstance(details, tuple) or not all(isinstance(d, bytes) for d in details):
+            return None
+        return details
+
+    def rebuilt(self) -> tuple[bytes, ...]:
+        contents, hexdigest = read_contents(list(self.files))
+        if hexdigest != self.hexdigest:
+            raise RuleError("the rule files changed while keyleak ran; run it again")
+        rules = parsed_rules(contents)
+        cache_rules(hexdigest, rules)
+        return tuple(marshal.loads(details_payload(rules)))
 
 
 def cached_value(rule: Rule, name: str) -> Any:
@@ -264,17 +320,32 @@ def cached_value(rule: Rule, name: str) -> Any:
     return value
 
 
-def rule_from_row(row: tuple[Any, ...]) -> Rule:
+def rule_from_row(row: tuple[Any, ...], source: StoredDetails) -> Rule:
     """A cached row as a rule. The fields were validated before they were cached, so the rule is
     made without `Rule.__init__`, whose frozen assignments cost the hook more than the rest of
     loading the rules (tests/test_rules.py holds it equal to the parsed rule); its details are
     read when first asked for (`Rule.__getattr__`)."""
     values = dict(zip(CACHED_ROW, row, strict=True))
     values["severity"] = SEVERITIES[values["severity"]]
-    values["_details"] = partial(rule_details, values["_details"])
+    values["_details"] = StoredRule(source, values["_details"])
     rule: Rule = Rule.__new__(Rule)
     object.__setattr__(rule, "__dict__", values)
     return rule
+
+
+class StoredRule:
+    """A cached rule's details, as its `Rule.__getattr__` asks for them: a rule pickled to
+    another process takes the bytes of its own along, as that process may have no cache."""
+
+    def __init__(self, source: StoredDetails, index: int) -> None:
+        self.source = source
+        self.index = index
+
+    def __call__(self) -> dict[str, Any]:
+        return rule_details(self.source(self.index))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return partial, (rule_details, self.source(self.index))
 
 
 def rule_details(cached: bytes) -> dict[str, Any]:

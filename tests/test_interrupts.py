@@ -83,7 +83,7 @@ def test_ctrl_c_during_a_scan_exits_130_and_leaves_no_report(tmp_path: Path) -> 
     tree.mkdir()
     for number in range(2000):
         (tree / f"f{number:04}.txt").write_text("nothing to see\n")
-    env, started = slowed_down(tmp_path, "scanner.sources.worktree", "read_file")
+    env, started = slowed_down(tmp_path, "scanner.sources.named_files", "read_file")
     report = tmp_path / "report.json"
 
     process = keyleak_process(

@@ -8,6 +8,7 @@ import dataclasses
 import pickle
 import subprocess
 import sys
+import typing
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from scanner.model import (
     Commit,
     Finding,
     Location,
+    NamedTuple,
     Severity,
     Verdict,
     VerdictStatus,
@@ -196,3 +198,58 @@ def test_made_by_is_a_default_factory_before_and_after_the_dataclass() -> None:
     [field] = dataclasses.fields(Box)
     assert field.default_factory is list
     assert Box().items == [] and Box().items is not Box().items
+
+
+class Pair(NamedTuple):
+    """Two values; the second may be left out."""
+
+    first: int
+    second: tuple[str, ...] = ()
+
+    def both(self) -> tuple[int, tuple[str, ...]]:
+        return (self.first, self.second)
+
+    @property
+    def size(self) -> int:
+        return len(self.second)
+
+
+class TypingPair(typing.NamedTuple):
+    """Two values; the second may be left out."""
+
+    first: int
+    second: tuple[str, ...] = ()
+
+    def both(self) -> tuple[int, tuple[str, ...]]:
+        return (self.first, self.second)
+
+    @property
+    def size(self) -> int:
+        return len(self.second)
+
+
+@pytest.mark.parametrize("cls", [Pair, TypingPair])
+def test_the_models_named_tuple_is_typings(cls: Any) -> None:
+    """`scanner.model.NamedTuple` makes what `typing.NamedTuple` makes, its annotations aside
+    (left as written rather than checked)."""
+    value = cls(1, ("a",))
+    assert value == (1, ("a",)) and cls(1) == (1, ())
+    assert (value.both(), value.size, value._asdict()) == (
+        (1, ("a",)),
+        1,
+        {"first": 1, "second": ("a",)},
+    )
+    assert value._replace(first=2) == cls(2, ("a",))
+    assert (cls._fields, cls._field_defaults) == (("first", "second"), {"second": ()})
+    assert (cls.__doc__, cls.__module__, cls.__mro__[1:]) == (
+        "Two values; the second may be left out.",
+        __name__,
+        (tuple, object),
+    )
+    assert cls.__match_args__ == ("first", "second")
+    assert pickle.loads(pickle.dumps(value)) == value
+    assert typing.get_type_hints(cls) == {"first": int, "second": tuple[str, ...]}
+    with pytest.raises(AttributeError):
+        value.first = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cls()

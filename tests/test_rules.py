@@ -14,7 +14,7 @@ from scanner.errors import RuleError
 from scanner.match.engine import build_matcher, hyperscan_available
 from scanner.model import RULE_DETAILS, Example, FormatPart, Rule, Severity
 from scanner.rules import RULE_ROW, load_rules, rules_entry
-from scanner.util.disk_cache import cache_dir, write_entry
+from scanner.util.disk_cache import cache_dir, read_entry, write_entry
 
 SHIPPED = load_rules()
 SHIPPED_CACHE = cache_dir()
@@ -306,8 +306,50 @@ def test_a_cached_rule_reads_its_details_when_first_asked() -> None:
         rule.regexp  # type: ignore[attr-defined]  # noqa: B018
 
 
-def test_a_cached_rule_crosses_to_another_process_whole() -> None:
-    """A worker process receives its rules pickled: the details travel with them, unread."""
+def test_loading_cached_rules_reads_no_rules_details(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The details (two thirds of the rules cache) are an entry of their own: a scan, which
+    never asks for them, does not read them from disk."""
+    import scanner.rules
+
+    load_rules()  # the cache holds the rule set
+    read: list[bytes] = []
+
+    def recorded(name: str) -> bytes | None:
+        payload = read_entry(name)
+        read.append(payload or b"")
+        return payload
+
+    monkeypatch.setattr(scanner.rules, "read_entry", recorded)
+    cached = load_rules()
+    assert read  # the rows did come from the cache
+    described = [rule for rule in SHIPPED.rules if len(rule.description) > 40]
+    assert described
+    assert not [r.id for r in described if any(r.description.encode() in p for p in read)]
+    assert [rule.description for rule in cached.rules] == [r.description for r in SHIPPED.rules]
+
+
+@pytest.mark.parametrize("damage", [None, b"damaged", marshal.dumps(("not", "details"))])
+def test_rules_details_lost_from_the_cache_are_read_from_the_rule_files(
+    damage: bytes | None,
+) -> None:
+    """An entry of details removed or unreadable since the rows were read is made again from
+    the rule files, which have not changed."""
+    rules = load_rules()
+    entries = list(cache_dir().glob("rules-details-*"))
+    assert entries
+    for entry in entries:
+        if damage is None:
+            entry.unlink()
+        else:
+            write_entry(entry.name, damage)
+    cached = load_rules()
+    assert [rule.examples for rule in cached.rules] == [rule.examples for rule in rules.rules]
+    assert list(cache_dir().glob("rules-details-*"))  # and cached again
+
+
+def test_a_cached_rule_crosses_to_another_process_whole(tmp_path: Path) -> None:
+    """A worker process receives its rules pickled: the details travel with them, unread, and
+    need no cache where they arrive."""
     parsed = load_rules().by_id()
     [rule] = [rule for rule in load_rules().rules if rule.id == next(iter(parsed))]
     script = (
@@ -316,8 +358,13 @@ def test_a_cached_rule_crosses_to_another_process_whole() -> None:
         "assert '_details' in vars(rule)\n"
         "sys.stdout.buffer.write(pickle.dumps((rule.examples, rule.description, rule)))\n"
     )
+    elsewhere = {**os.environ, "KEYLEAK_CACHE_DIR": str(tmp_path / "empty-cache")}
     completed = subprocess.run(
-        [sys.executable, "-c", script], input=pickle.dumps(rule), capture_output=True, check=True
+        [sys.executable, "-c", script],
+        input=pickle.dumps(rule),
+        capture_output=True,
+        check=True,
+        env=elsewhere,
     )
     examples, description, whole = pickle.loads(completed.stdout)
     assert (examples, description) == (parsed[rule.id].examples, parsed[rule.id].description)

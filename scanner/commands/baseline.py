@@ -20,7 +20,8 @@ from scanner.model import ScanResult
 from scanner.pipeline.run import configured_scanner, run_scan
 from scanner.policy import baseline
 from scanner.policy.allowlist import allowlist_of, apply_allowlist
-from scanner.sources.worktree import ALLOWLISTED, Filters, read_file, walk
+from scanner.sources.named_files import ALLOWLISTED, read_file
+from scanner.sources.worktree import Filters, walk
 from scanner.util.printable import clean
 
 UNION_HINT = (

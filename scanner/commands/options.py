@@ -9,7 +9,7 @@ definition, so the two cannot drift apart.
 from __future__ import annotations
 
 import sys
-from typing import Any, NamedTuple
+from typing import Any
 
 from scanner.config.project import PYPROJECT, Config, load_config
 from scanner.config.settings import ENGINES, ScanOptions
@@ -23,7 +23,7 @@ from scanner.config.verification import (
     user_config_path,
     user_settings,
 )
-from scanner.model import Severity
+from scanner.model import NamedTuple, Severity
 from scanner.report import FORMATS
 
 SEVERITIES = tuple(severity.value for severity in Severity)

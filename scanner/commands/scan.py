@@ -12,8 +12,9 @@ from scanner.config.settings import ScanOptions
 from scanner.model import Chunk, Skipped
 from scanner.pipeline.finish import finish
 from scanner.pipeline.run import configured_scanner, run_scan
+from scanner.sources.named_files import read_file
 from scanner.sources.stdin import STDIN_NAME, read_stdin
-from scanner.sources.worktree import Filters, read_file, walk
+from scanner.sources.worktree import Filters, walk
 
 if TYPE_CHECKING:
     from scanner.config.globs import GlobSet

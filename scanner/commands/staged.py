@@ -31,7 +31,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from scanner import git
 from scanner.config.settings import ScanOptions
 from scanner.errors import GitError
 from scanner.pipeline.finish import finish
@@ -61,6 +60,8 @@ def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
 
 
 def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
+    from scanner import git  # not for files named outside a commit (`scan_handed_files`)
+
     diff = git.staged_diff()
     if not diff:
         no_bare_repository()
@@ -98,6 +99,8 @@ def all_staged(names: frozenset[str], diff: bytes) -> bool:
 def no_bare_repository() -> None:
     """A bare repository has no index to commit from: its diff is empty, which must not pass
     for a clean commit. Asked only when nothing is staged, so a commit pays nothing for it."""
+    from scanner import git
+
     if git.is_bare():
         raise GitError("a bare repository has no staged changes to scan (no work tree)")
 
@@ -106,7 +109,7 @@ def scan_handed_files(options: ScanOptions, names: Sequence[str]) -> int:
     from functools import partial
 
     from scanner.pipeline.run import default_jobs
-    from scanner.sources.worktree import handed_files, read_file
+    from scanner.sources.named_files import handed_files, read_file
 
     config = options.config
     scanner = configured_scanner(options, partial(read_file, max_size=options.max_file_size))

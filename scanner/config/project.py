@@ -214,10 +214,15 @@ def find_root(anchor: str | None = None) -> Path:
 
     Outside a git work tree the current directory is the root.
     """
-    from scanner import git
-
     start = Path(anchor) if anchor else Path(os.curdir)
     directory = start if start.is_dir() else start.parent
+    if "GIT_WORK_TREE" not in os.environ and os.path.lexists(directory / ".git"):
+        # as `git.toplevel` answers it, without importing the module that runs git (and
+        # `subprocess`): pre-commit runs hooks at the top of the work tree, with named files
+        # that need no git at all
+        return directory.resolve()
+    from scanner import git
+
     try:
         return git.toplevel(directory)
     except GitError:

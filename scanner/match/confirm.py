@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import regex
 
@@ -18,7 +18,7 @@ from scanner.match.keyword_lines import (
     LineFinder,
     keyword_lines,
 )
-from scanner.model import Match, Rule
+from scanner.model import Match, NamedTuple, Rule
 from scanner.policy.placeholders import is_placeholder
 from scanner.rules import SECRET_GROUP, shannon_entropy
 

@@ -23,11 +23,10 @@ import binascii
 import bisect
 import re
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 from scanner.match.keyword_encodings import MIN_RUN, TOKEN_TABLE, is_secret_manifest
 from scanner.match.results import NO_MATCHES, MatchResult, Survey
-from scanner.model import Match
+from scanner.model import Match, NamedTuple
 from scanner.model import replaced as replace
 
 #: in a Kubernetes Secret every `data:` value is base64, so short ones (passwords) count too

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import hyperscan
 
@@ -46,7 +46,7 @@ from scanner.match.results import (
     Survey,
     sorted_matches,
 )
-from scanner.model import Match, Rule
+from scanner.model import Match, NamedTuple, Rule
 
 REGEX_FLAGS = (
     hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY

@@ -12,9 +12,9 @@ import base64
 import binascii
 import json
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
-from scanner.model import Severity
+from scanner.model import NamedTuple, Severity
 from scanner.redaction import masked
 from scanner.util.printable import clean
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 # commit without a notebook never needs it
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
-from scanner.model import Chunk, Finding
+from scanner.model import Chunk, Finding, NamedTuple
 from scanner.model import replaced as replace
 
 SUFFIX = ".ipynb"

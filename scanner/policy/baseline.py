@@ -22,10 +22,10 @@ import stat
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from scanner.errors import ConfigError
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, NamedTuple, ScanResult
 from scanner.policy.allowlist import repo_relative
 from scanner.redaction import masked_path, quoted
 

@@ -183,7 +183,7 @@ def test_inline_allow_suppresses_and_is_counted(
 def test_a_file_that_grew_after_its_stat_is_read_to_its_end_or_just_past_the_limit(
     tmp_path: Path, stat_size: int, limit: int, expected: int
 ) -> None:
-    from scanner.sources.worktree import read_all
+    from scanner.sources.named_files import read_all
 
     path = tmp_path / "growing.txt"
     path.write_bytes(bytes(range(100)))

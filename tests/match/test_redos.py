@@ -32,7 +32,7 @@ from scanner.match.engine import hyperscan_available
 from scanner.model import Rule, ScanResult
 from scanner.pipeline.run import Scanner, run_scan
 from scanner.rules import load_rules, parse_files, read_rule_files
-from scanner.sources.worktree import read_file
+from scanner.sources.named_files import read_file
 from tests.test_rule_families import rules_dir
 
 SIZE = 100_000

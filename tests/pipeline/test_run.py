@@ -113,7 +113,7 @@ def test_volume_counts_files_by_size_and_chunks_by_length(tmp_path: Path) -> Non
 #: Loaded by the child through PYTHONPATH: every file read is slow and says which process read it.
 SLOW_READS = """
 import os, signal, time
-import scanner.sources.worktree as target
+import scanner.sources.named_files as target
 
 signal.signal(signal.SIGINT, signal.default_int_handler)
 real = target.read_file

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from scanner.entry import main
-from scanner.sources.worktree import read_file
+from scanner.sources.named_files import read_file
 from tests.conftest import git, run_process
 from tests.keys import openai_key
 
