@@ -92,3 +92,32 @@ def test_a_worker_whose_git_cannot_start_leaves_its_batches_to_the_others(
     ]
     if only_one:
         assert marker is not None and marker.exists()
+
+
+def test_a_worker_that_cannot_be_started_is_left_out(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of processes (fork refused) after the first worker: the one that started scans all."""
+    import errno
+    from multiprocessing.process import BaseProcess
+
+    keys = [openai_key() for _ in range(6)]
+    many_blobs(repo, keys)
+    serial = audit(capsys, repo, 1)
+    real_start = BaseProcess.start
+    started: list[int] = []
+
+    def refused_after_one(self: BaseProcess) -> None:
+        if started:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        started.append(1)
+        real_start(self)
+
+    monkeypatch.setattr(BaseProcess, "start", refused_after_one)
+
+    parallel = audit(capsys, repo, 4)
+
+    assert parallel.code == 1, parallel.err
+    assert started == [1]
+    assert parallel.findings() == serial.findings()
+    assert set(parallel.by_secret()) == set(keys)
