@@ -84,8 +84,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class Unstarted:
-    """A worker whose git could not be started (no file descriptor or process left): the
-    batches it was handed go to the others, and it ends."""
+    """A worker's answer to each batch when its git could not be started (no file descriptor
+    or process left): the batch goes to the others, or this process scans it."""
 
     reason: str
 
@@ -225,7 +225,11 @@ def serve(
         try:
             reader.start()
         except (GitError, OSError) as exc:
-            connection.send(Unstarted(str(exc)))
+            # each batch handed back as it comes, until told to stop: a worker that ended at
+            # once, with batches unread in its pipe, would break the pipe for the parent
+            declined = Unstarted(str(exc))
+            while connection.recv() is not None:
+                connection.send(declined)
             return
         if matcher is None:
             matcher = scanner.volume_matcher()
@@ -296,15 +300,17 @@ class Pool:
             connection: deque() for _, connection in self.workers
         }
         returned: deque[Sequence[str]] = deque()
+        declining: set[Connection] = set()
 
         def hand_out(connection: Connection) -> None:
             queue = handed[connection]
-            while len(queue) <= QUEUED and (oids := next_batch(returned, tasks)) is not None:
+            while (
+                connection not in declining
+                and len(queue) <= QUEUED
+                and (oids := next_batch(returned, tasks)) is not None
+            ):
                 queue.append(oids)
-                try:
-                    connection.send(oids)
-                except OSError:  # the worker ended without starting: its reply says so
-                    return
+                connection.send(oids)
 
         for connection in handed:
             hand_out(connection)
@@ -312,38 +318,28 @@ class Pool:
             for ready in wait(busy):
                 connection = cast("Connection", ready)
                 reply = self.receive(connection)
+                oids = handed[connection].popleft()
                 if isinstance(reply, Unstarted):
-                    returned.extend(handed.pop(connection))
-                    self.retire(connection)
+                    declining.add(connection)
+                    returned.append(oids)
                     for other in handed:
                         hand_out(other)
                     continue
-                handed[connection].popleft()
                 hand_out(connection)
                 yield reply
         for _, connection in self.workers:
             connection.send(None)
         for process, _ in self.workers:
             process.join(STOP_TIMEOUT)
-        if (oids := next_batch(returned, tasks)) is not None:
+        if (left := next_batch(returned, tasks)) is not None:
+            # every worker declined: what is left is scanned here
             rules = self.scanner.ruleset.by_id()
             reader = git.BlobReader(self.repo)
             try:
-                for batch in itertools.chain((oids,), returned, tasks):
+                for batch in itertools.chain((left,), returned, tasks):
                     yield scan_batch(batch, reader, self.matcher, rules, self.scanner.markers)
             finally:
                 reader.close()
-
-    def retire(self, connection: Connection) -> None:
-        """A worker that could not start, ended and forgotten."""
-        for process, held in self.workers:
-            if held is connection:
-                process.join(STOP_TIMEOUT)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
-        connection.close()
-        self.workers = [(process, held) for process, held in self.workers if held is not connection]
 
     @staticmethod
     def receive(connection: Connection) -> BatchOutcome | Unstarted:
