@@ -13,6 +13,8 @@ handed out one at a time to whichever worker is free, so every core stays busy t
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 import signal
 import sys
 from collections import deque
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from scanner import git
+from scanner.errors import GitError
 from scanner.model import NOTHING_SUPPRESSED, Finding, Skipped, Suppressed
 from scanner.pipeline.run import Scanner, process_item
 from scanner.sources.blobs import blob_item
@@ -49,6 +52,12 @@ TAIL_BATCHES = 2
 TAIL_PIECES = 4
 #: Seconds a worker gets to exit once told to stop, before it is killed.
 STOP_TIMEOUT = 5.0
+#: File descriptors a worker costs this process (its pipe's end, the two of its sentinel) and
+#: those its start needs for a moment (the other ends), plus one to spare.
+WORKER_DESCRIPTORS = 6
+#: ...and those this process keeps free for its own gits once the workers run: the commit log,
+#: the refs and tags, HEAD's tree, a first version's blob, each a few pipes and a temporary file.
+PARENT_DESCRIPTORS = 24
 
 
 @dataclass
@@ -71,6 +80,14 @@ class Failure:
     """An error raised in a worker, sent to the parent to raise there."""
 
     error: Exception
+
+
+@dataclass(frozen=True)
+class Unstarted:
+    """A worker's answer to each batch when its git could not be started (no file descriptor
+    or process left): the batch goes to the others, or this process scans it."""
+
+    reason: str
 
 
 def batches(blobs: Iterable[tuple[str, int]]) -> Iterator[list[str]]:
@@ -135,6 +152,29 @@ def scan_batch(
     return outcome
 
 
+def next_batch(
+    returned: deque[Sequence[str]], tasks: Iterator[Sequence[str]]
+) -> Sequence[str] | None:
+    """The next batch to hand out: one a worker handed back first."""
+    return returned.popleft() if returned else next(tasks, None)
+
+
+def affordable(jobs: int) -> int:
+    """`jobs`, or fewer: as many workers as the file descriptors left allow while keeping
+    PARENT_DESCRIPTORS for this process (none: this process scans alone). Each worker costs
+    this process descriptors and starts a git of its own, which needs more."""
+    try:
+        import resource
+
+        limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        held = len(os.listdir("/proc/self/fd" if sys.platform == "linux" else "/dev/fd"))
+    except (ImportError, OSError):  # no way to tell: the starts below stop where they fail
+        return jobs
+    if limit == resource.RLIM_INFINITY:
+        return jobs
+    return max(0, min(jobs, (limit - held - PARENT_DESCRIPTORS) // WORKER_DESCRIPTORS))
+
+
 def workers(scanner: Scanner, repo: str, jobs: int) -> Serial | Pool:
     """Where the batches are scanned: here for one job, else in `jobs` processes.
 
@@ -182,6 +222,15 @@ def serve(
         end.close()
     reader = git.BlobReader(repo)
     try:
+        try:
+            reader.start()
+        except (GitError, OSError) as exc:
+            # each batch handed back as it comes, until told to stop: a worker that ended at
+            # once, with batches unread in its pipe, would break the pipe for the parent
+            declined = Unstarted(str(exc))
+            while connection.recv() is not None:
+                connection.send(declined)
+            return
         if matcher is None:
             matcher = scanner.volume_matcher()
         rules = scanner.ruleset.by_id()
@@ -208,20 +257,29 @@ class Pool:
             multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
         )
         self.workers: list[tuple[BaseProcess, Connection]] = []
+        self.scanner, self.repo = scanner, repo
         # built once, here: forked workers share it, and databases not yet in the cache are
         # compiled once rather than by every worker at the same time
-        matcher = scanner.volume_matcher()
+        self.matcher = matcher = scanner.volume_matcher()
         try:
-            for _ in range(jobs):
-                ours, theirs = context.Pipe()
+            for _ in range(affordable(jobs)):
+                try:
+                    ours, theirs = context.Pipe()
+                except OSError:  # out of file descriptors: fewer workers, the same blobs
+                    break
                 inherited = (*(end for _, end in self.workers), ours) if fork else ()
                 process = context.Process(
                     target=serve,
                     args=(theirs, inherited, scanner, matcher if fork else None, repo),
                     daemon=True,
                 )
-                process.start()
-                theirs.close()
+                try:
+                    process.start()
+                except OSError:  # out of descriptors, processes or memory: as above
+                    ours.close()
+                    break
+                finally:
+                    theirs.close()
                 self.workers.append((process, ours))
         except BaseException:
             self.stop()
@@ -234,39 +292,64 @@ class Pool:
         self.stop()
 
     def run(self, tasks: Iterator[Sequence[str]]) -> Iterator[BatchOutcome]:
-        """Each batch's outcome, as batches finish (not in the order given)."""
+        """Each batch's outcome, as batches finish (not in the order given). The batches of a
+        worker that could not start go to the others; with none left, this process scans."""
         from multiprocessing.connection import wait
 
-        queued = {connection: 0 for _, connection in self.workers}
+        handed: dict[Connection, deque[Sequence[str]]] = {
+            connection: deque() for _, connection in self.workers
+        }
+        returned: deque[Sequence[str]] = deque()
+        declining: set[Connection] = set()
 
         def hand_out(connection: Connection) -> None:
-            while queued[connection] <= QUEUED and (oids := next(tasks, None)) is not None:
+            queue = handed[connection]
+            while (
+                connection not in declining
+                and len(queue) <= QUEUED
+                and (oids := next_batch(returned, tasks)) is not None
+            ):
+                queue.append(oids)
                 connection.send(oids)
-                queued[connection] += 1
 
-        for connection in queued:
+        for connection in handed:
             hand_out(connection)
-        while busy := [connection for connection, count in queued.items() if count]:
+        while busy := [connection for connection, queue in handed.items() if queue]:
             for ready in wait(busy):
                 connection = cast("Connection", ready)
                 reply = self.receive(connection)
-                queued[connection] -= 1
+                oids = handed[connection].popleft()
+                if isinstance(reply, Unstarted):
+                    declining.add(connection)
+                    returned.append(oids)
+                    for other in handed:
+                        hand_out(other)
+                    continue
                 hand_out(connection)
                 yield reply
         for _, connection in self.workers:
             connection.send(None)
         for process, _ in self.workers:
             process.join(STOP_TIMEOUT)
+        if (left := next_batch(returned, tasks)) is not None:
+            # every worker declined: what is left is scanned here
+            rules = self.scanner.ruleset.by_id()
+            reader = git.BlobReader(self.repo)
+            try:
+                for batch in itertools.chain((left,), returned, tasks):
+                    yield scan_batch(batch, reader, self.matcher, rules, self.scanner.markers)
+            finally:
+                reader.close()
 
     @staticmethod
-    def receive(connection: Connection) -> BatchOutcome:
+    def receive(connection: Connection) -> BatchOutcome | Unstarted:
         try:
             reply = connection.recv()
         except EOFError:
             raise RuntimeError("a scan worker process died") from None
         if isinstance(reply, Failure):
             raise reply.error
-        assert isinstance(reply, BatchOutcome)
+        assert isinstance(reply, BatchOutcome | Unstarted)
         return reply
 
     def stop(self) -> None:
