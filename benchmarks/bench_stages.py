@@ -18,7 +18,7 @@ members (a keyword of 5-12 letters, an assignment, a fixed-shape body), which st
 catalogue until its rules exist.
 
 It prints first the databases' compile and load times (rules' database, keywords' base64
-encodings, the two combined, the line-local rules' lines database; compiled here, never read
+encodings, the two combined; compiled here, never read
 from the cache; compile times in CPU seconds, which a busy machine changes less than wall
 time), then one row per stage:
 
@@ -270,7 +270,6 @@ def compile_rows(rules: list[Rule]) -> tuple[list[tuple[str, float, float, int]]
         "rules db": (serialized, compiled),
         "encodings db": _compiled(lambda: hm.compile_encoded(rules)),
         "combined db": _compiled(lambda: hm.compile_combined(rules, unsupported)),
-        "lines db": _compiled(lambda: hm.compile_lines(rules, unsupported)),
     }
     for name, (blob, seconds) in parts.items():
         if not blob:  # a database with nothing to hold
@@ -446,7 +445,6 @@ def stage_rows(
         loaded["unsupported"],
         encoded=lambda: loaded["encodings db"],
         combined=lambda: loaded["combined db"],
-        lines=lambda: loaded["lines db"],
     )
 
     def fresh_matcher() -> hm.HyperscanMatcher:
