@@ -19,7 +19,9 @@ from scanner.match.keyword_lines import (
     KEYWORD_START,
     LINE_HINT,
     LINE_START,
+    KeywordLines,
     LineFinder,
+    OnLines,
     keyword_lines,
 )
 from scanner.match.results import Matcher
@@ -288,6 +290,47 @@ def test_keyword_lines_merge_neighbours_and_ignore_case() -> None:
     found = keyword_lines(content, (b"token", b"pass"))
     assert found.windows == [(2, 18), (21, 25)]
     assert found.positions == [2, 13, 21]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_keywords_are_looked_for_on_the_lines_where_a_match_may_end_alone(seed: int) -> None:
+    """The lines a match may end on are few: the keywords were looked for in the whole chunk
+    (a Hyperscan scan of it, or a lowercase copy) and then kept on those lines only. Looked
+    for on those lines alone, they are the same."""
+    rng = random.Random(seed)
+    words = ["token", "TOKEN", "pass", "xpass", "my_token", "9pass", "", "=", "auth"]
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randrange(0, 6))) for _ in range(80)]
+    content = "\n".join(lines).encode()
+    ends = rng.sample(range(len(content) + 1), 12)
+    keywords = (b"token", b"pass")
+    finders: list[LineFinder] = [keyword_lines]
+    if hyperscan_available():
+        from scanner.match.hyperscan_matcher import KeywordFinder
+
+        finders += [KeywordFinder(), KeywordFinder(word_start=True)]
+    for finder in finders:
+        handed: list[bytes] = []
+
+        def recorded(
+            text: bytes,
+            wanted: tuple[bytes, ...],
+            finder: LineFinder = finder,
+            handed: list[bytes] = handed,
+        ) -> KeywordLines:
+            handed.append(text)
+            return finder(text, wanted)
+
+        ending = {content.rfind(b"\n", 0, end) + 1 for end in ends}
+        expected = [
+            at
+            for at in finder(content, keywords).positions
+            if content.rfind(b"\n", 0, at) + 1 in ending
+        ]
+        found = OnLines(recorded, ends)(content, keywords)
+        assert found.positions == expected
+        assert found.windows == KeywordLines(content, expected).windows
+        assert expected, "no keyword on the lines: the test compares nothing"
+        assert handed and all(b"\n" not in text for text in handed), "a whole chunk searched"
 
 
 def github_shaped(valid: bool) -> str:
