@@ -21,9 +21,9 @@ def test_the_costliest_regexes_come_first_and_are_left_out_of_the_combined_datab
     rules = [by_id[name] for name in ("mailgun-api-key", "github-pat-classic", "npm-access-token")]
     hex32 = random_text(32, alphabet="0123456789abcdef")
     contents = [
-        f"token = 'ghp_{random_text(36)}'".encode(),
-        f"token = 'ghp_{random_text(36)}'".encode(),
-        f"key = 'key-{hex32}'".encode(),
+        b"pat " + b"ghp_" + random_text(36).encode(),
+        b"pat " + b"ghp_" + random_text(36).encode(),
+        b"mailgun " + b"key-" + hex32.encode(),
         b"nothing here",
     ]
 
