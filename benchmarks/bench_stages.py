@@ -4,6 +4,7 @@ Run by hand (never from the test suite), from the project root:
 
     .venv/bin/python benchmarks/bench_stages.py [--tree DIR] [--max-mb 40] [--rules DIR]
         [--synthetic N] [--history GIT_DIR] [--blobs GIT_DIR] [--runs 3] [--cpu] [--groups]
+        [--expressions]
 
 The input is real source: by default the files of this venv's site-packages (Python, C,
 JavaScript, data), read into memory in a stable order up to --max-mb, one chunk per file as a
@@ -17,7 +18,7 @@ members (a keyword of 5-12 letters, an assignment, a fixed-shape body), which st
 catalogue until its rules exist.
 
 It prints first the databases' compile and load times (rules' database, keywords' base64
-encodings, the two combined, the line-local rules' lines database; compiled here, never read
+encodings, the two combined; compiled here, never read
 from the cache; compile times in CPU seconds, which a busy machine changes less than wall
 time), then one row per stage:
 
@@ -44,6 +45,11 @@ regexes, generic rules, gated rules' keyword literals, base64 forms, hints, the 
 the `%XX` escape) and scanned over the input with no callback, interleaved with the whole
 database so a busy machine shifts both alike; the saving is the group's share. Groups' costs
 do not add up: Hyperscan matches the literals of all of them in one pass.
+
+With --expressions, which rules' regexes cost Hyperscan most: each compiled alone and scanned
+over the input (the costliest 15), then the combined database without the costliest 5, 10, 20
+and 40, interleaved with the whole one: on a generated history ten regexes (four generic rules,
+the ODBC one, provider rules whose keywords are short or common) were a third of its scan.
 
 With --history, a last table follows: where a history scan's worker time goes, over every
 blob of that repository listed and batched as `keyleak history` lists and batches them (each
@@ -264,7 +270,6 @@ def compile_rows(rules: list[Rule]) -> tuple[list[tuple[str, float, float, int]]
         "rules db": (serialized, compiled),
         "encodings db": _compiled(lambda: hm.compile_encoded(rules)),
         "combined db": _compiled(lambda: hm.compile_combined(rules, unsupported)),
-        "lines db": _compiled(lambda: hm.compile_lines(rules, unsupported)),
     }
     for name, (blob, seconds) in parts.items():
         if not blob:  # a database with nothing to hold
@@ -440,7 +445,6 @@ def stage_rows(
         loaded["unsupported"],
         encoded=lambda: loaded["encodings db"],
         combined=lambda: loaded["combined db"],
-        lines=lambda: loaded["lines db"],
     )
 
     def fresh_matcher() -> hm.HyperscanMatcher:
@@ -540,36 +544,15 @@ def group_rows(
 ) -> list[tuple[str, float, float, int]]:
     """Each group's cost in Hyperscan's scan: the combined database's scan time without it, as
     (group, seconds without it, seconds with everything, expressions in the group)."""
-    captured: list[tuple[list[bytes], list[int], list[int]]] = []
-
-    def capture(expressions: list[bytes], flags: list[int], ids: list[int] | None = None) -> bytes:
-        captured.append((expressions, flags, ids or list(range(len(expressions)))))
-        return b""
-
-    original = hm.compile_expressions
-    hm.compile_expressions = capture
-    try:
-        hm.compile_combined(rules, unsupported)
-    finally:
-        hm.compile_expressions = original
-    expressions, flags, ids = captured[0]
+    expressions, flags, ids = combined_parts(rules, unsupported)
     groups = [expression_group(rules, expression_id) for expression_id in ids]
 
     def database_without(left_out: str) -> Any:
         kept = [at for at, group in enumerate(groups) if group != left_out]
-        serialized = original(
-            [expressions[at] for at in kept],
-            [flags[at] for at in kept],
-            [ids[at] for at in kept],
-        )
-        return hm.load_database(serialized)
+        return database_of(expressions, flags, ids, kept)
 
     def scan_time(database: Any) -> float:
-        scratch = hyperscan.Scratch(database)
-        start = CLOCK[0]()
-        for content in contents:
-            database.scan(content, match_event_handler=None, scratch=scratch)
-        return CLOCK[0]() - start
+        return silent_scan_time(database, contents)
 
     whole = database_without("")
     rows = []
@@ -588,6 +571,99 @@ def group_rows(
             )
         )
     return rows
+
+
+def combined_parts(
+    rules: list[Rule], unsupported: frozenset[int]
+) -> tuple[list[bytes], list[int], list[int]]:
+    """The combined database's expressions, flags and ids, as `compile_combined` builds them."""
+    captured: list[tuple[list[bytes], list[int], list[int]]] = []
+
+    def capture(expressions: list[bytes], flags: list[int], ids: list[int] | None = None) -> bytes:
+        captured.append((expressions, flags, ids or list(range(len(expressions)))))
+        return b""
+
+    original = hm.compile_expressions
+    hm.compile_expressions = capture
+    try:
+        hm.compile_combined(rules, unsupported)
+    finally:
+        hm.compile_expressions = original
+    return captured[0]
+
+
+def database_of(expressions: list[bytes], flags: list[int], ids: list[int], kept: Any) -> Any:
+    """A database of the expressions at the positions `kept`, loaded."""
+    kept = list(kept)
+    return hm.load_database(
+        hm.compile_expressions(
+            [expressions[at] for at in kept], [flags[at] for at in kept], [ids[at] for at in kept]
+        )
+    )
+
+
+def silent_scan_time(database: Any, contents: list[bytes]) -> float:
+    """Hyperscan's scan of every content with no callback, by `CLOCK`."""
+    scratch = hyperscan.Scratch(database)
+    start = CLOCK[0]()
+    for content in contents:
+        database.scan(content, match_event_handler=None, scratch=scratch)
+    return CLOCK[0]() - start
+
+
+#: how many of the costliest expressions `expression_rows` leaves out of the combined database
+LEFT_OUT = (5, 10, 20, 40)
+
+
+def expression_rows(
+    rules: list[Rule],
+    unsupported: frozenset[int],
+    scan_time: Callable[[Any], float],
+    runs: int,
+    top: int = 15,
+) -> tuple[list[tuple[str, float]], list[tuple[int, float, float]]]:
+    """Which rules' regexes cost Hyperscan most: each alone in a database, scanned over the
+    input (`scan_time`: a loaded database's scan time), the costliest first; then the combined
+    database without the costliest 5, 10, 20, 40 of them, against the whole one (interleaved,
+    medians of `runs`), as (left out, seconds without, seconds whole). A regex alone costs
+    more than its share of the combined database, where the literals of all are matched in
+    one pass: the second table says what leaving the costliest out would save."""
+    expressions, flags, ids = combined_parts(rules, unsupported)
+    alone = sorted(
+        (
+            (scan_time(database_of(expressions, flags, ids, [at])), at)
+            for at, expression_id in enumerate(ids)
+            if expression_id < len(rules) and not rules[expression_id].family
+        ),
+        reverse=True,
+    )
+    costliest = [(rules[ids[at]].id, seconds) for seconds, at in alone[:top]]
+    whole = database_of(expressions, flags, ids, range(len(ids)))
+    rows = []
+    for count in LEFT_OUT:
+        dropped = {at for _, at in alone[:count]}
+        without = database_of(
+            expressions, flags, ids, (at for at in range(len(ids)) if at not in dropped)
+        )
+        times: dict[str, list[float]] = {"whole": [], "without": []}
+        for _ in range(runs):
+            times["whole"].append(scan_time(whole))
+            times["without"].append(scan_time(without))
+        rows.append((count, statistics.median(times["without"]), statistics.median(times["whole"])))
+    return costliest, rows
+
+
+def print_expressions(rows: tuple[list[tuple[str, float]], list[tuple[int, float, float]]]) -> None:
+    costliest, left_out = rows
+    print()
+    print(f"{'costliest regexes (each alone)':<48}{'ms':>9}")
+    for name, seconds in costliest:
+        print(f"{name:<48}{seconds * 1000:>9.1f}")
+    print()
+    print(f"{'combined db without the costliest':<36}{'ms':>8}{'whole ms':>10}{'saves':>8}")
+    for count, without, whole in left_out:
+        saving = f"{100 * (whole - without) / whole:.0f}%" if whole > 0 else ""
+        print(f"{count:<36}{without * 1000:>8.1f}{whole * 1000:>10.1f}{saving:>8}")
 
 
 def print_groups(rows: list[tuple[str, float, float, int]]) -> None:
@@ -645,6 +721,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--groups", action="store_true", help="what each expression group costs Hyperscan"
     )
+    parser.add_argument(
+        "--expressions", action="store_true", help="which rules' regexes cost Hyperscan most"
+    )
     args = parser.parse_args(argv)
     if args.cpu:
         CLOCK[0] = time.process_time
@@ -667,6 +746,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.groups:
         contents = [chunk.content for chunk in chunks]
         print_groups(group_rows(rules, loaded["unsupported"], contents, args.runs))
+    if args.expressions:
+        contents = [chunk.content for chunk in chunks]
+        print_expressions(
+            expression_rows(
+                rules,
+                loaded["unsupported"],
+                lambda database: silent_scan_time(database, contents),
+                args.runs,
+            )
+        )
     if args.history:
         print_history(*history_rows(args.history))
     return 0

@@ -17,7 +17,6 @@ from scanner.match.hyperscan_matcher import (
     compile_combined,
     compile_database,
     compile_encoded,
-    compile_lines,
     load_database,
 )
 from scanner.model import Rule
@@ -29,8 +28,9 @@ from scanner.util.sha256 import sha256
 #: keywords only where they start a word; 12: gated rules' long keywords as literals; 13: the
 #: `%XX` escape after the manifest line; 14: the lines' database; 15: rules that start at every
 #: line held by their keywords alone, no base64 forms a shorter keyword's cover; 16: the rules no
-#: database holds as a line of numbers, so that a keyleak that wrote JSON there never shares it)
-DATABASE_FORMAT = 16
+#: database holds as a line of numbers, so that a keyleak that wrote JSON there never shares it;
+#: 17: the line-local rules' ends reported by the combined database, no lines' database)
+DATABASE_FORMAT = 17
 
 
 def entry_name(rules_digest: str) -> str:
@@ -74,7 +74,6 @@ def load_or_compile(rules: Sequence[Rule], rules_digest: str) -> CompiledDatabas
         combined=lambda: cached_database(
             f"{name}-combined", lambda: compile_combined(rules, unsupported)
         ),
-        lines=lambda: cached_database(f"{name}-lines", lambda: compile_lines(rules, unsupported)),
     )
 
 

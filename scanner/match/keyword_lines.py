@@ -104,12 +104,14 @@ class OnLines:
         self.ends = ends
 
     def __call__(self, content: bytes, keywords: tuple[bytes, ...]) -> KeywordLines:
-        found = self.find(content, keywords)
-        starts = line_starts_at(content, self.ends)
-        # a position on the line a match ends on: the same line start (no newline between)
-        return KeywordLines(
-            content, [at for at in found.positions if content.rfind(b"\n", 0, at) + 1 in starts]
-        )
+        # the keywords looked for on those lines alone: a keyword never spans a newline, and a
+        # line's start is where a keyword starting a word may start, as after the newline
+        positions: list[int] = []
+        for start in sorted(line_starts_at(content, self.ends)):
+            end = content.find(b"\n", start)
+            line = content[start:] if end < 0 else content[start:end]
+            positions.extend(start + at for at in self.find(line, keywords).positions)
+        return KeywordLines(content, positions)
 
 
 def line_starts_at(content: bytes, ends: list[int]) -> set[int]:

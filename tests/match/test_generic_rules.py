@@ -19,7 +19,9 @@ from scanner.match.keyword_lines import (
     KEYWORD_START,
     LINE_HINT,
     LINE_START,
+    KeywordLines,
     LineFinder,
+    OnLines,
     keyword_lines,
 )
 from scanner.match.results import Matcher
@@ -290,6 +292,47 @@ def test_keyword_lines_merge_neighbours_and_ignore_case() -> None:
     assert found.positions == [2, 13, 21]
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_keywords_are_looked_for_on_the_lines_where_a_match_may_end_alone(seed: int) -> None:
+    """The lines a match may end on are few: the keywords were looked for in the whole chunk
+    (a Hyperscan scan of it, or a lowercase copy) and then kept on those lines only. Looked
+    for on those lines alone, they are the same."""
+    rng = random.Random(seed)
+    words = ["token", "TOKEN", "pass", "xpass", "my_token", "9pass", "", "=", "auth"]
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randrange(0, 6))) for _ in range(80)]
+    content = "\n".join(lines).encode()
+    ends = rng.sample(range(len(content) + 1), 12)
+    keywords = (b"token", b"pass")
+    finders: list[LineFinder] = [keyword_lines]
+    if hyperscan_available():
+        from scanner.match.hyperscan_matcher import KeywordFinder
+
+        finders += [KeywordFinder(), KeywordFinder(word_start=True)]
+    for finder in finders:
+        handed: list[bytes] = []
+
+        def recorded(
+            text: bytes,
+            wanted: tuple[bytes, ...],
+            finder: LineFinder = finder,
+            handed: list[bytes] = handed,
+        ) -> KeywordLines:
+            handed.append(text)
+            return finder(text, wanted)
+
+        ending = {content.rfind(b"\n", 0, end) + 1 for end in ends}
+        expected = [
+            at
+            for at in finder(content, keywords).positions
+            if content.rfind(b"\n", 0, at) + 1 in ending
+        ]
+        found = OnLines(recorded, ends)(content, keywords)
+        assert found.positions == expected
+        assert found.windows == KeywordLines(content, expected).windows
+        assert expected, "no keyword on the lines: the test compares nothing"
+        assert handed and all(b"\n" not in text for text in handed), "a whole chunk searched"
+
+
 def github_shaped(valid: bool) -> str:
     """A `ghp_` token whose CRC32 tail is right, or one character off."""
     import zlib
@@ -372,7 +415,7 @@ def test_line_local_rules_are_tried_only_on_lines_the_database_reports(
     from scanner.match import confirm as confirm_module
 
     matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
-    matcher.expect_volume()  # a pre-commit run does not load the lines' database
+    matcher.expect_volume()  # the combined database says where matches may end
     tried: list[int] = []
     original = confirm_module.line_starts
 
@@ -387,6 +430,72 @@ def test_line_local_rules_are_tried_only_on_lines_the_database_reports(
     chunk = Chunk(text.encode(), Provenance("app/config"))
     assert [m.secret.decode() for m in chunk_matches(chunk, matcher, RULES).matches] == [value]
     assert 0 < len(tried) < 10
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_the_lines_a_volume_scan_narrows_to_come_from_its_one_scan_of_the_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The combined database reports where the line-local rules' matches may end: a chunk they
+    may match was scanned a second time, by a database of their own, to learn it."""
+    from scanner.match.hyperscan_matcher import HyperscanMatcher
+
+    matcher = build_matcher(SHIPPED.rules, SHIPPED.digest, "hyperscan")
+    matcher.expect_volume()
+    matcher.scan(b"warm up: the combined database loaded, this thread's scratch made")
+    loaded: list[str] = []
+    original = HyperscanMatcher._lazy
+
+    def recorded(self: HyperscanMatcher, name: str, load: Callable[[], object]) -> object:
+        loaded.append(name)
+        return original(self, name, load)
+
+    monkeypatch.setattr(HyperscanMatcher, "_lazy", recorded)
+    value = secret_value()
+    text = "tokens.append(token)  # pass it on\n" * 20 + f'password = "{value}"\n'
+    assert [m.secret.decode() for m in matcher.scan(text.encode()).matches] == [value]
+    assert loaded == [], "a database besides the combined one was asked for"
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_without_every_end_the_combined_database_still_selects_and_finds_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where Hyperscan rejects a line-local rule's form without the single-match flag, the
+    combined database holds them all with it: nothing is narrowed, nothing is missed."""
+    import hyperscan
+
+    from scanner.match import hyperscan_matcher as hm
+
+    rules = [*GENERIC, RULES["github-pat-classic"]]
+    original = hm.compile_expressions
+    refused: list[int] = []
+
+    def refusing(expressions: list[bytes], flags: list[int], ids: list[int] | None = None) -> bytes:
+        if ids is not None and any(expression_id >= hm.ENDS_ID for expression_id in ids):
+            refused.append(1)
+            raise hyperscan.error("refused")
+        return original(expressions, flags, ids)
+
+    monkeypatch.setattr(hm, "compile_expressions", refusing)
+    serialized, unsupported = hm.compile_database(rules)
+    combined = hm.load_database(hm.compile_combined(rules, unsupported))
+    assert refused, "the form reporting every end was never tried: the test checks nothing"
+    compiled = hm.CompiledDatabase(
+        lambda: hm.load_database(serialized),
+        unsupported,
+        encoded=lambda: None,
+        combined=lambda: combined,
+    )
+    matcher = hm.HyperscanMatcher(rules, compiled)
+    matcher.expect_volume()
+    reference = build_matcher(tuple(rules), "", "regex")
+    rng = random.Random(7)
+    content = assignments_among_text(
+        rng, 200, ALNUM + " =:'\"_-#;,", lambda: "token += 1", text_share=0.2
+    )
+    assert matcher.scan(content) == reference.scan(content)
+    assert matcher.scan(content).matches, "nothing matched: the test compares nothing"
 
 
 @pytest.mark.parametrize("seed", range(10))
