@@ -72,8 +72,13 @@ def start_staged_diff() -> None:
     try:
         cwd = os.getcwd()
         out, out_end = os.pipe()
+    except OSError:
+        return
+    try:
         err, err_end = os.pipe()
     except OSError:
+        os.close(out)
+        os.close(out_end)
         return
     actions = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
