@@ -87,6 +87,10 @@ def run_hook(names: Sequence[str] = ()) -> int:
     collector is paused until the scan starts (`scanner.commands.staged.started`)."""
     import gc
 
+    from scanner import git_early
+
+    if in_commit():
+        git_early.start_staged_diff()
     gc.disable()
     try:
         import_pathlib_alone()
@@ -99,8 +103,25 @@ def run_hook(names: Sequence[str] = ()) -> int:
         print(file=sys.stderr)
         raise KeyboardInterrupt from exc
     finally:
+        git_early.discard()
         gc.unfreeze()
         gc.enable()
+
+
+def in_commit() -> bool:
+    """`git commit` runs the hook with GIT_INDEX_FILE set; pre-commit's push stages set these
+    refs instead (see `scanner.commands.staged`), and the hook then reads no staged diff."""
+    environ = os.environ
+    if "GIT_INDEX_FILE" not in environ:
+        return False
+    pushing = (
+        ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"),
+        (
+            "PRE_COMMIT_REMOTE_NAME",
+            "PRE_COMMIT_LOCAL_BRANCH",
+        ),
+    )
+    return not any(environ.get(first) and environ.get(second) for first, second in pushing)
 
 
 def import_pathlib_alone() -> None:

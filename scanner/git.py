@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, NoReturn, cast
 
 from scanner.errors import GitError
+from scanner.git_early import GIT, STABLE_DIFF_OPTIONS, STAGED_DIFF, environment
 from scanner.model import NamedTuple
 
 #: `git log` ignores `log.showSignature`, with which a repository's own config (an audited one)
@@ -32,22 +33,6 @@ RAW_LOG = (
     "--no-renames",
     "--diff-merges=first-parent",
 )
-#: `git diff` options that make its output independent of the user's configuration.
-STABLE_DIFF_OPTIONS = (
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--no-relative",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-    "--ignore-submodules=all",
-)
-
-
-#: Every git this module starts. A repository's own config may name a program as its file system
-#: monitor, which any command that reads the index (diff --cached, ls-files, check-ignore) would
-#: start: a scanned repository never runs anything.
-GIT = ("git", "-c", "core.quotePath=true", "-c", "core.fsmonitor=false")
 #: How much of a pack a streaming git maps at a time, and keeps of the bases it rebuilt deltas
 #: from. By default git maps packs whole (windows of 1 GB, up to 8 GB): reading every object of
 #: a history left each reader as large as the pack (1.1 GB). Bounded, reading costs no more CPU.
@@ -107,7 +92,7 @@ def describe_failure(stderr: bytes) -> str:
         line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()
     ]
     for line in lines:
-        # a partial clone's object, which no local command may fetch (LOCAL_ONLY)
+        # a partial clone's object, which no local command may fetch (git_early.LOCAL_ONLY)
         unfetched = line.removeprefix("fatal: could not fetch ")
         if unfetched != line and unfetched.endswith(" from promisor remote"):
             oid = unfetched.removesuffix(" from promisor remote")
@@ -129,9 +114,8 @@ def staged_diff(cwd: Path | str | None = None) -> bytes:
     (a moved file adds nothing), and no context lines are asked for. `--text` because a
     `binary` or `-diff` attribute must not hide a text file: keyleak sniffs for binary itself.
     """
-    args = ["diff", "--cached", *STABLE_DIFF_OPTIONS, "--text", "-U0", "-M", "--diff-filter=d"]
     try:
-        return run(args, cwd)
+        return run(list(STAGED_DIFF), cwd)
     except GitError:
         # Outside a repository `git diff` turns into `git diff --no-index`, which fails with
         # "unknown option `cached'": let rev-parse say what is really wrong, if it can.
@@ -179,16 +163,6 @@ PIPE_READ_SIZE = 1 << 20
 NULL_OID = "0" * 40
 #: the empty file's blob, whose content never needs reading
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
-
-
-#: A local git command never reaches the network: a partial clone's missing object is not
-#: fetched from its promisor remote (GIT_NO_LAZY_FETCH, git 2.44 and later), and no transport
-#: is allowed to try (an empty GIT_ALLOW_PROTOCOL, for the gits before it).
-LOCAL_ONLY = {"GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": ""}
-
-
-def environment() -> dict[str, str]:
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", **LOCAL_ONLY}
 
 
 class GitProcess(subprocess.Popen[bytes]):

@@ -332,3 +332,31 @@ def test_a_repository_merge_driver_never_runs_when_a_range_shows_a_merge(
 
     assert completed.returncode == 0, completed.stderr
     assert not marker.exists()
+
+
+def test_errors_in_a_commit_read_as_outside_one(committed: Path, tmp_path: Path) -> None:
+    """During a commit the hook starts its diff early (scanner.git_early): a git that is
+    missing, cannot run or fails still ends in the same one line and exit code."""
+    index = {"GIT_INDEX_FILE": str(committed / ".git" / "index")}
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    fake_bin = tmp_path / "fake-bin"
+    fake_bin.mkdir()
+    (fake_bin / "git").write_text("not a program\n")
+    (fake_bin / "git").chmod(0o644)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ceiling = {"GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    cases = [
+        (committed, {"PATH": str(empty_bin)}, "git is not installed or not on PATH"),
+        (committed, {"PATH": str(fake_bin)}, "cannot run git: Permission denied"),
+        (outside, ceiling, "not inside a git repository"),
+    ]
+    for cwd, env, message in cases:
+        completed = run_process(
+            [sys.executable, "-m", "scanner", "staged"],  # the hook's own command line
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env, **index},
+        )
+        assert (completed.returncode, completed.stdout) == (2, "")
+        assert completed.stderr == f"keyleak: error: {message}\n"

@@ -163,7 +163,8 @@ def test_a_commit_through_the_framework_imports_no_more_than_a_bare_hook(
 ) -> None:
     """pre-commit hands the hook the staged file names after `--`; git sets GIT_INDEX_FILE in a
     commit. The fast path still applies, and neither the work tree reader nor the range scan is
-    imported."""
+    imported; the staged diff, started first (scanner.git_early), needs neither `scanner.git`
+    nor `subprocess`."""
     monkeypatch.setenv("GIT_INDEX_FILE", str(clean_commit / ".git" / "index"))
     for _ in range(2):
         modules, code, err = imported_by(clean_commit, tmp_path, "staged", "--", "app.py")
@@ -177,6 +178,10 @@ def test_a_commit_through_the_framework_imports_no_more_than_a_bare_hook(
         "scanner.sources.worktree",
         "scanner.commands.history",
         "scanner.pipeline.range_scan",
+        "scanner.git",
+        "subprocess",
+        "selectors",
+        "locale",
     }.isdisjoint(modules)
 
 

@@ -26,6 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scanner.sources", "scanner.match", "scanner.policy", "scanner.verify", "scanner.report"),
     ("scanner.config",),
     ("scanner.git", "scanner.rules", "scanner.redaction"),
+    # the commit hook's diff, started before anything else is imported
+    ("scanner.git_early",),
     # what rule files may declare beyond a rule: families of services, a secret's shape
     ("scanner.rule_families",),
     ("scanner.rule_format",),

@@ -60,15 +60,20 @@ def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
 
 
 def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
-    from scanner import git  # not for files named outside a commit (`scan_handed_files`)
+    from scanner import git_early
 
-    diff = git.staged_diff()
+    diff = git_early.staged_diff()  # started by `scanner.entry` during a commit
+    if diff is None:
+        # not for files named outside a commit (`scan_handed_files`)
+        from scanner import git
+
+        diff = git.staged_diff()
     if not diff:
         no_bare_repository()
     only = frozenset(names) if names else None
     # concluding a merge, pre-commit names every file the merge touches, staged or not, and a
     # conflict resolved to our side adds nothing: the staged lines are what the commit adds
-    if only is not None and not all_staged(only, diff) and not git.concluding_merge():
+    if only is not None and not all_staged(only, diff) and not concluding_merge():
         return scan_handed_files(options, names)
     chunks = staged_chunks(diff, options.max_file_size, options.config.path_allowlist(), only)
     scanner = configured_scanner(options)
@@ -94,6 +99,12 @@ def all_staged(names: frozenset[str], diff: bytes) -> bool:
         names <= {os.fsdecode(path) for path in changed_paths(diff, renames)}
         for renames in (False, True)
     )
+
+
+def concluding_merge() -> bool:
+    from scanner import git
+
+    return git.concluding_merge()
 
 
 def no_bare_repository() -> None:
