@@ -62,10 +62,10 @@ running: Started | None = None
 
 
 def start_staged_diff() -> None:
-    """Start the staged diff, unless it cannot start (git missing, no current directory): then
-    nothing is started, and `scanner.git` meets the same problem and reports it."""
+    """Start the staged diff, unless it cannot start (git missing, no current directory, no
+    `posix_spawnp`): then nothing is started, and `scanner.git` runs it and reports what fails."""
     global running
-    if running is not None:
+    if running is not None or not hasattr(os, "posix_spawnp"):  # Windows has none
         return
     command = (*GIT, *STAGED_DIFF)
     env = environment()

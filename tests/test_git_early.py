@@ -85,6 +85,16 @@ def test_git_missing_starts_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert git_early.staged_diff() is None
 
 
+def test_without_posix_spawn_the_hook_runs_git_as_before(
+    staged_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows has no os.posix_spawnp: the commit hook must still scan, through scanner.git
+    monkeypatch.delattr(os, "posix_spawnp")
+    git_early.start_staged_diff()
+    assert git_early.running is None
+    assert hook("staged", "--", "app.py") == 1
+
+
 def test_a_discarded_diff_is_reaped(staged_repo: Path) -> None:
     pid = started_pid()
     git_early.discard()
