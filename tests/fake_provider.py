@@ -58,6 +58,15 @@ SIGV4 = re.compile(
 )
 
 
+class BackloggedServer(ThreadingHTTPServer):
+    """A server whose queue of connections not yet accepted holds a whole run's burst: with
+    the default of 5, a verification of 14 keys at once on a loaded machine had a connection
+    refused at the listen queue, whose SYN the kernel retried after a second, past the client's
+    connect timeout (a retry, and a wait the test did not expect)."""
+
+    request_queue_size = 128
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int = 200
@@ -248,7 +257,7 @@ class FakeProvider:
         #: AWS key id -> its secret access key: a request signed with another is refused, as
         #: STS does (SignatureDoesNotMatch); ids not listed accept any signature
         self.aws_secrets: dict[str, str] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = BackloggedServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         # a short poll, so that stopping the server (every test that starts one) is quick
         self._thread = threading.Thread(
