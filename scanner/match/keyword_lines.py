@@ -94,7 +94,7 @@ def line_windows(content: bytes, positions: Iterable[int]) -> list[tuple[int, in
 
 class OnLines:
     """A line finder's keyword lines, less those where no match ends: `ends`, where a rule's
-    matches may end (`hyperscan_matcher.compile_lines`). A match of a line-local rule lies on
+    matches may end (`hyperscan_matcher.compile_combined`). A match of a line-local rule lies on
     one line, and a line without any end holds none: the same matches, on fewer lines."""
 
     __slots__ = ("ends", "find")

@@ -7,11 +7,10 @@ import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from scanner import git
 from scanner.config.settings import ScanOptions
-from scanner.model import NOTHING_SUPPRESSED, Finding, ScanResult, Suppressed
+from scanner.model import NOTHING_SUPPRESSED, Finding, NamedTuple, ScanResult, Suppressed
 from scanner.pipeline import blob_workers
 from scanner.pipeline.attribution import attribute
 from scanner.pipeline.messages import CommitMessages, MessageScan, tag_findings
