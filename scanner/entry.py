@@ -89,7 +89,7 @@ def run_hook(names: Sequence[str] = ()) -> int:
 
     from scanner import git_early
 
-    if in_commit():
+    if git_early.in_commit():
         git_early.start_staged_diff()
     gc.disable()
     try:
@@ -106,22 +106,6 @@ def run_hook(names: Sequence[str] = ()) -> int:
         git_early.discard()
         gc.unfreeze()
         gc.enable()
-
-
-def in_commit() -> bool:
-    """`git commit` runs the hook with GIT_INDEX_FILE set; pre-commit's push stages set these
-    refs instead (see `scanner.commands.staged`), and the hook then reads no staged diff."""
-    environ = os.environ
-    if "GIT_INDEX_FILE" not in environ:
-        return False
-    pushing = (
-        ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"),
-        (
-            "PRE_COMMIT_REMOTE_NAME",
-            "PRE_COMMIT_LOCAL_BRANCH",
-        ),
-    )
-    return not any(environ.get(first) and environ.get(second) for first, second in pushing)
 
 
 def import_pathlib_alone() -> None:

@@ -36,6 +36,9 @@ STAGED_DIFF = ("diff", "--cached", *STABLE_DIFF_OPTIONS, "--text", "-U0", "-M", 
 #: fetched from its promisor remote (GIT_NO_LAZY_FETCH, git 2.44 and later), and no transport
 #: is allowed to try (an empty GIT_ALLOW_PROTOCOL, for the gits before it).
 LOCAL_ONLY = {"GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": ""}
+#: pre-commit's push stages set one of these pairs (`scanner.commands.staged.run_staged`)
+FROM_REF, TO_REF = "PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"
+REMOTE_NAME, LOCAL_BRANCH = "PRE_COMMIT_REMOTE_NAME", "PRE_COMMIT_LOCAL_BRANCH"
 #: as `subprocess` restores them in its children (Python ignores SIGPIPE, git must not); the
 #: numbers are POSIX's on Linux and macOS, spelt out to spare importing `signal`
 SIGPIPE, SIGXFSZ, SIGKILL = 13, 25, 9
@@ -43,6 +46,16 @@ SIGPIPE, SIGXFSZ, SIGKILL = 13, 25, 9
 
 def environment() -> dict[str, str]:
     return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", **LOCAL_ONLY}
+
+
+def in_commit() -> bool:
+    """`git commit` runs the hook with GIT_INDEX_FILE set; in a push stage the hook reads the
+    pushed commits instead, and no staged diff."""
+    environ = os.environ
+    if "GIT_INDEX_FILE" not in environ:
+        return False
+    pushing = ((FROM_REF, TO_REF), (REMOTE_NAME, LOCAL_BRANCH))
+    return not any(environ.get(first) and environ.get(second) for first, second in pushing)
 
 
 class Started:

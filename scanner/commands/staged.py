@@ -31,26 +31,22 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from scanner import git_early
 from scanner.config.settings import ScanOptions
 from scanner.errors import GitError
 from scanner.pipeline.finish import finish
 from scanner.pipeline.run import configured_scanner, run_scan
 from scanner.sources.staged_diff import staged_chunks
 
-FROM_REF = "PRE_COMMIT_FROM_REF"
-TO_REF = "PRE_COMMIT_TO_REF"
-REMOTE_NAME = "PRE_COMMIT_REMOTE_NAME"
-LOCAL_BRANCH = "PRE_COMMIT_LOCAL_BRANCH"
-
 
 def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
     """The hook's command: `options` named as the CLI's, `names` the files pre-commit handed
     over (none when run by hand or by `keyleak hook install`'s hook)."""
-    from_ref, to_ref = os.environ.get(FROM_REF), os.environ.get(TO_REF)
+    from_ref, to_ref = os.environ.get(git_early.FROM_REF), os.environ.get(git_early.TO_REF)
     if from_ref and to_ref:
         return scan_pushed(options, ranges=(f"{from_ref}..{to_ref}",))
-    local_branch = os.environ.get(LOCAL_BRANCH)
-    if os.environ.get(REMOTE_NAME) and local_branch:
+    local_branch = os.environ.get(git_early.LOCAL_BRANCH)
+    if os.environ.get(git_early.REMOTE_NAME) and local_branch:
         return scan_pushed(options, revisions=(local_branch,))
     from scanner.commands.options import scan_options
 
@@ -60,8 +56,6 @@ def run_staged(options: dict[str, Any], names: Sequence[str] = ()) -> int:
 
 
 def scan_staged(options: ScanOptions, names: Sequence[str] = ()) -> int:
-    from scanner import git_early
-
     diff = git_early.staged_diff()  # started by `scanner.entry` during a commit
     if diff is None:
         # not for files named outside a commit (`scan_handed_files`)
