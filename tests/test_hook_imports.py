@@ -226,6 +226,9 @@ def counts():
 started = []
 hook = scanner.entry.run_hook
 def counted(names=()):
+    # from a clean slate: collections the interpreter's own start-up had counted towards the
+    # next older generation would otherwise be charged to the hook
+    gc.collect()
     started.extend(counts())
     return hook(names)
 scanner.entry.run_hook = counted
